@@ -1,0 +1,21 @@
+"""The project's own input error: every bad input becomes one of these, never a traceback."""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Bad user input: names where (file, line or key path), the bad value and what was expected.
+
+    The CLI prints ``str(error)`` on stderr and exits with code 2.
+    """
+
+    def __init__(self, source: str, where: str, value: object, expected: str) -> None:
+        self.source = source
+        self.where = where
+        self.value = value
+        self.expected = expected
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        location = f"{self.source}: {self.where}" if self.where else self.source
+        return f"{location}: got {self.value!r}; expected {self.expected}"
