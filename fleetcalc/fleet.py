@@ -1,0 +1,194 @@
+"""Plan -> polars order table -> contiguous NumPy arrays for the rig-day kernel.
+
+An order resolves its unit (catalog model and mode, or a custom unit) and its defaults (the
+cooling type's degradation, failure rate, repair, service life, freight and install). With
+``failures = "expected"`` an order is one cohort (weight = quantity), simulated once and scaled;
+with ``"sampled"`` every unit is its own rig with its own failure stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from fleetcalc.plan import Order, Plan
+from fleetcalc.scenario import Scenario
+
+DAYS_PER_YEAR = 365.0
+
+ORDERS_SCHEMA: dict[str, pl.DataType] = {
+    "order_index": pl.Int64(),
+    "model_id": pl.String(),
+    "maker": pl.String(),
+    "model": pl.String(),
+    "mode": pl.String(),
+    "cooling": pl.String(),
+    "origin": pl.String(),
+    "tariff_origin": pl.String(),
+    "quantity": pl.Int64(),
+    "hashrate_th": pl.Float64(),
+    "power_w": pl.Float64(),
+    "customs_value_usd": pl.Float64(),
+    "freight_usd": pl.Float64(),
+    "install_usd": pl.Float64(),
+    "import_date": pl.Date(),
+    "delivery_date": pl.Date(),
+    "delivery_day": pl.Int64(),
+    "retire_day": pl.Int64(),
+    "annual_degradation": pl.Float64(),
+    "annual_failure_rate": pl.Float64(),
+    "repair_days": pl.Int64(),
+    "repair_cost_usd": pl.Float64(),
+    "service_life_years": pl.Float64(),
+}
+
+
+@dataclass(frozen=True)
+class OrderUnit:
+    """One order's unit with every default resolved."""
+
+    model_id: str
+    maker: str
+    model: str
+    cooling: str
+    hashrate_th: float
+    power_w: float
+    unit_price_usd: float
+    annual_degradation: float
+    annual_failure_rate: float
+    repair_days: int
+    repair_cost_usd: float
+    service_life_years: float
+    freight_usd_per_unit: float
+    install_usd_per_unit: float
+
+
+def _resolve(order: Order) -> OrderUnit:
+    from fleetcalc.catalog import get_model, load_cooling_defaults
+
+    if order.hashrate_th is not None and order.power_w is not None:
+        cooling = order.cooling or "air"
+        defaults = load_cooling_defaults().filter(pl.col("cooling") == cooling).row(0, named=True)
+        model_id, maker, name = "custom", "custom", f"custom {order.hashrate_th:g} TH/s"
+        hashrate_th, power_w = order.hashrate_th, order.power_w
+    else:
+        assert order.model is not None
+        spec = get_model(order.model)
+        cooling = spec.cooling
+        defaults = {
+            "annual_degradation": spec.annual_degradation,
+            "annual_failure_rate": spec.annual_failure_rate, "repair_days": spec.repair_days,
+            "repair_cost_usd": spec.repair_cost_usd,
+            "service_life_years": spec.service_life_years,
+            "freight_usd_per_unit": spec.freight_usd_per_unit,
+            "install_usd_per_unit": spec.install_usd_per_unit,
+        }
+        model_id, maker, name = spec.model_id, spec.maker, spec.model
+        hashrate_th, power_w = spec.modes[order.mode]
+
+    def pick(key: str) -> float:
+        value = getattr(order, key)
+        return defaults[key] if value is None else value
+
+    price = order.unit_price_usd
+    if price is None:
+        assert order.usd_per_th is not None
+        price = order.usd_per_th * hashrate_th
+    return OrderUnit(
+        model_id=model_id, maker=maker, model=name, cooling=cooling, hashrate_th=hashrate_th,
+        power_w=power_w, unit_price_usd=price,
+        annual_degradation=pick("annual_degradation"),
+        annual_failure_rate=pick("annual_failure_rate"), repair_days=int(pick("repair_days")),
+        repair_cost_usd=pick("repair_cost_usd"), service_life_years=pick("service_life_years"),
+        freight_usd_per_unit=pick("freight_usd_per_unit"),
+        install_usd_per_unit=pick("install_usd_per_unit"),
+    )
+
+
+def order_units(plan: Plan) -> list[OrderUnit]:
+    """The resolved unit of every order of the plan, in order."""
+    return [_resolve(order) for order in plan.orders]
+
+
+def orders_frame(plan: Plan, scenario: Scenario) -> pl.DataFrame:
+    """One row per order with resolved unit, day indices and the origin used for duty."""
+    rows = []
+    for i, (order, unit) in enumerate(zip(plan.orders, order_units(plan), strict=True)):
+        delivery_day = scenario.day_of(order.delivery_date)
+        life_days = int(round(unit.service_life_years * DAYS_PER_YEAR))
+        rows.append({
+            "order_index": i, "model_id": unit.model_id, "maker": unit.maker,
+            "model": unit.model, "mode": order.mode, "cooling": unit.cooling,
+            "origin": order.origin, "tariff_origin": scenario.tariff_origin(order.origin),
+            "quantity": order.quantity, "hashrate_th": unit.hashrate_th,
+            "power_w": unit.power_w, "customs_value_usd": unit.unit_price_usd,
+            "freight_usd": unit.freight_usd_per_unit, "install_usd": unit.install_usd_per_unit,
+            "import_date": order.import_date, "delivery_date": order.delivery_date,
+            "delivery_day": delivery_day,
+            "retire_day": min(scenario.horizon_days, delivery_day + life_days),
+            "annual_degradation": unit.annual_degradation,
+            "annual_failure_rate": unit.annual_failure_rate, "repair_days": unit.repair_days,
+            "repair_cost_usd": unit.repair_cost_usd,
+            "service_life_years": unit.service_life_years,
+        })
+    return pl.DataFrame(rows, schema=ORDERS_SCHEMA)
+
+
+@dataclass(frozen=True)
+class RigArrays:
+    """Kernel inputs, one entry per rig (sampled) or per cohort (expected), contiguous."""
+
+    hashrate_th: np.ndarray
+    power_w: np.ndarray
+    weight: np.ndarray
+    delivery_day: np.ndarray
+    retire_day: np.ndarray
+    decay_per_day: np.ndarray
+    uptime: np.ndarray
+    failure_per_day: np.ndarray
+    repair_days: np.ndarray
+    repair_cost_usd: np.ndarray
+    energy_usd_per_kwh: np.ndarray
+    curtail: np.ndarray
+    rig_key: np.ndarray
+    group: np.ndarray
+
+    @property
+    def n_rigs(self) -> int:
+        return self.hashrate_th.shape[0]
+
+
+def rig_arrays(orders: pl.DataFrame, plan: Plan, sampled: bool) -> RigArrays:
+    """Expand orders to rigs (sampled) or keep one cohort per order (expected)."""
+    quantity = orders["quantity"].to_numpy()
+    repeats = quantity if sampled else np.ones_like(quantity)
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        values = orders[name].to_numpy().astype(dtype)
+        return np.ascontiguousarray(np.repeat(values, repeats))
+
+    n = int(repeats.sum())
+    site = plan.site
+    return RigArrays(
+        hashrate_th=column("hashrate_th", np.float64),
+        power_w=column("power_w", np.float64),
+        weight=np.ones(n) if sampled else quantity.astype(np.float64),
+        delivery_day=column("delivery_day", np.int64),
+        retire_day=column("retire_day", np.int64),
+        decay_per_day=np.ascontiguousarray(
+            np.repeat((1.0 - orders["annual_degradation"].to_numpy()) ** (1.0 / DAYS_PER_YEAR),
+                      repeats)
+        ),
+        uptime=np.full(n, site.uptime),
+        failure_per_day=np.ascontiguousarray(
+            np.repeat(orders["annual_failure_rate"].to_numpy() / DAYS_PER_YEAR, repeats)
+        ),
+        repair_days=column("repair_days", np.int64),
+        repair_cost_usd=column("repair_cost_usd", np.float64),
+        energy_usd_per_kwh=np.full(n, site.energy_usd_per_kwh),
+        curtail=np.full(n, int(site.curtail_when_unprofitable), dtype=np.int64),
+        rig_key=np.arange(n, dtype=np.int64),
+        group=column("order_index", np.int64),
+    )

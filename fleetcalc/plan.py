@@ -1,0 +1,225 @@
+"""Purchase plans: a site plus orders (TOML), parsed and validated into frozen objects.
+
+Every check names the file, the key path (``orders[1].origin``) and the bad value. Checks that
+need the scenario (dates inside the horizon) live in ``check_plan_against_scenario``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from fleetcalc.errors import InputError
+from fleetcalc.validate import Field, load_toml, read_table
+
+COOLING_TYPES = ("air", "hydro", "immersion")
+
+
+@dataclass(frozen=True)
+class Site:
+    power_usd_per_kwh: float
+    capacity_mw: float
+    hosting_usd_per_kwh: float = 0.0
+    uptime: float = 0.97
+    curtail_when_unprofitable: bool = True
+
+    @property
+    def energy_usd_per_kwh(self) -> float:
+        return self.power_usd_per_kwh + self.hosting_usd_per_kwh
+
+
+@dataclass(frozen=True)
+class Finance:
+    discount_rate: float = 0.15
+    residual_fraction: float = 0.10
+    hodl_fraction: float = 0.0
+
+
+@dataclass(frozen=True)
+class Order:
+    """One order line; ``None`` fields fall back to the catalog or its cooling type defaults."""
+
+    quantity: int
+    origin: str
+    import_date: dt.date
+    delivery_date: dt.date
+    model: str | None = None
+    mode: str = "stock"
+    unit_price_usd: float | None = None
+    usd_per_th: float | None = None
+    hashrate_th: float | None = None
+    power_w: float | None = None
+    cooling: str | None = None
+    annual_degradation: float | None = None
+    annual_failure_rate: float | None = None
+    repair_days: int | None = None
+    repair_cost_usd: float | None = None
+    service_life_years: float | None = None
+    freight_usd_per_unit: float | None = None
+    install_usd_per_unit: float | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    site: Site
+    orders: tuple[Order, ...]
+    finance: Finance = Finance()
+    exclude_origins: tuple[str, ...] = ()
+    source: str = "<memory>"
+
+    def with_order(self, index: int, **changes: Any) -> Plan:
+        orders = list(self.orders)
+        orders[index] = replace(orders[index], **changes)
+        return replace(self, orders=tuple(orders))
+
+    def with_site(self, **changes: Any) -> Plan:
+        return replace(self, site=replace(self.site, **changes))
+
+
+_TOP = (Field("name", "str"), Field("exclude_origins", "origins", ()))
+_SITE = (
+    Field("power_usd_per_kwh", "float", lo=0.0, hi=10.0),
+    Field("hosting_usd_per_kwh", "float", 0.0, lo=0.0, hi=10.0),
+    Field("capacity_mw", "float", lo=0.0, hi=100_000.0, lo_open=True),
+    Field("uptime", "float", 0.97, lo=0.0, hi=1.0),
+    Field("curtail_when_unprofitable", "bool", True),
+)
+_FINANCE = (
+    Field("discount_rate", "float", 0.15, lo=-0.99, hi=10.0),
+    Field("residual_fraction", "float", 0.10, lo=0.0, hi=1.0),
+    Field("hodl_fraction", "float", 0.0, lo=0.0, hi=1.0),
+)
+_ORDER = (
+    Field("model", "str", None),
+    Field("quantity", "int", lo=1, hi=10_000_000),
+    Field("unit_price_usd", "float", None, lo=0.0, hi=1e7, lo_open=True),
+    Field("usd_per_th", "float", None, lo=0.0, hi=1e5, lo_open=True),
+    Field("origin", "origin"),
+    Field("import_date", "date"),
+    Field("delivery_date", "date"),
+    Field("mode", "str", "stock"),
+    Field("hashrate_th", "float", None, lo=0.0, hi=1e6, lo_open=True),
+    Field("power_w", "float", None, lo=0.0, hi=1e7, lo_open=True),
+    Field("cooling", "str", None, choices=COOLING_TYPES),
+    Field("annual_degradation", "float", None, lo=0.0, hi=0.99),
+    Field("annual_failure_rate", "float", None, lo=0.0, hi=50.0),
+    Field("repair_days", "int", None, lo=0, hi=3650),
+    Field("repair_cost_usd", "float", None, lo=0.0, hi=1e7),
+    Field("service_life_years", "float", None, lo=0.0, hi=50.0, lo_open=True),
+    Field("freight_usd_per_unit", "float", None, lo=0.0, hi=1e7),
+    Field("install_usd_per_unit", "float", None, lo=0.0, hi=1e7),
+)
+
+
+def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -> Order:
+    from fleetcalc.catalog import get_model, model_ids
+
+    where = f"orders[{index}]"
+    values = read_table(item, _ORDER, source, where)
+    custom = values["hashrate_th"] is not None or values["power_w"] is not None
+    if values["model"] is None and not custom:
+        raise InputError(source, f"{where}.model", "(missing)",
+                         "a catalog model id (see `fleetcalc catalog`) or hashrate_th + power_w")
+    if custom and (values["hashrate_th"] is None or values["power_w"] is None):
+        missing = "power_w" if values["power_w"] is None else "hashrate_th"
+        raise InputError(source, f"{where}.{missing}", "(missing)",
+                         "both hashrate_th and power_w for a custom unit")
+    if values["model"] is not None and not custom:
+        try:
+            spec = get_model(values["model"])
+        except KeyError:
+            known = ", ".join(model_ids())
+            raise InputError(source, f"{where}.model", values["model"],
+                             f"a catalog model id, one of: {known}") from None
+        if values["origin"] not in spec.origins:
+            raise InputError(source, f"{where}.origin", values["origin"],
+                             f"an origin {spec.model} is built in: {', '.join(spec.origins)}")
+        if values["mode"] not in spec.modes:
+            raise InputError(source, f"{where}.mode", values["mode"],
+                             f"a mode of {spec.model}: {', '.join(spec.modes)}")
+    elif values["mode"] != "stock":
+        raise InputError(source, f"{where}.mode", values["mode"], "'stock' for a custom unit")
+    if values["unit_price_usd"] is not None and values["usd_per_th"] is not None:
+        raise InputError(source, f"{where}.usd_per_th", values["usd_per_th"],
+                         "either unit_price_usd or usd_per_th, not both")
+    if values["unit_price_usd"] is None and values["usd_per_th"] is None:
+        raise InputError(source, f"{where}.unit_price_usd", "(missing)",
+                         "a unit price in USD (or usd_per_th)")
+    if values["delivery_date"] < values["import_date"]:
+        raise InputError(source, f"{where}.delivery_date", values["delivery_date"].isoformat(),
+                         f"a date on or after import_date ({values['import_date'].isoformat()})")
+    if values["origin"] in exclude:
+        raise InputError(source, f"{where}.origin", values["origin"],
+                         f"an origin not excluded by exclude_origins {list(exclude)}")
+    return Order(**values)
+
+
+def parse_plan(data: dict[str, Any], source: str) -> Plan:
+    """Build a Plan from parsed TOML; raises InputError naming the bad key."""
+    from fleetcalc.fleet import order_units
+
+    top = {k: v for k, v in data.items() if k not in ("site", "finance", "orders")}
+    values = read_table(top, _TOP, source, "")
+    site = Site(**read_table(data.get("site"), _SITE, source, "site"))
+    finance = Finance(**read_table(data.get("finance", {}), _FINANCE, source, "finance"))
+    raw_orders = data.get("orders")
+    if not isinstance(raw_orders, list) or not raw_orders:
+        raise InputError(source, "orders", raw_orders if raw_orders is not None else "(missing)",
+                         "at least one [[orders]] table")
+    orders = tuple(
+        _parse_order(item, i, source, values["exclude_origins"]) for i, item in enumerate(raw_orders)
+    )
+    plan = Plan(site=site, finance=finance, orders=orders, source=source, **values)
+    power_mw = sum(unit.power_w * order.quantity for order, unit in
+                   zip(orders, order_units(plan), strict=True)) / 1e6
+    if power_mw > site.capacity_mw * (1 + 1e-12):
+        raise InputError(source, "site.capacity_mw", site.capacity_mw,
+                         f"at least the {power_mw:.3f} MW the orders draw")
+    return plan
+
+
+def load_plan(path: str | Path) -> Plan:
+    data, source = load_toml(path)
+    return parse_plan(data, source)
+
+
+def plan_to_toml(plan: Plan) -> dict[str, Any]:
+    """The TOML document of a plan (round-trips through ``parse_plan``)."""
+
+    def present(obj: Any) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in fields(obj)
+                if getattr(obj, f.name) is not None}
+
+    doc: dict[str, Any] = {"name": plan.name}
+    if plan.exclude_origins:
+        doc["exclude_origins"] = list(plan.exclude_origins)
+    doc["site"] = present(plan.site)
+    doc["finance"] = present(plan.finance)
+    doc["orders"] = [present(order) for order in plan.orders]
+    return doc
+
+
+def check_plan_against_scenario(plan: Plan, start: dt.date, end: dt.date) -> None:
+    """Orders must deliver inside the horizon [start, end)."""
+    for i, order in enumerate(plan.orders):
+        if not start <= order.delivery_date < end:
+            raise InputError(plan.source, f"orders[{i}].delivery_date",
+                             order.delivery_date.isoformat(),
+                             f"a date inside the scenario horizon {start} .. {end}")
+
+
+def default_plan_paths() -> list[Path]:
+    """The shipped default plans: one per maker, same site and budget (plus a CN-origin one)."""
+    from importlib import resources
+
+    folder = resources.files("fleetcalc").joinpath("data/plans")
+    return sorted(Path(str(item)) for item in folder.iterdir() if item.name.endswith(".toml"))
+
+
+def default_plans(include_cn: bool = False) -> list[Plan]:
+    """The four maker plans; ``include_cn`` adds the China-origin comparison plan."""
+    paths = [p for p in default_plan_paths() if include_cn or "china" not in p.stem]
+    return [load_plan(p) for p in paths]
