@@ -76,7 +76,7 @@ _PRICE_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 _EFFICIENCY_REL_TOL = 0.01
 
 
-class CatalogDataError(ValueError):
+class DataFileError(ValueError):
     """A shipped data file breaks its declared schema or value rules (a packaging bug)."""
 
 
@@ -85,17 +85,17 @@ def read_data_csv(name: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     raw = files("fleetcalc").joinpath("data", name).read_bytes()
     header = raw.split(b"\n", 1)[0].decode().strip().split(",")
     if header != list(schema):
-        raise CatalogDataError(f"{name}: columns {header}; expected {list(schema)}")
+        raise DataFileError(f"{name}: columns {header}; expected {list(schema)}")
     try:
         return pl.read_csv(io.BytesIO(raw), schema=schema)
     except pl.exceptions.PolarsError as exc:
-        raise CatalogDataError(f"{name}: {exc}") from exc
+        raise DataFileError(f"{name}: {exc}") from exc
 
 
 def _fail_if(frame: pl.DataFrame, bad: pl.Expr, name: str, rule: str, key: str) -> None:
     offenders = frame.filter(bad.fill_null(True))
     if offenders.height:
-        raise CatalogDataError(f"{name}: {rule}; offending {key}: {offenders[key].to_list()}")
+        raise DataFileError(f"{name}: {rule}; offending {key}: {offenders[key].to_list()}")
 
 
 def _require_text(frame: pl.DataFrame, name: str, columns: tuple[str, ...], key: str) -> None:
@@ -171,7 +171,7 @@ def load_cooling_defaults() -> pl.DataFrame:
     name, key = "cooling_defaults.csv", "cooling"
     _require_text(frame, name, ("status", "source"), key)
     if sorted(frame["cooling"].to_list()) != sorted(COOLING_TYPES):
-        raise CatalogDataError(f"{name}: needs exactly one row per cooling type {COOLING_TYPES}")
+        raise DataFileError(f"{name}: needs exactly one row per cooling type {COOLING_TYPES}")
     fraction = ("annual_degradation", "annual_failure_rate")
     _fail_if(frame, pl.any_horizontal([(pl.col(c) < 0) | (pl.col(c) >= 1) for c in fraction]),
              name, "annual_degradation and annual_failure_rate must be in [0, 1)", key)
