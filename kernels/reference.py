@@ -45,7 +45,7 @@ from kernels.rng import STREAM_FAILURE, uniform_np
 def _exponential_days(seed, paths, rig_key, counter, lam):
     """Running days until the next failure; inf where the hazard is zero."""
     u = uniform_np(seed, STREAM_FAILURE, paths, rig_key, counter)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         return np.where(lam > 0.0, -np.log(u) / np.where(lam > 0.0, lam, 1.0), np.inf)
 
 

@@ -1,0 +1,22 @@
+"""Hypothesis profiles: ``dev`` (quick) and ``ci`` (>= 200 examples for kernel properties,
+printing the reproduction blob), chosen by HYPOTHESIS_PROFILE. ``deadline=None`` everywhere:
+the first call of a jitted function compiles (or loads it from the cache)."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, print_blob=True, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "dev", max_examples=40, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# Parser properties run more examples than the ci profile's 200 (issue: >= 500 in CI).
+PARSER_EXAMPLES = 500 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 60

@@ -1,0 +1,197 @@
+"""The Numba rig-day kernel against the NumPy reference, hand-computed cases and properties."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kernels.reference import simulate_rigdays_reference
+from kernels.rigdays import (
+    BLOCK_RIGS,
+    DAILY_BTC,
+    DAILY_ENERGY_USD,
+    DAILY_REPAIR_USD,
+    DAILY_REVENUE_USD,
+    GROUP_BTC,
+    GROUP_ENERGY_USD,
+    GROUP_REVENUE_USD,
+    N_DAILY,
+    N_GROUP,
+    scratch_shapes,
+    simulate_rigdays_nb,
+)
+from tests.kernel_cases import Case, fleets
+
+REL = 1e-9
+
+
+def run_kernel(kwargs: dict, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    n_rigs = kwargs["hashrate_th"].shape[0]
+    n_paths, n_days = kwargs["btc_per_th_day"].shape
+    daily = np.empty((n_paths, N_DAILY, n_days))
+    groups = np.empty((n_paths, n_groups, N_GROUP))
+    day_shape, group_shape = scratch_shapes(n_rigs, n_paths, n_days, n_groups)
+    simulate_rigdays_nb(**kwargs, daily_out=daily, group_out=groups,
+                        day_acc=np.empty(day_shape), group_acc=np.empty(group_shape))
+    return daily, groups
+
+
+def assert_close(actual: np.ndarray, expected: np.ndarray, rel: float = REL) -> None:
+    np.testing.assert_allclose(actual, expected, rtol=rel, atol=1e-12 * (1 + np.abs(expected).max()))
+
+
+@given(fleets())
+def test_kernel_equals_reference(case: Case) -> None:
+    daily, groups = run_kernel(case.kwargs(), case.n_groups)
+    ref_daily, ref_groups = simulate_rigdays_reference(**case.kwargs(), n_groups=case.n_groups)
+    assert_close(daily, ref_daily)
+    assert_close(groups, ref_groups)
+
+
+@given(fleets())
+def test_group_totals_equal_daily_totals_and_are_non_negative(case: Case) -> None:
+    daily, groups = run_kernel(case.kwargs(), case.n_groups)
+    assert (daily >= 0).all() and (groups >= 0).all()
+    assert_close(groups[:, :, GROUP_BTC].sum(axis=1), daily[:, DAILY_BTC].sum(axis=1))
+    assert_close(groups[:, :, GROUP_REVENUE_USD].sum(axis=1),
+                 daily[:, DAILY_REVENUE_USD].sum(axis=1))
+    assert_close(groups[:, :, GROUP_ENERGY_USD].sum(axis=1),
+                 daily[:, DAILY_ENERGY_USD].sum(axis=1))
+
+
+@given(fleets(sampled=False), st.integers(2, 50))
+def test_revenue_scales_linearly_with_fleet_size(case: Case, k: int) -> None:
+    base, _ = run_kernel(case.kwargs(), case.n_groups)
+    scaled, _ = run_kernel(case.kwargs(weight=case.arrays["weight"] * k), case.n_groups)
+    assert_close(scaled, base * k)
+
+
+@given(fleets(), st.floats(0.1, 10.0))
+def test_revenue_scales_linearly_with_btc_price_without_curtailment(case: Case, k: float) -> None:
+    off = np.zeros_like(case.arrays["curtail"])
+    base, _ = run_kernel(case.kwargs(curtail=off), case.n_groups)
+    scaled, _ = run_kernel(
+        case.kwargs(curtail=off, price_usd=case.arrays["price_usd"] * k), case.n_groups)
+    assert_close(scaled[:, DAILY_REVENUE_USD], base[:, DAILY_REVENUE_USD] * k)
+    assert_close(scaled[:, DAILY_BTC], base[:, DAILY_BTC])
+
+
+@given(fleets(), st.floats(0.0, 1.0))
+def test_energy_cost_never_rises_when_power_price_falls(case: Case, cut: float) -> None:
+    # Without curtailment the running days are fixed, so a lower price costs no more. (With
+    # curtailment a lower price can turn idle days into running ones: more energy, more profit.)
+    off = np.zeros_like(case.arrays["curtail"])
+    base, _ = run_kernel(case.kwargs(curtail=off), case.n_groups)
+    cheaper = case.arrays["energy_usd_per_kwh"] * cut
+    low, _ = run_kernel(case.kwargs(curtail=off, energy_usd_per_kwh=cheaper), case.n_groups)
+    assert (low[:, DAILY_ENERGY_USD] <= base[:, DAILY_ENERGY_USD] * (1 + 1e-12)).all()
+
+
+@given(fleets())
+def test_a_fully_curtailed_fleet_costs_nothing(case: Case) -> None:
+    on = np.ones_like(case.arrays["curtail"])
+    priced = np.maximum(case.arrays["energy_usd_per_kwh"], 0.01)
+    zero_price = np.zeros_like(case.arrays["price_usd"])
+    daily, groups = run_kernel(
+        case.kwargs(curtail=on, energy_usd_per_kwh=priced, price_usd=zero_price), case.n_groups)
+    assert not daily.any()
+    assert not groups.any()
+
+
+@given(fleets(max_rigs=20))
+def test_permuting_rigs_changes_nothing(case: Case) -> None:
+    n = case.arrays["hashrate_th"].shape[0]
+    order = np.random.default_rng(n).permutation(n)
+    permuted = {k: (v[order] if isinstance(v, np.ndarray) and v.shape == (n,) else v)
+                for k, v in case.arrays.items()}
+    base, base_groups = run_kernel(case.kwargs(), case.n_groups)
+    other, other_groups = run_kernel(permuted, case.n_groups)
+    assert_close(other, base, 1e-12)
+    assert_close(other_groups, base_groups, 1e-12)
+
+
+def _one_rig(**changes) -> dict:
+    arrays = {
+        "hashrate_th": np.array([100.0]), "power_w": np.array([1500.0]),
+        "weight": np.array([1.0]), "delivery_day": np.array([0]), "retire_day": np.array([1]),
+        "decay_per_day": np.array([1.0]), "uptime": np.array([1.0]),
+        "failure_per_day": np.array([0.0]), "repair_days": np.array([0]),
+        "repair_cost_usd": np.array([0.0]), "energy_usd_per_kwh": np.array([0.05]),
+        "curtail": np.array([1]), "rig_key": np.array([0]), "group": np.array([0]),
+        "btc_per_th_day": np.array([[1e12 * 86400 * 3.125 / (1e14 * 2**32)]]),
+        "price_usd": np.array([[100_000.0]]), "pool_fee": 0.0, "sampled": False, "seed": 1,
+    }
+    arrays.update(changes)
+    return arrays
+
+
+def test_one_rig_one_day_by_hand() -> None:
+    # D = 1e14, 3.125 BTC, USD 100,000: 62.864 USD per PH/s per day, so 6.2864 USD for 100 TH/s.
+    daily, _ = run_kernel(_one_rig(), 1)
+    btc = 100 * 1e12 * 86400 * 3.125 / (1e14 * 2**32)
+    assert daily[0, DAILY_BTC, 0] == pytest.approx(btc, rel=1e-15)
+    assert daily[0, DAILY_REVENUE_USD, 0] == pytest.approx(6.28642738, rel=1e-8)
+    assert daily[0, DAILY_ENERGY_USD, 0] == pytest.approx(1.5 * 24 * 0.05, rel=1e-15)
+
+
+def test_a_curtailed_day_costs_no_energy() -> None:
+    # 6.29 USD revenue against 1.5 kW * 24 h * 0.2 USD = 7.20 USD of power: off for the day.
+    daily, groups = run_kernel(_one_rig(energy_usd_per_kwh=np.array([0.2])), 1)
+    assert daily[0, DAILY_ENERGY_USD, 0] == 0.0
+    assert daily[0, DAILY_BTC, 0] == 0.0
+    running, _ = run_kernel(_one_rig(energy_usd_per_kwh=np.array([0.2]),
+                                     curtail=np.array([0])), 1)
+    assert running[0, DAILY_ENERGY_USD, 0] == pytest.approx(7.2)
+
+
+def test_expected_failures_enter_as_availability_and_repair_cost() -> None:
+    afr, repair_days, cost = 0.1, 14, 300.0
+    daily, _ = run_kernel(_one_rig(
+        failure_per_day=np.array([afr / 365]), repair_days=np.array([repair_days]),
+        repair_cost_usd=np.array([cost])), 1)
+    availability = 1 / (1 + afr / 365 * repair_days)
+    assert daily[0, DAILY_BTC, 0] == pytest.approx(
+        100 * 1e12 * 86400 * 3.125 / (1e14 * 2**32) * availability, rel=1e-14)
+    assert daily[0, DAILY_REPAIR_USD, 0] == pytest.approx(afr / 365 * availability * cost)
+
+
+def test_sampled_failures_match_expected_in_the_mean() -> None:
+    n, days = 4000, 365
+    rig = _one_rig(retire_day=np.array([days]),
+                   btc_per_th_day=np.full((1, days), 6e-7), price_usd=np.full((1, days), 1e5))
+    many = {k: (np.repeat(v, n) if isinstance(v, np.ndarray) and v.ndim == 1 else v)
+            for k, v in rig.items()}
+    many.update(failure_per_day=np.full(n, 2.0 / 365), repair_days=np.full(n, 10),
+                rig_key=np.arange(n))
+    sampled, _ = run_kernel({**many, "sampled": True}, 1)
+    expected, _ = run_kernel({**many, "sampled": False}, 1)
+    assert sampled[0, DAILY_BTC].sum() == pytest.approx(expected[0, DAILY_BTC].sum(), rel=0.01)
+
+
+def test_bit_identical_for_one_and_two_threads() -> None:
+    rng = np.random.default_rng(3)
+    n, days = 3 * BLOCK_RIGS + 17, 200
+    arrays = _one_rig(
+        hashrate_th=rng.uniform(100, 300, n), power_w=rng.uniform(3000, 6000, n),
+        weight=np.ones(n), delivery_day=rng.integers(0, 50, n),
+        retire_day=np.full(n, days), decay_per_day=np.full(n, 0.95 ** (1 / 365)),
+        uptime=np.full(n, 0.97), failure_per_day=np.full(n, 0.5 / 365),
+        repair_days=np.full(n, 5), repair_cost_usd=np.full(n, 300.0),
+        energy_usd_per_kwh=rng.uniform(0.02, 0.1, n), curtail=np.ones(n, dtype=np.int64),
+        rig_key=np.arange(n), group=rng.integers(0, 3, n),
+        btc_per_th_day=rng.uniform(3e-7, 6e-7, (2, days)),
+        price_usd=rng.uniform(5e4, 1.2e5, (2, days)), sampled=True, seed=11,
+    )
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = run_kernel(arrays, 3)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = run_kernel(arrays, 3)
+    finally:
+        numba.set_num_threads(previous)
+    assert one[0].tobytes() == two[0].tobytes()
+    assert one[1].tobytes() == two[1].tobytes()
