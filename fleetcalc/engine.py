@@ -320,7 +320,7 @@ def _evaluate_plan(
         "order_index": np.arange(orders.height), "btc_mined": group_mean[:, GROUP_BTC],
         "revenue_usd": group_mean[:, GROUP_REVENUE_USD],
         "energy_cost_usd": group_mean[:, GROUP_ENERGY_USD],
-        "repair_cost_usd": group_mean[:, GROUP_REPAIR_USD],
+        "repairs_usd": group_mean[:, GROUP_REPAIR_USD],
         "running_unit_days": group_mean[:, GROUP_RUNNING_UNIT_DAYS],
         "failures": group_mean[:, GROUP_FAILURES],
     })

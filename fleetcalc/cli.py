@@ -1,0 +1,226 @@
+"""The command line (all but the TUI, which ``tui.cli`` opens): compare, batch, catalog, tariffs.
+
+Exit codes: 0 ok, 2 bad input (one clear line naming file, field and value), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from fleetcalc.errors import InputError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+# Rows of the compare table: (summary column, label, format, better: "high" | "low" | None).
+COMPARE_ROWS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("units", "Units", "{:,.0f}", None),
+    ("hashrate_th", "Hashrate (EH/s)", "eh", "high"),
+    ("power_kw", "Power (MW)", "mw", None),
+    ("efficiency_j_per_th", "Efficiency (J/TH)", "{:.2f}", "low"),
+    ("capex_usd", "Capex landed (USD)", "usd", "low"),
+    ("tariffs_usd", "  of which tariffs (USD)", "usd", "low"),
+    ("btc_mined", "BTC mined", "{:,.2f}", "high"),
+    ("revenue_usd", "Revenue (USD)", "usd", "high"),
+    ("energy_cost_usd", "Energy cost (USD)", "usd", "low"),
+    ("npv_usd", "NPV (USD)", "usd", "high"),
+    ("irr", "IRR (per year)", "pct", "high"),
+    ("payback_days", "Payback (days)", "days", "low"),
+    ("cost_to_mine_usd_per_btc", "Cost to mine 1 BTC, all-in (USD)", "usd", "low"),
+    ("breakeven_btc_price_usd", "Breakeven BTC price (USD)", "usd", "low"),
+    ("breakeven_power_usd_per_kwh", "Breakeven power (USD/kWh)", "{:.4f}", "high"),
+)
+
+
+def format_value(value: Any, fmt: str) -> str:
+    """Human text of one metric; a metric that does not exist reads 'n/a' or 'never'."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "never" if fmt == "days" else "n/a"
+    if fmt == "usd":
+        return f"{value:,.0f}"
+    if fmt == "eh":
+        return f"{value / 1e6:,.3f}"
+    if fmt == "mw":
+        return f"{value / 1000:,.2f}"
+    if fmt == "pct":
+        return f"{value * 100:.1f}%"
+    if fmt == "days":
+        return f"{value:,.0f}"
+    return fmt.format(value)
+
+
+def best_index(values: Sequence[Any], better: str | None) -> int | None:
+    """Index of the best finite value in a row, or None when there is nothing to compare."""
+    finite = [(v, i) for i, v in enumerate(values)
+              if v is not None and isinstance(v, int | float) and math.isfinite(v)]
+    if better is None or len(finite) < 2:
+        return None
+    return (max if better == "high" else min)(finite)[1]
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from fleetcalc.engine import evaluate
+
+    results = evaluate(args.plans or None, args.scenario)
+    records = results.records()
+    if args.json:
+        print(json.dumps(records, indent=2, default=str))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    scenario = results.scenario
+    table = Table(title=f"fleetcalc compare - {scenario.name}", title_justify="left")
+    table.add_column("Metric")
+    for record in records:
+        table.add_column(record["plan"], justify="right", overflow="fold")
+    for key, label, fmt, better in COMPARE_ROWS:
+        values = [r[key] for r in records]
+        best = best_index(values, better)
+        cells = [
+            f"[bold green]{format_value(v, fmt)}[/]" if i == best else format_value(v, fmt)
+            for i, v in enumerate(values)
+        ]
+        table.add_row(label, *cells)
+    console = Console()
+    console.print(table)
+    console.print(
+        f"Horizon {scenario.start_date} + {scenario.horizon_days} days, "
+        f"{scenario.paths} path(s), failures {scenario.failures}. Best value per row in green."
+    )
+    if scenario.assumptions:
+        console.print("[yellow]Assumptions:[/] " + "; ".join(scenario.assumptions))
+    if any(r["tariff_assumption"] for r in records):
+        console.print("[yellow]Tariff schedule uses unverified programs for some imports.[/]")
+    return EXIT_OK
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from fleetcalc.catalog import load_catalog
+
+    frame = load_catalog()
+    if args.maker:
+        frame = frame.filter(frame["maker"].str.to_lowercase() == args.maker.lower())
+    if args.json:
+        print(frame.write_json())
+        return EXIT_OK
+    table = Table(title="ASIC catalog (fleetcalc/data/catalog.csv; sources per row there)")
+    columns = ("model_id", "maker", "hashrate_th", "power_w", "efficiency_j_per_th", "cooling",
+               "origins", "list_price_usd", "price_date")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in frame.select(columns).iter_rows():
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console().print(table)
+    return EXIT_OK
+
+
+def _parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError("command line", "--on", text, "a date like 2026-03-01") from None
+
+
+def _tariffs(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from fleetcalc.scenario import load_scenario
+    from fleetcalc.tariffs import apply_overrides, load_schedule, stack_on
+
+    on = _parse_date(args.on) if args.on else dt.date.today()
+    schedule = load_schedule()
+    if args.scenario:
+        schedule = apply_overrides(schedule, load_scenario(args.scenario).tariff_overrides)
+    origins = [args.origin.upper()] if args.origin else ["CN", "MY", "ID", "TH", "VN", "KZ", "US"]
+    payload = []
+    for origin in origins:
+        stack = stack_on(schedule, origin, on)
+        total = float(stack["rate"].sum()) if stack.height else 0.0
+        payload.append({"origin": origin, "on": on.isoformat(), "total_rate": total,
+                        "programs": stack.to_dicts()})
+    if args.json:
+        print(json.dumps(payload, indent=2, default=str))
+        return EXIT_OK
+    console = Console()
+    for item in payload:
+        table = Table(title=f"US duty on ASIC miners (HTS 8543.70.99) from {item['origin']} "
+                            f"imported {item['on']}: total {item['total_rate'] * 100:.1f}%",
+                      title_justify="left")
+        for column in ("program", "rate", "from", "to", "status", "source"):
+            table.add_column(column, overflow="fold")
+        for row in item["programs"]:
+            table.add_row(row["program"], f"{row['rate'] * 100:.1f}%", str(row["effective_from"]),
+                          str(row["effective_to"] or "open"), row["status"], row["source"])
+        console.print(table)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fleetcalc", description="ASIC fleet economics: compare purchase plans.")
+    sub = parser.add_subparsers(dest="command")
+    tui = sub.add_parser("tui", help="open the interactive app (the default)")
+    tui.add_argument("plans", nargs="*")
+    tui.add_argument("--scenario")
+    compare = sub.add_parser("compare", help="compare plans side by side")
+    compare.add_argument("plans", nargs="*", help="plan TOML files (default: the built-in four)")
+    compare.add_argument("--scenario", help="scenario TOML (default: built-in)")
+    compare.add_argument("--json", action="store_true", help="print the documented JSON schema")
+    catalog = sub.add_parser("catalog", help="list the ASIC catalog")
+    catalog.add_argument("--maker")
+    catalog.add_argument("--json", action="store_true")
+    tariffs = sub.add_parser("tariffs", help="show the tariff stack in force")
+    tariffs.add_argument("--origin")
+    tariffs.add_argument("--on", help="import date (default: today)")
+    tariffs.add_argument("--scenario", help="apply this scenario's tariff_overrides")
+    tariffs.add_argument("--json", action="store_true")
+    batch = sub.add_parser("batch", help="evaluate many plans under many scenarios")
+    from fleetcalc.batch import add_arguments
+
+    add_arguments(batch)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a subcommand; return its exit code (never raises for bad input)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return EXIT_BAD_INPUT if exit_.code not in (0, None) else EXIT_OK
+    handlers = {"compare": _compare, "catalog": _catalog, "tariffs": _tariffs}
+    try:
+        if args.command == "batch":
+            from fleetcalc.batch import run_batch
+
+            return run_batch(args)
+        if args.command not in handlers:
+            parser.print_help()
+            return EXIT_BAD_INPUT
+        return handlers[args.command](args)
+    except InputError as error:
+        print(f"fleetcalc: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("fleetcalc: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback
+        if os.environ.get("FLEETCALC_DEBUG"):
+            raise
+        print(f"fleetcalc: internal error: {type(error).__name__}: {error} "
+              "(set FLEETCALC_DEBUG=1 for a traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
