@@ -1,0 +1,81 @@
+"""Atomic table writers: a reader never sees a half-written output file.
+
+The frame goes to a temporary file in the destination's directory (same filesystem, so the
+final ``os.replace`` is an atomic rename), is fsynced, then renamed over the destination; the
+directory is fsynced too so the rename survives a power cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+from fleetcalc.errors import InputError
+
+TABLE_FORMATS = (".parquet", ".csv", ".json")
+
+
+def table_format(path: str | Path, option: str = "--out") -> str:
+    """The format a table path asks for ('.parquet', '.csv' or '.json'); InputError otherwise."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        raise InputError("command line", option, str(path),
+                         "a file name ending in " + ", ".join(TABLE_FORMATS))
+    return suffix
+
+
+def _write(frame: pl.DataFrame, file: Path, suffix: str) -> None:
+    if suffix == ".parquet":
+        frame.write_parquet(file)
+    elif suffix == ".csv":
+        frame.write_csv(file)
+    else:
+        frame.write_json(file)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Not every platform lets a directory be opened for fsync; the rename is atomic regardless.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_table_atomic(frame: pl.DataFrame, path: str | Path, option: str = "--out") -> Path:
+    """Write ``frame`` to ``path`` (format by extension) atomically; return the path.
+
+    ``option`` names the command-line option the path came from, for the error message.
+    """
+    target = Path(path)
+    suffix = table_format(target, option)
+    directory = target.parent if str(target.parent) else Path(".")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    temp = Path(temp_name)
+    try:
+        _write(frame, temp, suffix)
+        with open(temp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(directory)
+    return target
+
+
+def read_table(path: str | Path) -> pl.DataFrame:
+    """Read a table written by ``write_table_atomic`` (format by extension)."""
+    suffix = table_format(path, "path")
+    if suffix == ".parquet":
+        return pl.read_parquet(path)
+    if suffix == ".csv":
+        return pl.read_csv(path, infer_schema_length=None)
+    return pl.read_json(path)
