@@ -27,6 +27,7 @@ from fleetcalc.scenario import Scenario, load_scenario
 _KERNEL_LOCK = threading.Lock()
 PERCENTILES = (10, 50, 90)
 BRACKET_DOUBLINGS = 40
+MIN_ENERGY_USD_PER_KWH = 1e-9
 
 # Metrics that vary by Monte Carlo path: with paths > 1 each also comes as _p10/_p50/_p90.
 PATH_METRICS = (
@@ -135,12 +136,11 @@ class _PlanRun:
         usd_scale = np.ones_like(price_factor)
         energy_override = None
         if energy_price is not None:
-            free = energy_price <= 0.0
-            usd_scale = np.where(free, 1.0, energy_price)
+            # A floor of 1e-9 USD/kWh stands for free power without dividing by zero; its
+            # energy cost is below any tolerance a breakeven is solved to.
+            usd_scale = np.maximum(energy_price, MIN_ENERGY_USD_PER_KWH)
             price = price / usd_scale[:, None]
             energy_override = np.ones(self.rigs.n_rigs)
-            if free.all():
-                energy_override = np.zeros(self.rigs.n_rigs)
         daily, groups = _run_kernel(
             self.rigs, self.market.btc_per_th_day, price, self.scenario.network.pool_fee,
             self.scenario.failures == "sampled", self.scenario.seed, self.n_groups,

@@ -1,0 +1,133 @@
+"""evaluate() end to end: defaults, the JSON schema, procurement properties, breakevens."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import pytest
+
+from fleetcalc.cli import main
+from fleetcalc.engine import evaluate
+from fleetcalc.plan import default_plans
+from fleetcalc.scenario import BtcMarket, load_scenario
+
+JSON_FIELDS = (
+    "plan", "units", "hashrate_th", "power_kw", "efficiency_j_per_th", "capex_usd",
+    "tariffs_usd", "btc_mined", "revenue_usd", "energy_cost_usd", "npv_usd", "irr",
+    "payback_days", "cost_to_mine_usd_per_btc", "breakeven_btc_price_usd",
+    "breakeven_power_usd_per_kwh",
+)
+
+
+@pytest.fixture(scope="module")
+def short_scenario():
+    return load_scenario(None).with_changes(horizon_days=730)
+
+
+def test_compare_json_has_every_schema_field_for_the_four_defaults(capsys) -> None:
+    assert main(["compare", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert len(records) == 4
+    assert {r["plan"].split()[0] for r in records} == {"Bitmain", "MicroBT", "Canaan", "Auradine"}
+    for record in records:
+        assert set(JSON_FIELDS) <= set(record)
+        assert record["units"] > 0 and record["btc_mined"] > 0
+
+
+def test_monte_carlo_json_has_percentiles_and_payback_probability(capsys, tmp_path) -> None:
+    scenario_toml = tmp_path / "mc.toml"
+    scenario_toml.write_text(
+        'start_date = 2026-12-01\nhorizon_days = 400\npaths = 16\nseed = 3\n'
+        '[btc]\nprice_usd = 90000.0\nannual_volatility = 0.6\n'
+        '[network]\nhashrate_ehs = 964.0\nblock_height = 978200\npool_fee = 0.02\n'
+    )
+    assert main(["compare", "--scenario", str(scenario_toml), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)[0]
+    for suffix in ("_p10", "_p50", "_p90"):
+        assert "npv_usd" + suffix in record
+    assert record["npv_usd_p10"] <= record["npv_usd_p50"] <= record["npv_usd_p90"]
+    assert 0.0 <= record["payback_probability"] <= 1.0
+
+
+def test_same_order_from_cn_and_us_differs_by_exactly_the_tariff(short_scenario) -> None:
+    plan = default_plans()[1]  # MicroBT M70S, built in CN and US
+    from_cn = plan.with_order(0, origin="CN")
+    from_us = plan.with_order(0, origin="US")
+    summary = evaluate([from_cn, from_us], short_scenario).summary
+    cn, us = summary.row(0, named=True), summary.row(1, named=True)
+    assert us["tariffs_usd"] == 0.0
+    assert cn["tariffs_usd"] > 0
+    assert cn["capex_usd"] - us["capex_usd"] == pytest.approx(cn["tariffs_usd"], rel=1e-12)
+
+
+def test_breakeven_btc_price_gives_zero_npv_when_plugged_back(short_scenario) -> None:
+    plan = default_plans()[0]
+    first = evaluate([plan], short_scenario).records()[0]
+    price = first["breakeven_btc_price_usd"]
+    again = short_scenario.with_changes(btc=BtcMarket(price))
+    npv = evaluate([plan], again, breakevens=False).records()[0]["npv_usd"]
+    assert abs(npv) <= 1e-3 * first["capex_usd"]
+
+
+def test_breakeven_power_price_gives_zero_npv_when_plugged_back(short_scenario) -> None:
+    plan = default_plans()[3]
+    first = evaluate([plan], short_scenario).records()[0]
+    power = first["breakeven_power_usd_per_kwh"]
+    assert power > 0
+    again = plan.with_site(power_usd_per_kwh=power)
+    npv = evaluate([again], short_scenario, breakevens=False).records()[0]["npv_usd"]
+    assert abs(npv) <= 1e-3 * first["capex_usd"]
+
+
+def test_more_units_mine_more_and_cost_more(short_scenario) -> None:
+    plan = default_plans()[2]
+    bigger = plan.with_order(0, quantity=plan.orders[0].quantity + 100)
+    base, more = evaluate([plan, bigger], short_scenario, breakevens=False).records()
+    assert more["btc_mined"] > base["btc_mined"]
+    assert more["capex_usd"] > base["capex_usd"]
+
+
+def test_origin_risk_reassignment_charges_china_duty(short_scenario) -> None:
+    plan = default_plans()[0]  # Bitmain, Malaysia-built
+    risky = short_scenario.with_changes(tariff_origin_as=(("MY", "CN"),))
+    normal = evaluate([plan], short_scenario, breakevens=False).records()[0]
+    treated = evaluate([plan], risky, breakevens=False).records()[0]
+    assert treated["tariffs_usd"] > normal["tariffs_usd"]
+
+
+def test_sampled_failures_are_deterministic_for_a_seed(short_scenario) -> None:
+    plan = default_plans()[0]
+    small = plan.with_order(0, quantity=300)
+    sampled = short_scenario.with_changes(failures="sampled", seed=9)
+    one = evaluate([small], sampled, breakevens=False).daily
+    two = evaluate([small], sampled, breakevens=False).daily
+    assert one.equals(two)
+    other_seed = evaluate([small], sampled.with_changes(seed=10), breakevens=False).daily
+    assert not one.equals(other_seed)
+
+
+def test_daily_frame_matches_summary(short_scenario) -> None:
+    results = evaluate(default_plans()[:1], short_scenario, breakevens=False)
+    record = results.records()[0]
+    assert results.daily["btc"].sum() == pytest.approx(record["btc_mined"], rel=1e-12)
+    assert results.daily.height == short_scenario.horizon_days
+    assert results.daily["date"][0] == short_scenario.start_date
+    assert results.orders["btc_mined"].sum() == pytest.approx(record["btc_mined"], rel=1e-9)
+
+
+def test_delivery_outside_the_horizon_is_an_input_error(short_scenario) -> None:
+    from fleetcalc.errors import InputError
+
+    plan = default_plans()[0]
+    late = plan.with_order(0, import_date=dt.date(2030, 1, 1), delivery_date=dt.date(2030, 1, 2))
+    with pytest.raises(InputError, match=r"orders\[0\]\.delivery_date"):
+        evaluate([late], short_scenario)
+
+
+def test_results_are_frozen() -> None:
+    results = evaluate(default_plans()[:1], load_scenario(None).with_changes(horizon_days=60),
+                       breakevens=False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        results.summary = None  # type: ignore[misc]
