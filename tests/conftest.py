@@ -1,5 +1,5 @@
 """Hypothesis profiles: ``dev`` (quick) and ``ci`` (>= 200 examples for kernel properties,
-printing the reproduction blob), chosen by HYPOTHESIS_PROFILE. ``deadline=None`` everywhere:
+printing the reproduction blob), chosen by HYPOTHESIS_PROFILE (default: ci when CI is set, else dev). ``deadline=None`` everywhere:
 the first call of a jitted function compiles (or loads it from the cache)."""
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ settings.register_profile(
     "dev", max_examples=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+# CI (which sets CI=true) runs the ci profile unless told otherwise.
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(PROFILE)
 
 # Parser properties run more examples than the ci profile's 200 (issue: >= 500 in CI).
-PARSER_EXAMPLES = 500 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 60
+PARSER_EXAMPLES = 500 if PROFILE == "ci" else 60
