@@ -26,6 +26,7 @@ COMPARE_ROWS: tuple[tuple[str, str, str, str | None], ...] = (
     ("efficiency_j_per_th", "Efficiency (J/TH)", "{:.2f}", "low"),
     ("capex_usd", "Capex landed (USD)", "usd", "low"),
     ("tariffs_usd", "  of which tariffs (USD)", "usd", "low"),
+    ("origin_risk_tariffs_usd", "  tariffs if deemed CN-origin", "usd", "low"),
     ("btc_mined", "BTC mined", "{:,.2f}", "high"),
     ("revenue_usd", "Revenue (USD)", "usd", "high"),
     ("energy_cost_usd", "Energy cost (USD)", "usd", "low"),
@@ -157,12 +158,15 @@ def _tariffs(args: argparse.Namespace) -> int:
         table = Table(title=f"US duty on ASIC miners (HTS 8543.70.99) from {item['origin']} "
                             f"imported {item['on']}: total {item['total_rate'] * 100:.1f}%",
                       title_justify="left")
-        for column in ("program", "rate", "from", "to", "status", "source"):
+        for column in ("program", "rate", "from", "to", "status", "legal basis", "src"):
             table.add_column(column, overflow="fold")
-        for row in item["programs"]:
+        for number, row in enumerate(item["programs"], 1):
             table.add_row(row["program"], f"{row['rate'] * 100:.1f}%", str(row["effective_from"]),
-                          str(row["effective_to"] or "open"), row["status"], row["source"])
+                          str(row["effective_to"] or "open"), row["status"], row["legal_basis"],
+                          f"[{number}]")
         console.print(table)
+        for number, row in enumerate(item["programs"], 1):
+            console.print(f"  [{number}] {row['source']}", style="dim", highlight=False)
     return EXIT_OK
 
 
@@ -218,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback
+    except Exception as error:  # the last line of defence: no traceback for the user
         if os.environ.get("FLEETCALC_DEBUG"):
             raise
         print(f"fleetcalc: internal error: {type(error).__name__}: {error} "

@@ -40,7 +40,8 @@ PATH_METRICS = (
 SUMMARY_SCHEMA: dict[str, pl.DataType] = {
     "plan": pl.String(), "units": pl.Int64(), "hashrate_th": pl.Float64(),
     "power_kw": pl.Float64(), "efficiency_j_per_th": pl.Float64(), "capex_usd": pl.Float64(),
-    "tariffs_usd": pl.Float64(), "tariff_assumption": pl.Boolean(),
+    "tariffs_usd": pl.Float64(), "origin_risk_tariffs_usd": pl.Float64(),
+    "tariff_assumption": pl.Boolean(),
     **{name: pl.Float64() for name in PATH_METRICS},
     "payback_probability": pl.Float64(), "paths": pl.Int64(), "assumptions": pl.String(),
 }
@@ -76,7 +77,7 @@ class Results:
                     value = None
                 record[key] = value
             if record["payback_days"] is not None:
-                record["payback_days"] = int(round(record["payback_days"]))
+                record["payback_days"] = round(record["payback_days"])
             out.append(record)
         return out
 
@@ -218,6 +219,15 @@ def _evaluate_plan(
     per_order_lazy, per_program_lazy = landed_costs(orders.lazy(), schedule)
     per_order = per_order_lazy.collect()
     per_program = per_program_lazy.collect()
+    # Origin risk: customs has claimed Chinese origin for SE-Asian-assembled units; the duty the
+    # plan would owe if every imported order were deemed CN-origin on its import date.
+    deemed_cn = orders.lazy().with_columns(
+        pl.when(pl.col("origin") == "US").then(pl.lit("US")).otherwise(pl.lit("CN"))
+        .alias("tariff_origin")
+    )
+    origin_risk_tariffs_usd = float(
+        landed_costs(deemed_cn, schedule)[0].select(pl.col("tariffs_usd").sum()).collect().item()
+    )
     n_days, n_paths = scenario.horizon_days, market.n_paths
     sampled = scenario.failures == "sampled"
     rigs = rig_arrays(orders, plan, sampled)
@@ -287,6 +297,7 @@ def _evaluate_plan(
         "plan": plan.name, "units": units, "hashrate_th": hashrate_th,
         "power_kw": power_w / 1000.0, "efficiency_j_per_th": power_w / hashrate_th,
         "capex_usd": capex_usd, "tariffs_usd": float(per_order["tariffs_usd"].sum()),
+        "origin_risk_tariffs_usd": origin_risk_tariffs_usd,
         "tariff_assumption": tariff_assumption, "paths": n_paths,
         "assumptions": "; ".join(assumptions),
     }

@@ -117,7 +117,7 @@ def orders_frame(plan: Plan, scenario: Scenario) -> pl.DataFrame:
     rows = []
     for i, (order, unit) in enumerate(zip(plan.orders, order_units(plan), strict=True)):
         delivery_day = scenario.day_of(order.delivery_date)
-        life_days = int(round(unit.service_life_years * DAYS_PER_YEAR))
+        life_days = round(unit.service_life_years * DAYS_PER_YEAR)
         rows.append({
             "order_index": i, "model_id": unit.model_id, "maker": unit.maker,
             "model": unit.model, "mode": order.mode, "cooling": unit.cooling,

@@ -62,10 +62,9 @@ def simulate_rigdays_reference(
     paths = np.arange(n_paths)[:, None]
     keep_share = 1.0 - pool_fee
     energy_per_day = power_w / 1000.0 * 24.0 * energy_usd_per_kwh
-    if sampled:
-        availability = np.ones(n_rigs)
-    else:
-        availability = 1.0 / (1.0 + failure_per_day * repair_days)
+    availability = (
+        np.ones(n_rigs) if sampled else 1.0 / (1.0 + failure_per_day * repair_days)
+    )
     scale = weight * uptime * availability
     shape = (n_paths, n_rigs)
     failures = np.zeros(shape, dtype=np.int64)
@@ -114,5 +113,7 @@ def simulate_rigdays_reference(
         per_rig[:, :, GROUP_RUNNING_UNIT_DAYS] += units
     for p in range(n_paths):
         for field in range(N_GROUP):
-            groups[p, :, field] = np.bincount(group, weights=per_rig[p, :, field], minlength=n_groups)
+            groups[p, :, field] = np.bincount(
+                group, weights=per_rig[p, :, field], minlength=n_groups
+            )
     return daily, groups

@@ -1,5 +1,6 @@
 """Hypothesis profiles: ``dev`` (quick) and ``ci`` (>= 200 examples for kernel properties,
-printing the reproduction blob), chosen by HYPOTHESIS_PROFILE (default: ci when CI is set, else dev). ``deadline=None`` everywhere:
+printing the reproduction blob), chosen by HYPOTHESIS_PROFILE (default: ci when CI is set,
+else dev). ``deadline=None`` everywhere:
 the first call of a jitted function compiles (or loads it from the cache)."""
 
 from __future__ import annotations

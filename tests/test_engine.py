@@ -131,3 +131,27 @@ def test_results_are_frozen() -> None:
                        breakevens=False)
     with pytest.raises(dataclasses.FrozenInstanceError):
         results.summary = None  # type: ignore[misc]
+
+
+def test_tariffs_command_shows_the_sourced_cn_stacks(capsys) -> None:
+    assert main(["tariffs", "--origin", "CN", "--on", "2025-06-01", "--json"]) == 0
+    june = json.loads(capsys.readouterr().out)[0]
+    assert main(["tariffs", "--origin", "CN", "--on", "2026-03-01", "--json"]) == 0
+    march = json.loads(capsys.readouterr().out)[0]
+    assert june["total_rate"] == pytest.approx(0.576)
+    assert march["total_rate"] == pytest.approx(0.376)
+    june_programs = {p["program"] for p in june["programs"]}
+    march_programs = {p["program"] for p in march["programs"]}
+    assert "fentanyl" in june_programs and "fentanyl" not in march_programs
+    assert "section_122" in march_programs
+
+
+def test_origin_risk_exposure_is_the_cn_duty_for_imported_orders(short_scenario) -> None:
+    plans = default_plans(include_cn=True)
+    records = {r["plan"]: r for r in evaluate(plans, short_scenario, breakevens=False).records()}
+    china = next(r for name, r in records.items() if "China" in name)
+    thai = next(r for name, r in records.items() if "Thailand" in name)
+    us = next(r for name, r in records.items() if "US-built" in name)
+    assert thai["origin_risk_tariffs_usd"] == pytest.approx(china["tariffs_usd"])
+    assert china["origin_risk_tariffs_usd"] == pytest.approx(china["tariffs_usd"])
+    assert us["origin_risk_tariffs_usd"] == 0.0

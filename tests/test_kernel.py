@@ -40,7 +40,8 @@ def run_kernel(kwargs: dict, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def assert_close(actual: np.ndarray, expected: np.ndarray, rel: float = REL) -> None:
-    np.testing.assert_allclose(actual, expected, rtol=rel, atol=1e-12 * (1 + np.abs(expected).max()))
+    atol = 1e-12 * (1 + np.abs(expected).max())
+    np.testing.assert_allclose(actual, expected, rtol=rel, atol=atol)
 
 
 @given(fleets())
@@ -140,6 +141,7 @@ def test_one_rig_one_day_by_hand() -> None:
 def test_a_curtailed_day_costs_no_energy() -> None:
     # 6.29 USD revenue against 1.5 kW * 24 h * 0.2 USD = 7.20 USD of power: off for the day.
     daily, groups = run_kernel(_one_rig(energy_usd_per_kwh=np.array([0.2])), 1)
+    assert not groups.any()
     assert daily[0, DAILY_ENERGY_USD, 0] == 0.0
     assert daily[0, DAILY_BTC, 0] == 0.0
     running, _ = run_kernel(_one_rig(energy_usd_per_kwh=np.array([0.2]),
