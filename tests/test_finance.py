@@ -10,8 +10,9 @@ from hypothesis.extra import numpy as hnp
 
 from fleetcalc import finance
 
+# Inflows of at least a cent: smaller ones vanish against the capex in float64.
 inflows = hnp.arrays(np.float64, st.integers(30, 800),
-                     elements=st.floats(0.0, 1e5, allow_nan=False))
+                     elements=st.one_of(st.just(0.0), st.floats(0.01, 1e5)))
 
 
 @st.composite
