@@ -28,12 +28,25 @@ scalars
 outputs (caller-allocated; fully overwritten)
     daily_out[P, N_DAILY, T]     fleet totals per day, fields DAILY_*
     group_out[P, G, N_GROUP]     totals per group over the horizon, fields GROUP_*
-scratch (caller-allocated, see ``scratch_shapes``)
-    day_acc[n_tasks, N_DAILY, T], group_acc[n_tasks, G, N_GROUP]
+scratch (caller-allocated, see ``scratch_shapes``; contents on return are unspecified)
+    day_acc[n_tasks, T, N_ACC], group_acc[n_tasks, G, N_GROUP]
 
-A task is one fixed block of ``BLOCK_RIGS`` consecutive rigs on one path. Tasks write only their
-own scratch slice and are reduced afterwards in block order, so the result never depends on the
-number of threads. Memory is O(tasks x T + R), never R x T.
+Days are walked in chunks of ``DAY_CHUNK`` aligned on the rig's delivery day, with hashrate
+``h = h_chunk * decay**k`` (``decay**k`` tabled once per rig, ``h_chunk`` advanced by
+``decay**DAY_CHUNK``): the days of a chunk are independent, so the CPU overlaps them instead of
+waiting on one multiply chain. A chunk the rig runs through without an event (in service, not in
+repair, no failure due: at least ``DAY_CHUNK`` running days left on its failure clock) takes a
+fast path with no event logic; any other chunk is walked day by day with the full model. Both
+paths compute the same numbers, so which one a chunk takes never changes a result.
+
+Per-task scratch keeps only what varies by rig and day: ``day_acc[task, T, N_ACC]`` holds, per
+day, the sums of scaled hashrate, power, energy, running units and repairs next to each other
+(one cache line per rig-day). BTC and revenue per day are ``btc_per_th_day * keep * hashrate`` and
+that times price, formed once per day in the reduction; per-rig energy, units and expected
+repairs are a constant times the rig's running-day count. A task is one fixed block of
+``BLOCK_RIGS`` consecutive rigs on one path. Tasks write only their own scratch slice and are
+reduced afterwards in block order, so the result never depends on the number of threads. Memory
+is O(tasks x T + R + P x T), never R x T.
 
 Model of one unit on day t in [delivery, retire): see ``kernels.reference`` and DESIGN.md.
 """
@@ -66,6 +79,18 @@ GROUP_FAILURES = 5
 N_GROUP = 6
 
 
+# Fields of the per-task day accumulator, adjacent in memory for each day.
+ACC_HASHRATE_TH = 0  # sum of h * scale
+ACC_POWER_W = 1
+ACC_ENERGY_USD = 2
+ACC_RUNNING_UNITS = 3
+ACC_REPAIR_USD = 4
+N_ACC = 5
+
+# Days per chunk of the day loop (see the module docstring).
+DAY_CHUNK = 4
+
+
 def n_blocks(n_rigs: int) -> int:
     """Number of fixed rig blocks; a function of the rig count only, never of threads."""
     return max(1, -(-n_rigs // BLOCK_RIGS))
@@ -74,89 +99,109 @@ def n_blocks(n_rigs: int) -> int:
 def scratch_shapes(n_rigs: int, n_paths: int, n_days: int, n_groups: int) -> tuple:
     """Shapes of the two scratch buffers the caller allocates for ``simulate_rigdays_nb``."""
     n_tasks = n_blocks(n_rigs) * n_paths
-    return (n_tasks, N_DAILY, n_days), (n_tasks, n_groups, N_GROUP)
+    return (n_tasks, n_days, N_ACC), (n_tasks, n_groups, N_GROUP)
 
 
 @jit()
 def _simulate_block_nb(
     first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day,
     uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
-    group, btc_per_th_day, price_usd, pool_fee, sampled, seed, day_acc, group_acc,
+    group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc,
 ):
-    """Simulate rigs [first, last) on one path into one task's scratch slices."""
-    keep_share = 1.0 - pool_fee
+    """Simulate rigs [first, last) on one path into one task's scratch slices.
+
+    ``btc_unit_per_th[t]`` is net BTC per TH/s per day (pool fee taken), ``usd_per_th[t]`` that
+    times the BTC price: a rig is curtailed when ``h * usd_per_th[t] < energy_per_day``.
+    """
+    decay_pow = np.empty(DAY_CHUNK)
     for r in range(first, last):
         w = weight[r]
-        u = uptime[r]
         lam = failure_per_day[r]
-        kwh_per_day = power_w[r] / 1000.0 * 24.0
-        energy_per_day = kwh_per_day * energy_usd_per_kwh[r]
+        energy_per_day = power_w[r] / 1000.0 * 24.0 * energy_usd_per_kwh[r]
+        availability = 1.0 if sampled else 1.0 / (1.0 + lam * repair_days[r])
+        scale = w * uptime[r] * availability
+        # What a running day adds besides hashrate does not depend on the day.
+        power_day = power_w[r] * scale
+        energy_day = energy_per_day * scale
+        units_day = w * availability
+        failures_day = 0.0 if sampled else w * lam * availability
+        repair_day = failures_day * repair_cost_usd[r]
+        may_curtail = curtail[r] != 0
         decay = decay_per_day[r]
-        g = group[r]
-        if sampled:
-            availability = 1.0
-        else:
-            availability = 1.0 / (1.0 + lam * repair_days[r])
-        scale = w * u * availability
-        h = hashrate_th[r]
-        # Sampled failures: a failure happens after an exponential number of running days.
-        n_failures = 0
+        decay_pow[0] = 1.0
+        for k in range(1, DAY_CHUNK):
+            decay_pow[k] = decay_pow[k - 1] * decay
+        decay_chunk = decay_pow[DAY_CHUNK - 1] * decay
         if sampled and lam > 0.0:
             days_left = -np.log(uniform_nb(seed, STREAM_FAILURE, path, rig_key[r], 0)) / lam
         else:
             days_left = np.inf
+        n_failures = 0
         repair_until = delivery_day[r]
-        btc_sum = 0.0
-        revenue_sum = 0.0
-        energy_sum = 0.0
+        end = retire_day[r]
+        h_chunk = hashrate_th[r]
+        btc_sum = 0.0  # sum of h * btc_unit_per_th over running days
+        usd_sum = 0.0
         repair_sum = 0.0
-        running_sum = 0.0
-        failures_sum = 0.0
-        for t in range(delivery_day[r], retire_day[r]):
-            if t > delivery_day[r]:
-                h *= decay
-            if t < repair_until:
-                continue
-            btc_unit = h * btc_per_th_day[path, t] * keep_share
-            if curtail[r] != 0 and btc_unit * price_usd[path, t] < energy_per_day:
-                continue
-            if sampled:
-                if days_left < 1.0:
-                    n_failures += 1
-                    repair_sum += w * repair_cost_usd[r]
-                    day_acc[DAILY_REPAIR_USD, t] += w * repair_cost_usd[r]
-                    failures_sum += w
-                    repair_until = t + repair_days[r]
-                    days_left = -np.log(
-                        uniform_nb(seed, STREAM_FAILURE, path, rig_key[r], n_failures)
-                    ) / lam
+        running_days = 0
+        for t0 in range(delivery_day[r], end, DAY_CHUNK):
+            if t0 + DAY_CHUNK <= end and t0 >= repair_until and days_left >= DAY_CHUNK:
+                # Fast path: every day of the chunk runs unless curtailed; no failure is due
+                # because at most DAY_CHUNK running days come off a clock of >= DAY_CHUNK.
+                ran = 0
+                for k in range(DAY_CHUNK):
+                    t = t0 + k
+                    h = h_chunk * decay_pow[k]
+                    usd_unit = h * usd_per_th[t]
+                    if not (may_curtail and usd_unit < energy_per_day):
+                        ran += 1
+                        btc_sum += h * btc_unit_per_th[t]
+                        usd_sum += usd_unit
+                        day_acc[t, ACC_HASHRATE_TH] += h * scale
+                        day_acc[t, ACC_POWER_W] += power_day
+                        day_acc[t, ACC_ENERGY_USD] += energy_day
+                        day_acc[t, ACC_RUNNING_UNITS] += units_day
+                        day_acc[t, ACC_REPAIR_USD] += repair_day
+                running_days += ran
+                days_left -= ran
+            else:
+                for k in range(min(DAY_CHUNK, end - t0)):
+                    t = t0 + k
                     if t < repair_until:
                         continue
-                days_left -= 1.0
-            else:
-                expected_failures = w * lam * availability
-                repair_sum += expected_failures * repair_cost_usd[r]
-                day_acc[DAILY_REPAIR_USD, t] += expected_failures * repair_cost_usd[r]
-                failures_sum += expected_failures
-            btc = btc_unit * scale
-            revenue = btc * price_usd[path, t]
-            energy = energy_per_day * scale
-            day_acc[DAILY_HASHRATE_TH, t] += h * scale
-            day_acc[DAILY_POWER_W, t] += power_w[r] * scale
-            day_acc[DAILY_BTC, t] += btc
-            day_acc[DAILY_REVENUE_USD, t] += revenue
-            day_acc[DAILY_ENERGY_USD, t] += energy
-            day_acc[DAILY_RUNNING_UNITS, t] += w * availability
-            btc_sum += btc
-            revenue_sum += revenue
-            energy_sum += energy
-            running_sum += w * availability
-        group_acc[g, GROUP_BTC] += btc_sum
-        group_acc[g, GROUP_REVENUE_USD] += revenue_sum
-        group_acc[g, GROUP_ENERGY_USD] += energy_sum
-        group_acc[g, GROUP_REPAIR_USD] += repair_sum
-        group_acc[g, GROUP_RUNNING_UNIT_DAYS] += running_sum
-        group_acc[g, GROUP_FAILURES] += failures_sum
+                    h = h_chunk * decay_pow[k]
+                    usd_unit = h * usd_per_th[t]
+                    if may_curtail and usd_unit < energy_per_day:
+                        continue
+                    if sampled:
+                        if days_left < 1.0:
+                            # Fails at the start of a day it would have run: repair booked today.
+                            n_failures += 1
+                            repair_sum += w * repair_cost_usd[r]
+                            day_acc[t, ACC_REPAIR_USD] += w * repair_cost_usd[r]
+                            repair_until = t + repair_days[r]
+                            days_left = -np.log(
+                                uniform_nb(seed, STREAM_FAILURE, path, rig_key[r], n_failures)
+                            ) / lam
+                            if t < repair_until:
+                                continue
+                        days_left -= 1.0
+                    running_days += 1
+                    btc_sum += h * btc_unit_per_th[t]
+                    usd_sum += usd_unit
+                    day_acc[t, ACC_HASHRATE_TH] += h * scale
+                    day_acc[t, ACC_POWER_W] += power_day
+                    day_acc[t, ACC_ENERGY_USD] += energy_day
+                    day_acc[t, ACC_RUNNING_UNITS] += units_day
+                    day_acc[t, ACC_REPAIR_USD] += repair_day
+            h_chunk *= decay_chunk
+        g = group[r]
+        group_acc[g, GROUP_BTC] += btc_sum * scale
+        group_acc[g, GROUP_REVENUE_USD] += usd_sum * scale
+        group_acc[g, GROUP_ENERGY_USD] += energy_day * running_days
+        group_acc[g, GROUP_REPAIR_USD] += repair_sum + repair_day * running_days
+        group_acc[g, GROUP_RUNNING_UNIT_DAYS] += units_day * running_days
+        group_acc[g, GROUP_FAILURES] += w * n_failures + failures_day * running_days
 
 
 @jit(parallel=True)
@@ -167,9 +212,12 @@ def simulate_rigdays_nb(
 ):
     """Fill ``daily_out`` and ``group_out``; see the module docstring for the contract."""
     n_rigs = hashrate_th.shape[0]
-    n_paths = btc_per_th_day.shape[0]
+    n_paths, n_days = btc_per_th_day.shape
     blocks = max(1, (n_rigs + BLOCK_RIGS - 1) // BLOCK_RIGS)
     n_tasks = blocks * n_paths
+    # Per path and day once, rather than per rig-day: net BTC and USD per TH/s.
+    btc_unit_per_th = btc_per_th_day * (1.0 - pool_fee)
+    usd_per_th = btc_unit_per_th * price_usd
     for task in prange(n_tasks):
         block = task // n_paths
         path = task % n_paths
@@ -180,15 +228,32 @@ def simulate_rigdays_nb(
         _simulate_block_nb(
             first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day,
             decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd,
-            energy_usd_per_kwh, curtail, rig_key, group, btc_per_th_day, price_usd, pool_fee,
-            sampled, seed, day_acc[task], group_acc[task],
+            energy_usd_per_kwh, curtail, rig_key, group, btc_unit_per_th[path],
+            usd_per_th[path], sampled, seed, day_acc[task], group_acc[task],
         )
     # Reduce in block order: each output element is summed by one iteration, always in the
     # same order, so the totals are bit-identical for any thread count.
     for path in prange(n_paths):
-        daily_out[path, :, :] = 0.0
         group_out[path, :, :] = 0.0
+        for t in range(n_days):
+            hashrate = 0.0
+            power = 0.0
+            energy = 0.0
+            units = 0.0
+            repair = 0.0
+            for block in range(blocks):
+                acc = day_acc[block * n_paths + path, t]
+                hashrate += acc[ACC_HASHRATE_TH]
+                power += acc[ACC_POWER_W]
+                energy += acc[ACC_ENERGY_USD]
+                units += acc[ACC_RUNNING_UNITS]
+                repair += acc[ACC_REPAIR_USD]
+            daily_out[path, DAILY_HASHRATE_TH, t] = hashrate
+            daily_out[path, DAILY_POWER_W, t] = power
+            daily_out[path, DAILY_BTC, t] = hashrate * btc_unit_per_th[path, t]
+            daily_out[path, DAILY_REVENUE_USD, t] = hashrate * usd_per_th[path, t]
+            daily_out[path, DAILY_ENERGY_USD, t] = energy
+            daily_out[path, DAILY_REPAIR_USD, t] = repair
+            daily_out[path, DAILY_RUNNING_UNITS, t] = units
         for block in range(blocks):
-            task = block * n_paths + path
-            daily_out[path] += day_acc[task]
-            group_out[path] += group_acc[task]
+            group_out[path] += group_acc[block * n_paths + path]
