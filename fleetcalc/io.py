@@ -60,6 +60,10 @@ def write_table_atomic(frame: pl.DataFrame, path: str | Path, option: str = "--o
     os.close(fd)
     temp = Path(temp_name)
     try:
+        # mkstemp creates the file 0600; give the output the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
         _write(frame, temp, suffix)
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
