@@ -91,6 +91,7 @@ def _log_paths(
 
 
 def _price_and_hashrate(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    from fleetcalc.series import HASHRATE_SERIES, PRICE_SERIES, series_paths
     from kernels.rng import (
         STREAM_HASHRATE,
         STREAM_HASHRATE_AUX,
@@ -112,10 +113,19 @@ def _price_and_hashrate(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
         rho = net.price_correlation
         price_shocks = z_price
         hash_shocks = rho * z_price + math.sqrt(1.0 - rho * rho) * z_own
-    price = _log_paths(btc.price_usd, btc.annual_drift, btc.annual_volatility, price_shocks, n_days)
-    hashrate = _log_paths(
-        net.hashrate_ehs, annual_hash_growth, net.annual_volatility, hash_shocks, n_days
-    )
+    if scenario.price_series_usd is None:
+        price = _log_paths(
+            btc.price_usd, btc.annual_drift, btc.annual_volatility, price_shocks, n_days)
+    else:  # a CSV series replaces the generated path (fleetcalc.series)
+        price = series_paths(scenario.price_series_usd, n_days, btc.annual_volatility,
+                             price_shocks, scenario.source, PRICE_SERIES)
+    if scenario.hashrate_series_ehs is None:
+        hashrate = _log_paths(
+            net.hashrate_ehs, annual_hash_growth, net.annual_volatility, hash_shocks, n_days
+        )
+    else:
+        hashrate = series_paths(scenario.hashrate_series_ehs, n_days, net.annual_volatility,
+                                hash_shocks, scenario.source, HASHRATE_SERIES)
     if scenario.paths > 1:
         price = np.broadcast_to(price, (scenario.paths, n_days)).copy()
         hashrate = np.broadcast_to(hashrate, (scenario.paths, n_days)).copy()

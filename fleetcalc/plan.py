@@ -161,6 +161,8 @@ def parse_plan(data: dict[str, Any], source: str) -> Plan:
     """Build a Plan from parsed TOML; raises InputError naming the bad key."""
     from fleetcalc.fleet import order_units
 
+    if not isinstance(data, dict):
+        raise InputError(source, "(top level)", data, "a TOML document (a table)")
     top = {k: v for k, v in data.items() if k not in ("site", "finance", "orders")}
     values = read_table(top, _TOP, source, "")
     site = Site(**read_table(data.get("site"), _SITE, source, "site"))
@@ -169,9 +171,8 @@ def parse_plan(data: dict[str, Any], source: str) -> Plan:
     if not isinstance(raw_orders, list) or not raw_orders:
         raise InputError(source, "orders", raw_orders if raw_orders is not None else "(missing)",
                          "at least one [[orders]] table")
-    orders = tuple(
-        _parse_order(item, i, source, values["exclude_origins"]) for i, item in enumerate(raw_orders)
-    )
+    exclude = values["exclude_origins"]
+    orders = tuple(_parse_order(item, i, source, exclude) for i, item in enumerate(raw_orders))
     plan = Plan(site=site, finance=finance, orders=orders, source=source, **values)
     power_mw = sum(unit.power_w * order.quantity for order, unit in
                    zip(orders, order_units(plan), strict=True)) / 1e6
@@ -208,7 +209,8 @@ def check_plan_against_scenario(plan: Plan, start: dt.date, end: dt.date) -> Non
         if not start <= order.delivery_date < end:
             raise InputError(plan.source, f"orders[{i}].delivery_date",
                              order.delivery_date.isoformat(),
-                             f"a date inside the scenario horizon {start} .. {end}")
+                             f"a date inside the scenario horizon: from {start} to "
+                             f"{end - dt.timedelta(days=1)}")
 
 
 def default_plan_paths() -> list[Path]:

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
-from dataclasses import dataclass, fields, replace
+import math
+import re
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from fleetcalc.errors import InputError
 from fleetcalc.tariffs import TariffOverride
-from fleetcalc.validate import ISO_ALPHA2, Field, load_toml, read_table
+from fleetcalc.validate import Field, is_origin, load_toml, parse_toml_text, read_table
 
 FAILURE_MODES = ("expected", "sampled")
 
 
 @dataclass(frozen=True)
 class BtcMarket:
-    price_usd: float
+    price_usd: float  # on start_date (the series' first value when price_series is given)
     annual_drift: float = 0.0
     annual_volatility: float = 0.0
+    price_series: str | None = None  # CSV file as written in the TOML (relative to it)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Network:
     price_correlation: float = 0.0
     fees_btc_per_block: float = 0.0
     pool_fee: float = 0.0
+    hashrate_series: str | None = None  # CSV file as written in the TOML (relative to it)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class Scenario:
     # Which inputs are assumptions rather than observed facts (shown in UI and outputs).
     assumptions: tuple[str, ...] = ()
     source: str = "<memory>"
+    # Daily values from btc.price_series / network.hashrate_series, one per horizon day; they
+    # replace the generated paths (tuples keep the Scenario hashable).
+    price_series_usd: tuple[float, ...] | None = field(default=None, repr=False)
+    hashrate_series_ehs: tuple[float, ...] | None = field(default=None, repr=False)
 
     @property
     def end_date(self) -> dt.date:
@@ -68,6 +75,15 @@ class Scenario:
         return replace(self, **changes)
 
 
+# Memory of the market arrays grows with paths x days: ten arrays of 8 bytes per path-day, so
+# this caps them near 1.6 GB (e.g. 10,000 paths over five years).
+MAX_PATH_DAYS = 20_000_000
+# The deterministic price and hashrate paths must stay inside these bounds over the horizon:
+# beyond them a drift compounds to overflow (inf) or underflow (0) in the daily arrays.
+PRICE_BOUNDS_USD = (1e-6, 1e15)
+HASHRATE_BOUNDS_EHS = (1e-9, 1e15)
+_PROGRAM = re.compile(r"[a-z0-9_]+")
+
 _TOP = (
     Field("name", "str", "scenario"),
     Field("start_date", "date"),
@@ -77,15 +93,17 @@ _TOP = (
     Field("failures", "str", "expected", choices=FAILURE_MODES),
 )
 _BTC = (
-    Field("price_usd", "float", lo=0.0, hi=1e9, lo_open=True),
+    Field("price_usd", "float", None, lo=0.01, hi=1e9),
+    Field("price_series", "str", None),
     Field("annual_drift", "float", 0.0, lo=-0.99, hi=10.0),
-    Field("annual_volatility", "float", 0.0, lo=0.0, hi=5.0),
+    Field("annual_volatility", "float", 0.0, lo=0.0, hi=2.0),
 )
 _NETWORK = (
-    Field("hashrate_ehs", "float", lo=0.0, hi=1e9, lo_open=True),
+    Field("hashrate_ehs", "float", None, lo=1e-6, hi=1e9),
+    Field("hashrate_series", "str", None),
     Field("difficulty", "float", None, lo=1.0, hi=1e30),
     Field("monthly_growth", "float", 0.0, lo=-0.5, hi=1.0),
-    Field("annual_volatility", "float", 0.0, lo=0.0, hi=5.0),
+    Field("annual_volatility", "float", 0.0, lo=0.0, hi=2.0),
     Field("price_correlation", "float", 0.0, lo=-1.0, hi=1.0),
     Field("block_height", "int", lo=0, hi=100_000_000),
     Field("fees_btc_per_block", "float", 0.0, lo=0.0, hi=1000.0),
@@ -93,7 +111,8 @@ _NETWORK = (
 )
 _OVERRIDE = (
     Field("origin", "origin"),
-    Field("program", "str"),
+    Field("program", "str", pattern=_PROGRAM,
+          pattern_words="a snake_case program name like 'reciprocal' or 'section_301'"),
     Field("rate", "float", lo=0.0, hi=10.0),
     Field("effective_from", "date"),
     Field("effective_to", "date", None),
@@ -101,12 +120,94 @@ _OVERRIDE = (
 _KNOWN_TABLES = ("btc", "network", "tariff_overrides", "tariff_origin_as", "assumptions")
 
 
+def _series_file(source: str, where: str, value: str) -> Path:
+    """The CSV a series key names, relative to the scenario file's folder."""
+    path = Path(source).parent / value
+    if not path.is_file():
+        state = "is a directory" if path.is_dir() else "does not exist"
+        raise InputError(source, where, value,
+                         f"a CSV file, relative to the scenario's folder ({path} {state})")
+    return path
+
+
+def _level_from_series(
+    table: dict[str, Any], values: dict[str, Any], level_key: str, growth_key: str,
+    series_key: str, prefix: str, source: str,
+) -> None:
+    """A series replaces the start level and its growth: giving both is an error, so a value
+    that would be ignored never looks like it was used."""
+    if values[series_key] is None:
+        if values[level_key] is None:
+            field = next(f for f in (_BTC + _NETWORK) if f.name == level_key)
+            raise InputError(source, f"{prefix}.{level_key}", "(missing)",
+                             f"{field.expected()} (or {prefix}.{series_key}, a CSV file)")
+        return
+    for key in (level_key, growth_key):
+        if key in table:
+            raise InputError(source, f"{prefix}.{key}", table[key],
+                             f"no {key} when {prefix}.{series_key} is given "
+                             "(the series sets it day by day)")
+
+
+def _check_level(
+    source: str, where: str, value: float, start: float, annual_growth: float, n_days: int,
+    bounds: tuple[float, float], unit: str,
+) -> None:
+    """The deterministic path start * (1 + g) ** (t / 365) must stay inside ``bounds``."""
+    log_end = math.log(start) + math.log1p(annual_growth) * (n_days - 1) / 365.0
+    lo, hi = bounds
+    if not math.log(lo) <= log_end <= math.log(hi):
+        raise InputError(source, where, value,
+                         f"a growth keeping the level within [{lo:g}, {hi:g}] {unit} over "
+                         f"the horizon (it would reach about 1e{log_end / math.log(10):.0f})")
+
+
 def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
-    """Build a Scenario from parsed TOML; raises InputError naming the bad key."""
+    """Build a Scenario from parsed TOML; raises InputError naming the bad key.
+
+    CSV series (``btc.price_series``, ``network.hashrate_series``) are read here, relative to
+    the folder of ``source``.
+    """
+    from fleetcalc.series import HASHRATE_SERIES, PRICE_SERIES, load_series
+
+    if not isinstance(data, dict):
+        raise InputError(source, "(top level)", data, "a TOML document (a table)")
     top = {k: v for k, v in data.items() if k not in _KNOWN_TABLES}
     values = read_table(top, _TOP, source, "")
-    btc = BtcMarket(**read_table(data.get("btc", None), _BTC, source, "btc"))
-    network = Network(**read_table(data.get("network", None), _NETWORK, source, "network"))
+    n_days = values["horizon_days"]
+    if values["paths"] * n_days > MAX_PATH_DAYS:
+        raise InputError(source, "paths", values["paths"],
+                         f"at most {MAX_PATH_DAYS:,} path-days (paths x horizon_days), so at "
+                         f"most {MAX_PATH_DAYS // n_days:,} paths over {n_days} days")
+    btc_table, net_table = data.get("btc"), data.get("network")
+    btc_values = read_table(btc_table, _BTC, source, "btc")
+    net_values = read_table(net_table, _NETWORK, source, "network")
+    assert isinstance(btc_table, dict) and isinstance(net_table, dict)  # read_table checked
+    _level_from_series(btc_table, btc_values, "price_usd", "annual_drift", "price_series",
+                       "btc", source)
+    _level_from_series(net_table, net_values, "hashrate_ehs", "monthly_growth",
+                       "hashrate_series", "network", source)
+    price_series = hashrate_series = None
+    start = values["start_date"]
+    if btc_values["price_series"] is not None:
+        path = _series_file(source, "btc.price_series", btc_values["price_series"])
+        price_series = load_series(path, PRICE_SERIES, start, n_days)
+        btc_values["price_usd"] = price_series[0]
+    else:
+        _check_level(source, "btc.annual_drift", btc_values["annual_drift"],
+                     btc_values["price_usd"], btc_values["annual_drift"], n_days,
+                     PRICE_BOUNDS_USD, "USD")
+    if net_values["hashrate_series"] is not None:
+        path = _series_file(source, "network.hashrate_series", net_values["hashrate_series"])
+        hashrate_series = load_series(path, HASHRATE_SERIES, start, n_days)
+        net_values["hashrate_ehs"] = hashrate_series[0]
+    else:
+        annual_growth = (1.0 + net_values["monthly_growth"]) ** 12 - 1.0
+        _check_level(source, "network.monthly_growth", net_values["monthly_growth"],
+                     net_values["hashrate_ehs"], annual_growth, n_days, HASHRATE_BOUNDS_EHS,
+                     "EH/s")
+    btc = BtcMarket(**btc_values)
+    network = Network(**net_values)
     raw_overrides = data.get("tariff_overrides", [])
     if not isinstance(raw_overrides, list):
         raise InputError(source, "tariff_overrides", raw_overrides, "an array of tables")
@@ -124,16 +225,20 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
     if not isinstance(remap, dict):
         raise InputError(source, "tariff_origin_as", remap, "a table like {MY = \"CN\"}")
     for key in remap:
-        if not ISO_ALPHA2.match(key):
-            raise InputError(source, f"tariff_origin_as.{key}", key, "an ISO alpha-2 origin key")
+        if not is_origin(key):
+            raise InputError(source, f"tariff_origin_as.{key}", key,
+                             "an ISO 3166 alpha-2 country code like 'MY' as the key")
     origin_as = read_table(remap, tuple(Field(k, "origin") for k in remap), source,
                            "tariff_origin_as")
     assumptions = data.get("assumptions", [])
-    if not isinstance(assumptions, list) or not all(isinstance(a, str) for a in assumptions):
-        raise InputError(source, "assumptions", assumptions, "a list of strings")
+    if not isinstance(assumptions, list) or not all(
+        isinstance(a, str) and a.strip() for a in assumptions
+    ):
+        raise InputError(source, "assumptions", assumptions, "a list of non-empty strings")
     return Scenario(
         btc=btc, network=network, tariff_overrides=tuple(overrides),
         tariff_origin_as=tuple(sorted(origin_as.items())), assumptions=tuple(assumptions),
+        price_series_usd=price_series, hashrate_series_ehs=hashrate_series,
         source=source, **values,
     )
 
@@ -142,23 +247,31 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     """Load a scenario TOML file; ``None`` gives the built-in default scenario."""
     if path is None:
         text = resources.files("fleetcalc").joinpath("data/default_scenario.toml").read_text()
-        return parse_scenario(tomllib.loads(text), "built-in default scenario")
+        return parse_scenario(parse_toml_text(text, "built-in default scenario"),
+                              "built-in default scenario")
     data, source = load_toml(path)
     return parse_scenario(data, source)
 
 
 def scenario_to_toml(scenario: Scenario) -> dict[str, Any]:
-    """The TOML document of a scenario (round-trips through ``parse_scenario``)."""
+    """The TOML document of a scenario (round-trips through ``parse_scenario`` with the same
+    ``source``, against which series paths resolve).
+
+    With a series file the level and growth it replaces are left out, as the parser requires.
+    """
+
+    def present(obj: Any, replaced: tuple[str, ...]) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in fields(obj)
+                if getattr(obj, f.name) is not None and f.name not in replaced}
+
+    btc, net = scenario.btc, scenario.network
     doc: dict[str, Any] = {
         "name": scenario.name, "start_date": scenario.start_date,
         "horizon_days": scenario.horizon_days, "seed": scenario.seed, "paths": scenario.paths,
         "failures": scenario.failures,
-        "btc": {f.name: getattr(scenario.btc, f.name) for f in fields(scenario.btc)},
-        "network": {
-            f.name: getattr(scenario.network, f.name)
-            for f in fields(scenario.network)
-            if getattr(scenario.network, f.name) is not None
-        },
+        "btc": present(btc, ("price_usd", "annual_drift") if btc.price_series else ()),
+        "network": present(
+            net, ("hashrate_ehs", "monthly_growth") if net.hashrate_series else ()),
     }
     if scenario.tariff_overrides:
         doc["tariff_overrides"] = [

@@ -2,7 +2,9 @@
 
 ``read_table`` turns a parsed TOML table into plain values or raises ``InputError`` naming the
 file, the key path (``orders[2].quantity``), the bad value and what is allowed. Unknown keys are
-errors, so a typo never falls back silently to a default.
+errors, so a typo never falls back silently to a default. ``read_text`` and ``load_toml`` turn
+every way a file can be unusable (missing, a directory, unreadable, not UTF-8, not TOML) into an
+``InputError`` with the line where it applies.
 """
 
 from __future__ import annotations
@@ -20,6 +22,31 @@ from fleetcalc.errors import InputError
 
 _REQUIRED = object()
 ISO_ALPHA2 = re.compile(r"^[A-Z]{2}$")
+# ISO 3166-1 alpha-2, officially assigned codes (249). A format check alone would let a typo
+# like "UK" or "MA" for Malaysia through to the tariff lookup, which falls back to the
+# every-origin rows and silently prices the order with the wrong duty.
+_ISO_3166_ALPHA2_CODES = """
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
+BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE
+EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM
+HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC
+LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA
+NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW
+SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO
+TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+"""
+ISO_3166_ALPHA2 = frozenset(_ISO_3166_ALPHA2_CODES.split())
+# Dates the model can mean: from the genesis block to well past any horizon (start + 100 years
+# stays far inside datetime's range, so date arithmetic never overflows).
+EARLIEST_DATE = dt.date(2009, 1, 3)
+LATEST_DATE = dt.date(2199, 12, 31)
+_TOML_POSITION = re.compile(r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|"
+                            r"end of document)\)$")
+
+
+def is_origin(value: Any) -> bool:
+    """An ISO 3166-1 alpha-2 code (uppercase, officially assigned)."""
+    return isinstance(value, str) and value in ISO_3166_ALPHA2
 
 
 @dataclass(frozen=True)
@@ -33,14 +60,24 @@ class Field:
     hi: float | None = None
     lo_open: bool = False
     choices: tuple[str, ...] | None = None
+    pattern: re.Pattern[str] | None = None  # for "str": the whole value must match
+    pattern_words: str = ""  # what ``pattern`` allows, for the message
+
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
 
     def expected(self) -> str:
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.pattern is not None:
+            return self.pattern_words
         words = {
-            "float": "a number", "int": "an integer", "bool": "true or false", "str": "a string",
-            "date": "a date like 2027-01-31", "origin": "an ISO 3166 alpha-2 code like 'MY'",
-            "origins": "a list of ISO 3166 alpha-2 codes like ['CN']",
+            "float": "a number", "int": "an integer", "bool": "true or false",
+            "str": "a non-empty string",
+            "date": f"a date like 2027-01-31, from {EARLIEST_DATE} to {LATEST_DATE}",
+            "origin": "an ISO 3166 alpha-2 country code like 'MY' (uppercase)",
+            "origins": "a list of ISO 3166 alpha-2 country codes like ['CN']",
         }[self.kind]
         if self.lo is not None and self.hi is not None:
             left = "(" if self.lo_open else "["
@@ -48,6 +85,28 @@ class Field:
         if self.lo is not None:
             return f"{words} {'>' if self.lo_open else '>='} {self.lo:g}"
         return words
+
+
+def _number(field: Field, value: Any) -> float | int | None:
+    """The value as the field's number, or None when it is not one (or out of range)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if field.kind == "int":
+        if not isinstance(value, int):
+            return None
+        number: float | int = value
+    else:
+        try:
+            number = float(value)  # a TOML integer bigger than a float overflows
+        except OverflowError:
+            return None
+        if not math.isfinite(number):
+            return None
+    if field.lo is not None and (number < field.lo or (field.lo_open and number == field.lo)):
+        return None
+    if field.hi is not None and number > field.hi:
+        return None
+    return number
 
 
 def _convert(field: Field, value: Any, source: str, where: str) -> Any:
@@ -60,20 +119,14 @@ def _convert(field: Field, value: Any, source: str, where: str) -> Any:
             raise bad()
         return value
     if kind in ("float", "int"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise bad()
-        if kind == "int" and not isinstance(value, int):
-            raise bad()
-        number = int(value) if kind == "int" else float(value)
-        if kind == "float" and not math.isfinite(number):
-            raise bad()
-        if field.lo is not None and (number < field.lo or (field.lo_open and number == field.lo)):
-            raise bad()
-        if field.hi is not None and number > field.hi:
+        number = _number(field, value)
+        if number is None:
             raise bad()
         return number
     if kind == "date":
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise bad()
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
             raise bad()
         return value
     if kind == "str":
@@ -81,15 +134,15 @@ def _convert(field: Field, value: Any, source: str, where: str) -> Any:
             raise bad()
         if field.choices is not None and value not in field.choices:
             raise bad()
+        if field.pattern is not None and not field.pattern.fullmatch(value):
+            raise bad()
         return value
     if kind == "origin":
-        if not isinstance(value, str) or not ISO_ALPHA2.match(value):
+        if not is_origin(value):
             raise bad()
         return value
     if kind == "origins":
-        if not isinstance(value, list) or not all(
-            isinstance(v, str) and ISO_ALPHA2.match(v) for v in value
-        ):
+        if not isinstance(value, list) or not all(is_origin(v) for v in value):
             raise bad()
         return tuple(value)
     raise AssertionError(f"unknown field kind {kind}")
@@ -100,7 +153,8 @@ def read_table(
 ) -> dict[str, Any]:
     """Check ``table`` against ``fields``; return every field's value (defaults filled in)."""
     if not isinstance(table, Mapping):
-        raise InputError(source, prefix or "(top level)", table, "a table")
+        shown = "(missing)" if table is None else table
+        raise InputError(source, prefix or "(top level)", shown, "a table")
     known = {f.name: f for f in fields}
     for key in table:
         if key not in known:
@@ -111,32 +165,60 @@ def read_table(
         where = f"{prefix}.{field.name}" if prefix else field.name
         if field.name in table:
             values[field.name] = _convert(field, table[field.name], source, where)
-        elif field.default is _REQUIRED:
+        elif field.required:
             raise InputError(source, where, "(missing)", field.expected())
         else:
             values[field.name] = field.default
     return values
 
 
-def load_toml(path: str | Path) -> tuple[dict[str, Any], str]:
-    """Parse a TOML file; every failure (missing, a directory, bad bytes) is an InputError."""
+def read_text(path: str | Path, what: str) -> str:
+    """A file's text; every failure (missing, a directory, unreadable, bad bytes) is an
+    InputError. ``what`` names the kind of file expected ("TOML file", "CSV file")."""
     source = str(path)
     file = Path(path)
-    if not file.exists():
-        raise InputError(source, "", "(no such file)", "an existing TOML file")
-    if file.is_dir():
-        raise InputError(source, "", "(a directory)", "a TOML file, not a directory")
     try:
+        if file.is_dir():
+            raise InputError(source, "", "(a directory)", f"a {what}, not a directory")
         raw = file.read_bytes()
+    except FileNotFoundError:
+        raise InputError(source, "", "(no such file)", f"an existing {what}") from None
     except OSError as error:
-        raise InputError(source, "", f"(unreadable: {error.strerror})", "a readable file") from None
+        reason = error.strerror or type(error).__name__
+        raise InputError(source, "", f"(unreadable: {reason})", f"a readable {what}") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InputError(
-            source, f"byte {error.start}", raw[error.start : error.start + 4], "UTF-8 text"
-        ) from None
+        line = raw[: error.start].count(b"\n") + 1
+        raise InputError(source, f"line {line}", raw[error.start : error.start + 4],
+                         f"UTF-8 text (a {what})") from None
+
+
+def load_toml(path: str | Path) -> tuple[dict[str, Any], str]:
+    """Parse a TOML file; every failure (missing, a directory, bad bytes, bad syntax) is an
+    InputError naming the line."""
+    source = str(path)
+    text = read_text(path, "TOML file")
+    return parse_toml_text(text, source), source
+
+
+def parse_toml_text(text: str, source: str) -> dict[str, Any]:
+    """Parse TOML text; a syntax error becomes an InputError with its line and that line's text."""
     try:
-        return tomllib.loads(text), source
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise InputError(source, "", str(error), "valid TOML") from None
+        message = str(error)
+        match = _TOML_POSITION.match(message)
+        if match is None:
+            raise InputError(source, "", message, "valid TOML") from None
+        reason = match["msg"][:1].lower() + match["msg"][1:]
+        if match["line"] is None:
+            raise InputError(source, "end of file", "(end of file)",
+                             f"valid TOML ({reason})") from None
+        line = int(match["line"])
+        lines = text.splitlines()
+        shown = lines[line - 1].strip() if line <= len(lines) else ""
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        raise InputError(source, f"line {line}, column {match['col']}", shown,
+                         f"valid TOML ({reason})") from None

@@ -1,0 +1,142 @@
+"""Daily CSV series for scenarios: the BTC price (``date,price_usd``) or the network hashrate
+(``date,hashrate_ehs``), one row per day.
+
+A series must be sorted, one row per day with no gaps or duplicates, and cover every day of
+the horizon from the scenario's start date (rows before or after the horizon are allowed and
+ignored). Every problem is an ``InputError`` naming the CSV file, the line, the bad value and
+what is allowed.
+
+A series replaces the generated deterministic path. With ``paths > 1`` it is the expected
+path: each Monte Carlo path multiplies it by a mean-one lognormal shock process with the
+scenario's volatility (``btc.annual_volatility`` / ``network.annual_volatility``), so the mean
+over many paths follows the series.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fleetcalc.errors import InputError
+from fleetcalc.validate import read_text
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class SeriesKind:
+    """What one kind of series holds: its value column and allowed range."""
+
+    key: str  # the scenario key naming the file, e.g. "btc.price_series"
+    column: str  # the value column, e.g. "price_usd"
+    lo: float  # smallest allowed value (inclusive)
+    hi: float  # largest allowed value (inclusive)
+
+    @property
+    def header(self) -> str:
+        return f"date,{self.column}"
+
+    def allowed(self) -> str:
+        return f"a number in [{self.lo:g}, {self.hi:g}]"
+
+
+PRICE_SERIES = SeriesKind("btc.price_series", "price_usd", 0.01, 1e9)
+HASHRATE_SERIES = SeriesKind("network.hashrate_series", "hashrate_ehs", 1e-6, 1e9)
+
+
+def _rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of every non-blank line; the header is line 1."""
+    text = read_text(path, "CSV file").removeprefix("\ufeff")
+    # Cells never hold quoted newlines here, so the reader's line counter is the file's line.
+    reader = csv.reader(text.splitlines())
+    return [(reader.line_num, cells) for cells in reader if any(c.strip() for c in cells)]
+
+
+def load_series(
+    path: str | Path, kind: SeriesKind, start_date: dt.date, n_days: int
+) -> tuple[float, ...]:
+    """The series' values for days ``start_date .. start_date + n_days - 1``."""
+    source = str(path)
+    rows = _rows(Path(path))
+    if not rows or rows[0][0] != 1:
+        raise InputError(source, "line 1", "(empty line)" if rows else "(empty file)",
+                         f"the header {kind.header!r}")
+    header = [c.strip() for c in rows[0][1]]
+    if header != ["date", kind.column]:
+        raise InputError(source, "line 1", ",".join(rows[0][1]), f"the header {kind.header!r}")
+    if len(rows) == 1:
+        raise InputError(source, "line 2", "(no data rows)",
+                         f"one row per day: a date like 2027-01-31, then {kind.allowed()}")
+    dates: list[dt.date] = []
+    values: list[float] = []
+    previous_line = 0
+    for line, cells in rows[1:]:
+        where = f"line {line}"
+        if len(cells) != 2:
+            raise InputError(source, where, ",".join(cells),
+                             f"2 cells, {kind.header} (e.g. 2027-01-31,{kind.lo:g})")
+        date_text, value_text = cells[0].strip(), cells[1].strip()
+        try:
+            if not _ISO_DATE.match(date_text):
+                raise ValueError(date_text)
+            date = dt.date.fromisoformat(date_text)
+        except ValueError:
+            raise InputError(source, f"{where}, date", date_text,
+                             "a date like 2027-01-31") from None
+        try:
+            value = float(value_text)
+        except ValueError:
+            raise InputError(source, f"{where}, {kind.column}", value_text,
+                             kind.allowed()) from None
+        if not (math.isfinite(value) and kind.lo <= value <= kind.hi):
+            raise InputError(source, f"{where}, {kind.column}", value_text, kind.allowed())
+        if dates:
+            step = (date - dates[-1]).days
+            if step == 0:
+                raise InputError(source, f"{where}, date", date_text,
+                                 f"one row per day (duplicate of line {previous_line})")
+            if step < 0:
+                raise InputError(source, f"{where}, date", date_text,
+                                 f"dates in increasing order (line {previous_line} has "
+                                 f"{dates[-1]})")
+            if step > 1:
+                missing = dates[-1] + dt.timedelta(days=1)
+                raise InputError(source, f"{where}, date", date_text,
+                                 f"the next day {missing} (one row per day: "
+                                 f"{step - 1} day(s) missing after line {previous_line})")
+        dates.append(date)
+        values.append(value)
+        previous_line = line
+    last_needed = start_date + dt.timedelta(days=n_days - 1)
+    if dates[0] > start_date or dates[-1] < last_needed:
+        raise InputError(source, "", f"rows from {dates[0]} to {dates[-1]}",
+                         f"a row for every day of the horizon, {start_date} to {last_needed} "
+                         f"(start_date + horizon_days - 1)")
+    offset = (start_date - dates[0]).days
+    return tuple(values[offset : offset + n_days])
+
+
+def series_paths(
+    series: tuple[float, ...], n_days: int, annual_volatility: float,
+    shocks: np.ndarray | None, source: str, kind: SeriesKind,
+) -> np.ndarray:
+    """``[paths, days]`` values around a daily series: the series itself when ``shocks`` is
+    None, else the series times a mean-one lognormal process driven by ``shocks[paths, days]``.
+    """
+    base = np.asarray(series, dtype=np.float64)
+    if base.size != n_days:
+        # A Scenario edited in memory (with_changes) can outgrow the series it was loaded with.
+        raise InputError(source, kind.key, f"{base.size} days of data",
+                         f"a series covering the {n_days}-day horizon")
+    if shocks is None:
+        return base[None, :]
+    sigma = annual_volatility / math.sqrt(365.0)
+    steps = sigma * shocks - 0.5 * sigma * sigma
+    steps[:, 0] = 0.0
+    return base[None, :] * np.exp(np.cumsum(steps, axis=1))
