@@ -1,0 +1,113 @@
+"""Expected block production, retargets and subsidy per day: the chain model as a jitted loop.
+
+The same model, step for step, as ``fleetcalc.network.simulate_chain`` (its NumPy reference and
+the place the model is described): on a day with network hashrate H the network finds blocks at
+``H * 1e18 / (D * 2**32)`` per second; a day is cut into segments at every retarget (every 2016
+blocks, factor ``1,209,600 s / epoch time`` clamped to x0.25..x4) and every halving boundary;
+BTC per TH/s per day is the exact sum over the segments. The NumPy version steps all paths at
+once with masks; this one walks each path with scalars, which is the same arithmetic in the
+same order, so the two agree to the last bit in practice (tests allow 1e-12 relative).
+
+Array contract (P paths, T days; float64 unless noted, C-contiguous):
+
+inputs
+    hashrate_ehs[P, T]      network hashrate, EH/s
+    difficulty0             difficulty at the start of day 0
+    height0                 block height at the start of day 0 (int)
+    fees_btc                fees per block, BTC
+outputs (caller-allocated; fully overwritten)
+    difficulty[P, T]        difficulty at the start of the day
+    blocks[P, T]            expected blocks found that day
+    height[P, T]            block height at the start of the day (fractional: expectation)
+    subsidy_btc[P, T]       mean subsidy over the blocks of the day (0 on a day with no blocks)
+    btc_per_th_day[P, T]    expected gross BTC per TH/s over the day
+    halving_day[P]          int64: first day that crosses a halving height, or -1
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kernels._jit import jit
+
+SECONDS_PER_DAY = 86_400.0
+TWO_POW_32 = 2.0**32
+RETARGET_BLOCKS = 2016
+RETARGET_TIMESPAN_S = 1_209_600.0
+HALVING_BLOCKS = 210_000
+INITIAL_SUBSIDY_SATS = 50 * 10**8
+SATS_PER_BTC = 1e8
+CHAIN_FIELDS = ("difficulty", "blocks", "height", "subsidy_btc", "btc_per_th_day")
+
+
+@jit()
+def _subsidy_sats_nb(height: int) -> int:
+    """Consensus subsidy of a block at ``height``: 50 BTC shifted right once per halving."""
+    halvings = height // HALVING_BLOCKS
+    if halvings >= 64:
+        return 0
+    return INITIAL_SUBSIDY_SATS >> halvings
+
+
+@jit()
+def simulate_chain_nb(
+    hashrate_ehs, difficulty0, height0, fees_btc, difficulty, blocks, height, subsidy_btc,
+    btc_per_th_day, halving_day,
+):
+    """Fill the caller's output arrays; see the module docstring for the contract."""
+    n_paths, n_days = hashrate_ehs.shape
+    for p in range(n_paths):
+        diff = float(difficulty0)
+        h = float(height0)
+        epoch_start = float(height0 - height0 % RETARGET_BLOCKS)
+        # The epoch in progress at the start is assumed to have run at 600 s a block so far.
+        epoch_elapsed_s = (h - epoch_start) * 600.0
+        halving_day[p] = -1
+        for t in range(n_days):
+            difficulty[p, t] = diff
+            height[p, t] = h
+            hashes_per_s = hashrate_ehs[p, t] * 1e18
+            remaining_s = SECONDS_PER_DAY
+            day_blocks = 0.0
+            subsidy_blocks_btc = 0.0
+            per_th = 0.0
+            halvings_at_start = np.floor(h / HALVING_BLOCKS)
+            while remaining_s > 0.0:
+                rate = hashes_per_s / (diff * TWO_POW_32)  # blocks per second
+                next_retarget = epoch_start + RETARGET_BLOCKS
+                next_halving = (np.floor(h / HALVING_BLOCKS) + 1.0) * HALVING_BLOCKS
+                boundary = min(next_retarget, next_halving)
+                time_to_boundary = (boundary - h) / rate
+                hit = time_to_boundary <= remaining_s
+                if hit:
+                    seg_s = time_to_boundary
+                    seg_blocks = boundary - h
+                else:
+                    seg_s = remaining_s
+                    seg_blocks = seg_s * rate
+                subsidy = _subsidy_sats_nb(np.int64(np.floor(h))) / SATS_PER_BTC
+                day_blocks += seg_blocks
+                subsidy_blocks_btc += seg_blocks * subsidy
+                per_th += seg_s * 1e12 * (subsidy + fees_btc) / (diff * TWO_POW_32)
+                epoch_elapsed_s += seg_s
+                if hit:
+                    h = boundary
+                    remaining_s -= seg_s
+                    if boundary == next_retarget:
+                        factor = RETARGET_TIMESPAN_S / epoch_elapsed_s
+                        # Written as NumPy's clip so a NaN stays NaN, as in the reference.
+                        if factor < 0.25:
+                            factor = 0.25
+                        elif factor > 4.0:
+                            factor = 4.0
+                        diff *= factor
+                        epoch_start = next_retarget
+                        epoch_elapsed_s = 0.0
+                else:
+                    h += seg_blocks
+                    remaining_s = 0.0
+            if np.floor(h / HALVING_BLOCKS) > halvings_at_start and halving_day[p] < 0:
+                halving_day[p] = t
+            blocks[p, t] = day_blocks
+            subsidy_btc[p, t] = subsidy_blocks_btc / day_blocks if day_blocks > 0 else 0.0
+            btc_per_th_day[p, t] = per_th

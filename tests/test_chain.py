@@ -1,0 +1,65 @@
+"""The jitted chain kernel against the NumPy chain of fleetcalc.network, on drawn networks."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import example, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from fleetcalc.network import difficulty_from_hashrate, simulate_chain
+from kernels.chain import CHAIN_FIELDS, simulate_chain_nb
+
+HALVING_2028 = 1_050_000
+
+
+def run_chain_nb(
+    hashrate_ehs: np.ndarray, difficulty0: float, height0: int, fees_btc: float
+) -> dict[str, np.ndarray]:
+    out = {name: np.empty(hashrate_ehs.shape) for name in CHAIN_FIELDS}
+    halving_day = np.empty(hashrate_ehs.shape[0], dtype=np.int64)
+    simulate_chain_nb(np.ascontiguousarray(hashrate_ehs), difficulty0, height0, fees_btc,
+                      *out.values(), halving_day)
+    return {**out, "halving_day": halving_day}
+
+
+@st.composite
+def networks(draw):
+    n_paths = draw(st.integers(1, 3))
+    n_days = draw(st.integers(1, 120))
+    hashrate = draw(hnp.arrays(
+        np.float64, (n_paths, n_days),
+        elements=st.floats(50.0, 5000.0, allow_nan=False, allow_infinity=False)))
+    # Difficulty off the hashrate's by up to x8 either way drives retargets into both clamps.
+    mismatch = draw(st.floats(0.125, 8.0))
+    difficulty0 = difficulty_from_hashrate(float(hashrate[0, 0])) * mismatch
+    # Heights near the 2028 halving cross it within the horizon; others are anywhere.
+    height0 = draw(st.one_of(
+        st.integers(HALVING_2028 - 20_000, HALVING_2028 + 10),
+        st.integers(0, 13_000_000),
+    ))
+    fees_btc = draw(st.floats(0.0, 2.0))
+    return hashrate, difficulty0, height0, fees_btc
+
+
+@given(networks())
+@example((np.full((1, 30), 1000.0), difficulty_from_hashrate(1000.0), HALVING_2028 - 1, 0.02))
+@example((np.full((2, 5), 900.0), difficulty_from_hashrate(900.0), 2016 * 500 - 1, 0.0))
+def test_jitted_chain_equals_numpy_chain(network) -> None:
+    hashrate, difficulty0, height0, fees_btc = network
+    expected = simulate_chain(hashrate, difficulty0, height0, fees_btc)
+    actual = run_chain_nb(hashrate, difficulty0, height0, fees_btc)
+    for name in CHAIN_FIELDS:
+        np.testing.assert_allclose(actual[name], expected[name], rtol=1e-12, atol=0.0,
+                                   err_msg=name)
+    np.testing.assert_array_equal(actual["halving_day"], expected["halving_day"])
+
+
+def test_halving_day_is_found_and_mixes_both_subsidies() -> None:
+    # 1,000 EH/s at its own difficulty mines ~144 blocks a day: 100 blocks before the halving
+    # falls on day 0, and the subsidy of that day lies strictly between 3.125 and 1.5625 BTC.
+    hashrate = np.full((1, 3), 1000.0)
+    out = run_chain_nb(hashrate, difficulty_from_hashrate(1000.0), HALVING_2028 - 100, 0.0)
+    assert out["halving_day"][0] == 0
+    assert 1.5625 < out["subsidy_btc"][0, 0] < 3.125
+    assert out["subsidy_btc"][0, 1] == 1.5625
