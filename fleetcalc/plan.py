@@ -7,6 +7,7 @@ need the scenario (dates inside the horizon) live in ``check_plan_against_scenar
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -131,9 +132,11 @@ def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -
         try:
             spec = get_model(values["model"])
         except KeyError:
-            known = ", ".join(model_ids())
+            # Forty ids would bury the message: name the closest few and where to see all.
+            close = difflib.get_close_matches(values["model"], model_ids(), n=3, cutoff=0.5)
+            hint = f"; closest: {', '.join(close)}" if close else ""
             raise InputError(source, f"{where}.model", values["model"],
-                             f"a catalog model id, one of: {known}") from None
+                             f"a catalog model id (see `fleetcalc catalog`){hint}") from None
         if values["origin"] not in spec.origins:
             raise InputError(source, f"{where}.origin", values["origin"],
                              f"an origin {spec.model} is built in: {', '.join(spec.origins)}")

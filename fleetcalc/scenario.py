@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
@@ -122,7 +123,7 @@ _KNOWN_TABLES = ("btc", "network", "tariff_overrides", "tariff_origin_as", "assu
 
 def _series_file(source: str, where: str, value: str) -> Path:
     """The CSV a series key names, relative to the scenario file's folder."""
-    path = Path(source).parent / value
+    path = Path(os.path.normpath(Path(source).parent / value))
     if not path.is_file():
         state = "is a directory" if path.is_dir() else "does not exist"
         raise InputError(source, where, value,
@@ -210,7 +211,9 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
     network = Network(**net_values)
     raw_overrides = data.get("tariff_overrides", [])
     if not isinstance(raw_overrides, list):
-        raise InputError(source, "tariff_overrides", raw_overrides, "an array of tables")
+        shown = "(a single table)" if isinstance(raw_overrides, dict) else raw_overrides
+        raise InputError(source, "tariff_overrides", shown,
+                         "an array of tables, each headed [[tariff_overrides]]")
     overrides = []
     for i, item in enumerate(raw_overrides):
         where = f"tariff_overrides[{i}]"

@@ -37,6 +37,7 @@ class SeriesKind:
     column: str  # the value column, e.g. "price_usd"
     lo: float  # smallest allowed value (inclusive)
     hi: float  # largest allowed value (inclusive)
+    example: str  # one data row, for messages
 
     @property
     def header(self) -> str:
@@ -46,8 +47,9 @@ class SeriesKind:
         return f"a number in [{self.lo:g}, {self.hi:g}]"
 
 
-PRICE_SERIES = SeriesKind("btc.price_series", "price_usd", 0.01, 1e9)
-HASHRATE_SERIES = SeriesKind("network.hashrate_series", "hashrate_ehs", 1e-6, 1e9)
+PRICE_SERIES = SeriesKind("btc.price_series", "price_usd", 0.01, 1e9, "2027-01-31,90000")
+HASHRATE_SERIES = SeriesKind(
+    "network.hashrate_series", "hashrate_ehs", 1e-6, 1e9, "2027-01-31,1050.5")
 
 
 def _rows(path: Path) -> list[tuple[int, list[str]]]:
@@ -72,7 +74,7 @@ def load_series(
         raise InputError(source, "line 1", ",".join(rows[0][1]), f"the header {kind.header!r}")
     if len(rows) == 1:
         raise InputError(source, "line 2", "(no data rows)",
-                         f"one row per day: a date like 2027-01-31, then {kind.allowed()}")
+                         f"one row per day after the header, like {kind.example}")
     dates: list[dt.date] = []
     values: list[float] = []
     previous_line = 0
@@ -80,7 +82,7 @@ def load_series(
         where = f"line {line}"
         if len(cells) != 2:
             raise InputError(source, where, ",".join(cells),
-                             f"2 cells, {kind.header} (e.g. 2027-01-31,{kind.lo:g})")
+                             f"2 cells, {kind.header}, like {kind.example}")
         date_text, value_text = cells[0].strip(), cells[1].strip()
         try:
             if not _ISO_DATE.match(date_text):

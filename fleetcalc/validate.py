@@ -79,11 +79,13 @@ class Field:
             "origin": "an ISO 3166 alpha-2 country code like 'MY' (uppercase)",
             "origins": "a list of ISO 3166 alpha-2 country codes like ['CN']",
         }[self.kind]
+        # Integers in full (a seed bound of 9.22337e+18 would not say which integer).
+        shown = (lambda x: f"{int(x)}") if self.kind == "int" else (lambda x: f"{x:g}")
         if self.lo is not None and self.hi is not None:
             left = "(" if self.lo_open else "["
-            return f"{words} in {left}{self.lo:g}, {self.hi:g}]"
+            return f"{words} in {left}{shown(self.lo)}, {shown(self.hi)}]"
         if self.lo is not None:
-            return f"{words} {'>' if self.lo_open else '>='} {self.lo:g}"
+            return f"{words} {'>' if self.lo_open else '>='} {shown(self.lo)}"
         return words
 
 
@@ -111,7 +113,9 @@ def _number(field: Field, value: Any) -> float | int | None:
 
 def _convert(field: Field, value: Any, source: str, where: str) -> Any:
     def bad() -> InputError:
-        return InputError(source, where, value, field.expected())
+        # Dates read as in the file (2027-01-31), not as Python's datetime.date(2027, 1, 31).
+        shown = value.isoformat() if isinstance(value, dt.date | dt.time) else value
+        return InputError(source, where, shown, field.expected())
 
     kind = field.kind
     if kind == "bool":
