@@ -26,7 +26,7 @@ def run_chain_nb(
 @st.composite
 def networks(draw):
     n_paths = draw(st.integers(1, 3))
-    n_days = draw(st.integers(1, 120))
+    n_days = draw(st.integers(1, 150))
     hashrate = draw(hnp.arrays(
         np.float64, (n_paths, n_days),
         elements=st.floats(50.0, 5000.0, allow_nan=False, allow_infinity=False)))
@@ -36,7 +36,7 @@ def networks(draw):
     # Heights near the 2028 halving cross it within the horizon; others are anywhere.
     height0 = draw(st.one_of(
         st.integers(HALVING_2028 - 20_000, HALVING_2028 + 10),
-        st.integers(0, 13_000_000),
+        st.integers(0, 64 * 210_000 + 1000),  # up to past the last halving
     ))
     fees_btc = draw(st.floats(0.0, 2.0))
     return hashrate, difficulty0, height0, fees_btc
@@ -45,6 +45,9 @@ def networks(draw):
 @given(networks())
 @example((np.full((1, 30), 1000.0), difficulty_from_hashrate(1000.0), HALVING_2028 - 1, 0.02))
 @example((np.full((2, 5), 900.0), difficulty_from_hashrate(900.0), 2016 * 500 - 1, 0.0))
+# An epoch eight times too slow (112 days) and one eight times too fast: both clamps bind.
+@example((np.full((1, 150), 900.0), difficulty_from_hashrate(900.0) * 8, 2016 * 500, 0.0))
+@example((np.full((1, 5), 900.0), difficulty_from_hashrate(900.0) / 8, 2016 * 500, 0.0))
 def test_jitted_chain_equals_numpy_chain(network) -> None:
     hashrate, difficulty0, height0, fees_btc = network
     expected = simulate_chain(hashrate, difficulty0, height0, fees_btc)
