@@ -404,6 +404,9 @@ class Progress:
             )
             self._bar.start()
             self._task = self._bar.add_task("batch", total=total, completed=done, rate="")
+        elif self.mode == "log" and done:
+            print(f"fleetcalc batch: resuming, {done}/{total} units already checkpointed",
+                  file=sys.stderr, flush=True)
 
     def _plans_per_s(self) -> float:
         elapsed_s = max(time.monotonic() - self.start_s, 1e-9)

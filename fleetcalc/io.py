@@ -8,6 +8,7 @@ directory is fsynced too so the rename survives a power cut.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -17,6 +18,16 @@ import polars as pl
 from fleetcalc.errors import InputError
 
 TABLE_FORMATS = (".parquet", ".csv", ".json")
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once at import, before any writer thread.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
 
 
 def table_format(path: str | Path, option: str = "--out") -> str:
@@ -61,9 +72,7 @@ def write_table_atomic(frame: pl.DataFrame, path: str | Path, option: str = "--o
     temp = Path(temp_name)
     try:
         # mkstemp creates the file 0600; give the output the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
+        os.chmod(temp, 0o666 & ~_UMASK)
         _write(frame, temp, suffix)
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -82,4 +91,7 @@ def read_table(path: str | Path) -> pl.DataFrame:
         return pl.read_parquet(path)
     if suffix == ".csv":
         return pl.read_csv(path, infer_schema_length=None)
-    return pl.read_json(path)
+    # pl.read_json may reorder the columns; the file's objects keep the table's order.
+    with open(path, encoding="utf-8") as handle:
+        records = json.load(handle)
+    return pl.DataFrame(records, infer_schema_length=None, orient="row")
