@@ -105,6 +105,22 @@ def _run_kernel(
     return daily, groups
 
 
+def _simulate_chain(
+    hashrate_ehs: np.ndarray, difficulty0: float, height0: int, fees_btc: float
+) -> dict[str, np.ndarray]:
+    """``fleetcalc.network.simulate_chain`` through the jitted kernel (same outputs), for
+    ``market_paths``: a Python loop over days there costs ~0.1 s a scenario."""
+    from kernels.chain import CHAIN_FIELDS, simulate_chain_nb
+
+    out = {name: np.empty(hashrate_ehs.shape) for name in CHAIN_FIELDS}
+    halving_day = np.empty(hashrate_ehs.shape[0], dtype=np.int64)
+    with _KERNEL_LOCK:
+        simulate_chain_nb(np.ascontiguousarray(hashrate_ehs, dtype=np.float64),
+                          float(difficulty0), int(height0), float(fees_btc), *out.values(),
+                          halving_day)
+    return {**out, "halving_day": halving_day}
+
+
 @dataclass
 class _PlanRun:
     """Inputs of one plan that stay fixed while breakevens re-run the kernel."""
@@ -408,7 +424,7 @@ def evaluate(
 
     scenario = _as_scenario(scenario)
     plan_list = _as_plans(plans)
-    market = market_paths(scenario)
+    market = market_paths(scenario, _simulate_chain)
     schedule = apply_overrides(load_schedule(), scenario.tariff_overrides)
     parts = [_evaluate_plan(p, scenario, market, schedule, breakevens) for p in plan_list]
     summary_rows = [part["summary"] for part in parts]

@@ -14,6 +14,7 @@ Monte Carlo paths (``paths > 1``) draw their shocks from the counter-based gener
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -178,7 +179,8 @@ def simulate_chain(
             epoch_elapsed_s = epoch_elapsed_s + seg_s
             remaining_s = np.where(hits, remaining_s - seg_s, 0.0)
             retarget = hits & (boundary == next_retarget)
-            factor = np.clip(RETARGET_TIMESPAN_S / np.where(retarget, epoch_elapsed_s, 1.0), 0.25, 4.0)
+            factor = np.clip(
+                RETARGET_TIMESPAN_S / np.where(retarget, epoch_elapsed_s, 1.0), 0.25, 4.0)
             difficulty = np.where(retarget, difficulty * factor, difficulty)
             epoch_start = np.where(retarget, next_retarget, epoch_start)
             epoch_elapsed_s = np.where(retarget, 0.0, epoch_elapsed_s)
@@ -192,16 +194,23 @@ def simulate_chain(
     return out
 
 
+ChainFunction = Callable[[np.ndarray, float, int, float], dict[str, np.ndarray]]
+
+
 @lru_cache(maxsize=32)
-def market_paths(scenario: Scenario) -> MarketPaths:
-    """The scenario's daily market arrays (cached: scenarios are frozen and hashable)."""
+def market_paths(scenario: Scenario, chain: ChainFunction = simulate_chain) -> MarketPaths:
+    """The scenario's daily market arrays (cached: scenarios are frozen and hashable).
+
+    ``chain`` computes the chain arrays with ``simulate_chain``'s signature and outputs; the
+    engine passes the jitted ``kernels.chain`` version (only the engine calls jitted code).
+    """
     price, hashrate = _price_and_hashrate(scenario)
     net = scenario.network
     difficulty0 = net.difficulty or difficulty_from_hashrate(net.hashrate_ehs)
-    chain = simulate_chain(hashrate, difficulty0, net.block_height, net.fees_btc_per_block)
+    chain_arrays = chain(hashrate, difficulty0, net.block_height, net.fees_btc_per_block)
     arrays = {
         "price_usd": price, "hashrate_ehs": hashrate,
-        "fees_btc": np.full_like(price, net.fees_btc_per_block), **chain,
+        "fees_btc": np.full_like(price, net.fees_btc_per_block), **chain_arrays,
     }
     for array in arrays.values():
         array.setflags(write=False)
