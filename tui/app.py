@@ -1,0 +1,311 @@
+"""FleetcalcApp: the state (plans, scenario, results) and the one place that runs the engine.
+
+Attributes go down, messages come up: widgets watch the app's ``plans``, ``scenario``,
+``selected`` and ``results`` and post ``PlanEdited`` / ``ScenarioEdited`` / ``PlanSelected`` when
+the user changes something. Only the app assigns its state, on the main thread; the evaluation
+worker computes a frozen ``Results`` and posts it back (``EvaluationFinished``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import var
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from fleetcalc.engine import Results
+from fleetcalc.errors import InputError
+from fleetcalc.plan import Plan, default_plans, load_plan
+from fleetcalc.scenario import Scenario, load_scenario
+from tui import files
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
+from tui.screens.path_prompt import PathPrompt
+from tui.widgets.plan_editor import PlanEditor
+from tui.widgets.plan_picker import PlanPicker
+from tui.widgets.scenario_panel import ScenarioPanel
+
+DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
+TABS = ("compare", "editor", "scenario", "orders", "distribution")
+
+
+class FleetcalcApp(App[None]):
+    """Compare ASIC purchase plans side by side; every edit recomputes in a worker."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "fleetcalc"
+    SUB_TITLE = "ASIC fleet economics"
+    # Below 110 columns the compare screen stacks its panels instead of placing them side by side.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 - Textual's API
+    BINDINGS = [  # noqa: RUF012 - Textual's API
+        Binding("c", "show_tab('compare')", "Compare", show=False),
+        Binding("e", "show_tab('editor')", "Edit", show=False),
+        Binding("s", "show_tab('scenario')", "Scenario", show=False),
+        Binding("o", "show_tab('orders')", "Orders", show=False),
+        Binding("d", "show_tab('distribution')", "Distribution", show=False),
+        Binding("left_square_bracket", "select_plan(-1)", "Prev plan", show=False),
+        Binding("right_square_bracket", "select_plan(1)", "Next plan", show=False),
+        Binding("ctrl+o", "open_plan", "Open"),
+        Binding("ctrl+s", "save_plan", "Save"),
+        Binding("ctrl+e", "export", "Export"),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("f2", "save_screenshot", "Screenshot", show=False),
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("ctrl+q,q", "quit", "Quit"),
+    ]
+
+    plans: var[tuple[Plan, ...]] = var(())
+    scenario: var[Scenario | None] = var(None)
+    selected: var[int] = var(0)
+    results: var[Results | None] = var(None)
+    # Text of the last evaluation error, or "" (shown in the status line).
+    error: var[str] = var("")
+    computing: var[bool] = var(False)
+
+    @dataclass
+    class EvaluationFinished(Message):
+        """The worker evaluated exactly these plans under this scenario."""
+
+        plans: tuple[Plan, ...]
+        scenario: Scenario
+        results: Results
+
+    def __init__(
+        self, plans: Sequence[Plan], scenario: Scenario, *, cursor_blink: bool = True
+    ) -> None:
+        super().__init__()
+        if not plans:
+            raise ValueError("FleetcalcApp needs at least one plan")
+        self.set_reactive(FleetcalcApp.plans, tuple(plans))
+        self.set_reactive(FleetcalcApp.scenario, scenario)
+        # Snapshot tests turn the blinking cursor off so screenshots are deterministic.
+        self.cursor_blink = cursor_blink
+        self.theme = DARK_THEME
+
+    @classmethod
+    def from_files(
+        cls, plan_paths: Sequence[str | Path], scenario_path: str | Path | None, **kwargs: bool
+    ) -> FleetcalcApp:
+        """The app on these plan files (none: the built-in defaults) and scenario file.
+
+        Raises ``InputError`` naming the bad file, key and value.
+        """
+        plans = [load_plan(p) for p in plan_paths] if plan_paths else default_plans()
+        names = [p.name for p in plans]
+        for name in names:
+            if names.count(name) > 1:
+                raise InputError("command line", "plans", name,
+                                 "plans with distinct names (results are keyed by name)")
+        return cls(plans, load_scenario(scenario_path), **kwargs)
+
+    # -- state and evaluation ------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen())
+        # The first evaluation also loads (or compiles) the Numba cache, in the worker, so the
+        # screen is drawn at once and fills in when the numbers arrive.
+        self.recompute()
+
+    def recompute(self) -> None:
+        """Evaluate the current plans and scenario in the background."""
+        assert self.scenario is not None
+        self.computing = True
+        self._evaluate(self.plans, self.scenario)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="evaluate")
+    def _evaluate(self, plans: tuple[Plan, ...], scenario: Scenario) -> Results:
+        from fleetcalc.engine import evaluate
+
+        # Breakevens re-run the kernel ~30 times per path; with Monte Carlo that takes seconds,
+        # so they are solved for single-path scenarios only (the table then says n/a).
+        results = evaluate(list(plans), scenario, breakevens=scenario.paths == 1)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.EvaluationFinished(plans, scenario, results))
+        return results
+
+    @on(EvaluationFinished)
+    def _show_results(self, message: EvaluationFinished) -> None:
+        # A result for inputs that have changed since is stale: a newer worker is on its way.
+        if message.plans != self.plans or message.scenario != self.scenario:
+            return
+        self.error = ""
+        self.computing = False
+        self.results = message.results
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "evaluate" or event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, InputError):
+            text = str(error)
+        else:
+            text = f"internal error: {type(error).__name__}: {error}"
+        self.computing = False
+        self.error = text
+        self.notify(text, title="Could not evaluate", severity="error", timeout=10)
+
+    def replace_plan(self, index: int, plan: Plan) -> None:
+        plans = list(self.plans)
+        plans[index] = plan
+        self.plans = tuple(plans)
+        self.recompute()
+
+    def set_scenario(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.sub_title = scenario.name
+        self.recompute()
+
+    def add_plan(self, plan: Plan) -> str:
+        """Add ``plan``, or replace the plan of the same name; returns what happened."""
+        names = [p.name for p in self.plans]
+        if plan.name in names:
+            index = names.index(plan.name)
+            self.replace_plan(index, plan)
+            self.selected = index
+            return f"Reloaded plan {plan.name!r}"
+        self.plans = (*self.plans, plan)
+        self.selected = len(self.plans) - 1
+        self.recompute()
+        return f"Added plan {plan.name!r}"
+
+    def watch_scenario(self, scenario: Scenario | None) -> None:
+        if scenario is not None:
+            self.sub_title = scenario.name
+
+    # -- messages from widgets -----------------------------------------------------------
+
+    @on(PlanEditor.PlanEdited)
+    def _plan_edited(self, message: PlanEditor.PlanEdited) -> None:
+        self.replace_plan(message.index, message.plan)
+
+    @on(ScenarioPanel.ScenarioEdited)
+    def _scenario_edited(self, message: ScenarioPanel.ScenarioEdited) -> None:
+        self.set_scenario(message.scenario)
+
+    @on(PlanPicker.PlanSelected)
+    def _plan_selected(self, message: PlanPicker.PlanSelected) -> None:
+        if 0 <= message.index < len(self.plans):
+            self.selected = message.index
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_show_tab(self, tab: str) -> None:
+        if isinstance(self.screen, MainScreen):
+            self.screen.show_tab(tab)
+
+    def action_select_plan(self, step: int) -> None:
+        self.selected = (self.selected + step) % len(self.plans)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT_THEME if self.theme == DARK_THEME else DARK_THEME
+
+    def action_save_screenshot(self, path: str = "") -> None:
+        """Save an SVG of the current screen (``path``: a file name; default: a dated one)."""
+        target = Path(path) if path else None
+        saved = self.save_screenshot(
+            filename=target.name if target else None,
+            path=str(target.parent) if target else None,
+        )
+        self.notify(f"Screenshot saved to {saved}")
+
+    def _prompt(self, title: str, default: str, run: PathPrompt.Run) -> None:
+        self.push_screen(PathPrompt(title, default, run))
+
+    def action_open_plan(self) -> None:
+        def run(path: str) -> str:
+            return self.add_plan(load_plan(path))
+
+        self._prompt("Open a plan (TOML): it joins the comparison", "plan.toml", run)
+
+    def action_save_plan(self) -> None:
+        plan = self.plans[self.selected]
+
+        def run(path: str) -> str:
+            return f"Saved plan {plan.name!r} to {files.save_plan(plan, path)}"
+
+        default = plan.source if plan.source.endswith(".toml") and "data/plans" not in (
+            plan.source) else "plan.toml"
+        self._prompt(f"Save plan {plan.name!r} as TOML", default, run)
+
+    def action_remove_plan(self) -> None:
+        if len(self.plans) == 1:
+            self.notify("The comparison needs at least one plan", severity="warning")
+            return
+        removed = self.plans[self.selected]
+        self.plans = tuple(p for i, p in enumerate(self.plans) if i != self.selected)
+        self.selected = min(self.selected, len(self.plans) - 1)
+        self.recompute()
+        self.notify(f"Removed plan {removed.name!r}")
+
+    def action_open_scenario(self) -> None:
+        def run(path: str) -> str:
+            scenario = load_scenario(path)
+            self.set_scenario(scenario)
+            return f"Opened scenario {scenario.name!r}"
+
+        self._prompt("Open a scenario (TOML)", "scenario.toml", run)
+
+    def action_save_scenario(self) -> None:
+        scenario = self.scenario
+        assert scenario is not None
+
+        def run(path: str) -> str:
+            return f"Saved scenario to {files.save_scenario(scenario, path)}"
+
+        self._prompt("Save the scenario as TOML", "scenario.toml", run)
+
+    def action_export(self) -> None:
+        results = self.results
+        if results is None:
+            self.notify("No results yet: wait for the evaluation", severity="warning")
+            return
+
+        def run(path: str) -> str:
+            return f"Exported the comparison to {files.export_summary(results.summary, path)}"
+
+        self._prompt("Export the comparison (.csv or .parquet)", "comparison.csv", run)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        commands = (
+            ("Compare plans", "The comparison table and charts (c)", "show_tab('compare')"),
+            ("Edit plan", "Change models, quantities, origins, prices, dates, site (e)",
+             "show_tab('editor')"),
+            ("Scenario", "BTC price, network, fees, tariff overrides, Monte Carlo (s)",
+             "show_tab('scenario')"),
+            ("Order detail", "Landed cost, tariff programs and daily series (o)",
+             "show_tab('orders')"),
+            ("Distribution", "Monte Carlo NPV histogram and percentiles (d)",
+             "show_tab('distribution')"),
+            ("Next plan", "Select the next plan (])", "select_plan(1)"),
+            ("Previous plan", "Select the previous plan ([)", "select_plan(-1)"),
+            ("Open plan", "Add a plan TOML file to the comparison (ctrl+o)", "open_plan"),
+            ("Save plan", "Write the selected plan as TOML (ctrl+s)", "save_plan"),
+            ("Remove plan", "Drop the selected plan from the comparison", "remove_plan"),
+            ("Open scenario", "Load a scenario TOML file", "open_scenario"),
+            ("Save scenario", "Write the scenario as TOML", "save_scenario"),
+            ("Export comparison", "Write the comparison as CSV or Parquet (ctrl+e)", "export"),
+            ("Save screenshot", "Save an SVG of the current screen (f2)", "save_screenshot"),
+            ("Toggle dark/light theme", "Switch between the dark and light themes (ctrl+t)",
+             "toggle_theme"),
+            ("Help", "Keys and what the numbers mean (f1 or ?)", "help"),
+        )
+        for title, help_text, action in commands:
+            yield SystemCommand(title, help_text, self._action_callback(action))
+
+    def _action_callback(self, action: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run

@@ -1,0 +1,83 @@
+"""Display helpers shared by the widgets: plan labels, dates as chart coordinates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+
+import polars as pl
+
+from fleetcalc.errors import InputError
+
+
+def plan_label(index: int, name: str) -> str:
+    """``"2 MicroBT Whatsminer M70S, Thailand-built"``: plans are numbered in every view."""
+    return f"{index + 1} {name}"
+
+
+def plan_short_label(index: int, name: str) -> str:
+    """``"2 MicroBT"``: a chart legend entry (the number ties it to the table's column)."""
+    return f"{index + 1} {name.split()[0] if name.split() else name}"
+
+
+def wrap_lines(text: str, width: int, max_lines: int) -> list[str]:
+    """``text`` in lines of at most ``width`` cells; the last line ends in … if cut."""
+    lines = textwrap.wrap(text, width=max(width, 4), break_on_hyphens=False) or [""]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: max(width - 1, 1)].rstrip() + "…"
+    return lines
+
+
+def decimal_years(dates: pl.Series) -> list[float]:
+    """Dates as years with a fraction (2027.5 is early July 2027): a readable chart x axis."""
+    years = dates.dt.year().cast(pl.Float64)
+    day_of_year = dates.dt.ordinal_day().cast(pl.Float64) - 1.0
+    return (years + day_of_year / 365.25).to_list()
+
+
+def year_ticks(start: dt.date, end: dt.date) -> list[int]:
+    """The Januaries between ``start`` and ``end``: chart ticks labelled by year."""
+    return list(range(start.year + 1, end.year + 1))
+
+
+def number_text(value: float | int) -> str:
+    """A number as the editor shows it: thousands separators, no trailing zeros."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.6f}".rstrip("0").rstrip(".")
+
+
+def error_text(error: InputError) -> str:
+    """The InputError without its file name: the field it concerns is right above it."""
+    where = f"{error.where}: " if error.where else ""
+    return f"{where}got {error.value!r}; expected {error.expected}"
+
+
+# Line colours per plan, as RGB so a chart line and its legend entry are exactly the same colour.
+PLAN_COLORS: tuple[tuple[int, int, int], ...] = (
+    (0, 175, 255), (255, 150, 0), (215, 95, 215), (95, 200, 95), (235, 80, 80),
+    (200, 180, 60), (140, 140, 255),
+)
+
+
+def plan_color(index: int) -> tuple[int, int, int]:
+    return PLAN_COLORS[index % len(PLAN_COLORS)]
+
+
+def legend_markup(entries: list[tuple[str, tuple[int, int, int]]], width: int = 0) -> str:
+    """A one-line legend in Textual markup: a coloured bar before each label.
+
+    If it would be wider than ``width`` (> 0), each label is cut to its first word (plans are
+    numbered, so "1" still ties a line to its table column).
+    """
+    def render(labels: list[str]) -> tuple[str, int]:
+        plain = "  ".join(f"━ {label}" for label in labels)
+        markup = "  ".join(f"[rgb({r},{g},{b})]━[/] {label}"
+                           for label, (_, (r, g, b)) in zip(labels, entries, strict=True))
+        return markup, len(plain)
+
+    markup, length = render([label for label, _ in entries])
+    if width > 0 and length > width:
+        markup, _ = render([label.split()[0] for label, _ in entries])
+    return markup

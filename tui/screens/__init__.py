@@ -1,0 +1,1 @@
+"""Full-page routes of the app: the main tabbed screen and the modal dialogs."""

@@ -1,0 +1,36 @@
+"""The assumptions behind the numbers, always next to them."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from fleetcalc.engine import Results
+
+
+def assumption_lines(results: Results) -> list[str]:
+    """The scenario's assumptions, then any the evaluation added (e.g. unverified tariffs)."""
+    lines = list(results.scenario.assumptions)
+    for text in results.summary["assumptions"].to_list():
+        for item in (text or "").split("; "):
+            if item and item not in lines:
+                lines.append(item)
+    if results.scenario.paths > 1:
+        lines.append("Monte Carlo: table shows means over paths; breakevens not solved")
+    return lines
+
+
+class AssumptionsPanel(Static):
+    """Bulleted list of assumptions, titled so nobody mistakes them for observed facts."""
+
+    def on_mount(self) -> None:
+        self.border_title = "Assumptions (not facts)"
+        self.update("…")
+        self.watch(self.app, "results", self._show)
+
+    def _show(self, results: Results | None) -> None:
+        if results is None:
+            return
+        lines = assumption_lines(results)
+        if any(results.summary["tariff_assumption"].to_list()):
+            lines.append("see Orders (o) for the tariff programs and their sources")
+        self.update("\n".join(f"• {line}" for line in lines) or "none stated")

@@ -1,0 +1,94 @@
+"""Monte Carlo distribution: NPV histogram per plan, P10/P50/P90, probability of payback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+from textual_plotext import PlotextPlot
+
+from fleetcalc.cli import format_value
+from fleetcalc.engine import Results
+from tui.format import legend_markup, plan_color, plan_label, plan_short_label, wrap_lines
+
+HISTOGRAM_BINS = 30
+# (summary metric, label, format) shown as mean and P10/P50/P90 per plan.
+PERCENTILE_ROWS = (
+    ("npv_usd", "NPV (USD)", "usd"),
+    ("irr", "IRR", "pct"),
+    ("payback_days", "Payback (days)", "days"),
+)
+HEADER_WIDTH = 20
+
+
+class DistributionView(Widget):
+    def compose(self) -> ComposeResult:
+        yield Static("", id="distribution-note", classes="hint")
+        with Vertical(id="distribution-body"):
+            yield PlotextPlot(id="npv-histogram")
+            yield DataTable(id="percentile-table", cursor_type="none", zebra_stripes=True,
+                            show_cursor=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#npv-histogram").border_title = (
+            "NPV across Monte Carlo paths (USD M; count of paths)")
+        self.watch(self.app, "results", self._show)
+
+    def _show(self, results: Results | None) -> None:
+        if results is None:
+            return
+        note = self.query_one("#distribution-note", Static)
+        body = self.query_one("#distribution-body")
+        scenario = results.scenario
+        if scenario.paths == 1:
+            note.update(
+                "The scenario has a single path, so there is no distribution to show. Set "
+                "'Monte Carlo paths' above 1 in the Scenario tab (s): BTC price and network "
+                "hashrate then follow random paths with the scenario's volatility and drift."
+            )
+            body.display = False
+            return
+        note.update(
+            f"{scenario.paths:,} Monte Carlo paths, seed {scenario.seed}: BTC volatility "
+            f"{scenario.btc.annual_volatility:.0%}/yr, drift {scenario.btc.annual_drift:.0%}/yr; "
+            f"network volatility {scenario.network.annual_volatility:.0%}/yr."
+        )
+        body.display = True
+        self._histogram(results)
+        self._percentiles(results)
+
+    def _histogram(self, results: Results) -> None:
+        plot: Any = self.query_one("#npv-histogram", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        legend = []
+        for i, name in enumerate(results.summary["plan"].to_list()):
+            npv = results.paths.filter(results.paths["plan"] == name)["npv_usd"] / 1e6
+            plt.hist(npv.to_list(), bins=HISTOGRAM_BINS, color=plan_color(i))
+            legend.append((plan_short_label(i, name), plan_color(i)))
+        plot.border_subtitle = legend_markup(legend)
+        plt.vertical_line(0.0, color="gray")
+        plt.xlabel("NPV, USD M (left of 0: loses money)")
+        plot.refresh()
+
+    def _percentiles(self, results: Results) -> None:
+        table = self.query_one("#percentile-table", DataTable)
+        table.clear(columns=True)
+        records = results.records()
+        headers = [wrap_lines(plan_label(i, r["plan"]), HEADER_WIDTH, 3)
+                   for i, r in enumerate(records)]
+        table.header_height = max(len(lines) for lines in headers)
+        table.add_column(Text("Across paths", style="bold"))
+        for lines in headers:
+            table.add_column(Text("\n".join(lines), justify="right"))
+        for key, label, fmt in PERCENTILE_ROWS:
+            for q in (10, 50, 90):
+                table.add_row(Text(f"{label} P{q}"), *(
+                    Text(format_value(r[f"{key}_p{q}"], fmt), justify="right") for r in records))
+        table.add_row(Text("Probability of payback in horizon"), *(
+            Text(f"{r['payback_probability']:.0%}", justify="right") for r in records))

@@ -1,0 +1,243 @@
+"""The plan editor: site power price and capacity, and each order's model, quantity, origin,
+unit price and dates.
+
+An edit is applied when the user presses Enter or leaves the field (text) or picks an option
+(drop-downs). It is validated by the same parser as a plan file; an invalid value is explained
+under its field and changes nothing. A valid one is posted up as ``PlanEdited``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static
+
+from fleetcalc.catalog import get_model, load_catalog, makers
+from fleetcalc.errors import InputError
+from fleetcalc.plan import Plan
+from tui import edits
+from tui.format import error_text, number_text
+from tui.widgets.plan_picker import PlanPicker
+from tui.widgets.plan_results import PlanResults
+
+# (id, label) of the text fields; the id is "<table>-<key>" with table "site" or "order".
+SITE_INPUTS = (
+    ("site-power_usd_per_kwh", "Power price (USD/kWh)"),
+    ("site-capacity_mw", "Site capacity (MW)"),
+)
+ORDER_INPUTS = (
+    ("order-quantity", "Quantity (units)"),
+    ("order-unit_price_usd", "Unit price (USD)"),
+    ("order-import_date", "Import date (tariffs)"),
+    ("order-delivery_date", "Delivery (first mining)"),
+)
+
+
+class PlanEditor(Widget):
+    @dataclass
+    class PlanEdited(Message):
+        """Plan ``index`` was validly edited into ``plan``."""
+
+        index: int
+        plan: Plan
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._order_index = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="editor-columns"):
+            with VerticalScroll(id="editor-form"):
+                with Horizontal(classes="field"):
+                    yield Label("Plan", classes="field-label")
+                    yield PlanPicker(id="editor-plan")
+                yield Label("Site", classes="section")
+                for field_id, label in SITE_INPUTS:
+                    yield from self._input_row(field_id, label)
+                yield Label("Order", classes="section")
+                yield from self._select_row("order-index", "Order line", prompt="Order")
+                yield from self._select_row("order-maker", "Maker", prompt="Maker")
+                yield from self._select_row("order-model", "Model", prompt="Pick a model")
+                yield Static("", id="model-info", classes="hint")
+                yield from self._input_row(*ORDER_INPUTS[0])
+                yield from self._select_row("order-origin", "Origin (built in)", prompt="Origin")
+                for field_id, label in ORDER_INPUTS[1:]:
+                    yield from self._input_row(field_id, label)
+                yield Static("Enter or leaving a field applies it; results update at once.",
+                             classes="hint")
+            yield PlanResults(id="plan-results")
+
+    def _input_row(self, field_id: str, label: str) -> Iterator[Widget]:
+        with Horizontal(classes="field"):
+            yield Label(label, classes="field-label")
+            yield Input(id=field_id, compact=True, select_on_focus=True)
+        yield Static("", id=f"error-{field_id}", classes="error")
+
+    def _select_row(self, field_id: str, label: str, prompt: str) -> Iterator[Widget]:
+        with Horizontal(classes="field"):
+            yield Label(label, classes="field-label")
+            yield Select[Any]([], id=field_id, prompt=prompt, compact=True)
+        yield Static("", id=f"error-{field_id}", classes="error")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "plans", self._load_form)
+        self.watch(self.app, "selected", self._plan_changed)
+
+    # -- filling the form from the plan -------------------------------------------------
+
+    @property
+    def plan(self) -> Plan:
+        app: Any = self.app
+        return app.plans[app.selected]
+
+    def _plan_changed(self, _value: Any = None) -> None:
+        self._order_index = 0
+        self._load_form()
+
+    def _set_select(self, field_id: str, options: list[tuple[str, Any]], value: Any) -> None:
+        select = self.query_one(f"#{field_id}", Select)
+        with select.prevent(Select.Changed):
+            select.set_options(options)
+            select.value = value if any(v == value for _, v in options) else Select.NULL
+
+    def _load_form(self, _value: Any = None) -> None:
+        from fleetcalc.fleet import order_units
+
+        plan = self.plan
+        self._order_index = min(self._order_index, len(plan.orders) - 1)
+        order = plan.orders[self._order_index]
+        unit = order_units(plan)[self._order_index]
+        values: dict[str, str] = {
+            "site-power_usd_per_kwh": number_text(plan.site.power_usd_per_kwh),
+            "site-capacity_mw": number_text(plan.site.capacity_mw),
+            "order-quantity": number_text(order.quantity),
+            "order-unit_price_usd": number_text(unit.unit_price_usd),
+            "order-import_date": order.import_date.isoformat(),
+            "order-delivery_date": order.delivery_date.isoformat(),
+        }
+        for field_id, text in values.items():
+            self.query_one(f"#{field_id}", Input).value = text
+        for error in self.query(".error").results(Static):
+            error.update("")
+            error.remove_class("-shown")
+        self._set_select("order-index", [
+            (f"{i + 1} of {len(plan.orders)}: {o.quantity:,} x {o.model or 'custom unit'}", i)
+            for i, o in enumerate(plan.orders)], self._order_index)
+        maker = get_model(order.model).maker if order.model else None
+        self._set_select("order-maker", [(m, m) for m in makers()], maker)
+        self._fill_models(maker, order.model)
+        spec = get_model(order.model) if order.model else None
+        origins = spec.origins if spec else (order.origin,)
+        self._set_select("order-origin", [(o, o) for o in origins], order.origin)
+        price_hint = (f" · order priced at {order.usd_per_th:g} USD/TH"
+                      if order.usd_per_th is not None else "")
+        self.query_one("#model-info", Static).update(
+            f"{unit.hashrate_th:,.0f} TH/s · {unit.power_w:,.0f} W · "
+            f"{unit.power_w / unit.hashrate_th:.1f} J/TH · {unit.cooling} · "
+            f"built in {', '.join(origins)}{price_hint}"
+        )
+
+    def _fill_models(self, maker: str | None, model_id: str | None) -> None:
+        catalog = load_catalog()
+        rows = catalog.filter(catalog["maker"] == maker) if maker else catalog.clear()
+        self._set_select("order-model", [
+            (f"{name} ({th:,.0f} TH/s, {eff:.1f} J/TH)", mid)
+            for mid, name, th, eff in rows.select(
+                "model_id", "model", "hashrate_th", "efficiency_j_per_th").iter_rows()
+        ], model_id)
+
+    # -- applying edits ------------------------------------------------------------------
+
+    def _show_error(self, field_id: str, error: InputError | None) -> None:
+        label = self.query_one(f"#error-{field_id}", Static)
+        label.update(error_text(error) if error else "")
+        label.set_class(error is not None, "-shown")
+
+    def _apply(self, field_id: str, build: Any) -> None:
+        """Validate ``build()`` (a new Plan); post it, or show why it is invalid."""
+        app: Any = self.app
+        try:
+            plan = build()
+        except InputError as error:
+            self._show_error(field_id, error)
+            return
+        self._show_error(field_id, None)
+        if plan != self.plan:
+            self.post_message(self.PlanEdited(app.selected, plan))
+
+    def _current_value(self, field_id: str) -> Any:
+        table, key = field_id.split("-", 1)
+        if table == "site":
+            return getattr(self.plan.site, key)
+        if key == "unit_price_usd":
+            from fleetcalc.fleet import order_units
+
+            return order_units(self.plan)[self._order_index].unit_price_usd
+        return getattr(self.plan.orders[self._order_index], key)
+
+    @on(Input.Submitted)
+    @on(Input.Blurred)
+    def _text_committed(self, event: Input.Submitted | Input.Blurred) -> None:
+        field_id = event.input.id or ""
+        if not field_id.startswith(("site-", "order-")):
+            return
+        event.stop()
+        table, key = field_id.split("-", 1)
+        kind = (edits.SITE_FIELDS if table == "site" else edits.ORDER_FIELDS)[key]
+        typed = edits.coerce(event.value, kind)
+        if typed == self._current_value(field_id):
+            self._show_error(field_id, None)
+            return
+        scenario = self.app.scenario  # type: ignore[attr-defined]
+        if table == "site":
+            self._apply(field_id, lambda: edits.edit_site(self.plan, scenario, key, event.value))
+        else:
+            self._apply(field_id, lambda: edits.edit_order(
+                self.plan, scenario, self._order_index, key, event.value))
+
+    @on(Select.Changed, "#order-index")
+    def _order_chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        if isinstance(event.value, int):
+            self._order_index = event.value
+            self._load_form()
+
+    @on(Select.Changed, "#order-maker")
+    def _maker_chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        if isinstance(event.value, str):
+            order = self.plan.orders[self._order_index]
+            current = order.model if order.model and get_model(
+                order.model).maker == event.value else None
+            self._fill_models(event.value, current)
+            hint = None if current else InputError(
+                "editor", "model", "(none)", f"a {event.value} model: pick one below")
+            self._show_error("order-maker", hint)
+
+    @on(Select.Changed, "#order-model")
+    def _model_chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        model_id = event.value
+        if not isinstance(model_id, str) or model_id == self.plan.orders[self._order_index].model:
+            return
+        self._show_error("order-maker", None)
+        scenario = self.app.scenario  # type: ignore[attr-defined]
+        self._apply("order-model", lambda: edits.change_model(
+            self.plan, scenario, self._order_index, model_id))
+
+    @on(Select.Changed, "#order-origin")
+    def _origin_chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        origin = event.value
+        if not isinstance(origin, str) or origin == self.plan.orders[self._order_index].origin:
+            return
+        scenario = self.app.scenario  # type: ignore[attr-defined]
+        self._apply("order-origin", lambda: edits.change_origin(
+            self.plan, scenario, self._order_index, origin))

@@ -1,0 +1,37 @@
+"""One line under the tabs: computing, up to date, or the last evaluation error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Static
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = """
+    StatusLine { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    StatusLine.-error { background: $error 30%; color: $text; }
+    StatusLine.-busy { color: $warning; }
+    """
+
+    def on_mount(self) -> None:
+        for name in ("computing", "error", "results"):
+            self.watch(self.app, name, self._refresh_text)
+
+    def _refresh_text(self, _value: Any = None) -> None:
+        app: Any = self.app
+        self.set_class(bool(app.error), "-error")
+        self.set_class(app.computing and not app.error, "-busy")
+        if app.error:
+            self.update(f"Error: {app.error}  (previous results still shown)")
+            return
+        if app.results is None:
+            self.update("Computing (the first run loads the compiled kernels)…")
+            return
+        scenario = app.results.scenario
+        paths = "1 path" if scenario.paths == 1 else f"{scenario.paths:,} Monte Carlo paths"
+        state = "computing…" if app.computing else "up to date"
+        self.update(
+            f"{len(app.plans)} plans · scenario {scenario.name!r} · {scenario.start_date} + "
+            f"{scenario.horizon_days:,} days · {paths} · {state}"
+        )
