@@ -204,6 +204,61 @@ def _simulate_block_nb(
         group_acc[g, GROUP_FAILURES] += w * n_failures + failures_day * running_days
 
 
+@jit()
+def _task_nb(
+    task, n_paths, hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
+    failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
+    btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc,
+):
+    """Task ``task`` = (rig block, path): zero its scratch slices and simulate its rigs."""
+    block = task // n_paths
+    path = task % n_paths
+    day_acc[task, :, :] = 0.0
+    group_acc[task, :, :] = 0.0
+    first = block * BLOCK_RIGS
+    last = min(hashrate_th.shape[0], first + BLOCK_RIGS)
+    _simulate_block_nb(
+        first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day,
+        decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd,
+        energy_usd_per_kwh, curtail, rig_key, group, btc_unit_per_th[path],
+        usd_per_th[path], sampled, seed, day_acc[task], group_acc[task],
+    )
+
+
+@jit()
+def _reduce_path_nb(path, n_paths, btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out,
+                    group_out):
+    """Sum one path's tasks in block order into its outputs.
+
+    Each output element is summed by one call, always in the same order, so the totals are
+    bit-identical for any thread count.
+    """
+    blocks = day_acc.shape[0] // n_paths
+    group_out[path, :, :] = 0.0
+    for t in range(day_acc.shape[1]):
+        hashrate = 0.0
+        power = 0.0
+        energy = 0.0
+        units = 0.0
+        repair = 0.0
+        for block in range(blocks):
+            acc = day_acc[block * n_paths + path, t]
+            hashrate += acc[ACC_HASHRATE_TH]
+            power += acc[ACC_POWER_W]
+            energy += acc[ACC_ENERGY_USD]
+            units += acc[ACC_RUNNING_UNITS]
+            repair += acc[ACC_REPAIR_USD]
+        daily_out[path, DAILY_HASHRATE_TH, t] = hashrate
+        daily_out[path, DAILY_POWER_W, t] = power
+        daily_out[path, DAILY_BTC, t] = hashrate * btc_unit_per_th[path, t]
+        daily_out[path, DAILY_REVENUE_USD, t] = hashrate * usd_per_th[path, t]
+        daily_out[path, DAILY_ENERGY_USD, t] = energy
+        daily_out[path, DAILY_REPAIR_USD, t] = repair
+        daily_out[path, DAILY_RUNNING_UNITS, t] = units
+    for block in range(blocks):
+        group_out[path] += group_acc[block * n_paths + path]
+
+
 @jit(parallel=True)
 def simulate_rigdays_nb(
     hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
@@ -211,49 +266,41 @@ def simulate_rigdays_nb(
     btc_per_th_day, price_usd, pool_fee, sampled, seed, daily_out, group_out, day_acc, group_acc,
 ):
     """Fill ``daily_out`` and ``group_out``; see the module docstring for the contract."""
-    n_rigs = hashrate_th.shape[0]
-    n_paths, n_days = btc_per_th_day.shape
-    blocks = max(1, (n_rigs + BLOCK_RIGS - 1) // BLOCK_RIGS)
-    n_tasks = blocks * n_paths
+    n_paths = btc_per_th_day.shape[0]
     # Per path and day once, rather than per rig-day: net BTC and USD per TH/s.
     btc_unit_per_th = btc_per_th_day * (1.0 - pool_fee)
     usd_per_th = btc_unit_per_th * price_usd
-    for task in prange(n_tasks):
-        block = task // n_paths
-        path = task % n_paths
-        day_acc[task, :, :] = 0.0
-        group_acc[task, :, :] = 0.0
-        first = block * BLOCK_RIGS
-        last = min(n_rigs, first + BLOCK_RIGS)
-        _simulate_block_nb(
-            first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day,
+    for task in prange(day_acc.shape[0]):
+        _task_nb(
+            task, n_paths, hashrate_th, power_w, weight, delivery_day, retire_day,
             decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd,
-            energy_usd_per_kwh, curtail, rig_key, group, btc_unit_per_th[path],
-            usd_per_th[path], sampled, seed, day_acc[task], group_acc[task],
+            energy_usd_per_kwh, curtail, rig_key, group, btc_unit_per_th, usd_per_th, sampled,
+            seed, day_acc, group_acc,
         )
-    # Reduce in block order: each output element is summed by one iteration, always in the
-    # same order, so the totals are bit-identical for any thread count.
     for path in prange(n_paths):
-        group_out[path, :, :] = 0.0
-        for t in range(n_days):
-            hashrate = 0.0
-            power = 0.0
-            energy = 0.0
-            units = 0.0
-            repair = 0.0
-            for block in range(blocks):
-                acc = day_acc[block * n_paths + path, t]
-                hashrate += acc[ACC_HASHRATE_TH]
-                power += acc[ACC_POWER_W]
-                energy += acc[ACC_ENERGY_USD]
-                units += acc[ACC_RUNNING_UNITS]
-                repair += acc[ACC_REPAIR_USD]
-            daily_out[path, DAILY_HASHRATE_TH, t] = hashrate
-            daily_out[path, DAILY_POWER_W, t] = power
-            daily_out[path, DAILY_BTC, t] = hashrate * btc_unit_per_th[path, t]
-            daily_out[path, DAILY_REVENUE_USD, t] = hashrate * usd_per_th[path, t]
-            daily_out[path, DAILY_ENERGY_USD, t] = energy
-            daily_out[path, DAILY_REPAIR_USD, t] = repair
-            daily_out[path, DAILY_RUNNING_UNITS, t] = units
-        for block in range(blocks):
-            group_out[path] += group_acc[block * n_paths + path]
+        _reduce_path_nb(path, n_paths, btc_unit_per_th, usd_per_th, day_acc, group_acc,
+                        daily_out, group_out)
+
+
+@jit()
+def simulate_rigdays_serial_nb(
+    hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
+    failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
+    btc_per_th_day, price_usd, pool_fee, sampled, seed, daily_out, group_out, day_acc, group_acc,
+):
+    """``simulate_rigdays_nb`` on the calling thread: the same tasks and reduction, so the
+    same bits. For small workloads (cohorts, a few rigs), where waking worker threads costs
+    more than the work, and far more on a busy machine."""
+    n_paths = btc_per_th_day.shape[0]
+    btc_unit_per_th = btc_per_th_day * (1.0 - pool_fee)
+    usd_per_th = btc_unit_per_th * price_usd
+    for task in range(day_acc.shape[0]):
+        _task_nb(
+            task, n_paths, hashrate_th, power_w, weight, delivery_day, retire_day,
+            decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd,
+            energy_usd_per_kwh, curtail, rig_key, group, btc_unit_per_th, usd_per_th, sampled,
+            seed, day_acc, group_acc,
+        )
+    for path in range(n_paths):
+        _reduce_path_nb(path, n_paths, btc_unit_per_th, usd_per_th, day_acc, group_acc,
+                        daily_out, group_out)
