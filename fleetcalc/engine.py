@@ -25,6 +25,7 @@ from fleetcalc.plan import Plan, check_plan_against_scenario, default_plans, loa
 from fleetcalc.scenario import Scenario, load_scenario
 
 _KERNEL_LOCK = threading.Lock()
+SERIAL_KERNEL_RIG_DAYS = 2_000_000
 PERCENTILES = (10, 50, 90)
 BRACKET_DOUBLINGS = 40
 MIN_ENERGY_USD_PER_KWH = 1e-9
@@ -86,15 +87,25 @@ def _run_kernel(
     rigs: RigArrays, btc_per_th_day: np.ndarray, price_usd: np.ndarray, pool_fee: float,
     sampled: bool, seed: int, n_groups: int, energy_usd_per_kwh: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    from kernels.rigdays import N_DAILY, N_GROUP, scratch_shapes, simulate_rigdays_nb
+    from kernels.rigdays import (
+        N_DAILY,
+        N_GROUP,
+        scratch_shapes,
+        simulate_rigdays_nb,
+        simulate_rigdays_serial_nb,
+    )
 
     n_paths, n_days = btc_per_th_day.shape
+    # Same bits either way; below ~2 ms of work, waking Numba's worker threads costs more than
+    # it saves (cohort plans are a handful of rows), and on a busy machine far more.
+    small = rigs.n_rigs * n_paths * n_days < SERIAL_KERNEL_RIG_DAYS
+    kernel = simulate_rigdays_serial_nb if small else simulate_rigdays_nb
     daily = np.empty((n_paths, N_DAILY, n_days))
     groups = np.empty((n_paths, n_groups, N_GROUP))
     day_shape, group_shape = scratch_shapes(rigs.n_rigs, n_paths, n_days, n_groups)
     energy = rigs.energy_usd_per_kwh if energy_usd_per_kwh is None else energy_usd_per_kwh
     with _KERNEL_LOCK:
-        simulate_rigdays_nb(
+        kernel(
             rigs.hashrate_th, rigs.power_w, rigs.weight, rigs.delivery_day, rigs.retire_day,
             rigs.decay_per_day, rigs.uptime, rigs.failure_per_day, rigs.repair_days,
             rigs.repair_cost_usd, energy, rigs.curtail, rigs.rig_key, rigs.group,
