@@ -111,6 +111,10 @@ def _catalog(args: argparse.Namespace) -> int:
     frame = load_catalog()
     if args.maker:
         frame = frame.filter(frame["maker"].str.to_lowercase() == args.maker.lower())
+        if frame.height == 0:
+            from fleetcalc.catalog import makers
+
+            raise InputError("command line", "--maker", args.maker, "one of " + ", ".join(makers()))
     if args.json:
         print(frame.write_json())
         return EXIT_OK
@@ -138,12 +142,16 @@ def _tariffs(args: argparse.Namespace) -> int:
 
     from fleetcalc.scenario import load_scenario
     from fleetcalc.tariffs import apply_overrides, load_schedule, stack_on
+    from fleetcalc.validate import is_origin
 
     on = _parse_date(args.on) if args.on else dt.date.today()
     schedule = load_schedule()
     if args.scenario:
         schedule = apply_overrides(schedule, load_scenario(args.scenario).tariff_overrides)
     origins = [args.origin.upper()] if args.origin else ["CN", "MY", "ID", "TH", "VN", "KZ", "US"]
+    if args.origin and not is_origin(origins[0]):
+        raise InputError("command line", "--origin", args.origin,
+                         "an ISO 3166 alpha-2 country code like MY")
     payload = []
     for origin in origins:
         stack = stack_on(schedule, origin, on)

@@ -167,7 +167,7 @@ def parse_plan(data: dict[str, Any], source: str) -> Plan:
     if not isinstance(data, dict):
         raise InputError(source, "(top level)", data, "a TOML document (a table)")
     top = {k: v for k, v in data.items() if k not in ("site", "finance", "orders")}
-    values = read_table(top, _TOP, source, "")
+    values = read_table(top, _TOP, source, "", tables=("finance", "orders", "site"))
     site = Site(**read_table(data.get("site"), _SITE, source, "site"))
     finance = Finance(**read_table(data.get("finance", {}), _FINANCE, source, "finance"))
     raw_orders = data.get("orders")

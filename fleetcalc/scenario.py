@@ -174,7 +174,7 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
     if not isinstance(data, dict):
         raise InputError(source, "(top level)", data, "a TOML document (a table)")
     top = {k: v for k, v in data.items() if k not in _KNOWN_TABLES}
-    values = read_table(top, _TOP, source, "")
+    values = read_table(top, _TOP, source, "", tables=_KNOWN_TABLES)
     n_days = values["horizon_days"]
     if values["paths"] * n_days > MAX_PATH_DAYS:
         raise InputError(source, "paths", values["paths"],

@@ -153,9 +153,14 @@ def _convert(field: Field, value: Any, source: str, where: str) -> Any:
 
 
 def read_table(
-    table: Any, fields: tuple[Field, ...], source: str, prefix: str
+    table: Any, fields: tuple[Field, ...], source: str, prefix: str,
+    tables: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Check ``table`` against ``fields``; return every field's value (defaults filled in)."""
+    """Check ``table`` against ``fields``; return every field's value (defaults filled in).
+
+    ``tables`` names keys the caller reads itself (sub-tables): they are listed as allowed in
+    the message about an unknown key, and must already be removed from ``table``.
+    """
     if not isinstance(table, Mapping):
         shown = "(missing)" if table is None else table
         raise InputError(source, prefix or "(top level)", shown, "a table")
@@ -163,7 +168,8 @@ def read_table(
     for key in table:
         if key not in known:
             where = f"{prefix}.{key}" if prefix else key
-            raise InputError(source, where, key, "one of the keys " + ", ".join(sorted(known)))
+            allowed = ", ".join(sorted([*known, *tables]))
+            raise InputError(source, where, key, f"one of the keys {allowed}")
     values: dict[str, Any] = {}
     for field in fields:
         where = f"{prefix}.{field.name}" if prefix else field.name

@@ -1,0 +1,319 @@
+"""Scenario validation (every key, tariff overrides, CSV series) and the error table.
+
+Each bad scenario is a committed file under ``tests/data/inputs/scenarios`` (CSV series under
+``tests/data/inputs/series``) with the exact message the CLI prints for it. ``docs/errors.md``
+is rendered from these cases plus the plan and file cases; regenerate it after changing a
+message with ``PYTHONPATH=. python -m tests.test_validation`` (a test fails until you do).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tomli_w
+from tests.test_files import FILE_CASES
+
+from fleetcalc.errors import InputError
+from fleetcalc.network import market_paths
+from fleetcalc.scenario import load_scenario, parse_scenario, scenario_to_toml
+from fleetcalc.series import PRICE_SERIES, load_series
+from tests.test_plan_errors import PLAN_CASES, ROOT, Case, run_cli
+
+SCENARIOS = "tests/data/inputs/scenarios"
+SERIES = "tests/data/inputs/series"
+ERRORS_DOC = ROOT / "docs" / "errors.md"
+
+
+def scenario_case(label: str, file: str, message: str) -> Case:
+    path = f"{SCENARIOS}/{file}"
+    return Case(label, ("compare", "--scenario", path, "--json"),
+                f"fleetcalc: error: {path}: {message}")
+
+
+def series_case(label: str, file: str, csv_file: str, message: str) -> Case:
+    path = f"{SCENARIOS}/{file}"
+    return Case(label, ("compare", "--scenario", path, "--json"),
+                f"fleetcalc: error: {SERIES}/{csv_file}: {message}")
+
+
+SCENARIO_CASES: tuple[Case, ...] = (
+    scenario_case('assumptions not a list', 'assumptions_not_list.toml',
+              "assumptions: got 'flat price'; expected a list of non-empty strings"),
+    scenario_case('Missing required key (block height)', 'block_height_missing.toml',
+              "network.block_height: got '(missing)'; expected an integer in [0, 100000000]"),
+    scenario_case('Negative block height', 'block_height_negative.toml',
+              'network.block_height: got -1; expected an integer in [0, 100000000]'),
+    scenario_case('Missing [btc] table', 'btc_missing.toml',
+              "btc: got '(missing)'; expected a table"),
+    scenario_case('[btc] not a table', 'btc_not_table.toml',
+              'btc: got 90000.0; expected a table'),
+    scenario_case('Correlation outside [-1, 1]', 'correlation_bad.toml',
+              'network.price_correlation: got 1.5; expected a number in [-1, 1]'),
+    scenario_case('Difficulty below 1', 'difficulty_zero.toml',
+              'network.difficulty: got 0.0; expected a number in [1, 1e+30]'),
+    scenario_case('Drift and a price series', 'drift_and_series.toml',
+              'btc.annual_drift: got 0.1; expected no annual_drift when btc.price_series is '
+              'given (the series sets it day by day)'),
+    scenario_case('Drift compounding past any price', 'drift_overflows.toml',
+              'btc.annual_drift: got 10.0; expected a growth keeping the level within '
+              '[1e-06, 1e+15] USD over the horizon (it would reach about 1e109)'),
+    scenario_case('Drift of -100%', 'drift_too_low.toml',
+              'btc.annual_drift: got -1.0; expected a number in [-0.99, 10]'),
+    scenario_case('Key given twice', 'duplicate_key.toml',
+              "line 3, column 19: got 'horizon_days = 120'; expected valid TOML (cannot "
+              'overwrite a value)'),
+    scenario_case('Unknown failure mode', 'failures_bad.toml',
+              "failures: got 'random'; expected one of 'expected', 'sampled'"),
+    scenario_case('Negative fees', 'fees_negative.toml',
+              'network.fees_btc_per_block: got -0.1; expected a number in [0, 1000]'),
+    scenario_case('Hashrate shrinking to nothing', 'growth_underflows.toml',
+              'network.monthly_growth: got -0.5; expected a growth keeping the level within '
+              '[1e-09, 1e+15] EH/s over the horizon (it would reach about 1e-358)'),
+    scenario_case('Wrong type (string for a number)', 'hashrate_string.toml',
+              "network.hashrate_ehs: got '1000 EH/s'; expected a number in [1e-06, 1e+09]"),
+    scenario_case('Zero hashrate', 'hashrate_zero.toml',
+              'network.hashrate_ehs: got 0.0; expected a number in [1e-06, 1e+09]'),
+    scenario_case('Horizon over 100 years', 'horizon_too_long.toml',
+              'horizon_days: got 40000; expected an integer in [1, 36525]'),
+    scenario_case('Zero horizon', 'horizon_zero.toml',
+              'horizon_days: got 0; expected an integer in [1, 36525]'),
+    scenario_case('tariff_origin_as key not an ISO code', 'origin_as_bad_key.toml',
+              "tariff_origin_as.Malaysia: got 'Malaysia'; expected an ISO 3166 alpha-2 "
+              "country code like 'MY' as the key"),
+    scenario_case('tariff_origin_as value not an ISO code', 'origin_as_bad_value.toml',
+              "tariff_origin_as.MY: got 'China'; expected an ISO 3166 alpha-2 country code "
+              "like 'MY' (uppercase)"),
+    scenario_case('Tariff override ending before it starts', 'override_dates_reversed.toml',
+              "tariff_overrides[0].effective_to: got '2026-06-01'; expected a date on or "
+              'after effective_from (2027-01-01)'),
+    scenario_case('tariff_overrides as one table', 'override_not_array.toml',
+              "tariff_overrides: got '(a single table)'; expected an array of tables, each "
+              'headed [[tariff_overrides]]'),
+    scenario_case('Tariff override origin not ISO', 'override_origin_bad.toml',
+              "tariff_overrides[0].origin: got 'Malaysia'; expected an ISO 3166 alpha-2 "
+              "country code like 'MY' (uppercase)"),
+    scenario_case('Tariff override program not snake_case', 'override_program_bad.toml',
+              "tariff_overrides[0].program: got 'Section 301'; expected a snake_case program "
+              "name like 'reciprocal' or 'section_301'"),
+    scenario_case('Negative tariff rate', 'override_rate_negative.toml',
+              'tariff_overrides[0].rate: got -0.1; expected a number in [0, 10]'),
+    scenario_case('Unknown key (tariff override)', 'override_unknown_key.toml',
+              "tariff_overrides[0].rate_pct: got 'rate_pct'; expected one of the keys "
+              'effective_from, effective_to, origin, program, rate'),
+    scenario_case('Too many paths for the horizon', 'paths_times_days.toml',
+              'paths: got 100000; expected at most 20,000,000 path-days (paths x '
+              'horizon_days), so at most 5,479 paths over 3650 days'),
+    scenario_case('Zero paths', 'paths_zero.toml',
+              'paths: got 0; expected an integer in [1, 100000]'),
+    scenario_case('Pool fee of 100%', 'pool_fee_one.toml',
+              'network.pool_fee: got 1.0; expected a number in [0, 0.99]'),
+    scenario_case('Price and a price series', 'price_and_series.toml',
+              'btc.price_usd: got 90000.0; expected no price_usd when btc.price_series is '
+              'given (the series sets it day by day)'),
+    scenario_case('Missing price', 'price_missing.toml',
+              "btc.price_usd: got '(missing)'; expected a number in [0.01, 1e+09] (or "
+              'btc.price_series, a CSV file)'),
+    scenario_case('Negative price', 'price_negative.toml',
+              'btc.price_usd: got -90000.0; expected a number in [0.01, 1e+09]'),
+    scenario_case('Zero price', 'price_zero.toml',
+              'btc.price_usd: got 0.0; expected a number in [0.01, 1e+09]'),
+    scenario_case('Fractional seed', 'seed_float.toml',
+              'seed: got 1.5; expected an integer in [0, 9223372036854775807]'),
+    scenario_case('Negative seed', 'seed_negative.toml',
+              'seed: got -1; expected an integer in [0, 9223372036854775807]'),
+    scenario_case('Series path is a directory', 'series_directory.toml',
+              "btc.price_series: got '../series'; expected a CSV file, relative to the "
+              "scenario's folder (tests/data/inputs/series is a directory)"),
+    scenario_case('Series file missing', 'series_missing_file.toml',
+              "btc.price_series: got 'prices.csv'; expected a CSV file, relative to the "
+              "scenario's folder (tests/data/inputs/scenarios/prices.csv does not exist)"),
+    scenario_case('Start date out of range', 'start_date_out_of_range.toml',
+              "start_date: got '2300-01-01'; expected a date like 2027-01-31, from "
+              '2009-01-03 to 2199-12-31'),
+    scenario_case('Start date as a string', 'start_date_string.toml',
+              "start_date: got 'December 1st'; expected a date like 2027-01-31, from "
+              '2009-01-03 to 2199-12-31'),
+    scenario_case('TOML syntax error', 'syntax_error.toml',
+              "line 4, column 15: got 'price_usd = 90,000'; expected valid TOML (expected "
+              'newline or end of document after a statement)'),
+    scenario_case('Unknown key (btc)', 'unknown_key_btc.toml',
+              "btc.price: got 'price'; expected one of the keys annual_drift, "
+              'annual_volatility, price_series, price_usd'),
+    scenario_case('Unknown key (network)', 'unknown_key_network.toml',
+              "network.hashrate: got 'hashrate'; expected one of the keys annual_volatility, "
+              'block_height, difficulty, fees_btc_per_block, hashrate_ehs, hashrate_series, '
+              'monthly_growth, pool_fee, price_correlation'),
+    scenario_case('Unknown key (top level)', 'unknown_key_top.toml',
+              "horizon: got 'horizon'; expected one of the keys assumptions, btc, failures, "
+              'horizon_days, name, network, paths, seed, start_date, tariff_origin_as, '
+              'tariff_overrides'),
+    scenario_case('Volatility over 200%', 'volatility_too_high.toml',
+              'btc.annual_volatility: got 3.0; expected a number in [0, 2]'),
+)
+SERIES_CASES: tuple[Case, ...] = (
+    series_case('Negative value in a hashrate series', 'hashrate_series_negative.toml',
+                'hashrate_negative.csv',
+              "line 5, hashrate_ehs: got '-5'; expected a number in [1e-06, 1e+09]"),
+    series_case('Series: bad date', 'series_bad_date.toml', 'prices_bad_date.csv',
+              "line 5, date: got '2026-12-32'; expected a date like 2027-01-31"),
+    series_case('Series: duplicate date', 'series_duplicate.toml', 'prices_duplicate.csv',
+              "line 12, date: got '2026-12-09'; expected one row per day (duplicate of line "
+              '11)'),
+    series_case('Series: empty file', 'series_empty.toml', 'prices_empty.csv',
+              "line 1: got '(empty file)'; expected the header 'date,price_usd'"),
+    series_case('Series: missing days', 'series_gap.toml', 'prices_gap.csv',
+              "line 22, date: got '2026-12-23'; expected the next day 2026-12-20 (one row "
+              'per day: 3 day(s) missing after line 21)'),
+    series_case('Series: wrong header', 'series_header.toml', 'prices_header.csv',
+              "line 1: got 'date,price'; expected the header 'date,price_usd'"),
+    series_case('Series: no data rows', 'series_header_only.toml', 'prices_header_only.csv',
+              "line 2: got '(no data rows)'; expected one row per day after the header, like "
+              '2027-01-31,90000'),
+    series_case('Series: NaN', 'series_nan.toml', 'prices_nan.csv',
+              "line 10, price_usd: got 'nan'; expected a number in [0.01, 1e+09]"),
+    series_case('Series: negative price', 'series_negative.toml', 'prices_negative.csv',
+              "line 8, price_usd: got '-1.0'; expected a number in [0.01, 1e+09]"),
+    series_case('Series: non-numeric cell', 'series_non_numeric.toml', 'prices_non_numeric.csv',
+              "line 7, price_usd: got '90k'; expected a number in [0.01, 1e+09]"),
+    series_case('Series: not UTF-8', 'series_not_utf8.toml', 'prices_not_utf8.csv',
+              "line 2: got b'\\xa0000'; expected UTF-8 text (a CSV file)"),
+    series_case('Series not covering the horizon', 'series_short.toml', 'prices_short.csv',
+              "got 'rows from 2026-11-30 to 2027-01-28'; expected a row for every day of the "
+              'horizon, 2026-12-01 to 2027-02-28 (start_date + horizon_days - 1)'),
+    series_case('Series: extra cell', 'series_three_cells.toml', 'prices_three_cells.csv',
+              "line 6: got '2026-12-04,90000.0,USD'; expected 2 cells, date,price_usd, like "
+              '2027-01-31,90000'),
+    series_case('Series: unsorted dates', 'series_unsorted.toml', 'prices_unsorted.csv',
+              "line 3, date: got '2027-02-28'; expected dates in increasing order (line 2 "
+              'has 2027-03-01)'),
+    series_case('Series: zero price', 'series_zero.toml', 'prices_zero.csv',
+              "line 9, price_usd: got '0'; expected a number in [0.01, 1e+09]"),
+)
+
+
+@pytest.fixture(autouse=True)
+def _in_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.mark.parametrize("case", SCENARIO_CASES + SERIES_CASES, ids=lambda c: c.id)
+def test_bad_scenario_exits_2_with_the_documented_message(
+    case: Case, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(case.argv, capsys)
+    assert (code, err.strip()) == (2, case.message)
+    assert out == ""
+
+
+def test_every_bad_scenario_file_has_a_case() -> None:
+    files = {p.name for p in (ROOT / SCENARIOS).glob("*.toml")}
+    covered = {Path(c.argv[2]).name for c in SCENARIO_CASES + SERIES_CASES}
+    assert files - covered == {"valid.toml", "series_valid.toml"}
+
+
+# --- CSV series: what a valid one means --------------------------------------------------
+
+def test_series_replace_the_generated_paths_day_by_day() -> None:
+    scenario = load_scenario(f"{SCENARIOS}/series_valid.toml")
+    # The files start the day before start_date: that row is outside the horizon.
+    assert scenario.price_series_usd is not None and scenario.hashrate_series_ehs is not None
+    assert len(scenario.price_series_usd) == len(scenario.hashrate_series_ehs) == 90
+    assert scenario.btc.price_usd == scenario.price_series_usd[0] == 90100.0
+    assert scenario.network.hashrate_ehs == scenario.hashrate_series_ehs[0] == 1000.5
+    market = market_paths(scenario)
+    np.testing.assert_array_equal(market.price_usd[0], scenario.price_series_usd)
+    np.testing.assert_array_equal(market.hashrate_ehs[0], scenario.hashrate_series_ehs)
+
+
+def test_with_monte_carlo_paths_the_series_is_the_expected_path() -> None:
+    base = load_scenario(f"{SCENARIOS}/series_valid.toml")
+    scenario = base.with_changes(
+        paths=4000, btc=base.btc.__class__(base.btc.price_usd, annual_volatility=0.5,
+                                           price_series=base.btc.price_series))
+    price = market_paths(scenario).price_usd
+    series = np.asarray(scenario.price_series_usd)
+    np.testing.assert_array_equal(price[:, 0], series[0])
+    assert price.std(axis=0)[-1] > 0.05 * series[-1]  # the shocks do spread the paths
+    # Mean-one shocks: the mean over paths tracks the series (sampling error ~0.4 % here).
+    np.testing.assert_allclose(price.mean(axis=0), series, rtol=0.02)
+
+
+def test_a_horizon_longer_than_the_series_is_an_input_error() -> None:
+    scenario = load_scenario(f"{SCENARIOS}/series_valid.toml").with_changes(horizon_days=120)
+    with pytest.raises(InputError, match=r"btc\.price_series: got '90 days of data'"):
+        market_paths(scenario)
+
+
+def test_series_tolerates_bom_crlf_blank_lines_and_rows_outside_the_horizon(
+    tmp_path: Path,
+) -> None:
+    rows = [f"{dt.date(2026, 11, 1) + dt.timedelta(days=i)},{1000 + i}" for i in range(60)]
+    text = "\ufeffdate,price_usd\r\n" + "\r\n".join(rows) + "\r\n\r\n"
+    (tmp_path / "p.csv").write_text(text, encoding="utf-8", newline="")
+    values = load_series(tmp_path / "p.csv", PRICE_SERIES, dt.date(2026, 11, 10), 7)
+    assert values == tuple(float(1009 + i) for i in range(7))
+
+
+def test_series_scenario_round_trips_through_toml() -> None:
+    source = f"{SCENARIOS}/series_valid.toml"
+    scenario = load_scenario(source)
+    doc = tomllib.loads(tomli_w.dumps(scenario_to_toml(scenario)))
+    assert "price_usd" not in doc["btc"] and "hashrate_ehs" not in doc["network"]
+    assert parse_scenario(doc, source) == scenario
+
+
+def test_the_cli_runs_a_series_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(
+        ("compare", "tests/data/inputs/plans/valid.toml", "--scenario",
+         f"{SCENARIOS}/series_valid.toml", "--json"), capsys)
+    assert (code, err) == (0, "")
+    assert '"btc_mined"' in out
+
+
+# --- docs/errors.md is the CLI's real output ---------------------------------------------
+
+def _doc_row(case: Case) -> str:
+    command = "fleetcalc " + " ".join(case.argv)
+    return f"| {case.label} | `{command}` | `` {case.message} `` |"
+
+
+def render_errors_doc() -> str:
+    sections = (
+        ("Plans", PLAN_CASES), ("Scenarios", SCENARIO_CASES), ("CSV series", SERIES_CASES),
+        ("Files and the command line", FILE_CASES),
+    )
+    lines = [
+        "# What fleetcalc says about bad input",
+        "",
+        "Every bad input ends the command with exit code 2 and one line on stderr naming the",
+        "file, the key path (`orders[1].quantity`) or line, the bad value and what is allowed;",
+        "never a traceback. The messages below are the CLI's real output for the example files",
+        "under `tests/data/inputs/` (run from the repository root); the tests",
+        "(`tests/test_plan_errors.py`, `tests/test_validation.py`, `tests/test_files.py`)",
+        "check each one, and this page is regenerated with",
+        "`PYTHONPATH=. python -m tests.test_validation`.",
+        "",
+        "CSV series (`btc.price_series`, `network.hashrate_series`) are read relative to the",
+        "scenario file and name the CSV file and its line. Unknown keys are errors everywhere.",
+    ]
+    for title, cases in sections:
+        lines += ["", f"## {title}", "",
+                  "| Bad input | Command | Message on stderr (exit code 2) |", "|---|---|---|"]
+        lines += [_doc_row(case) for case in cases]
+    return "\n".join(lines) + "\n"
+
+
+def test_errors_doc_lists_every_case_with_its_real_message() -> None:
+    assert ERRORS_DOC.read_text(encoding="utf-8") == render_errors_doc(), (
+        "docs/errors.md is stale: run `PYTHONPATH=. python -m tests.test_validation`")
+
+
+if __name__ == "__main__":
+    ERRORS_DOC.parent.mkdir(exist_ok=True)
+    ERRORS_DOC.write_text(render_errors_doc(), encoding="utf-8")
+    print(f"wrote {ERRORS_DOC}", file=sys.stderr)
