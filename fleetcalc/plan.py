@@ -96,20 +96,22 @@ _FINANCE = (
 _ORDER = (
     Field("model", "str", None),
     Field("quantity", "int", lo=1, hi=10_000_000),
-    Field("unit_price_usd", "float", None, lo=0.0, hi=1e7, lo_open=True),
-    Field("usd_per_th", "float", None, lo=0.0, hi=1e5, lo_open=True),
+    # Lower bounds are the smallest values that mean something (a cent, a GH/s, a watt, a
+    # day of service): below them ratios such as J/TH or BTC per USD overflow to inf.
+    Field("unit_price_usd", "float", None, lo=0.01, hi=1e7),
+    Field("usd_per_th", "float", None, lo=0.001, hi=1e5),
     Field("origin", "origin"),
     Field("import_date", "date"),
     Field("delivery_date", "date"),
     Field("mode", "str", "stock"),
-    Field("hashrate_th", "float", None, lo=0.0, hi=1e6, lo_open=True),
-    Field("power_w", "float", None, lo=0.0, hi=1e7, lo_open=True),
+    Field("hashrate_th", "float", None, lo=0.001, hi=1e6),
+    Field("power_w", "float", None, lo=1.0, hi=1e7),
     Field("cooling", "str", None, choices=COOLING_TYPES),
     Field("annual_degradation", "float", None, lo=0.0, hi=0.99),
     Field("annual_failure_rate", "float", None, lo=0.0, hi=50.0),
     Field("repair_days", "int", None, lo=0, hi=3650),
     Field("repair_cost_usd", "float", None, lo=0.0, hi=1e7),
-    Field("service_life_years", "float", None, lo=0.0, hi=50.0, lo_open=True),
+    Field("service_life_years", "float", None, lo=1 / 365, hi=50.0),
     Field("freight_usd_per_unit", "float", None, lo=0.0, hi=1e7),
     Field("install_usd_per_unit", "float", None, lo=0.0, hi=1e7),
 )

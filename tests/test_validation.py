@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tomli_w
-from tests.test_files import FILE_CASES
 
 from fleetcalc.errors import InputError
 from fleetcalc.network import market_paths
 from fleetcalc.scenario import load_scenario, parse_scenario, scenario_to_toml
 from fleetcalc.series import PRICE_SERIES, load_series
+from tests.test_files import FILE_CASES
 from tests.test_plan_errors import PLAN_CASES, ROOT, Case, run_cli
 
 SCENARIOS = "tests/data/inputs/scenarios"
