@@ -64,10 +64,33 @@ SITE_AXES = ("power_usd_per_kwh",)
 TARIFF_KEYS = ("origin", "program", "rate", "effective_from", "effective_to")
 ERROR_COLUMNS = ("plan_file", "variant", "field", "value", "expected", "message")
 LOG_EVERY_S = 5.0
+CONCAT_BATCH_FILES = 64
+
+
+BATCH_EPILOG = """\
+Output: one row per plan x grid variant (plan_file, variant, grid_<key>..., then every field
+of `compare --json`); --per-path: one row per plan x variant x Monte Carlo path. Plans that
+fail go to <out stem>.errors<out ext> and stderr (exit code 2); the others are still evaluated.
+Finished units are checkpointed in <out>.parts/ so --resume after a crash or Ctrl-C (exit 130)
+redoes only the missing ones; the directory is removed after the final table is written.
+
+Grid file (TOML), every value a list; the cartesian product is evaluated:
+  power_usd_per_kwh = [0.04, 0.06]      # site field, applied to every plan
+  btc.price_usd = [60000, 90000]        # also btc.annual_drift, btc.annual_volatility
+  network.monthly_growth = [0.0, 0.02]  # also network.hashrate_ehs, .fees_btc_per_block
+  [[tariff]]                            # a tariff override per rate
+  origin = "MY"
+  program = "reciprocal"
+  rate = [0.0, 0.19, 0.40]
+  effective_from = 2027-01-01
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the ``batch`` subcommand's arguments on ``parser``."""
+    parser.description = "Evaluate many plans under a grid of scenario variants."
+    parser.epilog = BATCH_EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("inputs", nargs="+", metavar="PLAN_OR_DIR",
                         help="plan TOML files, or directories (every *.toml in them, sorted)")
     parser.add_argument("--scenario", help="scenario TOML (default: built-in)")
@@ -81,7 +104,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="overwrite an existing --out and discard old checkpoints")
     parser.add_argument("--resume", action="store_true",
-                        help="finish an interrupted run: redo only the units not checkpointed")
+                        help="finish an interrupted run: redo only the units not checkpointed "
+                             "(an existing --out is replaced)")
     parser.add_argument("--no-breakevens", dest="breakevens", action="store_false",
                         help="skip breakeven prices (they re-run the kernel ~30x per unit)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
@@ -264,12 +288,14 @@ def _read_plan(file: Path) -> tuple[PlanInput, Plan]:
 
 
 def unit_key(plan: PlanInput, variant: Variant, breakevens: bool) -> str:
-    """Hash of everything a unit's numbers depend on: plan content, the variant's scenario
-    (paths, seed and grid values included), the site power override and the breakeven flag."""
+    """Hash of everything a unit's rows depend on: the plan file's name (it is in the rows) and
+    content, the variant's scenario (paths, seed and grid values included), the site power
+    override and the breakeven flag."""
     from fleetcalc.scenario import scenario_to_toml
 
     document = {
-        "format": PART_FORMAT_VERSION, "plan": plan.digest, "variant": variant.values,
+        "format": PART_FORMAT_VERSION, "file": plan.file, "plan": plan.digest,
+        "variant": [variant.index, variant.values],
         "scenario": scenario_to_toml(variant.scenario), "power": variant.power_usd_per_kwh,
         "breakevens": breakevens,
     }
@@ -364,12 +390,20 @@ class PartStore:
         write_table_atomic(summary, self.summary(key), "--out")
 
     def concat(self, keys: list[str], kind: str) -> pl.DataFrame:
-        """The parts of ``keys`` in that order, read lazily and collected once."""
+        """The parts of ``keys`` in that order, scanned lazily a batch of files at a time.
+
+        One scan over thousands of small files (or a concat of thousands of scans) holds
+        hundreds of MB of per-file buffers; batches keep that to a few MB and each batch is
+        rechunked so the result is not thousands of one-row chunks.
+        """
         import polars as pl
 
-        scans = [pl.scan_parquet(self.summary(k) if kind == "summary" else self.paths(k))
-                 for k in keys]
-        return pl.concat(scans, how="vertical").collect()
+        files = [self.summary(k) if kind == "summary" else self.paths(k) for k in keys]
+        batches = [
+            pl.scan_parquet(files[i : i + CONCAT_BATCH_FILES]).collect().rechunk()
+            for i in range(0, len(files), CONCAT_BATCH_FILES)
+        ]
+        return pl.concat(batches, how="vertical", rechunk=True)
 
 
 # ---------------------------------------------------------------------------------------------

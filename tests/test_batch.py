@@ -386,3 +386,24 @@ def test_local_cluster_equals_single_machine(
                      "--per-path", per_path, "--scheduler", cluster.scheduler_address) == 0
     assert_frame_equal(pl.read_parquet(out), reference[0], check_exact=True)
     assert_frame_equal(pl.read_parquet(per_path), reference[1], check_exact=True)
+
+
+def test_identical_plan_files_keep_their_own_names(tmp_path: Path) -> None:
+    for name in ("x.toml", "y.toml"):
+        shutil.copy(PLAN_FILES[2], tmp_path / name)
+    out = tmp_path / "out.parquet"
+    assert batch(tmp_path, "--scenario", SCENARIO, "--no-breakevens", "--out", out) == 0
+    summary = pl.read_parquet(out)
+    assert summary["plan_file"].to_list() == [str(tmp_path / "x.toml"), str(tmp_path / "y.toml")]
+    assert summary["npv_usd"][0] == summary["npv_usd"][1]
+
+
+def test_parts_concatenate_in_key_order_not_name_order(tmp_path: Path) -> None:
+    store = PartStore(tmp_path / "parts")
+    keys = [f"{letter}{i}" for i, letter in enumerate("zyxwvutsrq" * 10)]
+    for i, key in enumerate(keys):
+        row = pl.DataFrame({"i": [i]})
+        store.save(key, row, row)
+    table = store.concat(keys, "summary")
+    assert table["i"].to_list() == list(range(len(keys)))
+    assert table.n_chunks() == 1
