@@ -88,7 +88,7 @@ ACC_REPAIR_USD = 4
 N_ACC = 5
 
 # Days per chunk of the day loop (see the module docstring).
-DAY_CHUNK = 4
+DAY_CHUNK = 8
 
 
 def n_blocks(n_rigs: int) -> int:

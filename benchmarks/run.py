@@ -1,0 +1,455 @@
+"""fleetcalc benchmarks: rig-day throughput against the NumPy reference, memory, latency.
+
+    PYTHONPATH=. python -m benchmarks.run [--quick] [--out benchmarks/results/latest.json]
+
+Every case runs in a fresh subprocess (``--case NAME``), so its peak RSS (``ru_maxrss`` of that
+process) is its own and nothing stays warm by accident; the parent prints a table and writes
+JSON. Each timed case warms up first (JIT load), checks its output against the reference on a
+sub-sample of the same fleet, then takes the median of ``runs`` timings. The plain-NumPy
+reference is timed on a documented sub-sample (first rigs, first paths, all days) and compared
+per rig-day. See benchmarks/README.md for the cases and the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+REL = 1e-9
+RUNS = 5  # timed runs after warm-up; the median is reported
+SUBPROCESS_RUNS = 5
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers that run inside a case's subprocess
+
+
+def _timed(fn: Callable[[], Any], runs: int, warmup: int = 1) -> dict[str, float]:
+    """Median wall and CPU seconds of ``runs`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    wall, cpu = [], []
+    for _ in range(runs):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    return {"wall_s": statistics.median(wall), "cpu_s": statistics.median(cpu),
+            "best_wall_s": min(wall), "runs": runs}
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def _current_rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _kernel_runner(kwargs: dict[str, Any], n_groups: int, serial: bool = False):
+    """A closure calling the kernel on preallocated outputs and scratch, as the engine does."""
+    from kernels.rigdays import (
+        N_DAILY,
+        N_GROUP,
+        scratch_shapes,
+        simulate_rigdays_nb,
+        simulate_rigdays_serial_nb,
+    )
+
+    kernel = simulate_rigdays_serial_nb if serial else simulate_rigdays_nb
+    n_rigs = kwargs["hashrate_th"].shape[0]
+    n_paths, n_days = kwargs["btc_per_th_day"].shape
+    daily = np.empty((n_paths, N_DAILY, n_days))
+    groups = np.empty((n_paths, n_groups, N_GROUP))
+    day_shape, group_shape = scratch_shapes(n_rigs, n_paths, n_days, n_groups)
+    day_acc, group_acc = np.empty(day_shape), np.empty(group_shape)
+
+    def run() -> tuple[np.ndarray, np.ndarray]:
+        kernel(**kwargs, daily_out=daily, group_out=groups, day_acc=day_acc, group_acc=group_acc)
+        return daily, groups
+
+    return run
+
+
+def _check_against_reference(kwargs: dict[str, Any], n_groups: int) -> None:
+    """Kernel == reference (1e-9 relative) on this sub-sample; parallel == serial, bit for bit."""
+    from kernels.reference import simulate_rigdays_reference
+
+    daily, groups = (a.copy() for a in _kernel_runner(kwargs, n_groups)())
+    serial_daily, serial_groups = _kernel_runner(kwargs, n_groups, serial=True)()
+    ref_daily, ref_groups = simulate_rigdays_reference(**kwargs, n_groups=n_groups)
+    for actual, expected in ((daily, ref_daily), (groups, ref_groups)):
+        np.testing.assert_allclose(actual, expected, rtol=REL,
+                                   atol=1e-12 * (1 + np.abs(expected).max()))
+    assert daily.tobytes() == serial_daily.tobytes()
+    assert groups.tobytes() == serial_groups.tobytes()
+    assert daily[:, 2].sum() > 0, "the fleet mined nothing: a degenerate benchmark"
+
+
+def _check_totals(daily: np.ndarray, groups: np.ndarray) -> None:
+    """Full-size run: group totals equal daily totals, nothing negative."""
+    from kernels.rigdays import DAILY_BTC, DAILY_ENERGY_USD, GROUP_BTC, GROUP_ENERGY_USD
+
+    assert (daily >= 0).all() and (groups >= 0).all()
+    np.testing.assert_allclose(groups[:, :, GROUP_BTC].sum(axis=1),
+                               daily[:, DAILY_BTC].sum(axis=1), rtol=1e-9)
+    np.testing.assert_allclose(groups[:, :, GROUP_ENERGY_USD].sum(axis=1),
+                               daily[:, DAILY_ENERGY_USD].sum(axis=1), rtol=1e-9)
+
+
+def case_rigdays(n_rigs: int, n_paths: int, check_rigs: int) -> dict[str, Any]:
+    """The parallel kernel on a sampled-failure fleet: rig-days per second and memory."""
+    import numba
+
+    from benchmarks.workloads import fleet, rig_days, subsample
+
+    rss_start = _current_rss_mb()
+    kwargs, n_groups = fleet(n_rigs, n_paths)
+    _check_against_reference(subsample(kwargs, check_rigs, min(n_paths, 3)), n_groups)
+    run = _kernel_runner(kwargs, n_groups)
+    _check_totals(*run())
+    timing = _timed(run, RUNS)
+    days = rig_days(kwargs)
+    return {
+        "rigs": n_rigs, "paths": n_paths, "days": kwargs["btc_per_th_day"].shape[1],
+        "rig_days": days, **timing, "rig_days_per_s": days / timing["wall_s"],
+        "rig_days_per_cpu_s": days / timing["cpu_s"], "threads": numba.get_num_threads(),
+        "rss_before_inputs_mb": rss_start, "checked_rigs": check_rigs,
+    }
+
+
+def case_reference(n_rigs: int, n_paths: int, runs: int) -> dict[str, Any]:
+    """The NumPy reference on the first ``n_rigs`` rigs and ``n_paths`` paths of a fleet."""
+    from benchmarks.workloads import fleet, rig_days
+    from kernels.reference import simulate_rigdays_reference
+
+    kwargs, n_groups = fleet(n_rigs, n_paths)
+    timing = _timed(lambda: simulate_rigdays_reference(**kwargs, n_groups=n_groups), runs,
+                    warmup=1)
+    days = rig_days(kwargs)
+    return {"rigs": n_rigs, "paths": n_paths, "rig_days": days, **timing,
+            "rig_days_per_s": days / timing["wall_s"]}
+
+
+def case_cohorts() -> dict[str, Any]:
+    """Expected failures: the four default plans' orders, each one cohort simulated once."""
+    from benchmarks.workloads import fleet, rig_days
+
+    kwargs, n_groups = fleet(4, sampled=False)
+    kwargs["group"] = np.arange(4, dtype=np.int64)
+    kwargs["weight"] = np.array([2178.0, 1814.0, 2923.0, 2403.0])
+    run = _kernel_runner(kwargs, n_groups, serial=True)
+    timing = _timed(run, 50, warmup=3)
+    cohort_days = rig_days(kwargs)
+    unit_days = int(cohort_days / 4 * kwargs["weight"].sum())
+    return {"cohorts": 4, "units": int(kwargs["weight"].sum()), "cohort_days": cohort_days,
+            "unit_days_represented": unit_days, **timing}
+
+
+def case_evaluate() -> dict[str, Any]:
+    """``fleetcalc.evaluate()`` on the four default plans, warm (JIT loaded, caches filled)."""
+    import fleetcalc
+
+    results = fleetcalc.evaluate()
+    assert results.summary.height == 4 and results.summary["btc_mined"].min() > 0
+    with_breakevens = _timed(fleetcalc.evaluate, 9, warmup=2)
+    without = _timed(lambda: fleetcalc.evaluate(breakevens=False), 9, warmup=2)
+    return {"plans": 4, "ms": with_breakevens["wall_s"] * 1e3,
+            "best_ms": with_breakevens["best_wall_s"] * 1e3,
+            "no_breakevens_ms": without["wall_s"] * 1e3}
+
+
+def _plan_variants(count: int) -> list:
+    """``count`` variants of the default plans: quantities 50-100%, power 0.03-0.08 USD/kWh,
+    delivery shifted 0-120 days (fixed seed)."""
+    import datetime
+
+    from fleetcalc.plan import default_plans
+
+    rng = np.random.default_rng(2026)
+    bases = default_plans()
+    out = []
+    for i in range(count):
+        plan = bases[i % len(bases)].with_site(power_usd_per_kwh=float(rng.uniform(0.03, 0.08)))
+        for j, order in enumerate(plan.orders):
+            shift = datetime.timedelta(days=int(rng.integers(0, 121)))
+            plan = plan.with_order(
+                j, quantity=max(1, int(order.quantity * rng.uniform(0.5, 1.0))),
+                delivery_date=order.delivery_date + shift, import_date=order.import_date + shift)
+        out.append(plan)
+    return out
+
+
+def case_batch(count: int) -> dict[str, Any]:
+    """Plans per second through ``fleetcalc.engine.evaluate`` on generated plan variants."""
+    from fleetcalc.engine import evaluate
+
+    plans = _plan_variants(count)
+    results = evaluate(plans[:4])
+    assert results.summary.height == 4
+    full = _timed(lambda: evaluate(plans), 3, warmup=1)
+    quick = _timed(lambda: evaluate(plans, breakevens=False), 3, warmup=1)
+    return {"plans": count, "plans_per_s": count / full["wall_s"],
+            "plans_per_s_no_breakevens": count / quick["wall_s"], "wall_s": full["wall_s"]}
+
+
+def case_chain(n_paths: int) -> dict[str, Any]:
+    """The chain model: NumPy ``simulate_chain`` against the jitted ``simulate_chain_nb``."""
+    from benchmarks.workloads import HORIZON_DAYS
+    from fleetcalc.network import difficulty_from_hashrate, simulate_chain
+    from kernels.chain import CHAIN_FIELDS, simulate_chain_nb
+
+    rng = np.random.default_rng(5)
+    steps = rng.normal(0.0003, 0.013, (n_paths, HORIZON_DAYS))
+    hashrate = np.ascontiguousarray(964.0 * np.exp(np.cumsum(steps, axis=1)))
+    args = (hashrate, difficulty_from_hashrate(964.0), 978_200, 0.02)
+    out = {name: np.empty(hashrate.shape) for name in CHAIN_FIELDS}
+    halving_day = np.empty(n_paths, dtype=np.int64)
+
+    def jitted() -> None:
+        simulate_chain_nb(*args, *out.values(), halving_day)
+
+    jitted()
+    expected = simulate_chain(*args)
+    for name in CHAIN_FIELDS:
+        np.testing.assert_allclose(out[name], expected[name], rtol=1e-12)
+    numpy_t = _timed(lambda: simulate_chain(*args), 3 if n_paths > 1 else RUNS)
+    jit_t = _timed(jitted, RUNS)
+    return {"paths": n_paths, "days": HORIZON_DAYS, "numpy_ms": numpy_t["wall_s"] * 1e3,
+            "jit_ms": jit_t["wall_s"] * 1e3, "speedup": numpy_t["wall_s"] / jit_t["wall_s"]}
+
+
+def case_jit_compile() -> dict[str, Any]:
+    """First calls with an empty Numba cache (the parent sets NUMBA_CACHE_DIR to a new dir)."""
+    from benchmarks.workloads import fleet
+
+    kwargs, n_groups = fleet(3, 1, 30, market_arrays=(np.full((1, 30), 5e-7),
+                                                       np.full((1, 30), 9e4)))
+    out = {}
+    t0 = time.perf_counter()
+    _kernel_runner(kwargs, n_groups)()
+    out["rigdays_parallel_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _kernel_runner(kwargs, n_groups, serial=True)()
+    out["rigdays_serial_s"] = time.perf_counter() - t0
+    from kernels.chain import CHAIN_FIELDS, simulate_chain_nb
+
+    t0 = time.perf_counter()
+    simulate_chain_nb(np.full((1, 3), 900.0), 1e14, 900_000, 0.0,
+                      *(np.empty((1, 3)) for _ in CHAIN_FIELDS), np.empty(1, dtype=np.int64))
+    out["chain_s"] = time.perf_counter() - t0
+    return out
+
+
+CASES: dict[str, Callable[[bool], dict[str, Any]]] = {
+    "single_path": lambda quick: case_rigdays(20_000 if quick else 100_000, 1, 200),
+    "single_path_reference": lambda quick: case_reference(2_000 if quick else 10_000, 1,
+                                                         3 if quick else RUNS),
+    "monte_carlo": lambda quick: case_rigdays(2_000 if quick else 10_000, 20 if quick else 200,
+                                              50),
+    "monte_carlo_reference": lambda quick: case_reference(200, 20, 3 if quick else RUNS),
+    **{f"scaling_{n:.0e}": (lambda quick, n=n: case_rigdays(n, 1, 100))
+       for n in (1_000, 10_000, 100_000, 1_000_000)},
+    "cohorts": lambda quick: case_cohorts(),
+    "evaluate_warm": lambda quick: case_evaluate(),
+    "batch": lambda quick: case_batch(40 if quick else 200),
+    "chain_1_path": lambda quick: case_chain(1),
+    "chain_200_paths": lambda quick: case_chain(20 if quick else 200),
+}
+QUICK_SKIP = {"scaling_1e+06"}
+# Run by the startup figures, in a process with an empty Numba cache.
+EXTRA_CASES: dict[str, Callable[[bool], dict[str, Any]]] = {
+    "jit_compile": lambda quick: case_jit_compile(),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# the parent: subprocesses, timings of whole processes, the table
+
+
+def _python(code_or_args: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Run the venv's Python in a fresh process; return (wall seconds, stdout)."""
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, *code_or_args], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"benchmark subprocess failed: {code_or_args}")
+    return wall, done.stdout
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+def _run_case(name: str, quick: bool, env: dict[str, str] | None = None) -> dict[str, Any]:
+    args = ["-m", "benchmarks.run", "--case", name, *(["--quick"] if quick else [])]
+    wall, stdout = _python(args, env or _env())
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["process_wall_s"] = wall
+    return result
+
+
+def _median_process_s(code: str, env: dict[str, str], runs: int = SUBPROCESS_RUNS) -> float:
+    _python(["-c", code], env)  # warm the OS page cache and the Numba cache
+    return statistics.median(_python(["-c", code], env)[0] for _ in range(runs))
+
+
+def _startup(quick: bool) -> dict[str, Any]:
+    """Process-level figures: interpreter start, imports, cold start with a warm cache, and
+    compile cost with an empty cache."""
+    env = _env()
+    runs = 3 if quick else SUBPROCESS_RUNS
+    bare = _median_process_s("pass", env, runs)
+    out = {
+        "python_start_s": bare,
+        "import_fleetcalc_s": _median_process_s("import fleetcalc", env, runs) - bare,
+        "import_engine_s": _median_process_s("import fleetcalc.engine", env, runs) - bare,
+        "import_kernels_s": _median_process_s(
+            "import kernels.rigdays, kernels.chain", env, runs) - bare,
+        "first_result_warm_cache_s": _median_process_s(
+            "import fleetcalc; fleetcalc.evaluate()", env, runs),
+    }
+    with tempfile.TemporaryDirectory() as empty:
+        cold = _env(NUMBA_CACHE_DIR=empty)
+        out["jit_compile"] = _run_case("jit_compile", quick, cold)
+    with tempfile.TemporaryDirectory() as empty:
+        out["first_result_cold_cache_s"] = _python(
+            ["-c", "import fleetcalc; fleetcalc.evaluate()"], _env(NUMBA_CACHE_DIR=empty))[0]
+    return out
+
+
+def _machine() -> dict[str, Any]:
+    import numba
+
+    info: dict[str, Any] = {"python": platform.python_version(), "numba": numba.__version__,
+                            "numpy": np.__version__, "cpus": os.cpu_count(),
+                            "numba_threads": numba.config.NUMBA_NUM_THREADS,
+                            "threading_layer": numba.config.THREADING_LAYER}
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    for key in ("model name", "cpu family", "model", "cpu MHz", "flags"):
+        line = next((x for x in cpuinfo if x.split(":")[0].strip() == key), None)
+        if line is not None:
+            value = line.split(":", 1)[1].strip()
+            info[key.replace(" ", "_")] = (
+                " ".join(f for f in value.split() if f.startswith(("avx", "fma")))
+                if key == "flags" else value)
+    return info
+
+
+def _fmt_rate(x: float) -> str:
+    return f"{x / 1e9:.3f} G" if x >= 1e8 else f"{x / 1e6:.1f} M"
+
+
+def _table(report: dict[str, Any]) -> str:
+    cases = report["cases"]
+    rows = [("case", "workload", "median", "rate", "vs NumPy", "peak RSS")]
+    ref_single = cases["single_path_reference"]["rig_days_per_s"]
+    ref_mc = cases["monte_carlo_reference"]["rig_days_per_s"]
+    for name, ref_name in (("single_path", "single_path_reference"),
+                           ("monte_carlo", "monte_carlo_reference"),
+                           *((k, "single_path_reference") for k in cases
+                             if k.startswith("scaling_"))):
+        c = cases[name]
+        ref = ref_single if ref_name == "single_path_reference" else ref_mc
+        rows.append((name, f"{c['rigs']:,} rigs x {c['days']} d x {c['paths']} paths, sampled",
+                     f"{c['wall_s'] * 1e3:.0f} ms", _fmt_rate(c["rig_days_per_s"]) + " rig-d/s",
+                     f"{c['rig_days_per_s'] / ref:.0f}x", f"{c['peak_rss_mb']:.0f} MB"))
+    for name in ("single_path_reference", "monte_carlo_reference"):
+        c = cases[name]
+        rows.append((name, f"{c['rigs']:,} rigs x {c['paths']} paths (sub-sample), NumPy",
+                     f"{c['wall_s'] * 1e3:.0f} ms", _fmt_rate(c["rig_days_per_s"]) + " rig-d/s",
+                     "1x", f"{c['peak_rss_mb']:.0f} MB"))
+    c = cases["cohorts"]
+    rows.append(("cohorts", f"{c['cohorts']} cohorts = {c['units']:,} units, expected failures",
+                 f"{c['wall_s'] * 1e6:.0f} us",
+                 f"{c['cohort_days'] / c['wall_s'] / 1e6:.1f} M cohort-d/s", "n/a (not rig-days)",
+                 f"{c['peak_rss_mb']:.0f} MB"))
+    c = cases["evaluate_warm"]
+    rows.append(("evaluate_warm", "evaluate(), 4 default plans, breakevens", f"{c['ms']:.1f} ms",
+                 f"{c['no_breakevens_ms']:.1f} ms without breakevens", "",
+                 f"{c['peak_rss_mb']:.0f} MB"))
+    c = cases["batch"]
+    rows.append(("batch", f"evaluate() on {c['plans']} plan variants", f"{c['wall_s']:.2f} s",
+                 f"{c['plans_per_s']:.0f} plans/s ({c['plans_per_s_no_breakevens']:.0f} w/o "
+                 "breakevens)", "", f"{c['peak_rss_mb']:.0f} MB"))
+    for name in ("chain_1_path", "chain_200_paths"):
+        c = cases[name]
+        rows.append((name, f"chain model, {c['paths']} paths x {c['days']} d",
+                     f"{c['jit_ms']:.2f} ms", f"NumPy {c['numpy_ms']:.0f} ms",
+                     f"{c['speedup']:.0f}x", ""))
+    s = report["startup"]
+    j = s["jit_compile"]
+    rows += [
+        ("import", "import fleetcalc / fleetcalc.engine / kernels",
+         f"{s['import_fleetcalc_s'] * 1e3:.0f} ms",
+         f"{s['import_engine_s'] * 1e3:.0f} / {s['import_kernels_s'] * 1e3:.0f} ms", "", ""),
+        ("first_result", "python -c 'import fleetcalc; fleetcalc.evaluate()'",
+         f"{s['first_result_warm_cache_s']:.2f} s", "warm Numba cache",
+         f"cold: {s['first_result_cold_cache_s']:.1f} s", ""),
+        ("jit_compile", "first call, empty cache: parallel / serial / chain",
+         f"{j['rigdays_parallel_s']:.1f} s", f"{j['rigdays_serial_s']:.1f} s / "
+         f"{j['chain_s']:.2f} s", "", ""),
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+             for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller cases, fewer runs")
+    parser.add_argument("--case", help=argparse.SUPPRESS)  # internal: run one case, print JSON
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.case:
+        result = {**CASES, **EXTRA_CASES}[args.case](args.quick)
+        result["peak_rss_mb"] = _peak_rss_mb()
+        print(json.dumps(result))
+        return 0
+    report: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "quick": args.quick,
+        "machine": _machine(), "load_average_start": os.getloadavg(), "cases": {},
+    }
+    for name in CASES:
+        if args.quick and name in QUICK_SKIP:
+            continue
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        report["cases"][name] = _run_case(name, args.quick)
+    print("running startup ...", file=sys.stderr, flush=True)
+    report["startup"] = _startup(args.quick)
+    report["load_average_end"] = os.getloadavg()
+    table = _table(report)
+    report["table"] = table.splitlines()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(table)
+    print(f"\nload average {report['load_average_start']} -> {report['load_average_end']}; "
+          f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
