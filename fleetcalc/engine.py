@@ -45,6 +45,20 @@ SUMMARY_SCHEMA: dict[str, pl.DataType] = {
     "tariff_assumption": pl.Boolean(),
     **{name: pl.Float64() for name in PATH_METRICS},
     "payback_probability": pl.Float64(), "paths": pl.Int64(), "assumptions": pl.String(),
+    "missing_metrics": pl.String(),
+}
+# Why a metric can be missing (NaN in the frames, null in JSON). The summary's
+# ``missing_metrics`` column names each missing metric with its reason, so a null never reads
+# as a zero or a bug.
+MISSING_REASONS = {
+    "irr": "NPV keeps one sign for every rate from -99% to +100,000% a year",
+    "payback_days": "cumulative cash never turns non-negative within the horizon",
+    "cost_to_mine_usd_per_btc": "no BTC mined",
+    "cost_to_mine_cash_usd_per_btc": "no BTC mined",
+    "breakeven_btc_price_usd": "NPV stays negative at any BTC price up to 2**40 x the start",
+    "breakeven_hashprice_usd_per_ph_day": "NPV stays negative at any BTC price up to 2**40 x "
+    "the start",
+    "breakeven_power_usd_per_kwh": "NPV is negative even with free power",
 }
 DAILY_SCHEMA: dict[str, pl.DataType] = {
     "plan": pl.String(), "day": pl.Int64(), "date": pl.Date(), "hashrate_th": pl.Float64(),
@@ -337,6 +351,7 @@ def _evaluate_plan(
             for q in PERCENTILES:
                 summary[f"{name}_p{q}"] = _percentile(values, q, name == "payback_days")
     summary["payback_probability"] = float((payback >= 0).mean())
+    summary["missing_metrics"] = _missing_metrics(summary, breakevens)
 
     mean_daily = flows["daily"].mean(axis=0)
     dates = pl.date_range(scenario.start_date, scenario.end_date, "1d", eager=True,
@@ -375,6 +390,23 @@ def _evaluate_plan(
         "tariff_lines": per_program.with_columns(pl.lit(plan.name).alias("plan")),
         "paths": paths_out,
     }
+
+
+def _missing_metrics(summary: dict[str, Any], breakevens: bool) -> str:
+    """'irr, irr_p10: reason; ...' for the NaN metrics of a summary row ('' if none)."""
+    missing: dict[str, list[str]] = {}
+    for key, value in summary.items():
+        if isinstance(value, float) and math.isnan(value):
+            metric = key[:-4] if key[-4:-2] == "_p" else key  # irr_p10 -> irr
+            missing.setdefault(metric, []).append(key)
+    notes = []
+    for metric, keys in missing.items():
+        if metric.startswith("breakeven_") and not breakevens:
+            reason = "not computed (breakevens=False)"
+        else:
+            reason = MISSING_REASONS.get(metric, "not defined for this plan")
+        notes.append(f"{', '.join(keys)}: {reason}")
+    return "; ".join(notes)
 
 
 def _percentile(values: np.ndarray, q: int, never_is_infinite: bool) -> float:
