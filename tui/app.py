@@ -64,7 +64,8 @@ class FleetcalcApp(App[None]):
     plans: var[tuple[Plan, ...]] = var(())
     scenario: var[Scenario | None] = var(None)
     selected: var[int] = var(0)
-    results: var[Results | None] = var(None)
+    # Results holds polars frames, which do not compare with ==: every assignment is news.
+    results: var[Results | None] = var(None, always_update=True)
     # Text of the last evaluation error, or "" (shown in the status line).
     error: var[str] = var("")
     computing: var[bool] = var(False)
@@ -116,8 +117,18 @@ class FleetcalcApp(App[None]):
     def recompute(self) -> None:
         """Evaluate the current plans and scenario in the background."""
         assert self.scenario is not None
+        self._start_evaluation(self.plans, self.scenario)
+
+    def _start_evaluation(self, plans: tuple[Plan, ...], scenario: Scenario) -> None:
         self.computing = True
-        self._evaluate(self.plans, self.scenario)
+        self._evaluate(plans, scenario)
+
+    def _set_inputs(self, plans: tuple[Plan, ...], scenario: Scenario) -> None:
+        """Start evaluating new inputs, then show them (the worker starts before the form
+        widgets refresh from the new plans)."""
+        self._start_evaluation(plans, scenario)
+        self.plans = plans
+        self.scenario = scenario
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluate")
     def _evaluate(self, plans: tuple[Plan, ...], scenario: Scenario) -> Results:
@@ -152,15 +163,13 @@ class FleetcalcApp(App[None]):
         self.notify(text, title="Could not evaluate", severity="error", timeout=10)
 
     def replace_plan(self, index: int, plan: Plan) -> None:
+        assert self.scenario is not None
         plans = list(self.plans)
         plans[index] = plan
-        self.plans = tuple(plans)
-        self.recompute()
+        self._set_inputs(tuple(plans), self.scenario)
 
     def set_scenario(self, scenario: Scenario) -> None:
-        self.scenario = scenario
-        self.sub_title = scenario.name
-        self.recompute()
+        self._set_inputs(self.plans, scenario)
 
     def add_plan(self, plan: Plan) -> str:
         """Add ``plan``, or replace the plan of the same name; returns what happened."""
@@ -170,9 +179,9 @@ class FleetcalcApp(App[None]):
             self.replace_plan(index, plan)
             self.selected = index
             return f"Reloaded plan {plan.name!r}"
-        self.plans = (*self.plans, plan)
+        assert self.scenario is not None
+        self._set_inputs((*self.plans, plan), self.scenario)
         self.selected = len(self.plans) - 1
-        self.recompute()
         return f"Added plan {plan.name!r}"
 
     def watch_scenario(self, scenario: Scenario | None) -> None:
@@ -243,9 +252,9 @@ class FleetcalcApp(App[None]):
             self.notify("The comparison needs at least one plan", severity="warning")
             return
         removed = self.plans[self.selected]
-        self.plans = tuple(p for i, p in enumerate(self.plans) if i != self.selected)
-        self.selected = min(self.selected, len(self.plans) - 1)
-        self.recompute()
+        assert self.scenario is not None
+        self.selected = min(self.selected, len(self.plans) - 2)
+        self._set_inputs(tuple(p for p in self.plans if p is not removed), self.scenario)
         self.notify(f"Removed plan {removed.name!r}")
 
     def action_open_scenario(self) -> None:

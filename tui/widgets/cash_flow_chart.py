@@ -5,15 +5,24 @@ from __future__ import annotations
 from textual_plotext import PlotextPlot
 
 from fleetcalc.engine import Results
-from tui.format import decimal_years, legend_markup, plan_color, plan_short_label, year_ticks
+from tui.format import (
+    decimal_years,
+    legend_markup,
+    plan_color,
+    plan_short_label,
+    thinned,
+    year_ticks,
+)
+from tui.widgets.deferred import DeferredRedraw
 
 
-class CashFlowChart(PlotextPlot):
+class CashFlowChart(DeferredRedraw, PlotextPlot):
     def on_mount(self) -> None:
         self.border_title = "Cumulative cash, USD M (0 = payback)"
-        self.watch(self.app, "results", self._show)
+        self.follow_app("results")
 
-    def _show(self, results: Results | None) -> None:
+    def redraw(self) -> None:
+        results: Results | None = self.app.results  # type: ignore[attr-defined]
         if results is None:
             return
         plt = self.plt
@@ -22,7 +31,7 @@ class CashFlowChart(PlotextPlot):
         scenario = results.scenario
         legend = []
         for i, name in enumerate(results.summary["plan"].to_list()):
-            rows = results.daily.filter(results.daily["plan"] == name)
+            rows = thinned(results.daily.filter(results.daily["plan"] == name))
             # The legend goes in the border: inside the plot it would hide the curves.
             plt.plot(decimal_years(rows["date"]), (rows["cumulative_cash_usd"] / 1e6).to_list(),
                      marker="braille", color=plan_color(i))

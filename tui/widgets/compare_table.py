@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 from fleetcalc.cli import COMPARE_ROWS, best_index, format_value
 from fleetcalc.engine import Results
 from tui.format import plan_label, wrap_lines
+from tui.widgets.deferred import DeferredRedraw
 
 # Amounts are in USD unless a label says otherwise; the title says so once instead of per row.
 USD_SUFFIX = " (USD)"
@@ -23,7 +24,7 @@ def row_label(label: str) -> str:
     return label.removesuffix(USD_SUFFIX)
 
 
-class CompareTable(DataTable[Any]):
+class CompareTable(DeferredRedraw, DataTable[Any]):
     """Plans side by side; the best value of each row is bold in the theme's success colour."""
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -34,14 +35,16 @@ class CompareTable(DataTable[Any]):
         self._column_width = 0
 
     def on_mount(self) -> None:
-        self.loading = True
-        self.watch(self.app, "results", self._show)
+        self.follow_app("results")
 
     def on_resize(self, event: events.Resize) -> None:
         # Plan names wrap to the column width, which follows the space the table has.
         if self._results is not None and self._fit_width(len(self._results.summary)) != (
                 self._column_width):
             self._show(self._results)
+
+    def redraw(self) -> None:
+        self._show(self.app.results)  # type: ignore[attr-defined]
 
     def _fit_width(self, n_plans: int) -> int:
         label_width = max(len(row_label(label)) for _, label, _, _ in COMPARE_ROWS) + 2
@@ -51,7 +54,6 @@ class CompareTable(DataTable[Any]):
     def _show(self, results: Results | None) -> None:
         if results is None:
             return
-        self.loading = False
         self._results = results
         records = results.records()
         width = self._column_width = self._fit_width(len(records))

@@ -14,6 +14,7 @@ from textual_plotext import PlotextPlot
 from fleetcalc.cli import format_value
 from fleetcalc.engine import Results
 from tui.format import legend_markup, plan_color, plan_label, plan_short_label, wrap_lines
+from tui.widgets.deferred import DeferredRedraw
 
 HISTOGRAM_BINS = 30
 # (summary metric, label, format) shown as mean and P10/P50/P90 per plan.
@@ -25,7 +26,7 @@ PERCENTILE_ROWS = (
 HEADER_WIDTH = 20
 
 
-class DistributionView(Widget):
+class DistributionView(DeferredRedraw, Widget):
     def compose(self) -> ComposeResult:
         yield Static("", id="distribution-note", classes="hint")
         with Vertical(id="distribution-body"):
@@ -36,9 +37,10 @@ class DistributionView(Widget):
     def on_mount(self) -> None:
         self.query_one("#npv-histogram").border_title = (
             "NPV across Monte Carlo paths (USD M; count of paths)")
-        self.watch(self.app, "results", self._show)
+        self.follow_app("results")
 
-    def _show(self, results: Results | None) -> None:
+    def redraw(self) -> None:
+        results: Results | None = self.app.results  # type: ignore[attr-defined]
         if results is None:
             return
         note = self.query_one("#distribution-note", Static)

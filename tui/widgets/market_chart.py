@@ -5,24 +5,26 @@ from __future__ import annotations
 from textual_plotext import PlotextPlot
 
 from fleetcalc.engine import Results
-from tui.format import decimal_years, legend_markup, year_ticks
+from tui.format import decimal_years, legend_markup, thinned, year_ticks
+from tui.widgets.deferred import DeferredRedraw
 
 PRICE_COLOR = (255, 150, 0)
 HASHPRICE_COLOR = (0, 175, 255)
 
 
-class MarketChart(PlotextPlot):
+class MarketChart(DeferredRedraw, PlotextPlot):
     def on_mount(self) -> None:
         self.border_title = "Scenario: BTC price and hashprice"
-        self.watch(self.app, "results", self._show)
+        self.follow_app("results")
 
-    def _show(self, results: Results | None) -> None:
+    def redraw(self) -> None:
+        results: Results | None = self.app.results  # type: ignore[attr-defined]
         if results is None:
             return
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        market = results.market
+        market = thinned(results.market)
         years = decimal_years(market["date"])
         mean = ", mean of paths" if results.scenario.paths > 1 else ""
         self.border_title = f"Scenario: BTC price and hashprice{mean}"

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Label
+from textual_plotext import PlotextPlot
 
 from fleetcalc.engine import Results
+from tui.format import decimal_years, legend_markup, thinned, year_ticks
+from tui.widgets.deferred import DeferredRedraw
 from tui.widgets.plan_picker import PlanPicker
 
 ORDER_COLUMNS = (
@@ -29,15 +33,35 @@ TARIFF_COLUMNS = (
     ("tariff_usd", "Tariff", "{:,.0f}"),
 )
 SOURCE_WIDTH = 48
-DAILY_COLUMNS = (
-    ("date", "Date", "{}"), ("hashrate_th", "PH/s", "ph"), ("power_w", "MW", "mw"),
-    ("running_units", "Running", "{:,.0f}"), ("btc", "BTC", "{:.5f}"),
+# The daily series is summed by month for the table (1,826 daily rows would take a DataTable
+# over a second to lay out on every recompute); the chart below it shows every day.
+MONTHLY_COLUMNS = (
+    ("month", "Month", "{}"), ("hashrate_th", "PH/s", "ph"), ("power_w", "MW", "mw"),
+    ("running_units", "Running", "{:,.0f}"), ("btc", "BTC", "{:.4f}"),
     ("revenue_usd", "Revenue", "{:,.0f}"), ("energy_cost_usd", "Energy", "{:,.0f}"),
     ("repair_cost_usd", "Repairs", "{:,.0f}"), ("capex_usd", "Capex", "{:,.0f}"),
     ("cash_flow_usd", "Cash flow", "{:,.0f}"), ("cumulative_cash_usd", "Cumulative", "{:,.0f}"),
     ("price_usd", "BTC price", "{:,.0f}"),
-    ("hashprice_usd_per_ph_day", "Hashprice/PH/day", "{:,.2f}"),
+    ("hashprice_usd_per_ph_day", "USD/PH/day", "{:,.2f}"),
 )
+MEAN_COLUMNS = ("hashrate_th", "power_w", "running_units", "price_usd",
+                "hashprice_usd_per_ph_day")
+SUM_COLUMNS = ("btc", "revenue_usd", "energy_cost_usd", "repair_cost_usd", "capex_usd",
+               "cash_flow_usd")
+REVENUE_COLOR, ENERGY_COLOR, CASH_COLOR = (95, 200, 95), (235, 80, 80), (0, 175, 255)
+
+
+def monthly(daily: pl.DataFrame) -> pl.DataFrame:
+    """One row per calendar month: means of levels, sums of flows, cumulative cash at month end."""
+    return (
+        daily.lazy()
+        .with_columns(pl.col("date").dt.truncate("1mo").alias("month_start"))
+        .group_by("month_start", maintain_order=True)
+        .agg(*(pl.col(c).mean() for c in MEAN_COLUMNS), *(pl.col(c).sum() for c in SUM_COLUMNS),
+             pl.col("cumulative_cash_usd").last())
+        .with_columns(pl.col("month_start").dt.strftime("%Y-%m").alias("month"))
+        .collect()
+    )
 
 
 def cell(value: Any, fmt: str) -> Text:
@@ -54,7 +78,7 @@ def cell(value: Any, fmt: str) -> Text:
     return Text(text, justify="right" if fmt != "{}" else "left")
 
 
-class OrderDetail(Widget):
+class OrderDetail(DeferredRedraw, Widget):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="order-scroll"):
             with Horizontal(classes="field"):
@@ -66,22 +90,24 @@ class OrderDetail(Widget):
             yield Label("Tariff programs in force per order (they stack)", classes="section")
             yield DataTable(id="tariff-table", cursor_type="row", zebra_stripes=True)
             yield Label("Daily series of this plan (USD; means over paths)", classes="section")
-            yield DataTable(id="daily-table", cursor_type="row", zebra_stripes=True,
+            yield PlotextPlot(id="daily-chart")
+            yield Label("By month (flows summed, levels averaged, cumulative at month end)",
+                        classes="section")
+            yield DataTable(id="monthly-table", cursor_type="row", zebra_stripes=True,
                             fixed_columns=1)
 
     def on_mount(self) -> None:
         for table_id, columns in (("#orders-table", ORDER_COLUMNS),
                                   ("#tariff-table", TARIFF_COLUMNS),
-                                  ("#daily-table", DAILY_COLUMNS)):
+                                  ("#monthly-table", MONTHLY_COLUMNS)):
             table = self.query_one(table_id, DataTable)
             for key, header, _fmt in columns:
                 table.add_column(header, key=key)
         self.query_one("#tariff-table", DataTable).add_column(
             "Source", key="source", width=SOURCE_WIDTH)
-        self.watch(self.app, "results", self._show)
-        self.watch(self.app, "selected", self._show)
+        self.follow_app("results", "selected")
 
-    def _show(self, _value: Any = None) -> None:
+    def redraw(self) -> None:
         app: Any = self.app
         results: Results | None = app.results
         if results is None or app.selected >= results.summary.height:
@@ -100,11 +126,34 @@ class OrderDetail(Widget):
             table.add_row(*(cell(row[key], fmt) for key, _, fmt in TARIFF_COLUMNS),
                           Text(row["source"] or "", overflow="fold"), height=None)
         daily = results.daily.filter(results.daily["plan"] == name)
-        table = self.query_one("#daily-table", DataTable)
+        self._daily_chart(daily)
+        table = self.query_one("#monthly-table", DataTable)
         table.clear()
-        keys = [key for key, _, _ in DAILY_COLUMNS]
-        formats = [fmt for _, _, fmt in DAILY_COLUMNS]
+        keys = [key for key, _, _ in MONTHLY_COLUMNS]
+        formats = [fmt for _, _, fmt in MONTHLY_COLUMNS]
         table.add_rows(
             [cell(v, f) for v, f in zip(row, formats, strict=True)]
-            for row in daily.select(keys).iter_rows()
+            for row in monthly(daily).select(keys).iter_rows()
         )
+
+    def _daily_chart(self, daily: pl.DataFrame) -> None:
+        plot = self.query_one("#daily-chart", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        daily = thinned(daily)
+        years = decimal_years(daily["date"])
+        plt.plot(years, (daily["revenue_usd"] / 1e3).to_list(), marker="braille",
+                 color=REVENUE_COLOR)
+        plt.plot(years, (daily["energy_cost_usd"] / 1e3).to_list(), marker="braille",
+                 color=ENERGY_COLOR)
+        plt.plot(years, (daily["cumulative_cash_usd"] / 1e6).to_list(), marker="braille",
+                 color=CASH_COLOR, yside="right")
+        ticks = year_ticks(daily["date"][0], daily["date"][-1])
+        plt.xticks(ticks, [str(t) for t in ticks])
+        plot.border_title = (
+            "Per day: revenue and energy cost (USD k, left); cumulative cash (USD M, right)")
+        plot.border_subtitle = legend_markup([
+            ("revenue/day", REVENUE_COLOR), ("energy cost/day", ENERGY_COLOR),
+            ("cumulative cash", CASH_COLOR)])
+        plot.refresh()

@@ -1,0 +1,279 @@
+"""Pilot tests of the app: start-up, edits that recompute, inline errors, files.
+
+Each test drives the app as a user would (keys, fields) and asserts on the app's state and the
+messages it posts. Workers are awaited, never timed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from textual.message import Message
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select, Static
+
+from fleetcalc.cli import COMPARE_ROWS
+from fleetcalc.errors import InputError
+from fleetcalc.plan import default_plans, load_plan, plan_to_toml
+from tui.app import FleetcalcApp
+from tui.screens.path_prompt import PathPrompt
+
+SIZE = (120, 40)
+M70S_THAILAND = 1  # index of the MicroBT Whatsminer M70S, Thailand-built default plan
+
+
+def run_app(
+    scenario_test: Callable[[FleetcalcApp, Pilot[Any], list[Message]], Awaitable[None]],
+    app: FleetcalcApp | None = None,
+) -> None:
+    """Run the app headless at 120x40 and hand it, its pilot and its posted messages over."""
+    app = app or FleetcalcApp.from_files([], None, cursor_blink=False)
+    messages: list[Message] = []
+
+    async def main() -> None:
+        async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+            await settle(pilot)
+            await scenario_test(app, pilot, messages)
+
+    asyncio.run(main())
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until every evaluation worker is done and its result is shown."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_into(pilot: Pilot[Any], field_id: str, text: str) -> None:
+    """Replace a field's text by typing ``text`` and press Enter."""
+    field = pilot.app.screen.query_one(f"#{field_id}", Input)
+    field.focus()
+    await pilot.pause()
+    field.value = ""
+    await pilot.press(*text, "enter")
+    await settle(pilot)
+
+
+async def paste_into(pilot: Pilot[Any], field_id: str, text: str) -> None:
+    """Set a field's text at once (long text typed key by key is slow) and press Enter."""
+    field = pilot.app.screen.query_one(f"#{field_id}", Input)
+    field.focus()
+    field.value = text
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def enter_path(pilot: Pilot[Any], path: Path) -> None:
+    await paste_into(pilot, "path", str(path))
+
+
+def record(app: FleetcalcApp, index: int) -> dict[str, Any]:
+    assert app.results is not None
+    return app.results.records()[index]
+
+
+def test_starts_on_the_four_default_plans() -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        defaults = [p.name for p in default_plans()]
+        assert [p.name for p in app.plans] == defaults
+        assert app.results is not None
+        assert app.results.summary["plan"].to_list() == defaults
+        assert any(isinstance(m, FleetcalcApp.EvaluationFinished) for m in messages)
+        table = app.screen.query_one("#compare-table", DataTable)
+        assert len(table.columns) == 1 + len(defaults)
+        assert table.row_count == len(COMPARE_ROWS)
+        units = [str(c) for c in table.get_row("units")[1:]]
+        assert units == [f"{r['units']:,}" for r in app.results.records()]
+        assumptions = str(app.screen.query_one("#assumptions", Static).render())
+        assert app.results.scenario.assumptions[0] in assumptions.replace("\n", " ")
+
+    run_app(check)
+
+
+def test_raising_a_quantity_raises_capex_and_btc_mined() -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        before = record(app, 0)
+        await pilot.press("e")
+        await type_into(pilot, "order-quantity", str(before["units"] + 200))
+        after = record(app, 0)
+        assert app.plans[0].orders[0].quantity == before["units"] + 200
+        assert after["units"] == before["units"] + 200
+        assert after["capex_usd"] > before["capex_usd"]
+        assert after["btc_mined"] > before["btc_mined"]
+        # The other plans are untouched.
+        assert record(app, 1)["capex_usd"] == pytest.approx(
+            app.results.summary["capex_usd"][1])  # type: ignore[union-attr]
+
+    run_app(check)
+
+
+def test_switching_origin_to_china_adds_exactly_the_tariffs_shown_in_order_detail() -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        app.selected = M70S_THAILAND
+        await pilot.press("e")
+        await pilot.pause()
+        before = record(app, M70S_THAILAND)
+        origin = app.screen.query_one("#order-origin", Select)
+        assert "CN" in [value for _, value in origin._options]
+        origin.value = "CN"
+        await settle(pilot)
+        after = record(app, M70S_THAILAND)
+        assert app.plans[M70S_THAILAND].orders[0].origin == "CN"
+        await pilot.press("o")
+        await pilot.pause()
+        table = app.screen.query_one("#orders-table", DataTable)
+        shown_tariffs = float(str(table.get_row_at(0)[7]).replace(",", ""))
+        assert str(table.get_row_at(0)[2]) == "CN"
+        assert shown_tariffs == pytest.approx(after["tariffs_usd"], abs=0.5)
+        added_capex = after["capex_usd"] - before["capex_usd"]
+        added_tariffs = after["tariffs_usd"] - before["tariffs_usd"]
+        assert added_capex > 0
+        assert added_capex == pytest.approx(added_tariffs, rel=1e-12)
+
+    run_app(check)
+
+
+def test_an_invalid_quantity_is_explained_inline_and_changes_nothing() -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        plans, results = app.plans, app.results
+        await pilot.press("e")
+        error = app.screen.query_one("#error-order-quantity", Static)
+        for typed in ("-5", "abc", "0", "2.5"):
+            messages.clear()
+            await type_into(pilot, "order-quantity", typed)
+            assert error.display, typed
+            text = str(error.render())
+            assert "quantity" in text and "expected an integer" in text, typed
+            assert app.plans == plans
+            assert app.results is results
+            assert not any(isinstance(m, FleetcalcApp.EvaluationFinished) for m in messages)
+        # A valid value afterwards clears the error.
+        await type_into(pilot, "order-quantity", "2000")
+        assert not error.display
+        assert app.plans[0].orders[0].quantity == 2000
+
+    run_app(check)
+
+
+def test_an_invalid_site_capacity_names_the_power_the_orders_draw() -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        plans = app.plans
+        await pilot.press("e")
+        await type_into(pilot, "site-capacity_mw", "1")
+        text = str(app.screen.query_one("#error-site-capacity_mw", Static).render())
+        assert "MW the orders draw" in text
+        assert app.plans == plans
+
+    run_app(check)
+
+
+def test_saving_then_reopening_a_plan_round_trips_it(tmp_path: Path) -> None:
+    target = tmp_path / "saved.toml"
+
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        app.selected = 2
+        original = app.plans[2]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, PathPrompt)
+        await enter_path(pilot, target)
+        assert not isinstance(app.screen, PathPrompt)
+        assert plan_to_toml(load_plan(target)) == plan_to_toml(original)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await enter_path(pilot, target)
+        # Same name: the reopened plan replaces the one in the comparison.
+        assert len(app.plans) == 4
+        assert app.plans[2].source == str(target)
+        assert plan_to_toml(app.plans[2]) == plan_to_toml(original)
+
+    run_app(check)
+
+
+def test_a_bad_path_keeps_the_dialog_open_with_the_error(tmp_path: Path) -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await enter_path(pilot, tmp_path / "missing.toml")
+        assert isinstance(app.screen, PathPrompt)
+        assert str(app.screen.query_one("#path-error", Static).render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PathPrompt)
+        assert len(app.plans) == 4
+
+    run_app(check)
+
+
+def test_export_writes_the_comparison(tmp_path: Path) -> None:
+    target = tmp_path / "comparison.parquet"
+
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        await enter_path(pilot, target)
+        assert app.results is not None
+        assert pl.read_parquet(target).equals(app.results.summary)
+        assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no temp file left
+
+    run_app(check)
+
+
+def test_scenario_edits_recompute_and_monte_carlo_fills_the_distribution() -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        before = record(app, 0)
+        await pilot.press("s")
+        await type_into(pilot, "scn-btc-price_usd", "120000")
+        assert app.scenario is not None and app.scenario.btc.price_usd == 120_000
+        assert record(app, 0)["revenue_usd"] > before["revenue_usd"]
+        await type_into(pilot, "scn-top-paths", "40")
+        assert app.results is not None and app.results.paths.height == 4 * 40
+        await pilot.press("escape", "d")
+        await pilot.pause()
+        table = app.screen.query_one("#percentile-table", DataTable)
+        assert table.row_count > 0 and app.screen.query_one("#distribution-body").display
+
+    run_app(check)
+
+
+def test_a_tariff_override_raises_the_tariffs_of_that_origin() -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        before = record(app, 0)  # Bitmain, Malaysia-built, imported 2026-12-15
+        await pilot.press("s")
+        await paste_into(pilot, "override-new", "MY reciprocal 40% from 2026-01-01")
+        assert app.scenario is not None and len(app.scenario.tariff_overrides) == 1
+        assert record(app, 0)["tariffs_usd"] > before["tariffs_usd"]
+        assert record(app, 3)["tariffs_usd"] == 0.0  # US-built: no duty
+        await paste_into(pilot, "override-new", "Malaysia forty percent")
+        assert "expected text like" in str(
+            app.screen.query_one("#error-override-new", Static).render())
+        assert len(app.scenario.tariff_overrides) == 1
+
+    run_app(check)
+
+
+def test_every_action_is_in_the_command_palette() -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for title in ("Compare plans", "Edit plan", "Scenario", "Order detail", "Distribution",
+                      "Open plan", "Save plan", "Open scenario", "Save scenario",
+                      "Export comparison", "Save screenshot", "Toggle dark/light theme", "Help"):
+            assert title in titles
+        await pilot.press("ctrl+t")
+        assert app.theme == "textual-light"
+        await pilot.press("f1")
+        assert type(app.screen).__name__ == "HelpScreen"
+
+    run_app(check)
+
+
+def test_from_files_raises_input_error_on_a_bad_plan(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n[site]\npower_usd_per_kwh = "cheap"\ncapacity_mw = 1.0\n')
+    with pytest.raises(InputError) as caught:
+        FleetcalcApp.from_files([str(bad)], None)
+    assert "power_usd_per_kwh" in str(caught.value)

@@ -1,0 +1,53 @@
+"""Snapshot tests of the app at 120x40: compare screen, plan editor, Monte Carlo distribution.
+
+Deterministic by construction: the built-in plans and scenario, a fixed seed, no clock in the
+header, the text cursor not blinking, and every evaluation finished before the screenshot.
+Regenerate after an intended change with ``pytest tests/test_tui_snapshots.py
+--snapshot-update`` and review the SVGs in tests/__snapshots__/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from fleetcalc.plan import default_plans
+from fleetcalc.scenario import load_scenario
+from tui.app import FleetcalcApp
+
+SIZE = (120, 40)
+MONTE_CARLO_PATHS = 200
+
+
+def default_app(paths: int = 1) -> FleetcalcApp:
+    scenario = load_scenario(None).with_changes(paths=paths, seed=1)
+    return FleetcalcApp(default_plans(), scenario, cursor_blink=False)
+
+
+async def settled(pilot: Pilot[Any]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_compare_screen(snap_compare: Any) -> None:
+    assert snap_compare(default_app(), terminal_size=SIZE, run_before=settled)
+
+
+def test_plan_editor(snap_compare: Any) -> None:
+    async def open_editor(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("e")
+        await settled(pilot)
+
+    assert snap_compare(default_app(), terminal_size=SIZE, run_before=open_editor)
+
+
+def test_distribution_view(snap_compare: Any) -> None:
+    async def open_distribution(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("d")
+        await settled(pilot)
+
+    assert snap_compare(default_app(MONTE_CARLO_PATHS), terminal_size=SIZE,
+                        run_before=open_distribution)
