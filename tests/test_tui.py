@@ -277,3 +277,12 @@ def test_from_files_raises_input_error_on_a_bad_plan(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         FleetcalcApp.from_files([str(bad)], None)
     assert "power_usd_per_kwh" in str(caught.value)
+
+
+def test_the_screenshot_script_saves_the_evaluated_compare_screen(tmp_path: Path) -> None:
+    from tui.screenshot import save_compare_screenshot
+
+    svg = save_compare_screenshot(tmp_path / "compare.svg").read_text()
+    assert svg.startswith("<svg")
+    assert "Plans&#160;side&#160;by&#160;side" in svg
+    assert "up&#160;to&#160;date" in svg  # taken after the evaluation, not while computing
