@@ -118,19 +118,23 @@ def case_rigdays(n_rigs: int, n_paths: int, check_rigs: int) -> dict[str, Any]:
     import numba
 
     from benchmarks.workloads import fleet, rig_days, subsample
+    from kernels.rigdays import GROUP_RUNNING_UNIT_DAYS
 
     rss_start = _current_rss_mb()
     kwargs, n_groups = fleet(n_rigs, n_paths)
     _check_against_reference(subsample(kwargs, check_rigs, min(n_paths, 3)), n_groups)
     run = _kernel_runner(kwargs, n_groups)
-    _check_totals(*run())
+    daily, groups = run()
+    _check_totals(daily, groups)
     timing = _timed(run, RUNS)
     days = rig_days(kwargs)
+    running_share = float(groups[:, :, GROUP_RUNNING_UNIT_DAYS].sum()) / days
     return {
         "rigs": n_rigs, "paths": n_paths, "days": kwargs["btc_per_th_day"].shape[1],
         "rig_days": days, **timing, "rig_days_per_s": days / timing["wall_s"],
         "rig_days_per_cpu_s": days / timing["cpu_s"], "threads": numba.get_num_threads(),
         "rss_before_inputs_mb": rss_start, "checked_rigs": check_rigs,
+        "running_share": running_share,
     }
 
 
@@ -372,7 +376,8 @@ def _table(report: dict[str, Any]) -> str:
                              if k.startswith("scaling_"))):
         c = cases[name]
         ref = ref_single if ref_name == "single_path_reference" else ref_mc
-        rows.append((name, f"{c['rigs']:,} rigs x {c['days']} d x {c['paths']} paths, sampled",
+        rows.append((name, f"{c['rigs']:,} rigs x {c['days']} d x {c['paths']} paths, sampled, "
+                     f"{c['running_share']:.0%} running",
                      f"{c['wall_s'] * 1e3:.0f} ms", _fmt_rate(c["rig_days_per_s"]) + " rig-d/s",
                      f"{c['rig_days_per_s'] / ref:.0f}x", f"{c['peak_rss_mb']:.0f} MB"))
     for name in ("single_path_reference", "monte_carlo_reference"):

@@ -114,6 +114,7 @@ def _simulate_block_nb(
     times the BTC price: a rig is curtailed when ``h * usd_per_th[t] < energy_per_day``.
     """
     decay_pow = np.empty(DAY_CHUNK)
+    acc_flat = day_acc.reshape(day_acc.size)  # a view: the task's slice is C-contiguous
     for r in range(first, last):
         w = weight[r]
         lam = failure_per_day[r]
@@ -148,20 +149,24 @@ def _simulate_block_nb(
             if t0 + DAY_CHUNK <= end and t0 >= repair_until and days_left >= DAY_CHUNK:
                 # Fast path: every day of the chunk runs unless curtailed; no failure is due
                 # because at most DAY_CHUNK running days come off a clock of >= DAY_CHUNK.
+                # Chunk-local views indexed by the unrolled constant k: no per-day index
+                # arithmetic and no negative-index (wraparound) handling in the loop.
+                acc = acc_flat[t0 * N_ACC:(t0 + DAY_CHUNK) * N_ACC]
+                btc_unit = btc_unit_per_th[t0:t0 + DAY_CHUNK]
+                usd_unit_per_th = usd_per_th[t0:t0 + DAY_CHUNK]
                 ran = 0
                 for k in range(DAY_CHUNK):
-                    t = t0 + k
                     h = h_chunk * decay_pow[k]
-                    usd_unit = h * usd_per_th[t]
+                    usd_unit = h * usd_unit_per_th[k]
                     if not (may_curtail and usd_unit < energy_per_day):
                         ran += 1
-                        btc_sum += h * btc_unit_per_th[t]
+                        btc_sum += h * btc_unit[k]
                         usd_sum += usd_unit
-                        day_acc[t, ACC_HASHRATE_TH] += h * scale
-                        day_acc[t, ACC_POWER_W] += power_day
-                        day_acc[t, ACC_ENERGY_USD] += energy_day
-                        day_acc[t, ACC_RUNNING_UNITS] += units_day
-                        day_acc[t, ACC_REPAIR_USD] += repair_day
+                        acc[k * N_ACC + ACC_HASHRATE_TH] += h * scale
+                        acc[k * N_ACC + ACC_POWER_W] += power_day
+                        acc[k * N_ACC + ACC_ENERGY_USD] += energy_day
+                        acc[k * N_ACC + ACC_RUNNING_UNITS] += units_day
+                        acc[k * N_ACC + ACC_REPAIR_USD] += repair_day
                 running_days += ran
                 days_left -= ran
             else:
