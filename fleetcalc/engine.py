@@ -217,12 +217,14 @@ def _breakeven(
 ) -> np.ndarray:
     """Root of a monotone NPV(x) per path on x >= 0; NaN where none exists in range.
 
-    NPV(0) already past zero gives 0 (e.g. breakeven price 0: profitable at any price).
+    A rising NPV(x) already >= 0 at x = 0 gives 0 (breakeven price 0: profitable at any
+    price); a falling one already < 0 at x = 0 (a loss even with free power) gives NaN.
     """
     zero = np.zeros(n_paths)
     f_zero = npv_of(zero)
     sign = 1.0 if increasing else -1.0
     at_zero = sign * f_zero >= 0.0
+    no_root = np.zeros(n_paths, dtype=bool) if increasing else f_zero < 0.0
     hi = np.full(n_paths, max(start, 1e-9))
     f_hi = npv_of(hi)
     for _ in range(BRACKET_DOUBLINGS):
@@ -233,9 +235,9 @@ def _breakeven(
         f_hi = np.where(short, npv_of(hi), f_hi)
     bracketed = (sign * f_hi >= 0.0) & ~at_zero
     if not bracketed.any():
-        return np.where(at_zero, 0.0, np.nan)
+        return np.where(at_zero & ~no_root, 0.0, np.nan)
     root = finance.illinois_root(npv_of, zero, hi, f_zero, f_hi)
-    return np.where(at_zero, 0.0, np.where(bracketed, root, np.nan))
+    return np.where(at_zero & ~no_root, 0.0, np.where(bracketed, root, np.nan))
 
 
 def _evaluate_plan(

@@ -1,0 +1,179 @@
+"""Numeric extremes: prices near zero, difficulty from 1e10 to 1e16, a 20-year horizon, a
+million rigs, scenarios where nothing earns. No NaN or inf in any output frame; a metric that
+does not exist is NaN in the summary (null in JSON) and named with its reason in
+``missing_metrics``; one that exists is a real solution, not garbage.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+
+import numpy as np
+import polars as pl
+import pytest
+
+from fleetcalc import finance
+from fleetcalc.engine import MISSING_REASONS, PATH_METRICS, Results, evaluate
+from fleetcalc.network import HALVING_BLOCKS
+from fleetcalc.plan import Plan, load_plan
+from fleetcalc.scenario import Scenario, load_scenario
+from tests.test_plan_errors import ROOT
+
+PLAN = load_plan(ROOT / "tests/data/inputs/plans/valid.toml")  # 10 S21 XP, 90-day horizon
+SCENARIO = load_scenario(ROOT / "tests/data/inputs/scenarios/valid.toml")
+
+
+def btc(scenario: Scenario, **changes: float) -> Scenario:
+    return scenario.with_changes(btc=replace(scenario.btc, **changes))
+
+
+def network(scenario: Scenario, **changes: float) -> Scenario:
+    return scenario.with_changes(network=replace(scenario.network, **changes))
+
+
+def float_columns(frame: pl.DataFrame) -> list[str]:
+    return [name for name, dtype in frame.schema.items() if dtype.is_float()]
+
+
+def assert_sound(results: Results) -> None:
+    """Finite everywhere except metrics that do not exist, each with its reason."""
+    for name in ("daily", "orders", "tariff_lines", "market"):
+        frame = getattr(results, name)
+        for column in float_columns(frame):
+            values = frame[column].to_numpy()
+            assert np.isfinite(values).all(), f"{name}.{column} has NaN/inf/null"
+    may_be_missing = set(MISSING_REASONS)
+    for frame in (results.summary, results.paths):
+        for column in float_columns(frame):
+            values = frame[column].to_numpy()
+            assert not np.isinf(values).any(), f"{column} is infinite"
+            metric = column[:-4] if column[-4:-2] == "_p" else column
+            if np.isnan(values).any():
+                assert metric in may_be_missing, f"{column} is NaN but always exists"
+    for row in results.summary.iter_rows(named=True):
+        missing = [k for k, v in row.items() if isinstance(v, float) and math.isnan(v)]
+        for key in missing:
+            assert key in row["missing_metrics"], f"{key} is NaN with no reason"
+        if not missing:
+            assert row["missing_metrics"] == ""
+    json.dumps(results.records(), allow_nan=False)  # JSON carries null, never NaN
+
+
+def assert_irr_is_a_root(results: Results) -> None:
+    """A reported IRR (one path) makes the plan's daily cash flows worth zero."""
+    irr = results.summary["irr"][0]
+    if irr is None or math.isnan(irr):
+        return
+    cash = results.daily["cash_flow_usd"].to_numpy()[None, :]
+    scale = np.abs(cash).sum()
+    assert abs(finance.npv(cash, irr)[0]) <= 1e-6 * scale
+
+
+def one_row(results: Results) -> dict:
+    return results.summary.row(0, named=True)
+
+
+@pytest.mark.parametrize("difficulty", [1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16])
+def test_difficulty_from_1e10_to_1e16(difficulty: float) -> None:
+    results = evaluate([PLAN], network(SCENARIO, difficulty=difficulty))
+    assert_sound(results)
+    assert_irr_is_a_root(results)
+    row = one_row(results)
+    # At 100x today's difficulty hashprice is below the power price: every rig stays off.
+    assert row["btc_mined"] > 0 or "cost_to_mine_usd_per_btc: no BTC mined" in (
+        row["missing_metrics"])
+    # Retargets pull a difficulty that is off by orders of magnitude toward the hashrate's.
+    market = results.market
+    assert market["difficulty"][0] == difficulty
+    assert (market["btc_per_th_day"] > 0).all()
+
+
+@pytest.mark.parametrize("curtail", [True, False])
+def test_price_near_zero(curtail: bool) -> None:
+    plan = PLAN.with_site(curtail_when_unprofitable=curtail)
+    results = evaluate([plan], btc(SCENARIO, price_usd=0.01))
+    assert_sound(results)
+    row = one_row(results)
+    if curtail:  # a cent a bitcoin pays no power bill: every rig stays off
+        assert row["btc_mined"] == row["revenue_usd"] == row["energy_cost_usd"] == 0.0
+        assert "cost_to_mine_usd_per_btc" in row["missing_metrics"]
+    else:
+        assert row["btc_mined"] > 0 and row["revenue_usd"] < row["energy_cost_usd"]
+    assert row["payback_days"] is None or math.isnan(row["payback_days"])
+    assert "payback_days: cumulative cash never turns non-negative" in row["missing_metrics"]
+    # Even free power cannot pay for rigs that earn a cent-priced bitcoin: no breakeven.
+    assert math.isnan(row["breakeven_power_usd_per_kwh"])
+    assert "breakeven_power_usd_per_kwh: NPV is negative even with free power" in (
+        row["missing_metrics"])
+    # The breakeven BTC price exists and is a real root: priced there, NPV is zero.
+    breakeven = row["breakeven_btc_price_usd"]
+    assert 0.01 < breakeven < 1e7
+    at_breakeven = one_row(evaluate([plan], btc(SCENARIO, price_usd=breakeven),
+                                    breakevens=False))
+    assert abs(at_breakeven["npv_usd"]) <= 1e-6 * row["capex_usd"]
+
+
+def test_nothing_to_mine_past_the_last_halving_without_fees() -> None:
+    # From the 33rd halving on the subsidy is below a satoshi: no price makes mining pay.
+    scenario = network(SCENARIO, block_height=33 * HALVING_BLOCKS, fees_btc_per_block=0.0)
+    results = evaluate([PLAN], scenario)
+    assert_sound(results)
+    row = one_row(results)
+    assert row["btc_mined"] == row["revenue_usd"] == 0.0
+    for metric in ("breakeven_btc_price_usd", "breakeven_hashprice_usd_per_ph_day",
+                   "breakeven_power_usd_per_kwh", "cost_to_mine_usd_per_btc"):
+        assert math.isnan(row[metric])
+        assert metric in row["missing_metrics"]
+    assert "NPV is negative even with free power" in row["missing_metrics"]
+
+
+def test_a_twenty_year_horizon_through_five_halvings() -> None:
+    scenario = SCENARIO.with_changes(horizon_days=7305)
+    plan = PLAN.with_order(0, annual_degradation=0.0)
+    results = evaluate([plan], scenario)
+    assert_sound(results)
+    assert_irr_is_a_root(results)
+    subsidies = results.market["subsidy_btc"].unique(maintain_order=True).to_list()
+    halvings = results.market.filter(pl.col("subsidy_btc") <= 3.125 / 2)
+    assert halvings.height > 0 and min(subsidies) <= 3.125 / 2**4
+    assert one_row(results)["btc_mined"] > 0
+
+
+def test_a_twenty_year_monte_carlo() -> None:
+    scenario = btc(SCENARIO.with_changes(horizon_days=7305, paths=24, seed=5),
+                   annual_volatility=2.0, annual_drift=-0.5)
+    scenario = network(scenario, annual_volatility=2.0, monthly_growth=0.05)
+    results = evaluate([PLAN], scenario)
+    assert_sound(results)
+    row = one_row(results)
+    for metric in PATH_METRICS:
+        lo, mid, hi = (row[f"{metric}_p{q}"] for q in (10, 50, 90))
+        if not any(v is None or math.isnan(v) for v in (lo, mid, hi)):
+            assert lo <= mid <= hi
+
+
+def test_a_million_rigs_scale_ten_rigs_exactly() -> None:
+    small = PLAN
+    big: Plan = PLAN.with_order(0, quantity=1_000_000).with_site(capacity_mw=4_000.0)
+    # Three years, long enough for the breakevens to exist.
+    results = evaluate([small, big], SCENARIO.with_changes(horizon_days=1095))
+    assert_sound(results)
+    ten, million = results.summary.row(0, named=True), results.summary.row(1, named=True)
+    assert million["units"] == 1_000_000
+    for metric in ("btc_mined", "revenue_usd", "energy_cost_usd", "repair_cost_usd",
+                   "capex_usd", "npv_usd"):
+        assert million[metric] == pytest.approx(ten[metric] * 100_000, rel=1e-9)
+    # Ratios do not depend on the fleet's size.
+    for metric in ("breakeven_btc_price_usd", "breakeven_power_usd_per_kwh"):
+        assert math.isfinite(ten[metric])
+        assert million[metric] == pytest.approx(ten[metric], rel=1e-6)
+
+
+@pytest.mark.parametrize(("price_usd", "hashrate_ehs"), [(1e9, 1e-6), (0.01, 1e9), (1e9, 1e9)])
+def test_extreme_price_and_network_corners(price_usd: float, hashrate_ehs: float) -> None:
+    scenario = network(btc(SCENARIO, price_usd=price_usd), hashrate_ehs=hashrate_ehs)
+    results = evaluate([PLAN], scenario)
+    assert_sound(results)
+    assert_irr_is_a_root(results)
