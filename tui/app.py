@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from fleetcalc.engine import Results
 from fleetcalc.errors import InputError
-from fleetcalc.plan import Plan, default_plans, load_plan
+from fleetcalc.plan import Plan, check_plan_against_scenario, default_plans, load_plan
 from fleetcalc.scenario import Scenario, load_scenario
 from tui import files
 from tui.screens.help import HelpScreen
@@ -86,6 +86,7 @@ class FleetcalcApp(App[None]):
             raise ValueError("FleetcalcApp needs at least one plan")
         self.set_reactive(FleetcalcApp.plans, tuple(plans))
         self.set_reactive(FleetcalcApp.scenario, scenario)
+        self.sub_title = scenario.name
         # Snapshot tests turn the blinking cursor off so screenshots are deterministic.
         self.cursor_blink = cursor_blink
         self.theme = DARK_THEME
@@ -231,9 +232,18 @@ class FleetcalcApp(App[None]):
     def _prompt(self, title: str, default: str, run: PathPrompt.Run) -> None:
         self.push_screen(PathPrompt(title, default, run))
 
+    def _check_horizon(self, plans: Iterable[Plan], scenario: Scenario) -> None:
+        """Raise InputError if an order delivers outside the scenario's horizon (checked before
+        a file is accepted, so a bad file never replaces good inputs)."""
+        for plan in plans:
+            check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
+
     def action_open_plan(self) -> None:
         def run(path: str) -> str:
-            return self.add_plan(load_plan(path))
+            plan = load_plan(path)
+            assert self.scenario is not None
+            self._check_horizon([plan], self.scenario)
+            return self.add_plan(plan)
 
         self._prompt("Open a plan (TOML): it joins the comparison", "plan.toml", run)
 
@@ -260,6 +270,7 @@ class FleetcalcApp(App[None]):
     def action_open_scenario(self) -> None:
         def run(path: str) -> str:
             scenario = load_scenario(path)
+            self._check_horizon(self.plans, scenario)
             self.set_scenario(scenario)
             return f"Opened scenario {scenario.name!r}"
 

@@ -21,8 +21,9 @@ def plan_short_label(index: int, name: str) -> str:
 
 
 def wrap_lines(text: str, width: int, max_lines: int) -> list[str]:
-    """``text`` in lines of at most ``width`` cells; the last line ends in … if cut."""
-    lines = textwrap.wrap(text, width=max(width, 4), break_on_hyphens=False) or [""]
+    """``text`` in lines of about ``width`` cells (a word longer than that keeps its own
+    line); the last line ends in … if cut."""
+    lines = textwrap.wrap(text, width=max(width, 4), break_long_words=False) or [""]
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         lines[-1] = lines[-1][: max(width - 1, 1)].rstrip() + "…"

@@ -15,7 +15,7 @@ from tui.widgets.deferred import DeferredRedraw
 
 # Amounts are in USD unless a label says otherwise; the title says so once instead of per row.
 USD_SUFFIX = " (USD)"
-MAX_HEADER_LINES = 4
+MAX_HEADER_LINES = 5
 MIN_COLUMN_WIDTH = 10
 MAX_COLUMN_WIDTH = 22
 
@@ -64,6 +64,8 @@ class CompareTable(DeferredRedraw, DataTable[Any]):
                   for i in range(len(records))]
         headers = [wrap_lines(plan_label(i, r["plan"]), w, MAX_HEADER_LINES)
                    for i, (r, w) in enumerate(zip(records, widths, strict=True))]
+        widths = [max(w, *(len(line) for line in lines))
+                  for w, lines in zip(widths, headers, strict=True)]
         best_style = f"bold {self.app.theme_variables.get('success', 'green')}"
         self.clear(columns=True)
         self.header_height = max(len(lines) for lines in headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -36,7 +37,7 @@ class DistributionView(DeferredRedraw, Widget):
 
     def on_mount(self) -> None:
         self.query_one("#npv-histogram").border_title = (
-            "NPV across Monte Carlo paths (USD M; count of paths)")
+            "NPV across Monte Carlo paths: number of paths per NPV bin")
         self.follow_app("results")
 
     def redraw(self) -> None:
@@ -64,18 +65,32 @@ class DistributionView(DeferredRedraw, Widget):
         self._percentiles(results)
 
     def _histogram(self, results: Results) -> None:
+        """One line per plan over shared bins (overlaid bars would hide each other)."""
         plot: Any = self.query_one("#npv-histogram", PlotextPlot)
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
+        names = results.summary["plan"].to_list()
+        npv_musd = {name: results.paths.filter(results.paths["plan"] == name)["npv_usd"]
+                    .drop_nans().drop_nulls().to_numpy() / 1e6 for name in names}
+        finite = [values for values in npv_musd.values() if values.size]
+        if not finite:
+            return
+        # Bins span the 1st..99th percentiles so one extreme path does not squash the rest;
+        # paths outside fall into the end bins.
+        low = min(float(np.percentile(v, 1)) for v in finite)
+        high = max(float(np.percentile(v, 99)) for v in finite)
+        edges = np.linspace(low, high if high > low else low + 1.0, HISTOGRAM_BINS + 1)
+        centers = ((edges[:-1] + edges[1:]) / 2).tolist()
         legend = []
-        for i, name in enumerate(results.summary["plan"].to_list()):
-            npv = results.paths.filter(results.paths["plan"] == name)["npv_usd"] / 1e6
-            plt.hist(npv.to_list(), bins=HISTOGRAM_BINS, color=plan_color(i))
+        for i, name in enumerate(names):
+            counts, _ = np.histogram(np.clip(npv_musd[name], edges[0], edges[-1]), edges)
+            plt.plot(centers, counts.tolist(), marker="braille", color=plan_color(i))
             legend.append((plan_short_label(i, name), plan_color(i)))
-        plot.border_subtitle = legend_markup(legend)
-        plt.vertical_line(0.0, color="gray")
-        plt.xlabel("NPV, USD M (left of 0: loses money)")
+        if low < 0.0 < high:
+            plt.vertical_line(0.0, color="gray")
+        plt.xlabel("NPV, USD M (left of 0: loses money; 1st-99th percentile range)")
+        plot.border_subtitle = legend_markup(legend, plot.size.width - 6)
         plot.refresh()
 
     def _percentiles(self, results: Results) -> None:

@@ -20,15 +20,15 @@ from tui.widgets.plan_picker import PlanPicker
 
 ORDER_COLUMNS = (
     # (column, header, format)
-    ("order_index", "#", "{:.0f}"), ("model", "Model", "{}"), ("origin", "Origin", "{}"),
-    ("quantity", "Units", "{:,.0f}"), ("customs_value_usd", "Customs value/unit", "{:,.2f}"),
-    ("tariff_rate", "Tariff rate", "pct"), ("tariffs_usd_per_unit", "Tariffs/unit", "{:,.2f}"),
+    ("order", "#", "{:.0f}"), ("model", "Model", "{}"), ("origin", "Origin", "{}"),
+    ("quantity", "Units", "{:,.0f}"), ("customs_value_usd", "Customs/unit", "{:,.2f}"),
+    ("tariff_rate", "Duty rate", "pct"), ("tariffs_usd_per_unit", "Tariff/unit", "{:,.2f}"),
     ("tariffs_usd", "Tariffs", "{:,.0f}"),
     ("landed_cost_usd_per_unit", "Landed/unit", "{:,.2f}"),
     ("landed_cost_usd", "Landed cost", "{:,.0f}"), ("landed_usd_per_th", "USD/TH", "{:,.2f}"),
 )
 TARIFF_COLUMNS = (
-    ("order_index", "#", "{:.0f}"), ("program", "Program", "{}"), ("rate", "Rate", "pct"),
+    ("order", "#", "{:.0f}"), ("program", "Program", "{}"), ("rate", "Rate", "pct"),
     ("status", "Status", "{}"), ("tariff_usd_per_unit", "Tariff/unit", "{:,.2f}"),
     ("tariff_usd", "Tariff", "{:,.0f}"),
 )
@@ -113,13 +113,16 @@ class OrderDetail(DeferredRedraw, Widget):
         if results is None or app.selected >= results.summary.height:
             return
         name = results.summary["plan"][app.selected]
-        orders = results.orders.filter(results.orders["plan"] == name).sort("order_index")
+        # Orders are numbered from 1, as in the editor.
+        number = (pl.col("order_index") + 1).alias("order")
+        orders = results.orders.filter(results.orders["plan"] == name).sort(
+            "order_index").with_columns(number)
         table = self.query_one("#orders-table", DataTable)
         table.clear()
         for row in orders.iter_rows(named=True):
             table.add_row(*(cell(row[key], fmt) for key, _, fmt in ORDER_COLUMNS))
         lines = results.tariff_lines.filter(results.tariff_lines["plan"] == name).sort(
-            "order_index")
+            "order_index").with_columns(number)
         table = self.query_one("#tariff-table", DataTable)
         table.clear()
         for row in lines.iter_rows(named=True):

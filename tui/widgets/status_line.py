@@ -30,8 +30,8 @@ class StatusLine(Static):
             return
         scenario = app.results.scenario
         paths = "1 path" if scenario.paths == 1 else f"{scenario.paths:,} Monte Carlo paths"
-        state = "computing…" if app.computing else "up to date"
+        state = "Computing…" if app.computing else "Up to date"
         self.update(
-            f"{len(app.plans)} plans · scenario {scenario.name!r} · {scenario.start_date} + "
-            f"{scenario.horizon_days:,} days · {paths} · {state}"
+            f"{state} · {len(app.plans)} plans · {paths} · {scenario.start_date} + "
+            f"{scenario.horizon_days:,} days · scenario {scenario.name!r}"
         )
