@@ -13,12 +13,14 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given
 
 from fleetcalc import finance
 from fleetcalc.engine import MISSING_REASONS, PATH_METRICS, Results, evaluate
 from fleetcalc.network import HALVING_BLOCKS
-from fleetcalc.plan import Plan, load_plan
-from fleetcalc.scenario import Scenario, load_scenario
+from fleetcalc.plan import Plan, load_plan, parse_plan
+from fleetcalc.scenario import Scenario, load_scenario, parse_scenario
+from tests.strategies import Doc, plan_and_scenario_docs
 from tests.test_plan_errors import ROOT
 
 PLAN = load_plan(ROOT / "tests/data/inputs/plans/valid.toml")  # 10 S21 XP, 90-day horizon
@@ -177,3 +179,15 @@ def test_extreme_price_and_network_corners(price_usd: float, hashrate_ehs: float
     results = evaluate([PLAN], scenario)
     assert_sound(results)
     assert_irr_is_a_root(results)
+
+
+@given(plan_and_scenario_docs())
+def test_any_valid_plan_and_scenario_evaluate_to_sound_numbers(docs: tuple[Doc, Doc]) -> None:
+    # Every corner the parsers accept: cent or billion-dollar prices, difficulty 1..1e30,
+    # hashrate 1e-6..1e9 EH/s, heights past the last halving, 1,000 BTC of fees a block.
+    plan_doc, scenario_doc = docs
+    results = evaluate([parse_plan(plan_doc, "plan.toml")],
+                       parse_scenario(scenario_doc, "scenario.toml"))
+    assert_sound(results)
+    if results.scenario.paths == 1:
+        assert_irr_is_a_root(results)
