@@ -40,6 +40,8 @@ ISO_3166_ALPHA2 = frozenset(_ISO_3166_ALPHA2_CODES.split())
 # stays far inside datetime's range, so date arithmetic never overflows).
 EARLIEST_DATE = dt.date(2009, 1, 3)
 LATEST_DATE = dt.date(2199, 12, 31)
+# Inputs are hand-written plans and daily series (a century of days is ~2 MB of CSV).
+MAX_INPUT_BYTES = 64 * 2**20
 _TOML_POSITION = re.compile(r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|"
                             r"end of document)\)$")
 
@@ -190,6 +192,13 @@ def read_text(path: str | Path, what: str) -> str:
     try:
         if file.is_dir():
             raise InputError(source, "", "(a directory)", f"a {what}, not a directory")
+        # A device or a pipe (/dev/zero, a FIFO) would never end or block: regular files only.
+        if file.exists() and not file.is_file():
+            raise InputError(source, "", "(not a regular file)", f"a {what}")
+        size = file.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise InputError(source, "", f"({size:,} bytes)",
+                             f"a {what} of at most {MAX_INPUT_BYTES:,} bytes")
         raw = file.read_bytes()
     except FileNotFoundError:
         raise InputError(source, "", "(no such file)", f"an existing {what}") from None

@@ -6,6 +6,7 @@ does not exist is NaN in the summary (null in JSON) and named with its reason in
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from dataclasses import replace
@@ -13,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 
 from fleetcalc import finance
 from fleetcalc.engine import MISSING_REASONS, PATH_METRICS, Results, evaluate
@@ -181,6 +182,19 @@ def test_extreme_price_and_network_corners(price_usd: float, hashrate_ehs: float
     assert_irr_is_a_root(results)
 
 
+SMALLEST_CUSTOM_UNIT = (
+    {"name": "0", "site": {"power_usd_per_kwh": 0.0, "capacity_mw": 0.001},
+     "orders": [{"quantity": 1, "origin": "AD", "import_date": dt.date(2009, 1, 3),
+                 "delivery_date": dt.date(2009, 1, 3), "hashrate_th": 0.001, "power_w": 1.0,
+                 "usd_per_th": 0.001}]},
+    {"start_date": dt.date(2009, 1, 3), "horizon_days": 1, "btc": {"price_usd": 1.0},
+     "network": {"hashrate_ehs": 0.0078125, "block_height": 0}},
+)
+
+
+# Found by the CLI property: a 5e-324 TH/s unit made J/TH overflow (the parser now asks for
+# at least 0.001 TH/s); the smallest unit it accepts must evaluate cleanly.
+@example(SMALLEST_CUSTOM_UNIT)
 @given(plan_and_scenario_docs())
 def test_any_valid_plan_and_scenario_evaluate_to_sound_numbers(docs: tuple[Doc, Doc]) -> None:
     # Every corner the parsers accept: cent or billion-dollar prices, difficulty 1..1e30,

@@ -20,6 +20,7 @@ import fleetcalc.engine
 from fleetcalc.errors import InputError
 from fleetcalc.plan import load_plan
 from fleetcalc.scenario import load_scenario
+from fleetcalc.validate import MAX_INPUT_BYTES
 from tests.test_plan_errors import ROOT, Case, run_cli
 
 PLAN = "tests/data/inputs/plans/valid.toml"
@@ -37,6 +38,8 @@ FILE_CASES: tuple[Case, ...] = (
     file_case("Plan path is a directory", ("compare", "tests/data/inputs/plans"),
               "tests/data/inputs/plans: got '(a directory)'; expected a TOML file, not a "
               "directory"),
+    file_case("Plan path is a device, not a file", ("compare", "/dev/null"),
+              "/dev/null: got '(not a regular file)'; expected a TOML file"),
     file_case("Scenario file missing", ("compare", "--scenario", "no_such_scenario.toml"),
               "no_such_scenario.toml: got '(no such file)'; expected an existing TOML file"),
     file_case("Scenario path is a directory",
@@ -89,6 +92,15 @@ def test_loaders_raise_input_error_for_every_unusable_file(loader, tmp_path: Pat
         with pytest.raises(InputError, match=re.escape(message)) as raised:
             loader(tmp_path / name)
         assert raised.value.source == str(tmp_path / name)
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "huge.toml"
+    with path.open("wb") as handle:  # sparse: no disk space used
+        handle.truncate(MAX_INPUT_BYTES + 1)
+    with pytest.raises(InputError, match=re.escape("got '(67,108,865 bytes)'; expected a TOML "
+                                                   "file of at most 67,108,864 bytes")):
+        load_plan(path)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
