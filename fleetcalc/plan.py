@@ -174,8 +174,9 @@ def parse_plan(data: dict[str, Any], source: str) -> Plan:
     finance = Finance(**read_table(data.get("finance", {}), _FINANCE, source, "finance"))
     raw_orders = data.get("orders")
     if not isinstance(raw_orders, list) or not raw_orders:
-        raise InputError(source, "orders", raw_orders if raw_orders is not None else "(missing)",
-                         "at least one [[orders]] table")
+        shown = {type(None): "(missing)", dict: "(a single [orders] table)"}.get(
+            type(raw_orders), raw_orders)
+        raise InputError(source, "orders", shown, "at least one [[orders]] table")
     exclude = values["exclude_origins"]
     orders = tuple(_parse_order(item, i, source, exclude) for i, item in enumerate(raw_orders))
     plan = Plan(site=site, finance=finance, orders=orders, source=source, **values)

@@ -143,6 +143,8 @@ PLAN_CASES: tuple[Case, ...] = (
               "orders: got '(missing)'; expected at least one [[orders]] table"),
     plan_case("Empty orders array", "orders_empty.toml",
               "orders: got []; expected at least one [[orders]] table"),
+    plan_case("[orders] instead of [[orders]]", "orders_single_table.toml",
+              "orders: got '(a single [orders] table)'; expected at least one [[orders]] table"),
     plan_case("Order that is not a table", "orders_not_table.toml",
               "orders[0]: got 'antminer-s21-xp'; expected a table"),
     plan_case("Empty file", "empty.toml",
