@@ -62,19 +62,24 @@ def _current_rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _kernel_runner(kwargs: dict[str, Any], n_groups: int, serial: bool = False):
-    """A closure calling the kernel on preallocated outputs and scratch, as the engine does."""
+def _kernel_runner(kwargs: dict[str, Any], n_groups: int, serial: bool | None = None):
+    """A closure calling the kernel on preallocated outputs and scratch, as the engine does;
+    ``serial`` None: the kernel the engine would pick (``kernel_for``)."""
     from kernels.rigdays import (
         N_DAILY,
         N_GROUP,
+        kernel_for,
         scratch_shapes,
         simulate_rigdays_nb,
         simulate_rigdays_serial_nb,
     )
 
-    kernel = simulate_rigdays_serial_nb if serial else simulate_rigdays_nb
     n_rigs = kwargs["hashrate_th"].shape[0]
     n_paths, n_days = kwargs["btc_per_th_day"].shape
+    if serial is None:
+        kernel = kernel_for(n_rigs, n_paths, n_days)
+    else:
+        kernel = simulate_rigdays_serial_nb if serial else simulate_rigdays_nb
     daily = np.empty((n_paths, N_DAILY, n_days))
     groups = np.empty((n_paths, n_groups, N_GROUP))
     day_shape, group_shape = scratch_shapes(n_rigs, n_paths, n_days, n_groups)
@@ -91,7 +96,7 @@ def _check_against_reference(kwargs: dict[str, Any], n_groups: int) -> None:
     """Kernel == reference (1e-9 relative) on this sub-sample; parallel == serial, bit for bit."""
     from kernels.reference import simulate_rigdays_reference
 
-    daily, groups = (a.copy() for a in _kernel_runner(kwargs, n_groups)())
+    daily, groups = (a.copy() for a in _kernel_runner(kwargs, n_groups, serial=False)())
     serial_daily, serial_groups = _kernel_runner(kwargs, n_groups, serial=True)()
     ref_daily, ref_groups = simulate_rigdays_reference(**kwargs, n_groups=n_groups)
     for actual, expected in ((daily, ref_daily), (groups, ref_groups)):
@@ -118,7 +123,7 @@ def case_rigdays(n_rigs: int, n_paths: int, check_rigs: int) -> dict[str, Any]:
     import numba
 
     from benchmarks.workloads import fleet, rig_days, subsample
-    from kernels.rigdays import GROUP_RUNNING_UNIT_DAYS
+    from kernels.rigdays import GROUP_RUNNING_UNIT_DAYS, kernel_for
 
     rss_start = _current_rss_mb()
     kwargs, n_groups = fleet(n_rigs, n_paths)
@@ -129,12 +134,13 @@ def case_rigdays(n_rigs: int, n_paths: int, check_rigs: int) -> dict[str, Any]:
     timing = _timed(run, RUNS)
     days = rig_days(kwargs)
     running_share = float(groups[:, :, GROUP_RUNNING_UNIT_DAYS].sum()) / days
+    kernel = kernel_for(n_rigs, n_paths, kwargs["btc_per_th_day"].shape[1]).__name__
     return {
         "rigs": n_rigs, "paths": n_paths, "days": kwargs["btc_per_th_day"].shape[1],
         "rig_days": days, **timing, "rig_days_per_s": days / timing["wall_s"],
         "rig_days_per_cpu_s": days / timing["cpu_s"], "threads": numba.get_num_threads(),
         "rss_before_inputs_mb": rss_start, "checked_rigs": check_rigs,
-        "running_share": running_share,
+        "running_share": running_share, "kernel": kernel,
     }
 
 
@@ -247,7 +253,7 @@ def case_jit_compile() -> dict[str, Any]:
                                                        np.full((1, 30), 9e4)))
     out = {}
     t0 = time.perf_counter()
-    _kernel_runner(kwargs, n_groups)()
+    _kernel_runner(kwargs, n_groups, serial=False)()
     out["rigdays_parallel_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     _kernel_runner(kwargs, n_groups, serial=True)()

@@ -25,7 +25,6 @@ from fleetcalc.plan import Plan, check_plan_against_scenario, default_plans, loa
 from fleetcalc.scenario import Scenario, load_scenario
 
 _KERNEL_LOCK = threading.Lock()
-SERIAL_KERNEL_RIG_DAYS = 2_000_000
 PERCENTILES = (10, 50, 90)
 BRACKET_DOUBLINGS = 40
 MIN_ENERGY_USD_PER_KWH = 1e-9
@@ -101,19 +100,12 @@ def _run_kernel(
     rigs: RigArrays, btc_per_th_day: np.ndarray, price_usd: np.ndarray, pool_fee: float,
     sampled: bool, seed: int, n_groups: int, energy_usd_per_kwh: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    from kernels.rigdays import (
-        N_DAILY,
-        N_GROUP,
-        scratch_shapes,
-        simulate_rigdays_nb,
-        simulate_rigdays_serial_nb,
-    )
+    from kernels.rigdays import N_DAILY, N_GROUP, kernel_for, scratch_shapes
 
     n_paths, n_days = btc_per_th_day.shape
-    # Same bits either way; below ~2 ms of work, waking Numba's worker threads costs more than
-    # it saves (cohort plans are a handful of rows), and on a busy machine far more.
-    small = rigs.n_rigs * n_paths * n_days < SERIAL_KERNEL_RIG_DAYS
-    kernel = simulate_rigdays_serial_nb if small else simulate_rigdays_nb
+    # Serial for small workloads (cohort plans are a handful of rows), threaded otherwise;
+    # the same bits either way.
+    kernel = kernel_for(rigs.n_rigs, n_paths, n_days)
     daily = np.empty((n_paths, N_DAILY, n_days))
     groups = np.empty((n_paths, n_groups, N_GROUP))
     day_shape, group_shape = scratch_shapes(rigs.n_rigs, n_paths, n_days, n_groups)

@@ -53,6 +53,8 @@ Model of one unit on day t in [delivery, retire): see ``kernels.reference`` and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numba import prange
 
@@ -282,7 +284,10 @@ def simulate_rigdays_nb(
             energy_usd_per_kwh, curtail, rig_key, group, btc_unit_per_th, usd_per_th, sampled,
             seed, day_acc, group_acc,
         )
-    for path in prange(n_paths):
+    # The reduction is a few adds per task-day, ~1% of the work: one thread does it, which
+    # spares a second parallel region (each costs a barrier that waits for every worker to be
+    # scheduled, milliseconds on a busy machine).
+    for path in range(n_paths):
         _reduce_path_nb(path, n_paths, btc_unit_per_th, usd_per_th, day_acc, group_acc,
                         daily_out, group_out)
 
@@ -309,3 +314,16 @@ def simulate_rigdays_serial_nb(
     for path in range(n_paths):
         _reduce_path_nb(path, n_paths, btc_unit_per_th, usd_per_th, day_acc, group_acc,
                         daily_out, group_out)
+
+
+# Below this much work (~2 ms on one core) the serial kernel is faster: waking the worker threads
+# and meeting them at the region's barrier costs more, and far more on a busy machine.
+SERIAL_BELOW_RIG_DAYS = 2_000_000
+
+
+def kernel_for(n_rigs: int, n_paths: int, n_days: int) -> Callable[..., None]:
+    """The rig-day kernel for a workload: ``simulate_rigdays_serial_nb`` when there is one task
+    or little work, else ``simulate_rigdays_nb``. Both give the same bits."""
+    if n_blocks(n_rigs) * n_paths < 2 or n_rigs * n_paths * n_days < SERIAL_BELOW_RIG_DAYS:
+        return simulate_rigdays_serial_nb
+    return simulate_rigdays_nb
