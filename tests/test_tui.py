@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from textual import events
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
@@ -35,18 +36,44 @@ def run_app(
     app = app or FleetcalcApp.from_files([], None, cursor_blink=False)
     messages: list[Message] = []
 
+    def hook(message: Message) -> None:
+        messages.append(message)
+        # pilot.pause() itself posts a Callback to every widget: not the app's own activity.
+        if not isinstance(message, events.Callback):
+            POSTED.append(message)
+
     async def main() -> None:
-        async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        async with app.run_test(size=SIZE, message_hook=hook) as pilot:
             await settle(pilot)
             await scenario_test(app, pilot, messages)
 
     asyncio.run(main())
 
 
+# Every message the running app posts (run_test's message_hook), so settle() can tell when the
+# app has gone quiet.
+POSTED: list[Message] = []
+MAX_TURNS = 200
+
+
 async def settle(pilot: Pilot[Any]) -> None:
-    """Wait until every evaluation worker is done and its result is shown."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait until the app is quiet: no message posted during two processing turns and no
+    evaluation running. An edit bubbles one widget up per turn on its way to the app, so a
+    fixed number of pauses would be either too few or slow."""
+    quiet_turns = 0
+    for _ in range(MAX_TURNS):
+        posted = len(POSTED)
+        await pilot.pause()
+        if any(w.is_running for w in pilot.app.workers):
+            await pilot.app.workers.wait_for_complete()
+            quiet_turns = 0
+        elif len(POSTED) == posted:
+            quiet_turns += 1
+            if quiet_turns == 2:
+                return
+        else:
+            quiet_turns = 0
+    raise AssertionError("the app did not settle")
 
 
 async def type_into(pilot: Pilot[Any], field_id: str, text: str) -> None:
@@ -134,6 +161,26 @@ def test_switching_origin_to_china_adds_exactly_the_tariffs_shown_in_order_detai
         added_tariffs = after["tariffs_usd"] - before["tariffs_usd"]
         assert added_capex > 0
         assert added_capex == pytest.approx(added_tariffs, rel=1e-12)
+
+    run_app(check)
+
+
+def test_picking_a_maker_then_a_model_switches_the_order_to_that_model() -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        before = record(app, 0)
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#order-maker", Select).value = "MicroBT"
+        await pilot.pause()
+        models = app.screen.query_one("#order-model", Select)
+        offered = [value for _, value in models._options if isinstance(value, str)]
+        assert "whatsminer-m70s" in offered and "antminer-s21-xp" not in offered
+        assert app.plans[0].orders[0].model == "antminer-s21-xp"  # nothing changes yet
+        models.value = "whatsminer-m70s"
+        await settle(pilot)
+        assert app.plans[0].orders[0].model == "whatsminer-m70s"
+        assert app.error == ""
+        assert record(app, 0)["hashrate_th"] != before["hashrate_th"]
 
     run_app(check)
 
@@ -285,4 +332,4 @@ def test_the_screenshot_script_saves_the_evaluated_compare_screen(tmp_path: Path
     svg = save_compare_screenshot(tmp_path / "compare.svg").read_text()
     assert svg.startswith("<svg")
     assert "Plans&#160;side&#160;by&#160;side" in svg
-    assert "up&#160;to&#160;date" in svg  # taken after the evaluation, not while computing
+    assert "Up&#160;to&#160;date" in svg  # taken after the evaluation, not while computing

@@ -26,8 +26,10 @@ def default_app(paths: int = 1) -> FleetcalcApp:
 
 
 async def settled(pilot: Pilot[Any]) -> None:
+    """The evaluation is done and shown (a few turns: the result message, then redraws)."""
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    for _ in range(4):
+        await pilot.pause()
 
 
 def test_compare_screen(snap_compare: Any) -> None:

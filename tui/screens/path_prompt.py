@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on
@@ -35,6 +36,7 @@ class PathPrompt(ModalScreen[str | None]):
         with Vertical(id="dialog"):
             yield Label(self._title, id="dialog-title")
             yield Input(self._default, id="path", placeholder="path/to/file")
+            yield Static(f"Relative paths start in {Path.cwd()}", classes="hint")
             yield Static("", id="path-error", classes="error")
             with Horizontal(id="dialog-buttons"):
                 yield Button("OK", variant="primary", id="ok")
