@@ -36,6 +36,8 @@ class CompareTable(DeferredRedraw, DataTable[Any]):
 
     def on_mount(self) -> None:
         self.follow_app("results")
+        # The highlight colour comes from the theme: redraw when the theme changes.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._app_changed())
 
     def on_resize(self, event: events.Resize) -> None:
         # Plan names wrap to the column width, which follows the space the table has.
