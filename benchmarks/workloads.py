@@ -20,6 +20,7 @@ HORIZON_DAYS = 1826
 # (hashrate TH/s, power W, annual failure rate) per order: S21 XP, M66S, A1566, Teraflux AT2880.
 ORDER_UNITS = ((270.0, 3645.0, 0.06), (298.0, 5513.0, 0.08), (185.0, 3420.0, 0.10),
                (260.0, 4160.0, 0.05))
+SITE_USD_PER_KWH = (0.025, 0.03, 0.022, 0.033)  # all-in power price of each order's site
 
 
 def market(n_paths: int, n_days: int = HORIZON_DAYS) -> tuple[np.ndarray, np.ndarray]:
@@ -35,12 +36,17 @@ def market(n_paths: int, n_days: int = HORIZON_DAYS) -> tuple[np.ndarray, np.nda
 def fleet(
     n_rigs: int, n_paths: int = 1, n_days: int = HORIZON_DAYS, *, sampled: bool = True,
     seed: int = 7, market_arrays: tuple[np.ndarray, np.ndarray] | None = None,
+    distinct_sites: bool = False,
 ) -> tuple[dict[str, Any], int]:
     """Keyword arguments of ``simulate_rigdays_nb`` (less outputs and scratch) and the group
-    count. ``sampled`` rigs have weight 1 and their own failure streams."""
+    count. ``sampled`` rigs have weight 1 and their own failure streams. Rigs of an order
+    share a site and its power price, as in ``fleetcalc.fleet.rig_arrays``; with
+    ``distinct_sites`` every rig has its own price (no two rigs alike: the kernel's worst case).
+    """
     rng = np.random.default_rng(seed)
     n_groups = len(ORDER_UNITS)
-    group = rng.integers(0, n_groups, n_rigs).astype(np.int64)
+    # Rigs in order of their orders, as ``rig_arrays`` lays them out.
+    group = np.sort(rng.integers(0, n_groups, n_rigs)).astype(np.int64)
     units = np.array(ORDER_UNITS)
     btc_per_th_day, price_usd = market_arrays if market_arrays is not None else market(
         n_paths, n_days)
@@ -55,7 +61,8 @@ def fleet(
         "failure_per_day": units[group, 2] / 365.0,
         "repair_days": np.full(n_rigs, 14, dtype=np.int64),
         "repair_cost_usd": np.full(n_rigs, 300.0),
-        "energy_usd_per_kwh": rng.uniform(0.02, 0.035, n_rigs),
+        "energy_usd_per_kwh": (rng.uniform(0.02, 0.035, n_rigs) if distinct_sites
+                               else np.array(SITE_USD_PER_KWH)[group]),
         "curtail": np.ones(n_rigs, dtype=np.int64),
         "rig_key": np.arange(n_rigs, dtype=np.int64),
         "group": group,

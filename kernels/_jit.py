@@ -8,9 +8,9 @@ lets the TUI call kernels from a worker thread while the event loop keeps runnin
 ``fastmath`` stays off: the kernels must match the NumPy reference to 1e-9 and be bit-identical
 across thread counts, and reassociation would make a sum depend on vector width.
 
-The threading layer is left to Numba (workqueue where no TBB/OpenMP is present); the engine
-serialises kernel calls with a lock, so the non-thread-safe workqueue layer is never entered
-from two threads at once.
+The threading layer is left to Numba (OpenMP where libgomp is present, as on the benchmark
+machine; workqueue where neither TBB nor OpenMP is); the engine serialises kernel calls with a
+lock, so the non-thread-safe workqueue layer is never entered from two threads at once.
 """
 
 from __future__ import annotations

@@ -40,10 +40,14 @@ fast path with no event logic; any other chunk is walked day by day with the ful
 paths compute the same numbers, so which one a chunk takes never changes a result.
 
 Per-task scratch keeps only what varies by rig and day: ``day_acc[task, T, N_ACC]`` holds, per
-day, the sums of scaled hashrate, power, energy, running units and repairs next to each other
-(one cache line per rig-day). BTC and revenue per day are ``btc_per_th_day * keep * hashrate`` and
-that times price, formed once per day in the reduction; per-rig energy, units and expected
-repairs are a constant times the rig's running-day count. A task is one fixed block of
+day, adjacent in memory, the sum of scaled hashrate, a count of running rigs, and the sums of
+power, energy, running units and repairs. What a running rig adds besides hashrate does not
+depend on the day, and consecutive rigs of an order add the same amounts; such a run of alike
+rigs (a class) only counts its running rigs per day, booked as power, energy, units and repairs
+once per day when the class ends (two stores per running rig-day instead of five); a rig unlike both
+neighbours adds its amounts directly. BTC and revenue per day are ``btc_per_th_day * keep *
+hashrate`` and that times price, formed once per day in the reduction; per-rig energy, units and
+expected repairs are a constant times the rig's running-day count. A task is one fixed block of
 ``BLOCK_RIGS`` consecutive rigs on one path. Tasks write only their own scratch slice and are
 reduced afterwards in block order, so the result never depends on the number of threads. Memory
 is O(tasks x T + R + P x T), never R x T.
@@ -83,11 +87,12 @@ N_GROUP = 6
 
 # Fields of the per-task day accumulator, adjacent in memory for each day.
 ACC_HASHRATE_TH = 0  # sum of h * scale
-ACC_POWER_W = 1
-ACC_ENERGY_USD = 2
-ACC_RUNNING_UNITS = 3
-ACC_REPAIR_USD = 4
-N_ACC = 5
+ACC_RUNNING_RIGS = 1  # running rigs of the current rig class (see _flush_class_nb)
+ACC_POWER_W = 2
+ACC_ENERGY_USD = 3
+ACC_RUNNING_UNITS = 4
+ACC_REPAIR_USD = 5
+N_ACC = 6
 
 # Days per chunk of the day loop (see the module docstring).
 DAY_CHUNK = 8
@@ -105,6 +110,36 @@ def scratch_shapes(n_rigs: int, n_paths: int, n_days: int, n_groups: int) -> tup
 
 
 @jit()
+def _flush_class_nb(day_acc, first_day, end_day, power_day, energy_day, units_day, repair_day):
+    """Book a rig class's running-rig counts as power, energy, units and repairs; reset them.
+
+    A class is a run of consecutive rigs whose every per-day amount except hashrate is the
+    same (an order's rigs: same model, site, weight); their running days are counted, and
+    booked here once per day instead of four adds per rig-day.
+    """
+    for t in range(first_day, end_day):
+        n = day_acc[t, ACC_RUNNING_RIGS]
+        if n != 0.0:
+            day_acc[t, ACC_POWER_W] += n * power_day
+            day_acc[t, ACC_ENERGY_USD] += n * energy_day
+            day_acc[t, ACC_RUNNING_UNITS] += n * units_day
+            day_acc[t, ACC_REPAIR_USD] += n * repair_day
+            day_acc[t, ACC_RUNNING_RIGS] = 0.0
+
+
+@jit()
+def _same_amounts_nb(
+    a, b, power_w, weight, uptime, failure_per_day, repair_days, repair_cost_usd,
+    energy_usd_per_kwh,
+):
+    """Rigs ``a`` and ``b`` add the same power, energy, units and repairs per running day."""
+    return (power_w[a] == power_w[b] and weight[a] == weight[b] and uptime[a] == uptime[b]
+            and failure_per_day[a] == failure_per_day[b] and repair_days[a] == repair_days[b]
+            and repair_cost_usd[a] == repair_cost_usd[b]
+            and energy_usd_per_kwh[a] == energy_usd_per_kwh[b])
+
+
+@jit()
 def _simulate_block_nb(
     first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day,
     uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
@@ -117,6 +152,10 @@ def _simulate_block_nb(
     """
     decay_pow = np.empty(DAY_CHUNK)
     acc_flat = day_acc.reshape(day_acc.size)  # a view: the task's slice is C-contiguous
+    # The current rig class: its per-day amounts and the days its rigs span (NaN: none yet).
+    class_power = class_energy = class_units = class_repair = np.nan
+    class_first = day_acc.shape[0]
+    class_end = 0
     for r in range(first, last):
         w = weight[r]
         lam = failure_per_day[r]
@@ -129,6 +168,23 @@ def _simulate_block_nb(
         units_day = w * availability
         failures_day = 0.0 if sampled else w * lam * availability
         repair_day = failures_day * repair_cost_usd[r]
+        # Count the rig's running days in a class if it has the class's amounts, or opens a
+        # new class with the next rig; a rig unlike both neighbours adds its amounts directly.
+        counted = (power_day == class_power and energy_day == class_energy
+                   and units_day == class_units and repair_day == class_repair)
+        if not counted and r + 1 < last and _same_amounts_nb(
+                r, r + 1, power_w, weight, uptime, failure_per_day, repair_days,
+                repair_cost_usd, energy_usd_per_kwh):
+            _flush_class_nb(day_acc, class_first, class_end, class_power, class_energy,
+                            class_units, class_repair)
+            class_power, class_energy = power_day, energy_day
+            class_units, class_repair = units_day, repair_day
+            class_first = day_acc.shape[0]
+            class_end = 0
+            counted = True
+        if counted:
+            class_first = min(class_first, delivery_day[r])
+            class_end = max(class_end, retire_day[r])
         may_curtail = curtail[r] != 0
         decay = decay_per_day[r]
         decay_pow[0] = 1.0
@@ -165,10 +221,13 @@ def _simulate_block_nb(
                         btc_sum += h * btc_unit[k]
                         usd_sum += usd_unit
                         acc[k * N_ACC + ACC_HASHRATE_TH] += h * scale
-                        acc[k * N_ACC + ACC_POWER_W] += power_day
-                        acc[k * N_ACC + ACC_ENERGY_USD] += energy_day
-                        acc[k * N_ACC + ACC_RUNNING_UNITS] += units_day
-                        acc[k * N_ACC + ACC_REPAIR_USD] += repair_day
+                        if counted:
+                            acc[k * N_ACC + ACC_RUNNING_RIGS] += 1.0
+                        else:
+                            acc[k * N_ACC + ACC_POWER_W] += power_day
+                            acc[k * N_ACC + ACC_ENERGY_USD] += energy_day
+                            acc[k * N_ACC + ACC_RUNNING_UNITS] += units_day
+                            acc[k * N_ACC + ACC_REPAIR_USD] += repair_day
                 running_days += ran
                 days_left -= ran
             else:
@@ -197,10 +256,13 @@ def _simulate_block_nb(
                     btc_sum += h * btc_unit_per_th[t]
                     usd_sum += usd_unit
                     day_acc[t, ACC_HASHRATE_TH] += h * scale
-                    day_acc[t, ACC_POWER_W] += power_day
-                    day_acc[t, ACC_ENERGY_USD] += energy_day
-                    day_acc[t, ACC_RUNNING_UNITS] += units_day
-                    day_acc[t, ACC_REPAIR_USD] += repair_day
+                    if counted:
+                        day_acc[t, ACC_RUNNING_RIGS] += 1.0
+                    else:
+                        day_acc[t, ACC_POWER_W] += power_day
+                        day_acc[t, ACC_ENERGY_USD] += energy_day
+                        day_acc[t, ACC_RUNNING_UNITS] += units_day
+                        day_acc[t, ACC_REPAIR_USD] += repair_day
             h_chunk *= decay_chunk
         g = group[r]
         group_acc[g, GROUP_BTC] += btc_sum * scale
@@ -209,6 +271,8 @@ def _simulate_block_nb(
         group_acc[g, GROUP_REPAIR_USD] += repair_sum + repair_day * running_days
         group_acc[g, GROUP_RUNNING_UNIT_DAYS] += units_day * running_days
         group_acc[g, GROUP_FAILURES] += w * n_failures + failures_day * running_days
+    _flush_class_nb(day_acc, class_first, class_end, class_power, class_energy, class_units,
+                    class_repair)
 
 
 @jit()

@@ -1,0 +1,44 @@
+"""The rig-day kernel's rig classes (runs of rigs with the same per-day amounts, counted per day
+and booked once) against the NumPy reference, on fleets laid out as orders of alike rigs."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kernels.reference import simulate_rigdays_reference
+from kernels.rigdays import N_DAILY, N_GROUP, kernel_for, scratch_shapes
+from tests.kernel_cases import Case, fleets
+
+# The inputs that fix what a running rig adds besides hashrate (see _same_amounts_nb).
+AMOUNT_FIELDS = ("power_w", "weight", "uptime", "failure_per_day", "repair_days",
+                 "repair_cost_usd", "energy_usd_per_kwh")
+
+
+def _run(arrays: dict, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    n_rigs = arrays["hashrate_th"].shape[0]
+    n_paths, n_days = arrays["btc_per_th_day"].shape
+    daily = np.empty((n_paths, N_DAILY, n_days))
+    groups = np.empty((n_paths, n_groups, N_GROUP))
+    day_shape, group_shape = scratch_shapes(n_rigs, n_paths, n_days, n_groups)
+    kernel_for(n_rigs, n_paths, n_days)(
+        **arrays, daily_out=daily, group_out=groups, day_acc=np.empty(day_shape),
+        group_acc=np.empty(group_shape))
+    return daily, groups
+
+
+@given(fleets(), st.lists(st.integers(1, 6), min_size=1, max_size=8))
+def test_runs_of_alike_rigs_equal_reference(case: Case, run_lengths: list[int]) -> None:
+    # Rig i takes the amounts of rig owner[i]: runs of alike rigs (lengths drawn), singles
+    # among them; hashrate, delivery, decay, curtailment and failure streams stay per rig.
+    n = case.arrays["hashrate_th"].shape[0]
+    owner = np.resize(np.repeat(np.arange(len(run_lengths)), run_lengths), n) % n
+    arrays = dict(case.arrays)
+    for name in AMOUNT_FIELDS:
+        arrays[name] = np.ascontiguousarray(arrays[name][owner])
+    daily, groups = _run(arrays, case.n_groups)
+    ref_daily, ref_groups = simulate_rigdays_reference(**arrays, n_groups=case.n_groups)
+    for actual, expected in ((daily, ref_daily), (groups, ref_groups)):
+        np.testing.assert_allclose(actual, expected, rtol=1e-9,
+                                   atol=1e-12 * (1 + np.abs(expected).max()))
