@@ -7,12 +7,14 @@ messages it posts. Workers are awaited, never timed.
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from rich.console import Console
 from textual import events
 from textual.message import Message
 from textual.pilot import Pilot
@@ -132,6 +134,10 @@ def test_raising_a_quantity_raises_capex_and_btc_mined() -> None:
         assert after["units"] == before["units"] + 200
         assert after["capex_usd"] > before["capex_usd"]
         assert after["btc_mined"] > before["btc_mined"]
+        # The editor's results panel shows what the edit changed.
+        console = Console(width=80, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#plan-results", Static).content)
+        assert "+200" in console.export_text()
         # The other plans are untouched.
         assert record(app, 1)["capex_usd"] == pytest.approx(
             app.results.summary["capex_usd"][1])  # type: ignore[union-attr]

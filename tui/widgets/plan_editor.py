@@ -148,9 +148,9 @@ class PlanEditor(Widget):
         catalog = load_catalog()
         rows = catalog.filter(catalog["maker"] == maker) if maker else catalog.clear()
         self._set_select("order-model", [
-            (f"{name} ({th:,.0f} TH/s, {eff:.1f} J/TH)", mid)
-            for mid, name, th, eff in rows.select(
-                "model_id", "model", "hashrate_th", "efficiency_j_per_th").iter_rows()
+            (f"{name} · {eff:.1f} J/TH", mid)
+            for mid, name, eff in rows.select(
+                "model_id", "model", "efficiency_j_per_th").iter_rows()
         ], model_id)
 
     # -- applying edits ------------------------------------------------------------------

@@ -1,20 +1,42 @@
-"""The selected plan's key results and its model's catalog specs, beside the editor."""
+"""The selected plan's key results beside the editor, with the change the last edit made."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 from textual.widgets import Static
 
 from fleetcalc.cli import COMPARE_ROWS, format_value
 from tui.widgets.compare_table import row_label
 
 
+def change_text(old: Any, new: Any, fmt: str, better: str | None) -> Text:
+    """``+1,234`` / ``-0.5 pp``: green if the change is an improvement, red if not."""
+    if not all(isinstance(v, int | float) and math.isfinite(v) for v in (old, new)):
+        return Text("")
+    diff = new - old
+    if diff == 0 or (fmt != "{:,.0f}" and math.isclose(new, old, rel_tol=1e-12)):
+        return Text("")
+    magnitude = format_value(abs(diff), fmt)
+    if fmt == "pct":
+        magnitude = magnitude.replace("%", " pp")
+    style = ""
+    if better is not None:
+        style = "green" if (diff > 0) == (better == "high") else "red"
+    return Text(("+" if diff > 0 else "-") + magnitude, style=style, justify="right")
+
+
 class PlanResults(Static):
     def on_mount(self) -> None:
         self.border_title = "Results of this plan (USD)"
-        for name in ("results", "selected", "plans"):
+        self.border_subtitle = "right: change from the previous result"
+        # The last result per plan name, and the one before it changed: what an edit did.
+        self._shown: dict[str, dict[str, Any]] = {}
+        self._changes: dict[str, dict[str, Any]] = {}
+        for name in ("results", "selected"):
             self.watch(self.app, name, self._show)
 
     def _show(self, _value: Any = None) -> None:
@@ -23,10 +45,19 @@ class PlanResults(Static):
         if results is None or app.selected >= results.summary.height:
             self.update("Computing…")
             return
-        record = results.records()[app.selected]
+        records = results.records()
+        for item in records:
+            previous = self._shown.get(item["plan"])
+            if previous is not None and previous != item:
+                self._changes[item["plan"]] = previous
+            self._shown[item["plan"]] = item
+        record = records[app.selected]
+        before = self._changes.get(record["plan"])
         table = Table.grid(padding=(0, 1))
         table.add_column()
         table.add_column(justify="right")
-        for key, label, fmt, _better in COMPARE_ROWS:
-            table.add_row(row_label(label), format_value(record[key], fmt))
+        table.add_column(justify="right")
+        for key, label, fmt, better in COMPARE_ROWS:
+            change = change_text(before[key], record[key], fmt, better) if before else Text("")
+            table.add_row(row_label(label), format_value(record[key], fmt), change)
         self.update(table)
