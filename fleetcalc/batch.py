@@ -536,6 +536,24 @@ def _run_dask(units: list[Unit], address: str, breakevens: bool, record: Record)
 # The subcommand
 
 
+def _check_writable_place(path: Path, option: str) -> None:
+    """The output's directory must be, or be creatable as, a writable directory: found now
+    rather than as an OSError after every unit has been evaluated."""
+    import os
+
+    ancestor = path.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError("command line", option, str(path),
+                         f"a path inside a directory ({ancestor} is a file)")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError("command line", option, str(path),
+                         f"a path in a writable directory ({ancestor} is not writable)")
+    if path.is_dir():
+        raise InputError("command line", option, str(path), "a file name, not a directory")
+
+
 def _check_options(args: argparse.Namespace) -> tuple[Path, Path | None]:
     from fleetcalc.io import table_format
 
@@ -556,6 +574,8 @@ def _check_options(args: argparse.Namespace) -> tuple[Path, Path | None]:
         raise InputError("command line", "--workers", args.workers,
                          "no --workers with --scheduler (the cluster has its own workers)")
     for option, path in (("--out", out), ("--per-path", per_path)):
+        if path is not None:
+            _check_writable_place(path, option)
         if path is not None and path.exists() and not (args.force or args.resume):
             raise InputError("command line", option, str(path),
                              "a path that does not exist yet (pass --force to overwrite it)")

@@ -407,3 +407,19 @@ def test_parts_concatenate_in_key_order_not_name_order(tmp_path: Path) -> None:
     table = store.concat(keys, "summary")
     assert table["i"].to_list() == list(range(len(keys)))
     assert table.n_chunks() == 1
+
+
+@pytest.mark.parametrize("where", ["a-file/out.csv", "a-file/deeper/out.csv", "a-dir"])
+def test_unusable_output_place_is_input_error(
+    tmp_path: Path, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / "a-dir").mkdir()
+    out = tmp_path / where
+    if where == "a-dir":
+        out = tmp_path / "a-dir.csv"
+        out.mkdir()
+    assert batch(PLAN_FILES[2], "--scenario", SCENARIO, "--out", out) == 2
+    assert "--out" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["a-file", "a-dir", *(["a-dir.csv"] if where == "a-dir" else [])])

@@ -153,9 +153,6 @@ def test_existing_batch_output_is_left_untouched(
     assert out.read_text() == "keep me\n"
 
 
-@pytest.mark.xfail(reason="batch: an --out under a regular file raises NotADirectoryError "
-                          "(exit 1, internal error) instead of an InputError (exit 2); "
-                          "fleetcalc/batch.py belongs to the batch helper", strict=True)
 def test_batch_output_under_a_file_is_an_input_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
