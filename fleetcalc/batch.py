@@ -111,8 +111,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run the units on this Dask distributed scheduler")
     parser.add_argument("--workers", type=int, default=1,
-                        help="local threads evaluating units at once (default 1; the kernel "
-                             "itself already uses every core)")
+                        help="local processes evaluating units at once (default 1: in this "
+                             "process); e.g. the number of cores")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -475,33 +475,49 @@ Outcome = tuple["pl.DataFrame", "pl.DataFrame"] | dict[str, Any]
 Record = Callable[[Unit, Outcome], None]
 
 
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group; the parent alone handles it (workers finish
+    # their unit and exit when the pool shuts down) so no worker prints a traceback.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_local(units: list[Unit], plans: dict[int, Plan], breakevens: bool, workers: int,
                record: Record) -> None:
-    def one(unit: Unit) -> Outcome:
-        try:
-            return evaluate_unit(plans[unit.plan_index], unit.variant, breakevens)
-        except InputError as error:
-            return _error_record(error, unit.plan.file, unit.variant.index)
-
+    """In this process, or on ``workers`` spawned processes: the engine serialises kernel calls
+    within a process, so threads could not use a second core."""
     if workers <= 1:
         for unit in units:
-            record(unit, one(unit))
+            try:
+                outcome: Outcome = evaluate_unit(plans[unit.plan_index], unit.variant,
+                                                 breakevens)
+            except InputError as error:
+                outcome = _error_record(error, unit.plan.file, unit.variant.index)
+            record(unit, outcome)
         return
-    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-    # At most 2 x workers units in flight, so memory stays bounded by a few units.
+    def submit(unit: Unit) -> None:
+        running[pool.submit(evaluate_unit_text, unit.plan.text, unit.plan.file, unit.variant,
+                            breakevens)] = unit
+
+    # At most 2 x workers units in flight, so memory stays bounded by a few units. Spawn, not
+    # fork: forking a process that has started Numba's or polars' threads is unsafe.
     queue: Iterator[Unit] = iter(units)
     running: dict[Future[Outcome], Unit] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
         try:
             for unit in itertools.islice(queue, 2 * workers):
-                running[pool.submit(one, unit)] = unit
+                submit(unit)
             while running:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     record(running.pop(future), future.result())
                 for unit in itertools.islice(queue, len(finished)):
-                    running[pool.submit(one, unit)] = unit
+                    submit(unit)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
