@@ -330,6 +330,17 @@ def _reduce_path_nb(path, n_paths, btc_unit_per_th, usd_per_th, day_acc, group_a
         group_out[path] += group_acc[block * n_paths + path]
 
 
+@jit()
+def _net_per_th_nb(btc_per_th_day, price_usd, pool_fee):
+    """Net BTC and USD per TH/s per path and day, once rather than per rig-day.
+
+    A plain (non-parallel) function: inside the parallel kernel these array expressions would
+    become a parallel region of their own, with its own thread barrier, for microseconds of work.
+    """
+    btc_unit_per_th = btc_per_th_day * (1.0 - pool_fee)
+    return btc_unit_per_th, btc_unit_per_th * price_usd
+
+
 @jit(parallel=True)
 def simulate_rigdays_nb(
     hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
@@ -338,9 +349,7 @@ def simulate_rigdays_nb(
 ):
     """Fill ``daily_out`` and ``group_out``; see the module docstring for the contract."""
     n_paths = btc_per_th_day.shape[0]
-    # Per path and day once, rather than per rig-day: net BTC and USD per TH/s.
-    btc_unit_per_th = btc_per_th_day * (1.0 - pool_fee)
-    usd_per_th = btc_unit_per_th * price_usd
+    btc_unit_per_th, usd_per_th = _net_per_th_nb(btc_per_th_day, price_usd, pool_fee)
     for task in prange(day_acc.shape[0]):
         _task_nb(
             task, n_paths, hashrate_th, power_w, weight, delivery_day, retire_day,
@@ -366,8 +375,7 @@ def simulate_rigdays_serial_nb(
     same bits. For small workloads (cohorts, a few rigs), where waking worker threads costs
     more than the work, and far more on a busy machine."""
     n_paths = btc_per_th_day.shape[0]
-    btc_unit_per_th = btc_per_th_day * (1.0 - pool_fee)
-    usd_per_th = btc_unit_per_th * price_usd
+    btc_unit_per_th, usd_per_th = _net_per_th_nb(btc_per_th_day, price_usd, pool_fee)
     for task in range(day_acc.shape[0]):
         _task_nb(
             task, n_paths, hashrate_th, power_w, weight, delivery_day, retire_day,
