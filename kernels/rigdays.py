@@ -47,10 +47,12 @@ rigs (a class) only counts its running rigs per day, booked as power, energy, un
 once per day when the class ends (two stores per running rig-day instead of five); a rig unlike both
 neighbours adds its amounts directly. BTC and revenue per day are ``btc_per_th_day * keep *
 hashrate`` and that times price, formed once per day in the reduction; per-rig energy, units and
-expected repairs are a constant times the rig's running-day count. A task is one fixed block of
-``BLOCK_RIGS`` consecutive rigs on one path. Tasks write only their own scratch slice and are
-reduced afterwards in block order, so the result never depends on the number of threads. Memory
-is O(tasks x T + R + P x T), never R x T.
+expected repairs are a constant times the rig's running-day count. A task is one block of
+consecutive rigs on one path; the blocks (``n_blocks``: at most ``BLOCK_RIGS`` rigs, and at least
+``MIN_BLOCKS`` blocks where each keeps ``MIN_BLOCK_RIGS``, split evenly) depend on the rig
+count only. Tasks write only their own scratch slice and are reduced afterwards in block order,
+so the result never depends on the number of threads. Memory is O(tasks x T + R + P x T), never
+R x T.
 
 Model of one unit on day t in [delivery, retire): see ``kernels.reference`` and DESIGN.md.
 """
@@ -65,7 +67,11 @@ from numba import prange
 from kernels._jit import jit
 from kernels.rng import STREAM_FAILURE, uniform_nb
 
-BLOCK_RIGS = 2048
+BLOCK_RIGS = 2048  # most rigs in a block: bounds the tasks' scratch to T x N_ACC per 2048 rigs
+# A plan of a few thousand rigs still makes enough blocks to keep every thread busy (two blocks
+# of 2048 and 130 rigs would leave one thread idle), without blocks too small to amortise.
+MIN_BLOCKS = 16
+MIN_BLOCK_RIGS = 256
 
 DAILY_HASHRATE_TH = 0
 DAILY_POWER_W = 1
@@ -99,8 +105,8 @@ DAY_CHUNK = 8
 
 
 def n_blocks(n_rigs: int) -> int:
-    """Number of fixed rig blocks; a function of the rig count only, never of threads."""
-    return max(1, -(-n_rigs // BLOCK_RIGS))
+    """Number of rig blocks; a function of the rig count only, never of threads."""
+    return max(1, -(-n_rigs // BLOCK_RIGS), min(MIN_BLOCKS, n_rigs // MIN_BLOCK_RIGS))
 
 
 def scratch_shapes(n_rigs: int, n_paths: int, n_days: int, n_groups: int) -> tuple:
@@ -281,13 +287,18 @@ def _task_nb(
     failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
     btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc,
 ):
-    """Task ``task`` = (rig block, path): zero its scratch slices and simulate its rigs."""
+    """Task ``task`` = (rig block, path): zero its scratch slices and simulate its rigs.
+
+    The rigs are split evenly over the ``day_acc.shape[0] // n_paths`` blocks.
+    """
     block = task // n_paths
     path = task % n_paths
+    blocks = day_acc.shape[0] // n_paths
+    n_rigs = hashrate_th.shape[0]
     day_acc[task, :, :] = 0.0
     group_acc[task, :, :] = 0.0
-    first = block * BLOCK_RIGS
-    last = min(hashrate_th.shape[0], first + BLOCK_RIGS)
+    first = block * n_rigs // blocks
+    last = (block + 1) * n_rigs // blocks
     _simulate_block_nb(
         first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day,
         decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd,
