@@ -7,6 +7,7 @@ messages it posts. Workers are awaited, never timed.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+import tomli_w
 from rich.console import Console
 from textual import events
 from textual.message import Message
@@ -339,3 +341,12 @@ def test_the_screenshot_script_saves_the_evaluated_compare_screen(tmp_path: Path
     assert svg.startswith("<svg")
     assert "Plans&#160;side&#160;by&#160;side" in svg
     assert "Up&#160;to&#160;date" in svg  # taken after the evaluation, not while computing
+
+
+def test_from_files_raises_input_error_on_a_delivery_outside_the_horizon(tmp_path: Path) -> None:
+    late = tmp_path / "late.toml"
+    plan = plan_to_toml(default_plans()[0])
+    plan["orders"][0]["delivery_date"] = dt.date(2040, 1, 1)
+    late.write_text(tomli_w.dumps(plan))
+    with pytest.raises(InputError, match="horizon"):
+        FleetcalcApp.from_files([str(late)], None)

@@ -105,7 +105,10 @@ class FleetcalcApp(App[None]):
             if names.count(name) > 1:
                 raise InputError("command line", "plans", name,
                                  "plans with distinct names (results are keyed by name)")
-        return cls(plans, load_scenario(scenario_path), **kwargs)
+        scenario = load_scenario(scenario_path)
+        for plan in plans:
+            check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
+        return cls(plans, scenario, **kwargs)
 
     # -- state and evaluation ------------------------------------------------------------
 
