@@ -120,7 +120,7 @@ def test_starts_on_the_four_default_plans() -> None:
         assert table.row_count == len(COMPARE_ROWS)
         units = [str(c) for c in table.get_row("units")[1:]]
         assert units == [f"{r['units']:,}" for r in app.results.records()]
-        assumptions = str(app.screen.query_one("#assumptions", Static).render())
+        assumptions = str(app.screen.query_one("#assumption-text", Static).render())
         assert app.results.scenario.assumptions[0] in assumptions.replace("\n", " ")
 
     run_app(check)

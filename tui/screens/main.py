@@ -31,10 +31,12 @@ class MainScreen(Screen[None]):
             # The underlined letter is the key that opens the tab.
             with TabPane("[u]C[/u]ompare", id="compare"), VerticalScroll(id="compare-scroll"):
                 yield CompareTable(id="compare-table")
+                # Assumptions first: on a narrow terminal the panels stack, and the assumptions
+                # then come right under the numbers they qualify.
                 with Horizontal(id="compare-bottom"):
+                    yield AssumptionsPanel(id="assumptions")
                     yield CashFlowChart(id="cash-chart")
                     yield MarketChart(id="market-chart")
-                    yield AssumptionsPanel(id="assumptions")
             with TabPane("[u]E[/u]dit plan", id="editor"):
                 yield PlanEditor(id="plan-editor")
             with TabPane("[u]S[/u]cenario", id="scenario"):

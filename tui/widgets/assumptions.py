@@ -1,7 +1,9 @@
-"""The assumptions behind the numbers, always next to them."""
+"""The assumptions behind the numbers, always next to them (scrolls when they do not fit)."""
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from fleetcalc.engine import Results
@@ -19,12 +21,14 @@ def assumption_lines(results: Results) -> list[str]:
     return lines
 
 
-class AssumptionsPanel(Static):
+class AssumptionsPanel(VerticalScroll):
     """Bulleted list of assumptions, titled so nobody mistakes them for observed facts."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("…", id="assumption-text")
 
     def on_mount(self) -> None:
         self.border_title = "Assumptions (not facts)"
-        self.update("…")
         self.watch(self.app, "results", self._show)
 
     def _show(self, results: Results | None) -> None:
@@ -33,4 +37,5 @@ class AssumptionsPanel(Static):
         lines = assumption_lines(results)
         if any(results.summary["tariff_assumption"].to_list()):
             lines.append("see Orders (o) for the tariff programs and their sources")
-        self.update("\n".join(f"• {line}" for line in lines) or "none stated")
+        self.query_one("#assumption-text", Static).update(
+            "\n".join(f"• {line}" for line in lines) or "none stated")

@@ -33,7 +33,7 @@ class MarketChart(DeferredRedraw, PlotextPlot):
         plt.plot(years, market["hashprice_usd_per_ph_day"].to_list(), marker="braille",
                  yside="right", color=HASHPRICE_COLOR)
         self.border_subtitle = legend_markup([
-            ("BTC USD k, left", PRICE_COLOR), ("USD/PH/day, right", HASHPRICE_COLOR)])
+            ("BTC, USD k (L)", PRICE_COLOR), ("USD/PH/day (R)", HASHPRICE_COLOR)])
         ticks = year_ticks(results.scenario.start_date, results.scenario.end_date)
         plt.xticks(ticks, [str(t) for t in ticks])
         self.refresh()

@@ -31,7 +31,8 @@ class StatusLine(Static):
         scenario = app.results.scenario
         paths = "1 path" if scenario.paths == 1 else f"{scenario.paths:,} Monte Carlo paths"
         state = "Computing…" if app.computing else "Up to date"
+        # The scenario's name is in the header; the line stays short enough for 80 columns.
         self.update(
-            f"{state} · {len(app.plans)} plans · {paths} · {scenario.start_date} + "
-            f"{scenario.horizon_days:,} days · scenario {scenario.name!r}"
+            f"{state} · {len(app.plans)} plans · {paths} · horizon {scenario.start_date} + "
+            f"{scenario.horizon_days:,} days · ? for help"
         )
