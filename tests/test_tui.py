@@ -307,6 +307,28 @@ def test_a_tariff_override_raises_the_tariffs_of_that_origin() -> None:
         assert "expected text like" in str(
             app.screen.query_one("#error-override-new", Static).render())
         assert len(app.scenario.tariff_overrides) == 1
+        await pilot.click("#override-remove")
+        await settle(pilot)
+        assert app.scenario.tariff_overrides == ()
+        assert record(app, 0)["tariffs_usd"] == pytest.approx(before["tariffs_usd"])
+
+    run_app(check)
+
+
+def test_brackets_switch_the_plan_the_order_detail_shows() -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        await pilot.press("o")
+        await settle(pilot)
+        table = app.screen.query_one("#orders-table", DataTable)
+        assert str(table.get_row_at(0)[1]) == "Antminer S21 XP"
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert app.selected == 1
+        assert str(table.get_row_at(0)[1]) == "Whatsminer M70S"
+        assert app.screen.query_one("#orders-plan", Select).value == 1
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await settle(pilot)
+        assert app.selected == len(app.plans) - 1
 
     run_app(check)
 
