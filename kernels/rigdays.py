@@ -48,11 +48,12 @@ once per day when the class ends (two stores per running rig-day instead of five
 neighbours adds its amounts directly. BTC and revenue per day are ``btc_per_th_day * keep *
 hashrate`` and that times price, formed once per day in the reduction; per-rig energy, units and
 expected repairs are a constant times the rig's running-day count. A task is one block of
-consecutive rigs on one path; the blocks (``n_blocks``: at most ``BLOCK_RIGS`` rigs, and at least
-``MIN_BLOCKS`` blocks where each keeps ``MIN_BLOCK_RIGS``, split evenly) depend on the rig
-count only. Tasks write only their own scratch slice and are reduced afterwards in block order,
-so the result never depends on the number of threads. Memory is O(tasks x T + R + P x T), never
-R x T.
+consecutive rigs on one path; the blocks (``n_blocks``: at most ``BLOCK_RIGS`` rigs; enough
+blocks of at least ``MIN_BLOCK_RIGS`` rigs for ``MIN_TASKS`` tasks when paths are few; split
+evenly) depend on the rig and path counts only. Tasks write only their own scratch slice and are
+reduced afterwards in block order, so the result never depends on the number of threads. Memory
+is O(tasks x T + R + P x T), never R x T; the scratch is about ``ceil(R / BLOCK_RIGS)`` times
+the size of ``daily_out`` when there are many paths.
 
 Model of one unit on day t in [delivery, retire): see ``kernels.reference`` and DESIGN.md.
 """
@@ -68,9 +69,10 @@ from kernels._jit import jit
 from kernels.rng import STREAM_FAILURE, uniform_nb
 
 BLOCK_RIGS = 2048  # most rigs in a block: bounds the tasks' scratch to T x N_ACC per 2048 rigs
-# A plan of a few thousand rigs still makes enough blocks to keep every thread busy (two blocks
-# of 2048 and 130 rigs would leave one thread idle), without blocks too small to amortise.
-MIN_BLOCKS = 16
+# A plan of a few thousand rigs on one path still makes enough tasks to keep every thread busy
+# (two blocks of 2048 and 130 rigs would leave one thread idle), without blocks too small to
+# amortise. Many paths make enough tasks already: more blocks there would only add scratch.
+MIN_TASKS = 16
 MIN_BLOCK_RIGS = 256
 
 DAILY_HASHRATE_TH = 0
@@ -104,14 +106,15 @@ N_ACC = 6
 DAY_CHUNK = 8
 
 
-def n_blocks(n_rigs: int) -> int:
-    """Number of rig blocks; a function of the rig count only, never of threads."""
-    return max(1, -(-n_rigs // BLOCK_RIGS), min(MIN_BLOCKS, n_rigs // MIN_BLOCK_RIGS))
+def n_blocks(n_rigs: int, n_paths: int) -> int:
+    """Number of rig blocks; a function of the rig and path counts only, never of threads."""
+    wanted = -(-MIN_TASKS // max(n_paths, 1))
+    return max(1, -(-n_rigs // BLOCK_RIGS), min(wanted, n_rigs // MIN_BLOCK_RIGS))
 
 
 def scratch_shapes(n_rigs: int, n_paths: int, n_days: int, n_groups: int) -> tuple:
     """Shapes of the two scratch buffers the caller allocates for ``simulate_rigdays_nb``."""
-    n_tasks = n_blocks(n_rigs) * n_paths
+    n_tasks = n_blocks(n_rigs, n_paths) * n_paths
     return (n_tasks, n_days, N_ACC), (n_tasks, n_groups, N_GROUP)
 
 
@@ -407,6 +410,6 @@ SERIAL_BELOW_RIG_DAYS = 2_000_000
 def kernel_for(n_rigs: int, n_paths: int, n_days: int) -> Callable[..., None]:
     """The rig-day kernel for a workload: ``simulate_rigdays_serial_nb`` when there is one task
     or little work, else ``simulate_rigdays_nb``. Both give the same bits."""
-    if n_blocks(n_rigs) * n_paths < 2 or n_rigs * n_paths * n_days < SERIAL_BELOW_RIG_DAYS:
+    if n_blocks(n_rigs, n_paths) * n_paths < 2 or n_rigs * n_paths * n_days < SERIAL_BELOW_RIG_DAYS:
         return simulate_rigdays_serial_nb
     return simulate_rigdays_nb
