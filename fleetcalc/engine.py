@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from fleetcalc import finance
+from fleetcalc.errors import InputError
 from fleetcalc.fleet import RigArrays, orders_frame, rig_arrays
 from fleetcalc.network import MarketPaths, market_paths
 from fleetcalc.plan import Plan, check_plan_against_scenario, default_plans, load_plan
@@ -28,6 +29,7 @@ _KERNEL_LOCK = threading.Lock()
 PERCENTILES = (10, 50, 90)
 BRACKET_DOUBLINGS = 40
 MIN_ENERGY_USD_PER_KWH = 1e-9
+BREAKEVEN_NPV_TOLERANCE = 1e-6
 
 # Metrics that vary by Monte Carlo path: with paths > 1 each also comes as _p10/_p50/_p90.
 PATH_METRICS = (
@@ -69,7 +71,7 @@ DAILY_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Results:
     """Everything an evaluation produced, as polars frames (means over paths where relevant)."""
 
@@ -205,7 +207,7 @@ class _PlanRun:
 
 
 def _breakeven(
-    npv_of: Any, n_paths: int, start: float, increasing: bool
+    npv_of: Any, n_paths: int, start: float, increasing: bool, npv_tol_usd: float
 ) -> np.ndarray:
     """Root of a monotone NPV(x) per path on x >= 0; NaN where none exists in range.
 
@@ -228,7 +230,7 @@ def _breakeven(
     bracketed = (sign * f_hi >= 0.0) & ~at_zero
     if not bracketed.any():
         return np.where(at_zero & ~no_root, 0.0, np.nan)
-    root = finance.illinois_root(npv_of, zero, hi, f_zero, f_hi)
+    root = finance.illinois_root(npv_of, zero, hi, f_zero, f_hi, f_tol=npv_tol_usd)
     return np.where(at_zero & ~no_root, 0.0, np.where(bracketed, root, np.nan))
 
 
@@ -308,10 +310,14 @@ def _evaluate_plan(
         + residual_usd + hodl * btc * final_price,
     }
     if breakevens:
-        k = _breakeven(lambda f: run.npv(run.flows(f)), n_paths, 1.0, increasing=True)
+        # NPV within a millionth of the capex (USD 10 on USD 10M) moves a breakeven far less
+        # than the 0.1% it is reported to.
+        npv_tol_usd = BREAKEVEN_NPV_TOLERANCE * max(capex_usd, 1.0)
+        k = _breakeven(lambda f: run.npv(run.flows(f)), n_paths, 1.0, increasing=True,
+                       npv_tol_usd=npv_tol_usd)
         site_price = plan.site.energy_usd_per_kwh
         x = _breakeven(lambda e: run.npv(run.flows(ones, e)), n_paths,
-                       max(site_price, 0.01), increasing=False)
+                       max(site_price, 0.01), increasing=False, npv_tol_usd=npv_tol_usd)
         metrics["breakeven_btc_price_usd"] = k * price0
         metrics["breakeven_hashprice_usd_per_ph_day"] = (
             k * market.hashprice_usd_per_ph_day[:, 0])
@@ -461,6 +467,13 @@ def evaluate(
 
     scenario = _as_scenario(scenario)
     plan_list = _as_plans(plans)
+    seen: dict[str, str] = {}
+    for plan in plan_list:
+        if plan.name in seen:
+            # Results are keyed by plan name: two plans of one name would mix their rows.
+            raise InputError(plan.source, "name", plan.name,
+                             f"a plan name not already used by {seen[plan.name]}")
+        seen[plan.name] = plan.source
     market = market_paths(scenario, _simulate_chain)
     schedule = apply_overrides(load_schedule(), scenario.tariff_overrides)
     parts = [_evaluate_plan(p, scenario, market, schedule, breakevens) for p in plan_list]

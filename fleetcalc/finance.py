@@ -76,15 +76,22 @@ def safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 def illinois_root(
     function, a: np.ndarray, b: np.ndarray, f_a: np.ndarray, f_b: np.ndarray,
-    rel_tol: float = 1e-9, max_iter: int = 200,
+    rel_tol: float = 1e-9, f_tol: float = 0.0, max_iter: int = 200,
 ) -> np.ndarray:
     """Vectorised false position, Illinois variant, on brackets [a, b] with f_a * f_b <= 0.
 
     ``function(x[paths]) -> f[paths]``. Converges superlinearly and never leaves the bracket,
-    so it suits monotone but kinked functions such as NPV under curtailment.
+    so it suits monotone but kinked functions such as NPV under curtailment. A path is done
+    when its bracket is within ``rel_tol`` or its last value within ``f_tol`` of zero (the
+    retained end of a false-position bracket can stay put, so the width alone converges slowly).
     """
     a, b, f_a, f_b = (np.array(v, dtype=np.float64) for v in (a, b, f_a, f_b))
-    done = (f_b == 0.0) | (np.abs(b - a) <= rel_tol * np.maximum(np.abs(a), np.abs(b)))
+
+    def converged() -> np.ndarray:
+        width = np.abs(b - a) <= rel_tol * np.maximum(np.abs(a), np.abs(b))
+        return (np.abs(f_b) <= f_tol) | width
+
+    done = converged()
     for _ in range(max_iter):
         if done.all():
             break
@@ -95,5 +102,5 @@ def illinois_root(
         f_a_new = np.where(crossed, f_b, f_a / 2.0)
         a, f_a = np.where(done, a, a_new), np.where(done, f_a, f_a_new)
         b, f_b = np.where(done, b, c), np.where(done, f_b, f_c)
-        done = done | (f_b == 0.0) | (np.abs(b - a) <= rel_tol * np.maximum(np.abs(a), np.abs(b)))
+        done = done | converged()
     return b

@@ -155,3 +155,11 @@ def test_origin_risk_exposure_is_the_cn_duty_for_imported_orders(short_scenario)
     assert thai["origin_risk_tariffs_usd"] == pytest.approx(china["tariffs_usd"])
     assert china["origin_risk_tariffs_usd"] == pytest.approx(china["tariffs_usd"])
     assert us["origin_risk_tariffs_usd"] == 0.0
+
+
+def test_two_plans_of_one_name_are_an_input_error(short_scenario) -> None:
+    from fleetcalc.errors import InputError
+
+    plan = default_plans()[0]
+    with pytest.raises(InputError, match="name"):
+        evaluate([plan, plan.with_order(0, quantity=10)], short_scenario)
