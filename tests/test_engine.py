@@ -53,8 +53,8 @@ def test_monte_carlo_json_has_percentiles_and_payback_probability(capsys, tmp_pa
 
 def test_same_order_from_cn_and_us_differs_by_exactly_the_tariff(short_scenario) -> None:
     plan = default_plans()[1]  # MicroBT M70S, built in CN and US
-    from_cn = plan.with_order(0, origin="CN")
-    from_us = plan.with_order(0, origin="US")
+    from_cn = dataclasses.replace(plan.with_order(0, origin="CN"), name="from CN")
+    from_us = dataclasses.replace(plan.with_order(0, origin="US"), name="from US")
     summary = evaluate([from_cn, from_us], short_scenario).summary
     cn, us = summary.row(0, named=True), summary.row(1, named=True)
     assert us["tariffs_usd"] == 0.0
@@ -83,7 +83,8 @@ def test_breakeven_power_price_gives_zero_npv_when_plugged_back(short_scenario) 
 
 def test_more_units_mine_more_and_cost_more(short_scenario) -> None:
     plan = default_plans()[2]
-    bigger = plan.with_order(0, quantity=plan.orders[0].quantity + 100)
+    bigger = dataclasses.replace(
+        plan.with_order(0, quantity=plan.orders[0].quantity + 100), name="bigger")
     base, more = evaluate([plan, bigger], short_scenario, breakevens=False).records()
     assert more["btc_mined"] > base["btc_mined"]
     assert more["capex_usd"] > base["capex_usd"]

@@ -159,7 +159,9 @@ def test_a_twenty_year_monte_carlo() -> None:
 
 def test_a_million_rigs_scale_ten_rigs_exactly() -> None:
     small = PLAN
-    big: Plan = PLAN.with_order(0, quantity=1_000_000).with_site(capacity_mw=4_000.0)
+    big: Plan = replace(
+        PLAN.with_order(0, quantity=1_000_000).with_site(capacity_mw=4_000.0),
+        name="a million rigs")
     # Three years, long enough for the breakevens to exist.
     results = evaluate([small, big], SCENARIO.with_changes(horizon_days=1095))
     assert_sound(results)
