@@ -197,6 +197,7 @@ def case_evaluate() -> dict[str, Any]:
 def _plan_variants(count: int) -> list:
     """``count`` variants of the default plans: quantities 50-100%, power 0.03-0.08 USD/kWh,
     delivery shifted 0-120 days (fixed seed)."""
+    import dataclasses
     import datetime
 
     from fleetcalc.plan import default_plans
@@ -205,7 +206,9 @@ def _plan_variants(count: int) -> list:
     bases = default_plans()
     out = []
     for i in range(count):
-        plan = bases[i % len(bases)].with_site(power_usd_per_kwh=float(rng.uniform(0.03, 0.08)))
+        base = bases[i % len(bases)]
+        plan = dataclasses.replace(base, name=f"{base.name} #{i}").with_site(
+            power_usd_per_kwh=float(rng.uniform(0.03, 0.08)))
         for j, order in enumerate(plan.orders):
             shift = datetime.timedelta(days=int(rng.integers(0, 121)))
             plan = plan.with_order(
