@@ -66,12 +66,14 @@ def payback_day(cash_flow_usd: np.ndarray) -> np.ndarray:
 
 
 def safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator / denominator, NaN where the denominator is zero (a metric that does not exist)."""
+    """numerator / denominator; NaN where it does not exist (zero or vanishing denominator)."""
     numerator = np.asarray(numerator, dtype=np.float64)
     denominator = np.asarray(denominator, dtype=np.float64)
     out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
-    np.divide(numerator, denominator, out=out, where=denominator != 0)
-    return out
+    # A vanishing denominator (a subnormal amount of BTC) overflows: no meaningful ratio either.
+    with np.errstate(over="ignore"):
+        np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return np.where(np.isfinite(out), out, np.nan)
 
 
 def illinois_root(

@@ -74,3 +74,8 @@ def test_illinois_root_finds_roots_of_kinked_monotone_functions() -> None:
 def test_safe_ratio_is_nan_where_the_denominator_is_zero() -> None:
     out = finance.safe_ratio(np.array([1.0, 2.0]), np.array([0.0, 4.0]))
     assert np.isnan(out[0]) and out[1] == 0.5
+
+
+def test_safe_ratio_of_a_vanishing_denominator_is_nan() -> None:
+    out = finance.safe_ratio(np.array([1e10]), np.array([1e-310]))
+    assert np.isnan(out[0])
