@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,16 +101,24 @@ class Results:
 def _run_kernel(
     rigs: RigArrays, btc_per_th_day: np.ndarray, price_usd: np.ndarray, pool_fee: float,
     sampled: bool, seed: int, n_groups: int, energy_usd_per_kwh: np.ndarray | None = None,
+    buffers: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Run the rig-day kernel; ``buffers`` (empty, or filled by an earlier call of the same
+    shapes) lends the output and scratch arrays, so repeated calls do not page in fresh memory."""
     from kernels.rigdays import N_DAILY, N_GROUP, kernel_for, scratch_shapes
 
     n_paths, n_days = btc_per_th_day.shape
     # Serial for small workloads (cohort plans are a handful of rows), threaded otherwise;
     # the same bits either way.
     kernel = kernel_for(rigs.n_rigs, n_paths, n_days)
-    daily = np.empty((n_paths, N_DAILY, n_days))
-    groups = np.empty((n_paths, n_groups, N_GROUP))
-    day_shape, group_shape = scratch_shapes(rigs.n_rigs, n_paths, n_days, n_groups)
+    if not buffers:
+        day_shape, group_shape = scratch_shapes(rigs.n_rigs, n_paths, n_days, n_groups)
+        allocated = [np.empty((n_paths, N_DAILY, n_days)), np.empty((n_paths, n_groups, N_GROUP)),
+                     np.empty(day_shape), np.empty(group_shape)]
+        if buffers is not None:
+            buffers.extend(allocated)
+        buffers = allocated
+    daily, groups, day_acc, group_acc = buffers
     energy = rigs.energy_usd_per_kwh if energy_usd_per_kwh is None else energy_usd_per_kwh
     with _KERNEL_LOCK:
         kernel(
@@ -118,8 +126,7 @@ def _run_kernel(
             rigs.decay_per_day, rigs.uptime, rigs.failure_per_day, rigs.repair_days,
             rigs.repair_cost_usd, energy, rigs.curtail, rigs.rig_key, rigs.group,
             np.ascontiguousarray(btc_per_th_day), np.ascontiguousarray(price_usd),
-            float(pool_fee), bool(sampled), int(seed), daily, groups,
-            np.empty(day_shape), np.empty(group_shape),
+            float(pool_fee), bool(sampled), int(seed), daily, groups, day_acc, group_acc,
         )
     return daily, groups
 
@@ -151,12 +158,16 @@ class _PlanRun:
     capex_by_day: np.ndarray  # [T]
     residual_usd: float
     n_groups: int
+    # Kernel buffers reused by the breakeven searches' ~30 runs (their flows live one step).
+    search_buffers: list[np.ndarray] = field(default_factory=list)
 
     def flows(
-        self, price_factor: np.ndarray, energy_price: np.ndarray | None = None
+        self, price_factor: np.ndarray, energy_price: np.ndarray | None = None,
+        reuse: bool = False,
     ) -> dict[str, np.ndarray]:
         """Daily flows [P, T] with the BTC price scaled per path and, optionally, the site's
-        energy price set per path.
+        energy price set per path. ``reuse``: run in ``search_buffers``, so the arrays are
+        overwritten by the next reusing call.
 
         A per-path energy price x is run as energy 1 USD/kWh with the BTC price divided by x:
         every curtailment decision is the same, and every USD flow is x times the kernel's.
@@ -180,7 +191,7 @@ class _PlanRun:
         daily, groups = _run_kernel(
             self.rigs, self.market.btc_per_th_day, price, self.scenario.network.pool_fee,
             self.scenario.failures == "sampled", self.scenario.seed, self.n_groups,
-            energy_override,
+            energy_override, self.search_buffers if reuse else None,
         )
         return {
             "daily": daily, "groups": groups, "btc": daily[:, DAILY_BTC],
@@ -312,10 +323,10 @@ def _evaluate_plan(
         # NPV within a millionth of the capex (USD 10 on USD 10M) moves a breakeven far less
         # than the 0.1% it is reported to.
         npv_tol_usd = BREAKEVEN_NPV_TOLERANCE * max(capex_usd, 1.0)
-        k = _breakeven(lambda f: run.npv(run.flows(f)), n_paths, 1.0, increasing=True,
+        k = _breakeven(lambda f: run.npv(run.flows(f, reuse=True)), n_paths, 1.0, increasing=True,
                        npv_tol_usd=npv_tol_usd)
         site_price = plan.site.energy_usd_per_kwh
-        x = _breakeven(lambda e: run.npv(run.flows(ones, e)), n_paths,
+        x = _breakeven(lambda e: run.npv(run.flows(ones, e, reuse=True)), n_paths,
                        max(site_price, 0.01), increasing=False, npv_tol_usd=npv_tol_usd)
         metrics["breakeven_btc_price_usd"] = k * price0
         metrics["breakeven_hashprice_usd_per_ph_day"] = (
