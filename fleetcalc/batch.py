@@ -620,12 +620,17 @@ def run_batch(args: argparse.Namespace) -> int:
     """Run the batch subcommand: 0 when every unit succeeded, 2 when any plan failed, 130 on
     Ctrl-C (checkpoints kept for --resume; no partial output). Bad options raise InputError."""
     from fleetcalc.io import write_table_atomic
-    from fleetcalc.scenario import load_scenario
+    from fleetcalc.scenario import MAX_PATH_DAYS, load_scenario
 
     out, per_path = _check_options(args)
     scenario = load_scenario(args.scenario)
     changes = {k: v for k, v in (("paths", args.paths), ("seed", args.seed)) if v is not None}
     scenario = scenario.with_changes(**changes)
+    if scenario.paths * scenario.horizon_days > MAX_PATH_DAYS:
+        # The same memory bound a scenario file is held to (its parser checks it there).
+        raise InputError("command line", "--paths", scenario.paths,
+                         f"at most {MAX_PATH_DAYS // scenario.horizon_days:,} paths over "
+                         f"{scenario.horizon_days} days ({MAX_PATH_DAYS:,} path-days)")
     variants = expand_grid(scenario, args.grid)
     store = PartStore(out.with_name(out.name + ".parts"))
     if store.directory.exists() and not args.resume:

@@ -425,3 +425,13 @@ def test_unusable_output_place_is_input_error(
     assert "--out" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["a-file", "a-dir", *(["a-dir.csv"] if where == "a-dir" else [])])
+
+
+def test_paths_override_is_held_to_the_path_days_bound(tmp_path) -> None:
+    from fleetcalc.cli import main as cli_main
+
+    plans = Path(__file__).parent.parent / "fleetcalc/data/plans"
+    plan = sorted(plans.glob("*.toml"))[0]
+    code = cli_main(["batch", str(plan), "--paths", "100000", "--out", str(tmp_path / "o.csv")])
+    assert code == 2
+    assert not (tmp_path / "o.csv").exists()
