@@ -227,6 +227,16 @@ def expand_grid(scenario: Scenario, grid_path: str | Path | None) -> list[Varian
 
     data, source = load_toml(grid_path)
     axes = _grid_axes(data, source)
+    # A CSV series replaces the generated path, so sweeping what generates it would do nothing.
+    series_bound = {
+        "btc.price_usd": scenario.price_series_usd, "btc.annual_drift": scenario.price_series_usd,
+        "network.hashrate_ehs": scenario.hashrate_series_ehs,
+        "network.monthly_growth": scenario.hashrate_series_ehs,
+    }
+    for axis in axes:
+        if series_bound.get(axis.name) is not None:
+            raise InputError(source, axis.name, list(axis.values),
+                             "no sweep of a field the scenario's CSV series replaces")
     variants = []
     for index, combo in enumerate(itertools.product(*(axis.values for axis in axes))):
         varied, power = scenario, None

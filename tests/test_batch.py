@@ -435,3 +435,17 @@ def test_paths_override_is_held_to_the_path_days_bound(tmp_path) -> None:
     code = cli_main(["batch", str(plan), "--paths", "100000", "--out", str(tmp_path / "o.csv")])
     assert code == 2
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_grid_sweeping_a_field_a_csv_series_replaces_is_an_input_error(tmp_path) -> None:
+    from fleetcalc.batch import expand_grid
+    from fleetcalc.errors import InputError
+    from fleetcalc.scenario import load_scenario
+
+    base = load_scenario(None)
+    with_series = base.with_changes(price_series_usd=(80_000.0,) * base.horizon_days)
+    grid = tmp_path / "grid.toml"
+    grid.write_text("[btc]\nprice_usd = [60000.0, 90000.0]\n")
+    assert len(expand_grid(base, grid)) == 2
+    with pytest.raises(InputError, match=r"btc\.price_usd"):
+        expand_grid(with_series, grid)
