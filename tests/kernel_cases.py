@@ -8,6 +8,20 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from kernels.rigdays import N_DAILY, N_GROUP, scratch_shapes, simulate_rigdays_nb
+
+
+def run_kernel(kwargs: dict, n_groups: int, kernel=simulate_rigdays_nb) -> tuple:
+    """Run a rig-day kernel (the threaded one unless told) into fresh buffers."""
+    n_rigs = kwargs["hashrate_th"].shape[0]
+    n_paths, n_days = kwargs["btc_per_th_day"].shape
+    daily = np.empty((n_paths, N_DAILY, n_days))
+    groups = np.empty((n_paths, n_groups, N_GROUP))
+    day_shape, group_shape = scratch_shapes(n_rigs, n_paths, n_days, n_groups)
+    kernel(**kwargs, daily_out=daily, group_out=groups, day_acc=np.empty(day_shape),
+           group_acc=np.empty(group_shape))
+    return daily, groups
+
 
 @dataclass(frozen=True)
 class Case:

@@ -18,25 +18,10 @@ from kernels.rigdays import (
     GROUP_BTC,
     GROUP_ENERGY_USD,
     GROUP_REVENUE_USD,
-    N_DAILY,
-    N_GROUP,
-    scratch_shapes,
-    simulate_rigdays_nb,
 )
-from tests.kernel_cases import Case, fleets
+from tests.kernel_cases import Case, fleets, run_kernel
 
 REL = 1e-9
-
-
-def run_kernel(kwargs: dict, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    n_rigs = kwargs["hashrate_th"].shape[0]
-    n_paths, n_days = kwargs["btc_per_th_day"].shape
-    daily = np.empty((n_paths, N_DAILY, n_days))
-    groups = np.empty((n_paths, n_groups, N_GROUP))
-    day_shape, group_shape = scratch_shapes(n_rigs, n_paths, n_days, n_groups)
-    simulate_rigdays_nb(**kwargs, daily_out=daily, group_out=groups,
-                        day_acc=np.empty(day_shape), group_acc=np.empty(group_shape))
-    return daily, groups
 
 
 def assert_close(actual: np.ndarray, expected: np.ndarray, rel: float = REL) -> None:

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kernels.reference import simulate_rigdays_reference
-from kernels.rigdays import N_DAILY, N_GROUP, kernel_for, scratch_shapes
-from tests.kernel_cases import Case, fleets
+from kernels.rigdays import kernel_for
+from tests.kernel_cases import Case, fleets, run_kernel
 
 # The inputs that fix what a running rig adds besides hashrate (see _same_amounts_nb).
 AMOUNT_FIELDS = ("power_w", "weight", "uptime", "failure_per_day", "repair_days",
@@ -17,15 +17,9 @@ AMOUNT_FIELDS = ("power_w", "weight", "uptime", "failure_per_day", "repair_days"
 
 
 def _run(arrays: dict, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    n_rigs = arrays["hashrate_th"].shape[0]
     n_paths, n_days = arrays["btc_per_th_day"].shape
-    daily = np.empty((n_paths, N_DAILY, n_days))
-    groups = np.empty((n_paths, n_groups, N_GROUP))
-    day_shape, group_shape = scratch_shapes(n_rigs, n_paths, n_days, n_groups)
-    kernel_for(n_rigs, n_paths, n_days)(
-        **arrays, daily_out=daily, group_out=groups, day_acc=np.empty(day_shape),
-        group_acc=np.empty(group_shape))
-    return daily, groups
+    kernel = kernel_for(arrays["hashrate_th"].shape[0], n_paths, n_days)
+    return run_kernel(arrays, n_groups, kernel)
 
 
 @given(fleets(), st.lists(st.integers(1, 6), min_size=1, max_size=8))
