@@ -2,7 +2,8 @@
 
 Runs the app headless at 120x40, opens the plan editor and commits N quantity edits (typed,
 then Enter); for each, measures the wall time from the Enter key to the app receiving the
-worker's ``EvaluationFinished`` and to the screen being refreshed after it.
+worker's ``EvaluationFinished`` (the numbers reach the UI) and to the end of Pilot's next
+``pause()`` (every widget has processed its messages: an upper bound on the repaint).
 
     PYTHONPATH=. python -m benchmarks.tui_latency [--edits 20]
 """
