@@ -61,7 +61,6 @@ SCENARIO_AXES = (
     "network.hashrate_ehs", "network.fees_btc_per_block",
 )
 SITE_AXES = ("power_usd_per_kwh",)
-TARIFF_KEYS = ("origin", "program", "rate", "effective_from", "effective_to")
 ERROR_COLUMNS = ("plan_file", "variant", "field", "value", "expected", "message")
 LOG_EVERY_S = 5.0
 CONCAT_BATCH_FILES = 64

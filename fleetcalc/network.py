@@ -29,7 +29,6 @@ RETARGET_TIMESPAN_S = 1_209_600.0
 HALVING_BLOCKS = 210_000
 INITIAL_SUBSIDY_SATS = 50 * 10**8
 SATS_PER_BTC = 1e8
-DAYS_PER_MONTH = 365.25 / 12.0
 
 
 def subsidy_sats(height: np.ndarray | int) -> np.ndarray:

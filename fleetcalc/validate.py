@@ -21,7 +21,6 @@ from typing import Any
 from fleetcalc.errors import InputError
 
 _REQUIRED = object()
-ISO_ALPHA2 = re.compile(r"^[A-Z]{2}$")
 # ISO 3166-1 alpha-2, officially assigned codes (249). A format check alone would let a typo
 # like "UK" or "MA" for Malaysia through to the tariff lookup, which falls back to the
 # every-origin rows and silently prices the order with the wrong duty.
