@@ -23,13 +23,18 @@ class PlanPicker(Select[int]):
         super().__init__([], allow_blank=True, prompt="Plan", id=id, compact=True)
 
     def on_mount(self) -> None:
+        self._options: list[tuple[str, int]] = []
         self.watch(self.app, "plans", self._sync)
         self.watch(self.app, "selected", self._sync)
 
     def _sync(self, _value: Any = None) -> None:
         app: Any = self.app
+        options = [(plan_label(i, p.name), i) for i, p in enumerate(app.plans)]
         with self.prevent(Select.Changed):
-            self.set_options([(plan_label(i, p.name), i) for i, p in enumerate(app.plans)])
+            # Most edits keep every plan's name: rebuilding the options would restyle them all.
+            if options != self._options:
+                self.set_options(options)
+                self._options = options
             self.value = app.selected
 
     @on(Select.Changed)
