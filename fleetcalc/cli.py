@@ -124,7 +124,9 @@ def _catalog(args: argparse.Namespace) -> int:
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in frame.select(columns).iter_rows():
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(
+            "" if v is None else ", ".join(v) if isinstance(v, list) else str(v) for v in row
+        ))
     Console().print(table)
     return EXIT_OK
 
