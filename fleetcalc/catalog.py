@@ -22,6 +22,8 @@ from importlib.resources import files
 
 import polars as pl
 
+from fleetcalc.validate import ISO_3166_ALPHA2
+
 COOLING_TYPES = ("air", "hydro", "immersion")
 CONFIDENCE_LEVELS = ("high", "medium-high", "medium", "low-medium", "low")
 STOCK_MODE = "stock"
@@ -70,7 +72,6 @@ COOLING_DEFAULTS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 _MODEL_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_ORIGIN = re.compile(r"^[A-Z]{2}$")
 _PRICE_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 # The reference rounds J/TH to 0.1; published power and hashrate agree with it within ~0.5 %.
 _EFFICIENCY_REL_TOL = 0.01
@@ -121,7 +122,7 @@ def _validate_catalog(frame: pl.DataFrame) -> None:
     _fail_if(frame, ~pl.col("confidence").is_in(CONFIDENCE_LEVELS), name,
              f"confidence must be one of {CONFIDENCE_LEVELS}", key)
     _fail_if(frame, pl.col("origins").list.len() == 0, name, "origins must list a plant", key)
-    bad_origin = pl.col("origins").list.eval(~pl.element().str.contains(_ORIGIN.pattern)).list.any()
+    bad_origin = pl.col("origins").list.eval(~pl.element().is_in(list(ISO_3166_ALPHA2))).list.any()
     _fail_if(frame, bad_origin, name, "origins must be ISO 3166 alpha-2 codes", key)
     # A price is only meaningful with its date and source; both or neither.
     priced = pl.col("list_price_usd").is_not_null()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from fleetcalc.catalog import DataFileError, read_data_csv
+from fleetcalc.validate import ISO_3166_ALPHA2
 
 ANY_ORIGIN = "*"
 SHIPPED_STATUSES = ("in_force", "assumption")
@@ -50,7 +51,6 @@ ORDER_TARIFF_SCHEMA: dict[str, pl.DataType] = {
     "hashrate_th": pl.Float64(),
 }
 
-_ORIGIN = re.compile(r"^([A-Z]{2}|\*)$")
 _PROGRAM = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -62,7 +62,7 @@ def _fail_if(frame: pl.DataFrame, bad: pl.Expr, rule: str) -> None:
 
 
 def _validate_schedule(frame: pl.DataFrame) -> None:
-    _fail_if(frame, ~pl.col("origin").str.contains(_ORIGIN.pattern),
+    _fail_if(frame, ~pl.col("origin").is_in([*ISO_3166_ALPHA2, ANY_ORIGIN]),
              "origin must be an ISO alpha-2 code or '*'")
     _fail_if(frame, ~pl.col("program").str.contains(_PROGRAM.pattern),
              "program must be a snake_case name")
