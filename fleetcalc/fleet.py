@@ -17,6 +17,11 @@ from fleetcalc.plan import Order, Plan
 from fleetcalc.scenario import Scenario
 
 DAYS_PER_YEAR = 365.0
+# Order fields that fall back to the model's (cooling type's) defaults when the plan omits them.
+ORDER_DEFAULT_KEYS = (
+    "annual_degradation", "annual_failure_rate", "repair_days", "repair_cost_usd",
+    "service_life_years", "freight_usd_per_unit", "install_usd_per_unit",
+)
 
 ORDERS_SCHEMA: dict[str, pl.DataType] = {
     "order_index": pl.Int64(),
@@ -77,14 +82,7 @@ def _resolve(order: Order) -> OrderUnit:
         assert order.model is not None
         spec = get_model(order.model)
         cooling = spec.cooling
-        defaults = {
-            "annual_degradation": spec.annual_degradation,
-            "annual_failure_rate": spec.annual_failure_rate, "repair_days": spec.repair_days,
-            "repair_cost_usd": spec.repair_cost_usd,
-            "service_life_years": spec.service_life_years,
-            "freight_usd_per_unit": spec.freight_usd_per_unit,
-            "install_usd_per_unit": spec.install_usd_per_unit,
-        }
+        defaults = {key: getattr(spec, key) for key in ORDER_DEFAULT_KEYS}
         model_id, maker, name = spec.model_id, spec.maker, spec.model
         hashrate_th, power_w = spec.modes[order.mode]
 
@@ -96,14 +94,11 @@ def _resolve(order: Order) -> OrderUnit:
     if price is None:
         assert order.usd_per_th is not None
         price = order.usd_per_th * hashrate_th
+    resolved = {key: pick(key) for key in ORDER_DEFAULT_KEYS}
+    resolved["repair_days"] = int(resolved["repair_days"])
     return OrderUnit(
         model_id=model_id, maker=maker, model=name, cooling=cooling, hashrate_th=hashrate_th,
-        power_w=power_w, unit_price_usd=price,
-        annual_degradation=pick("annual_degradation"),
-        annual_failure_rate=pick("annual_failure_rate"), repair_days=int(pick("repair_days")),
-        repair_cost_usd=pick("repair_cost_usd"), service_life_years=pick("service_life_years"),
-        freight_usd_per_unit=pick("freight_usd_per_unit"),
-        install_usd_per_unit=pick("install_usd_per_unit"),
+        power_w=power_w, unit_price_usd=price, **resolved,
     )
 
 
