@@ -140,19 +140,19 @@ def _field(fields: tuple[Any, ...], name: str) -> Any:
 
 
 def _list_values(raw: Any, field: Any, source: str, where: str) -> tuple[float, ...]:
-    from fleetcalc.validate import _convert
+    from fleetcalc.validate import convert
 
     if not isinstance(raw, list):
         raise InputError(source, where, raw, f"a list of values, each {field.expected()}")
     if not raw:
         raise InputError(source, where, raw, f"a non-empty list, each {field.expected()}")
     return tuple(
-        float(_convert(field, item, source, f"{where}[{i}]")) for i, item in enumerate(raw)
+        float(convert(field, item, source, f"{where}[{i}]")) for i, item in enumerate(raw)
     )
 
 
 def _tariff_axis(item: Any, index: int, source: str) -> _Axis:
-    from fleetcalc.scenario import _OVERRIDE
+    from fleetcalc.scenario import OVERRIDE_FIELDS
     from fleetcalc.validate import read_table
 
     where = f"tariff[{index}]"
@@ -161,24 +161,24 @@ def _tariff_axis(item: Any, index: int, source: str) -> _Axis:
     if "rate" not in item:
         raise InputError(source, f"{where}.rate", "(missing)", "a list of tariff rates")
     fixed = read_table({k: v for k, v in item.items() if k != "rate"},
-                       tuple(f for f in _OVERRIDE if f.name != "rate"), source, where)
+                       tuple(f for f in OVERRIDE_FIELDS if f.name != "rate"), source, where)
     if fixed["effective_to"] is not None and fixed["effective_to"] < fixed["effective_from"]:
         raise InputError(source, f"{where}.effective_to", fixed["effective_to"].isoformat(),
                          f"a date on or after effective_from ({fixed['effective_from']})")
-    rates = _list_values(item["rate"], _field(_OVERRIDE, "rate"), source, f"{where}.rate")
+    rates = _list_values(item["rate"], _field(OVERRIDE_FIELDS, "rate"), source, f"{where}.rate")
     return _Axis(f"tariff.{fixed['origin']}.{fixed['program']}", rates, fixed)
 
 
 def _grid_axes(data: dict[str, Any], source: str) -> list[_Axis]:
-    from fleetcalc.plan import _SITE
-    from fleetcalc.scenario import _BTC, _NETWORK
+    from fleetcalc.plan import SITE_FIELDS
+    from fleetcalc.scenario import BTC_FIELDS, NETWORK_FIELDS
 
-    tables = {"btc": _BTC, "network": _NETWORK}
+    tables = {"btc": BTC_FIELDS, "network": NETWORK_FIELDS}
     allowed = sorted((*SITE_AXES, *SCENARIO_AXES, "tariff"))
     axes: list[_Axis] = []
     for key, raw in data.items():
         if key in SITE_AXES:
-            axes.append(_Axis(key, _list_values(raw, _field(_SITE, key), source, key)))
+            axes.append(_Axis(key, _list_values(raw, _field(SITE_FIELDS, key), source, key)))
         elif key in tables:
             if not isinstance(raw, dict):
                 raise InputError(source, key, raw, f"a [{key}] table of lists")

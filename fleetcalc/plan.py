@@ -80,20 +80,20 @@ class Plan:
         return replace(self, site=replace(self.site, **changes))
 
 
-_TOP = (Field("name", "str"), Field("exclude_origins", "origins", ()))
-_SITE = (
+PLAN_FIELDS = (Field("name", "str"), Field("exclude_origins", "origins", ()))
+SITE_FIELDS = (
     Field("power_usd_per_kwh", "float", lo=0.0, hi=10.0),
     Field("hosting_usd_per_kwh", "float", 0.0, lo=0.0, hi=10.0),
     Field("capacity_mw", "float", lo=0.0, hi=100_000.0, lo_open=True),
     Field("uptime", "float", 0.97, lo=0.0, hi=1.0),
     Field("curtail_when_unprofitable", "bool", True),
 )
-_FINANCE = (
+FINANCE_FIELDS = (
     Field("discount_rate", "float", 0.15, lo=-0.99, hi=10.0),
     Field("residual_fraction", "float", 0.10, lo=0.0, hi=1.0),
     Field("hodl_fraction", "float", 0.0, lo=0.0, hi=1.0),
 )
-_ORDER = (
+ORDER_FIELDS = (
     Field("model", "str", None),
     Field("quantity", "int", lo=1, hi=10_000_000),
     # Lower bounds are the smallest values that mean something (a cent, a GH/s, a watt, a
@@ -121,7 +121,7 @@ def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -
     from fleetcalc.catalog import get_model, model_ids
 
     where = f"orders[{index}]"
-    values = read_table(item, _ORDER, source, where)
+    values = read_table(item, ORDER_FIELDS, source, where)
     custom = values["hashrate_th"] is not None or values["power_w"] is not None
     if values["model"] is None and not custom:
         raise InputError(source, f"{where}.model", "(missing)",
@@ -169,9 +169,9 @@ def parse_plan(data: dict[str, Any], source: str) -> Plan:
     if not isinstance(data, dict):
         raise InputError(source, "(top level)", data, "a TOML document (a table)")
     top = {k: v for k, v in data.items() if k not in ("site", "finance", "orders")}
-    values = read_table(top, _TOP, source, "", tables=("finance", "orders", "site"))
-    site = Site(**read_table(data.get("site"), _SITE, source, "site"))
-    finance = Finance(**read_table(data.get("finance", {}), _FINANCE, source, "finance"))
+    values = read_table(top, PLAN_FIELDS, source, "", tables=("finance", "orders", "site"))
+    site = Site(**read_table(data.get("site"), SITE_FIELDS, source, "site"))
+    finance = Finance(**read_table(data.get("finance", {}), FINANCE_FIELDS, source, "finance"))
     raw_orders = data.get("orders")
     if not isinstance(raw_orders, list) or not raw_orders:
         shown = {type(None): "(missing)", dict: "(a single [orders] table)"}.get(

@@ -85,7 +85,7 @@ PRICE_BOUNDS_USD = (1e-6, 1e15)
 HASHRATE_BOUNDS_EHS = (1e-9, 1e15)
 _PROGRAM = re.compile(r"[a-z0-9_]+")
 
-_TOP = (
+SCENARIO_FIELDS = (
     Field("name", "str", "scenario"),
     Field("start_date", "date"),
     Field("horizon_days", "int", lo=1, hi=36_525),
@@ -93,13 +93,13 @@ _TOP = (
     Field("paths", "int", 1, lo=1, hi=100_000),
     Field("failures", "str", "expected", choices=FAILURE_MODES),
 )
-_BTC = (
+BTC_FIELDS = (
     Field("price_usd", "float", None, lo=0.01, hi=1e9),
     Field("price_series", "str", None),
     Field("annual_drift", "float", 0.0, lo=-0.99, hi=10.0),
     Field("annual_volatility", "float", 0.0, lo=0.0, hi=2.0),
 )
-_NETWORK = (
+NETWORK_FIELDS = (
     Field("hashrate_ehs", "float", None, lo=1e-6, hi=1e9),
     Field("hashrate_series", "str", None),
     Field("difficulty", "float", None, lo=1.0, hi=1e30),
@@ -110,7 +110,7 @@ _NETWORK = (
     Field("fees_btc_per_block", "float", 0.0, lo=0.0, hi=1000.0),
     Field("pool_fee", "float", 0.0, lo=0.0, hi=0.99),
 )
-_OVERRIDE = (
+OVERRIDE_FIELDS = (
     Field("origin", "origin"),
     Field("program", "str", pattern=_PROGRAM,
           pattern_words="a snake_case program name like 'reciprocal' or 'section_301'"),
@@ -139,7 +139,7 @@ def _level_from_series(
     that would be ignored never looks like it was used."""
     if values[series_key] is None:
         if values[level_key] is None:
-            field = next(f for f in (_BTC + _NETWORK) if f.name == level_key)
+            field = next(f for f in (BTC_FIELDS + NETWORK_FIELDS) if f.name == level_key)
             raise InputError(source, f"{prefix}.{level_key}", "(missing)",
                              f"{field.expected()} (or {prefix}.{series_key}, a CSV file)")
         return
@@ -174,15 +174,15 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
     if not isinstance(data, dict):
         raise InputError(source, "(top level)", data, "a TOML document (a table)")
     top = {k: v for k, v in data.items() if k not in _KNOWN_TABLES}
-    values = read_table(top, _TOP, source, "", tables=_KNOWN_TABLES)
+    values = read_table(top, SCENARIO_FIELDS, source, "", tables=_KNOWN_TABLES)
     n_days = values["horizon_days"]
     if values["paths"] * n_days > MAX_PATH_DAYS:
         raise InputError(source, "paths", values["paths"],
                          f"at most {MAX_PATH_DAYS:,} path-days (paths x horizon_days), so at "
                          f"most {MAX_PATH_DAYS // n_days:,} paths over {n_days} days")
     btc_table, net_table = data.get("btc"), data.get("network")
-    btc_values = read_table(btc_table, _BTC, source, "btc")
-    net_values = read_table(net_table, _NETWORK, source, "network")
+    btc_values = read_table(btc_table, BTC_FIELDS, source, "btc")
+    net_values = read_table(net_table, NETWORK_FIELDS, source, "network")
     assert isinstance(btc_table, dict) and isinstance(net_table, dict)  # read_table checked
     _level_from_series(btc_table, btc_values, "price_usd", "annual_drift", "price_series",
                        "btc", source)
@@ -217,7 +217,7 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
     overrides = []
     for i, item in enumerate(raw_overrides):
         where = f"tariff_overrides[{i}]"
-        row = read_table(item, _OVERRIDE, source, where)
+        row = read_table(item, OVERRIDE_FIELDS, source, where)
         if row["effective_to"] is not None and row["effective_to"] < row["effective_from"]:
             raise InputError(
                 source, f"{where}.effective_to", row["effective_to"].isoformat(),

@@ -112,7 +112,7 @@ def _number(field: Field, value: Any) -> float | int | None:
     return number
 
 
-def _convert(field: Field, value: Any, source: str, where: str) -> Any:
+def convert(field: Field, value: Any, source: str, where: str) -> Any:
     def bad() -> InputError:
         # Dates read as in the file (2027-01-31), not as Python's datetime.date(2027, 1, 31).
         shown = value.isoformat() if isinstance(value, dt.date | dt.time) else value
@@ -175,7 +175,7 @@ def read_table(
     for field in fields:
         where = f"{prefix}.{field.name}" if prefix else field.name
         if field.name in table:
-            values[field.name] = _convert(field, table[field.name], source, where)
+            values[field.name] = convert(field, table[field.name], source, where)
         elif field.required:
             raise InputError(source, where, "(missing)", field.expected())
         else:

@@ -19,8 +19,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from fleetcalc.catalog import get_model, model_ids
-from fleetcalc.plan import _FINANCE, _ORDER, _SITE
-from fleetcalc.scenario import _BTC, _NETWORK, _OVERRIDE, _TOP
+from fleetcalc.plan import FINANCE_FIELDS, ORDER_FIELDS, SITE_FIELDS
+from fleetcalc.scenario import BTC_FIELDS, NETWORK_FIELDS, OVERRIDE_FIELDS, SCENARIO_FIELDS
 from fleetcalc.validate import EARLIEST_DATE, ISO_3166_ALPHA2, LATEST_DATE, Field
 
 Doc = dict[str, Any]
@@ -85,17 +85,17 @@ def orders(
             order["mode"] = mode
     else:  # a custom unit
         # At most 20 kW a unit, so that any drawn quantity fits the largest site.
-        power_w = draw(field_numbers(_ORDER, "power_w", hi=20_000.0))
+        power_w = draw(field_numbers(ORDER_FIELDS, "power_w", hi=20_000.0))
         order.update(origin=draw(st.sampled_from(ORIGINS)),
-                     hashrate_th=draw(field_numbers(_ORDER, "hashrate_th")), power_w=power_w)
+                     hashrate_th=draw(field_numbers(ORDER_FIELDS, "hashrate_th")), power_w=power_w)
         if draw(st.booleans()):
             order["cooling"] = draw(st.sampled_from(("air", "hydro", "immersion")))
     if draw(st.booleans()):
-        order["unit_price_usd"] = draw(field_numbers(_ORDER, "unit_price_usd"))
+        order["unit_price_usd"] = draw(field_numbers(ORDER_FIELDS, "unit_price_usd"))
     else:
-        order["usd_per_th"] = draw(field_numbers(_ORDER, "usd_per_th"))
+        order["usd_per_th"] = draw(field_numbers(ORDER_FIELDS, "usd_per_th"))
     optional = {
-        name: field_numbers(_ORDER, name)
+        name: field_numbers(ORDER_FIELDS, name)
         for name in ("annual_degradation", "annual_failure_rate", "repair_days",
                      "repair_cost_usd", "service_life_years", "freight_usd_per_unit",
                      "install_usd_per_unit")
@@ -118,11 +118,11 @@ def plan_docs(
     # Headroom of at least a millionth keeps the parser's own sum (another order of float
     # additions) under the capacity.
     capacity_mw = min(MAX_SITE_MW, max(power_mw * draw(st.floats(1.000001, 3.0)), 1e-3))
-    site: Doc = {"power_usd_per_kwh": draw(field_numbers(_SITE, "power_usd_per_kwh")),
+    site: Doc = {"power_usd_per_kwh": draw(field_numbers(SITE_FIELDS, "power_usd_per_kwh")),
                  "capacity_mw": capacity_mw}
     site_optional = {
-        "hosting_usd_per_kwh": field_numbers(_SITE, "hosting_usd_per_kwh"),
-        "uptime": field_numbers(_SITE, "uptime"), "curtail_when_unprofitable": st.booleans(),
+        "hosting_usd_per_kwh": field_numbers(SITE_FIELDS, "hosting_usd_per_kwh"),
+        "uptime": field_numbers(SITE_FIELDS, "uptime"), "curtail_when_unprofitable": st.booleans(),
     }
     for key in draw(st.sets(st.sampled_from(sorted(site_optional)))):
         site[key] = draw(site_optional[key])
@@ -132,7 +132,7 @@ def plan_docs(
                              max_size=3, unique=True))
     if excluded or draw(st.booleans()):
         doc["exclude_origins"] = excluded
-    finance_fields = {f.name: field_numbers(_FINANCE, f.name) for f in _FINANCE}
+    finance_fields = {f.name: field_numbers(FINANCE_FIELDS, f.name) for f in FINANCE_FIELDS}
     finance = {key: draw(finance_fields[key])
                for key in draw(st.sets(st.sampled_from(sorted(finance_fields))))}
     if finance or draw(st.booleans()):
@@ -166,28 +166,28 @@ def scenario_docs(
     n_days = draw(st.integers(1, max_horizon_days))
     doc: Doc = {"start_date": draw(dates()), "horizon_days": n_days}
     top_optional = {
-        "name": names, "seed": field_numbers(_TOP, "seed"),
-        "paths": field_numbers(_TOP, "paths", hi=max_paths),
+        "name": names, "seed": field_numbers(SCENARIO_FIELDS, "seed"),
+        "paths": field_numbers(SCENARIO_FIELDS, "paths", hi=max_paths),
         "failures": st.sampled_from(("expected", "sampled")),
     }
     for key in draw(st.sets(st.sampled_from(sorted(top_optional)))):
         doc[key] = draw(top_optional[key])
-    price = draw(field_numbers(_BTC, "price_usd"))
+    price = draw(field_numbers(BTC_FIELDS, "price_usd"))
     drift_lo, drift_hi = _growth_range(float(price), n_days, PRICE_BOUNDS_USD, (-0.99, 10.0),
                                        math.log1p, math.expm1)
     btc: Doc = {"price_usd": price}
     if draw(st.booleans()):
         btc["annual_drift"] = draw(st.floats(drift_lo, drift_hi))
     if draw(st.booleans()):
-        btc["annual_volatility"] = draw(field_numbers(_BTC, "annual_volatility"))
-    hashrate = draw(field_numbers(_NETWORK, "hashrate_ehs"))
+        btc["annual_volatility"] = draw(field_numbers(BTC_FIELDS, "annual_volatility"))
+    hashrate = draw(field_numbers(NETWORK_FIELDS, "hashrate_ehs"))
     growth_lo, growth_hi = _growth_range(
         float(hashrate), n_days, HASHRATE_BOUNDS_EHS, (-0.5, 1.0),
         lambda m: 12.0 * math.log1p(m), lambda x: math.expm1(x / 12.0))
     network: Doc = {"hashrate_ehs": hashrate,
-                    "block_height": draw(field_numbers(_NETWORK, "block_height"))}
+                    "block_height": draw(field_numbers(NETWORK_FIELDS, "block_height"))}
     network_optional = {
-        name: field_numbers(_NETWORK, name)
+        name: field_numbers(NETWORK_FIELDS, name)
         for name in ("difficulty", "annual_volatility", "price_correlation",
                      "fees_btc_per_block", "pool_fee")
     }
@@ -201,7 +201,7 @@ def scenario_docs(
         override: Doc = {
             "origin": draw(st.sampled_from(ORIGINS)),
             "program": draw(st.from_regex(r"[a-z0-9_]{1,20}", fullmatch=True)),
-            "rate": draw(field_numbers(_OVERRIDE, "rate")), "effective_from": start,
+            "rate": draw(field_numbers(OVERRIDE_FIELDS, "rate")), "effective_from": start,
         }
         if draw(st.booleans()):
             override["effective_to"] = draw(dates(start))
