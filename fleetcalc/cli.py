@@ -120,7 +120,7 @@ def _catalog(args: argparse.Namespace) -> int:
         return EXIT_OK
     table = Table(title="ASIC catalog (fleetcalc/data/catalog.csv; sources per row there)")
     columns = ("model_id", "maker", "hashrate_th", "power_w", "efficiency_j_per_th", "cooling",
-               "origins", "list_price_usd", "price_date")
+               "origins", "price_usd", "price_date", "price_basis")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in frame.select(columns).iter_rows():

@@ -90,8 +90,8 @@ def test_changing_model_keeps_a_valid_origin_and_prices_the_new_model(model_id: 
     assert order.origin in spec.origins
     if BITMAIN.orders[0].origin in spec.origins:
         assert order.origin == BITMAIN.orders[0].origin
-    if spec.list_price_usd is not None:
-        assert order.unit_price_usd == spec.list_price_usd
+    if spec.price_usd is not None:
+        assert order.unit_price_usd == spec.price_usd
 
 
 def test_an_origin_the_model_is_not_built_in_is_rejected() -> None:

@@ -106,9 +106,9 @@ def change_model(plan: Plan, scenario: Scenario, index: int, model_id: str) -> P
         order.pop(key, None)
     if order["origin"] not in spec.origins:
         order["origin"] = spec.origins[0]
-    if spec.list_price_usd is not None:
+    if spec.price_usd is not None:
         order.pop("usd_per_th", None)
-        order["unit_price_usd"] = spec.list_price_usd
+        order["unit_price_usd"] = spec.price_usd
     elif old.usd_per_th is None and old.unit_price_usd is not None:
         from fleetcalc.fleet import order_units
 
