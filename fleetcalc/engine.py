@@ -249,7 +249,7 @@ def _evaluate_plan(
     plan: Plan, scenario: Scenario, market: MarketPaths, schedule: pl.DataFrame,
     breakevens: bool,
 ) -> dict[str, Any]:
-    from fleetcalc.tariffs import landed_costs
+    from fleetcalc.tariffs import ASSUMPTION_CAVEAT, landed_costs
     from kernels.rigdays import (
         DAILY_HASHRATE_TH,
         DAILY_POWER_W,
@@ -343,7 +343,7 @@ def _evaluate_plan(
     tariff_assumption = bool(per_order["tariff_assumption"].any())
     assumptions = list(scenario.assumptions)
     if tariff_assumption:
-        assumptions.append("tariff schedule after 2026-07-23 includes unverified programs")
+        assumptions.append(ASSUMPTION_CAVEAT)
     fixed = {
         "plan": plan.name, "units": units, "hashrate_th": hashrate_th,
         "power_kw": power_w / 1000.0, "efficiency_j_per_th": power_w / hashrate_th,

@@ -9,13 +9,19 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from fleetcalc.errors import InputError
 from fleetcalc.tariffs import (
+    ASSUMED_FROM,
+    ASSUMPTION_CAVEAT,
     ORDER_TARIFF_SCHEMA,
+    SECTION_301_FORCED_LABOR,
     TARIFF_SCHEMA,
     TariffOverride,
     apply_overrides,
     landed_costs,
     load_schedule,
+    load_tariff_overrides,
+    shipped_overrides_path,
     stack_on,
 )
 
@@ -80,15 +86,69 @@ def test_stacked_totals_match_reference_windows(
                 origin, day)
 
 
-def test_after_section_122_only_verified_programs_remain() -> None:
+def test_after_section_122_the_shipped_rates_are_the_floor() -> None:
     # Reference's last window: US 0 is the only plain number; the proposed Section 301
-    # forced-labor rates are unverified and deliberately not shipped, so the rest is the floor.
+    # forced-labor rates are unverified and not in the shipped rows (they ship as an optional
+    # overrides file), so the rest is the floor: MFN, plus Section 301 25 % for China.
     schedule = load_schedule()
-    on = D(2026, 7, 24)
-    assert total(schedule, "US", on) == 0.0
-    assert total(schedule, "CN", on) == pytest.approx(0.276)
-    for origin in ("MY", "ID", "TH", "VN", "KZ", "DE"):
-        assert total(schedule, origin, on) == pytest.approx(0.026)
+    for on in (D(2026, 7, 24), D(2027, 6, 1), D(2031, 12, 31)):
+        assert total(schedule, "US", on) == 0.0
+        assert total(schedule, "CN", on) == pytest.approx(0.276)
+        for origin in ("MY", "ID", "TH", "VN", "KZ", "DE"):
+            assert total(schedule, origin, on) == pytest.approx(0.026)
+
+
+IMPORTED = ("CN", "MY", "ID", "TH", "VN", "KZ", "DE", "SG")
+
+
+@pytest.mark.parametrize("on", [ASSUMED_FROM, D(2026, 12, 15), D(2030, 1, 1)])
+def test_every_row_for_an_import_from_2026_07_24_on_is_an_assumption(on: dt.date) -> None:
+    assert D(2026, 7, 24) == ASSUMED_FROM
+    schedule = load_schedule()
+    for origin in IMPORTED:
+        stack = stack_on(schedule, origin, on)
+        assert stack.height > 0 and (stack["status"] == "assumption").all(), (origin, on)
+    # A US-made rig is no import: its duty is 0 whatever the import regime.
+    assert stack_on(schedule, "US", on)["status"].to_list() == ["in_force"]
+
+
+def test_the_day_before_the_verified_rows_apply() -> None:
+    schedule = load_schedule()
+    for origin in ("CN", "MY", "ID", "TH", "VN", "KZ"):
+        assert (stack_on(schedule, origin, D(2026, 7, 23))["status"] == "in_force").all()
+
+
+@given(origin=st.sampled_from([*IMPORTED, "US"]),
+       on=st.dates(min_value=D(2025, 11, 1), max_value=D(2032, 12, 31)))
+def test_imports_are_flagged_exactly_from_2026_07_24(origin: str, on: dt.date) -> None:
+    per_order, _ = landed_costs(order_frame([one_order(origin, on)]), load_schedule())
+    flagged = per_order.collect()["tariff_assumption"].item()
+    # Origins without their own rows also use the assumed 10 % baseline until 2026-02-23.
+    star_baseline = origin in ("DE", "SG") and on <= D(2026, 2, 23)
+    assert flagged == (origin != "US" and (on >= ASSUMED_FROM or star_baseline))
+
+
+def test_caveat_names_both_assumption_windows_and_the_pending_section_301_action() -> None:
+    assumed = load_schedule().filter(pl.col("status") == "assumption")
+    dates = set(assumed["effective_from"]) | set(assumed["effective_to"].drop_nulls())
+    for day in dates:
+        assert day.isoformat() in ASSUMPTION_CAVEAT, day
+    assert "2026-07-23" in ASSUMPTION_CAVEAT  # the last day Section 122 applied
+    for words in ("Section 301", "forced-labor", "2026-06-02", "10-12.5%",
+                  SECTION_301_FORCED_LABOR):
+        assert words in ASSUMPTION_CAVEAT
+    assert "; " not in ASSUMPTION_CAVEAT  # results join assumption lists with "; "
+
+
+def test_default_plans_importing_in_december_2026_are_flagged_with_the_caveat() -> None:
+    import fleetcalc
+
+    summary = fleetcalc.evaluate(breakevens=False).summary
+    for plan, flagged, assumptions in summary.select(
+            "plan", "tariff_assumption", "assumptions").rows():
+        us_built = plan.endswith("US-built")
+        assert flagged == (not us_built), plan
+        assert (ASSUMPTION_CAVEAT in assumptions) == (not us_built), plan
 
 
 def test_china_stack_differs_before_and_after_scotus() -> None:
@@ -256,3 +316,63 @@ def test_landed_cost_is_monotone_in_every_tariff_rate(
     new = after.collect()["landed_cost_usd"]
     # Summing the same rates in another order may move the last bit.
     assert (new >= old - 1e-9 * (1.0 + old.abs())).all()
+
+
+def test_forced_labor_overrides_file_loads() -> None:
+    shipped = load_tariff_overrides()
+    assert shipped.source == str(shipped_overrides_path())
+    assert shipped_overrides_path().name == SECTION_301_FORCED_LABOR
+    rates = {o.origin: o.rate for o in shipped.overrides}
+    assert rates == {"CN": 0.125, "VN": 0.125, "ID": 0.10, "MY": 0.125, "TH": 0.125, "KZ": 0.125}
+    assert {o.program for o in shipped.overrides} == {"section_301_forced_labor"}
+    assert {o.effective_from for o in shipped.overrides} == {ASSUMED_FROM}
+    assert all(o.effective_to is None for o in shipped.overrides)
+    assert len(shipped.assumptions) == 1 and "UNVERIFIED" in shipped.assumptions[0]
+    text = shipped_overrides_path().read_text()
+    assert "greenwich-mercantile.com" in text and "rbtfl.xyz" in text and "ASSUMPTION" in text
+
+
+def test_forced_labor_overrides_stack_on_the_shipped_rows_from_2026_07_24() -> None:
+    schedule = apply_overrides(load_schedule(), load_tariff_overrides().overrides)
+    expected = {"CN": 0.401, "VN": 0.151, "ID": 0.126, "MY": 0.151, "TH": 0.151, "KZ": 0.151,
+                "US": 0.0, "DE": 0.026}
+    for origin, rate in expected.items():
+        assert total(schedule, origin, D(2026, 7, 24)) == pytest.approx(rate, abs=1e-12)
+        before = total(load_schedule(), origin, D(2026, 7, 23))
+        assert total(schedule, origin, D(2026, 7, 23)) == pytest.approx(before, abs=1e-12)
+
+
+def test_forced_labor_overrides_apply_to_an_evaluation() -> None:
+    import fleetcalc
+    from fleetcalc.plan import default_plans
+    from fleetcalc.scenario import load_scenario
+
+    plan = default_plans()[0]  # 2,178 Malaysia-built S21 XP at USD 4,590, imported 2026-12-15
+    order = plan.orders[0]
+    assert (order.origin, order.unit_price_usd) == ("MY", 4590.0)
+    base = load_scenario(None)
+    scenario = load_tariff_overrides().add_to(base)
+    assert scenario.assumptions[:len(base.assumptions)] == base.assumptions
+    assert scenario.assumptions[-1] == load_tariff_overrides().assumptions[0]
+    row = fleetcalc.evaluate([plan], scenario, breakevens=False).summary.row(0, named=True)
+    customs_usd = order.quantity * order.unit_price_usd
+    assert row["tariffs_usd"] == pytest.approx((0.026 + 0.125) * customs_usd, rel=1e-12)
+    assert row["tariff_assumption"]
+
+
+@pytest.mark.parametrize(("text", "where", "expected"), [
+    ("name = 'x'\n", ": name: got 'name'", "only the keys assumptions, tariff_overrides"),
+    ("[[tariff_overrides]]\norigin = 'MY'\nprogram = 'x'\nrate = -1\n"
+     "effective_from = 2027-01-01\n", ": tariff_overrides[0].rate: got -1", "[0, 10]"),
+    ("[[tariff_overrides]]\norigin = 'Malaysia'\nprogram = 'x'\nrate = 0.1\n"
+     "effective_from = 2027-01-01\n", ": tariff_overrides[0].origin", "ISO 3166"),
+])
+def test_a_bad_overrides_file_is_an_input_error(
+    tmp_path, text: str, where: str, expected: str,
+) -> None:
+    path = tmp_path / "overrides.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        load_tariff_overrides(path)
+    assert str(caught.value).startswith(f"{path}{where}")
+    assert expected in str(caught.value)
