@@ -240,3 +240,28 @@ def test_private_name_finder_finds_each_form(tmp_path: Path) -> None:
 def test_no_module_imports_another_modules_private_name() -> None:
     offenders = {module: uses for module in MODULES if (uses := _private_uses(module))}
     assert not offenders, f"private names used across modules: {offenders}"
+
+
+def test_protocol_module_is_plain_python() -> None:
+    loaded = _modules_after("import kernels.protocol")
+    assert not {m for m in loaded if m.split(".")[0] in ("numba", "numpy", "fleetcalc")}
+
+
+def test_protocol_constants_are_declared_once() -> None:
+    """No other module assigns a name of ``kernels.protocol`` at its top level: a second
+    ``HALVING_BLOCKS = 210_000`` could drift from the first."""
+    protocol = ast.parse(MODULES["kernels.protocol"].read_text())
+    names = {target.id for node in protocol.body if isinstance(node, ast.Assign)
+             for target in node.targets if isinstance(target, ast.Name)}
+    assert {"HALVING_BLOCKS", "RETARGET_BLOCKS", "HASHES_PER_DIFFICULTY"} <= names
+    again = {}
+    for module, path in MODULES.items():
+        if module == "kernels.protocol":
+            continue
+        for node in ast.parse(path.read_text()).body:
+            targets = node.targets if isinstance(node, ast.Assign) else (
+                [node.target] if isinstance(node, ast.AnnAssign) else [])
+            clash = {t.id for t in targets if isinstance(t, ast.Name)} & names
+            if clash:
+                again[module] = sorted(clash)
+    assert not again, f"protocol constants declared again: {again}"
