@@ -27,22 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kernels import protocol
 from kernels.chain import CHAIN_FIELDS
-from kernels.protocol import (
-    HALVING_BLOCKS,
-    HASHES_PER_DIFFICULTY,
-    HASHES_PER_S_PER_EH_S,
-    HASHES_PER_S_PER_TH_S,
-    INITIAL_SUBSIDY_SATS,
-    RETARGET_BLOCKS,
-    RETARGET_MAX_FACTOR,
-    RETARGET_MIN_FACTOR,
-    RETARGET_TIMESPAN_S,
-    SATS_PER_BTC,
-    SECONDS_PER_DAY,
-    SUBSIDY_HALVINGS,
-    TARGET_BLOCK_SPACING_S,
-)
 from kernels.rigdays import (
     DAILY_BTC,
     DAILY_ENERGY_USD,
@@ -65,11 +51,11 @@ from kernels.rng import STREAM_FAILURE, uniform_np
 
 def subsidy_sats_reference(height: np.ndarray | int) -> np.ndarray:
     """Block subsidy in satoshis at each height: the consensus integer right shift."""
-    halvings = np.asarray(height, dtype=np.int64) // HALVING_BLOCKS
+    halvings = np.asarray(height, dtype=np.int64) // protocol.HALVING_BLOCKS
     # NumPy's shift by 64 bits or more is undefined: shift by at most 63, then zero those.
-    shifted = np.right_shift(np.int64(INITIAL_SUBSIDY_SATS),
-                             np.minimum(halvings, SUBSIDY_HALVINGS - 1))
-    return np.where(halvings >= SUBSIDY_HALVINGS, 0, shifted)
+    shifted = np.right_shift(np.int64(protocol.INITIAL_SUBSIDY_SATS),
+                             np.minimum(halvings, protocol.SUBSIDY_HALVINGS - 1))
+    return np.where(halvings >= protocol.SUBSIDY_HALVINGS, 0, shifted)
 
 
 def simulate_chain_reference(
@@ -82,52 +68,51 @@ def simulate_chain_reference(
     The epoch in progress at the start is assumed to have run at 600 s a block so far.
     """
     n_paths, n_days = hashrate_ehs.shape
+    halving_blocks = protocol.HALVING_BLOCKS
     difficulty = np.full(n_paths, float(difficulty0))
     height = np.full(n_paths, float(height0))
-    epoch_start = np.full(n_paths, float(height0 - height0 % RETARGET_BLOCKS))
-    epoch_elapsed_s = (height - epoch_start) * TARGET_BLOCK_SPACING_S
-    out = {
-        name: np.empty((n_paths, n_days))
-        for name in CHAIN_FIELDS
-    }
+    epoch_start = np.full(n_paths, float(height0 - height0 % protocol.RETARGET_BLOCKS))
+    epoch_elapsed_s = (height - epoch_start) * protocol.TARGET_BLOCK_SPACING_S
+    out = {name: np.empty((n_paths, n_days)) for name in CHAIN_FIELDS}
     halving_day = np.full(n_paths, -1, dtype=np.int64)
     for t in range(n_days):
         out["difficulty"][:, t] = difficulty
         out["height"][:, t] = height
-        hashes_per_s = hashrate_ehs[:, t] * HASHES_PER_S_PER_EH_S
-        remaining_s = np.full(n_paths, SECONDS_PER_DAY)
+        hashes_per_s = hashrate_ehs[:, t] * protocol.HASHES_PER_S_PER_EH_S
+        remaining_s = np.full(n_paths, protocol.SECONDS_PER_DAY)
         blocks = np.zeros(n_paths)
         subsidy_blocks_btc = np.zeros(n_paths)
         per_th = np.zeros(n_paths)
-        halvings_at_start = np.floor(height / HALVING_BLOCKS)
+        halvings_at_start = np.floor(height / halving_blocks)
         while True:
             active = remaining_s > 0.0
             if not active.any():
                 break
-            rate = hashes_per_s / (difficulty * HASHES_PER_DIFFICULTY)  # blocks per second
-            next_retarget = epoch_start + RETARGET_BLOCKS
-            next_halving = (np.floor(height / HALVING_BLOCKS) + 1.0) * HALVING_BLOCKS
+            rate = hashes_per_s / (difficulty * protocol.HASHES_PER_DIFFICULTY)  # blocks per second
+            next_retarget = epoch_start + protocol.RETARGET_BLOCKS
+            next_halving = (np.floor(height / halving_blocks) + 1.0) * halving_blocks
             boundary = np.minimum(next_retarget, next_halving)
             time_to_boundary = (boundary - height) / rate
             hits = active & (time_to_boundary <= remaining_s)
             seg_s = np.where(hits, time_to_boundary, np.where(active, remaining_s, 0.0))
             seg_blocks = np.where(hits, boundary - height, seg_s * rate)
-            subsidy = subsidy_sats_reference(np.floor(height).astype(np.int64)) / SATS_PER_BTC
+            subsidy = (subsidy_sats_reference(np.floor(height).astype(np.int64))
+                       / protocol.SATS_PER_BTC)
             blocks += seg_blocks
             subsidy_blocks_btc += seg_blocks * subsidy
-            per_th += (seg_s * HASHES_PER_S_PER_TH_S * (subsidy + fees_btc)
-                       / (difficulty * HASHES_PER_DIFFICULTY))
+            per_th += (seg_s * protocol.HASHES_PER_S_PER_TH_S * (subsidy + fees_btc)
+                       / (difficulty * protocol.HASHES_PER_DIFFICULTY))
             height = np.where(hits, boundary, height + seg_blocks)
             epoch_elapsed_s = epoch_elapsed_s + seg_s
             remaining_s = np.where(hits, remaining_s - seg_s, 0.0)
             retarget = hits & (boundary == next_retarget)
             factor = np.clip(
-                RETARGET_TIMESPAN_S / np.where(retarget, epoch_elapsed_s, 1.0),
-                RETARGET_MIN_FACTOR, RETARGET_MAX_FACTOR)
+                protocol.RETARGET_TIMESPAN_S / np.where(retarget, epoch_elapsed_s, 1.0),
+                protocol.RETARGET_MIN_FACTOR, protocol.RETARGET_MAX_FACTOR)
             difficulty = np.where(retarget, difficulty * factor, difficulty)
             epoch_start = np.where(retarget, next_retarget, epoch_start)
             epoch_elapsed_s = np.where(retarget, 0.0, epoch_elapsed_s)
-        crossed = (np.floor(height / HALVING_BLOCKS) > halvings_at_start) & (halving_day < 0)
+        crossed = (np.floor(height / halving_blocks) > halvings_at_start) & (halving_day < 0)
         halving_day = np.where(crossed, t, halving_day)
         out["blocks"][:, t] = blocks
         with np.errstate(invalid="ignore", divide="ignore"):
