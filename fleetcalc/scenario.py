@@ -147,23 +147,12 @@ def _check_level(
                          f"the horizon (it would reach about 1e{log_end / math.log(10):.0f})")
 
 
-def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
-    """Build a Scenario from parsed TOML; raises InputError naming the bad key.
-
-    CSV series (``btc.price_series``, ``network.hashrate_series``) are read here, relative to
-    the folder of ``source``.
-    """
+def _read_market(
+    data: dict[str, Any], source: str, start: dt.date, n_days: int,
+) -> tuple[BtcMarket, Network, tuple[float, ...] | None, tuple[float, ...] | None]:
+    """The ``[btc]`` and ``[network]`` tables, with the daily series they name (or None)."""
     from fleetcalc.series import HASHRATE_SERIES, PRICE_SERIES, load_series
 
-    if not isinstance(data, dict):
-        raise InputError(source, "(top level)", data, "a TOML document (a table)")
-    top = {k: v for k, v in data.items() if k not in _KNOWN_TABLES}
-    values = read_table(top, SCENARIO_FIELDS, source, "", tables=_KNOWN_TABLES)
-    n_days = values["horizon_days"]
-    if values["paths"] * n_days > MAX_PATH_DAYS:
-        raise InputError(source, "paths", values["paths"],
-                         f"at most {MAX_PATH_DAYS:,} path-days (paths x horizon_days), so at "
-                         f"most {MAX_PATH_DAYS // n_days:,} paths over {n_days} days")
     btc_table, net_table = data.get("btc"), data.get("network")
     btc_values = read_table(btc_table, BTC_FIELDS, source, "btc")
     net_values = read_table(net_table, NETWORK_FIELDS, source, "network")
@@ -173,7 +162,6 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
     _level_from_series(net_table, net_values, "hashrate_ehs", "monthly_growth",
                        "hashrate_series", "network", source)
     price_series = hashrate_series = None
-    start = values["start_date"]
     if btc_values["price_series"] is not None:
         path = _series_file(source, "btc.price_series", btc_values["price_series"])
         price_series = load_series(path, PRICE_SERIES, start, n_days)
@@ -191,8 +179,26 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
         _check_level(source, "network.monthly_growth", net_values["monthly_growth"],
                      net_values["hashrate_ehs"], annual_growth, n_days, HASHRATE_BOUNDS_EHS,
                      "EH/s")
-    btc = BtcMarket(**btc_values)
-    network = Network(**net_values)
+    return BtcMarket(**btc_values), Network(**net_values), price_series, hashrate_series
+
+
+def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
+    """Build a Scenario from parsed TOML; raises InputError naming the bad key.
+
+    CSV series (``btc.price_series``, ``network.hashrate_series``) are read here, relative to
+    the folder of ``source``.
+    """
+    if not isinstance(data, dict):
+        raise InputError(source, "(top level)", data, "a TOML document (a table)")
+    top = {k: v for k, v in data.items() if k not in _KNOWN_TABLES}
+    values = read_table(top, SCENARIO_FIELDS, source, "", tables=_KNOWN_TABLES)
+    n_days = values["horizon_days"]
+    if values["paths"] * n_days > MAX_PATH_DAYS:
+        raise InputError(source, "paths", values["paths"],
+                         f"at most {MAX_PATH_DAYS:,} path-days (paths x horizon_days), so at "
+                         f"most {MAX_PATH_DAYS // n_days:,} paths over {n_days} days")
+    btc, network, price_series, hashrate_series = _read_market(
+        data, source, values["start_date"], n_days)
     raw_overrides = data.get("tariff_overrides", [])
     if not isinstance(raw_overrides, list):
         shown = "(a single table)" if isinstance(raw_overrides, dict) else raw_overrides
