@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from fleetcalc.catalog import COOLING_TYPES, UnitFigures, get_model, model_ids
+from fleetcalc.catalog import COOLING_TYPES, STOCK_MODE, UnitFigures, get_model, model_ids
 from fleetcalc.errors import InputError
 from fleetcalc.validate import checked, load_toml, overridable, read_table, table_fields
 
@@ -57,7 +57,7 @@ class Order:
     origin: str = checked("origin")
     import_date: dt.date = checked("date")
     delivery_date: dt.date = checked("date")
-    mode: str = checked("str", "stock")
+    mode: str = checked("str", STOCK_MODE)
     hashrate_th: float | None = checked("float", None, lo=0.001, hi=1e6)
     power_w: float | None = checked("float", None, lo=1.0, hi=1e7)
     cooling: str | None = checked("str", None, choices=COOLING_TYPES)
@@ -113,7 +113,7 @@ def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -
         if values["mode"] not in spec.modes:
             raise InputError(source, f"{where}.mode", values["mode"],
                              f"a mode of {spec.model}: {', '.join(spec.modes)}")
-    elif values["mode"] != "stock":
+    elif values["mode"] != STOCK_MODE:
         raise InputError(source, f"{where}.mode", values["mode"], "'stock' for a custom unit")
     if values["unit_price_usd"] is not None and values["usd_per_th"] is not None:
         raise InputError(source, f"{where}.usd_per_th", values["usd_per_th"],

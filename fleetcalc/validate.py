@@ -3,6 +3,7 @@
 A dataclass declares its TOML keys with ``checked`` (the kind, bounds and default of each) and
 ``table_fields`` reads them back as the ``Field`` table the parser checks a file against, so a
 default is written in one place and the object and the file can never disagree on it.
+
 ``read_table`` turns a parsed TOML table into plain values or raises ``InputError`` naming the
 file, the key path (``orders[2].quantity``), the bad value and what is allowed. Unknown keys are
 errors, so a typo never falls back silently to a default. ``read_text`` and ``load_toml`` turn
