@@ -98,9 +98,8 @@ Import = tuple[int, str, str | None, str]
 
 def _imports(module: str) -> list[Import]:
     """(line, imported module, imported name or None, local name) for every import a module
-    runs, at the
-    top or inside a function (a lazy import is still an edge: the old plan <-> fleet cycle was
-    one). ``from a import b`` names module ``a.b`` when that is a module of ours."""
+    runs, at the top or inside a function (a lazy import is still an edge: the old plan <->
+    fleet cycle was one). ``from a import b`` names module ``a.b`` when that is one of ours."""
     tree = ast.parse(MODULES[module].read_text())
     skipped = _type_checking_only(tree)
     package = module if MODULES[module].name == "__init__.py" else module.rpartition(".")[0]
