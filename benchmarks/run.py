@@ -232,10 +232,12 @@ def case_batch(count: int) -> dict[str, Any]:
 
 
 def case_chain(n_paths: int) -> dict[str, Any]:
-    """The chain model: NumPy ``simulate_chain`` against the jitted ``simulate_chain_nb``."""
+    """The chain model: NumPy ``simulate_chain_reference`` against the jitted
+    ``simulate_chain_nb``."""
     from benchmarks.workloads import HORIZON_DAYS
-    from fleetcalc.network import difficulty_from_hashrate, simulate_chain
+    from fleetcalc.network import difficulty_from_hashrate
     from kernels.chain import CHAIN_FIELDS, simulate_chain_nb
+    from kernels.reference import simulate_chain_reference
 
     rng = np.random.default_rng(5)
     steps = rng.normal(0.0003, 0.013, (n_paths, HORIZON_DAYS))
@@ -248,10 +250,10 @@ def case_chain(n_paths: int) -> dict[str, Any]:
         simulate_chain_nb(*args, *out.values(), halving_day)
 
     jitted()
-    expected = simulate_chain(*args)
+    expected = simulate_chain_reference(*args)
     for name in CHAIN_FIELDS:
         np.testing.assert_allclose(out[name], expected[name], rtol=1e-12)
-    numpy_t = _timed(lambda: simulate_chain(*args), 3 if n_paths > 1 else RUNS)
+    numpy_t = _timed(lambda: simulate_chain_reference(*args), 3 if n_paths > 1 else RUNS)
     jit_t = _timed(jitted, RUNS)
     return {"paths": n_paths, "days": HORIZON_DAYS, "numpy_ms": numpy_t["wall_s"] * 1e3,
             "jit_ms": jit_t["wall_s"] * 1e3, "speedup": numpy_t["wall_s"] / jit_t["wall_s"]}

@@ -9,7 +9,8 @@ Three tables live in ``fleetcalc/data`` and each row carries its source:
 - ``price_index.csv``: that index, USD per TH/s by efficiency tier, dated;
 - ``modes.csv``: other published operating points (bins, eco/turbo), never the ``stock`` one;
 - ``cooling_defaults.csv``: degradation, failure, repair, service life, freight and install
-  defaults per cooling type. They are labelled assumptions: no authoritative figures exist.
+  defaults per cooling type (the fields of ``UnitFigures``). They are labelled assumptions: no
+  authoritative figures exist.
 
 Each table's schema is declared once here and checked when the file is read, so a broken data
 file fails loudly at load time instead of producing a silently wrong evaluation.
@@ -28,7 +29,7 @@ from typing import Any
 
 import polars as pl
 
-from fleetcalc.validate import ISO_3166_ALPHA2
+from fleetcalc.validate import ISO_3166_ALPHA2, checked, table_fields
 
 COOLING_TYPES = ("air", "hydro", "immersion")
 CONFIDENCE_LEVELS = ("high", "medium-high", "medium", "low-medium", "low")
@@ -48,6 +49,29 @@ TIER_INDEX_BASIS = "tier_index"
 # were copied silently into orders), and a shipped quote older than this when the newest price
 # index was taken must give way to the index.
 PRICE_MAX_AGE_MONTHS = 6
+
+@dataclass(frozen=True, kw_only=True)
+class UnitFigures:
+    """The per-unit figures a cooling type supplies by default and any order may override.
+
+    Declared once, here: the columns of ``cooling_defaults.csv`` and their checks, the optional
+    ``[[orders]]`` keys of a plan with their bounds (``fleetcalc.plan.Order``) and the figures of
+    a resolved unit (``fleetcalc.units.OrderUnit``) all come from these fields. The bounds are
+    the plan's: a shipped default must be a value an order could give.
+    """
+
+    annual_degradation: float = checked("float", lo=0.0, hi=0.99)
+    annual_failure_rate: float = checked("float", lo=0.0, hi=50.0)
+    repair_days: int = checked("int", lo=0, hi=3650)
+    repair_cost_usd: float = checked("float", lo=0.0, hi=1e7)
+    # From one day of service (below it a unit would retire before it mines).
+    service_life_years: float = checked("float", lo=1 / 365, hi=50.0)
+    freight_usd_per_unit: float = checked("float", lo=0.0, hi=1e7)
+    install_usd_per_unit: float = checked("float", lo=0.0, hi=1e7)
+
+
+UNIT_FIGURE_FIELDS = table_fields(UnitFigures)
+_POLARS_TYPES = {"float": pl.Float64(), "int": pl.Int64()}
 
 CATALOG_SCHEMA: dict[str, pl.DataType] = {
     "model_id": pl.String(),
@@ -93,13 +117,7 @@ PRICE_INDEX_SCHEMA: dict[str, pl.DataType] = {
 
 COOLING_DEFAULTS_SCHEMA: dict[str, pl.DataType] = {
     "cooling": pl.String(),
-    "annual_degradation": pl.Float64(),
-    "annual_failure_rate": pl.Float64(),
-    "repair_days": pl.Int64(),
-    "repair_cost_usd": pl.Float64(),
-    "service_life_years": pl.Float64(),
-    "freight_usd_per_unit": pl.Float64(),
-    "install_usd_per_unit": pl.Float64(),
+    **{f.name: _POLARS_TYPES[f.kind] for f in UNIT_FIGURE_FIELDS},
     "status": pl.String(),
     "source": pl.String(),
 }
@@ -275,20 +293,23 @@ def load_cooling_defaults() -> pl.DataFrame:
     _require_text(frame, name, ("status", "source"), key)
     if sorted(frame["cooling"].to_list()) != sorted(COOLING_TYPES):
         raise DataFileError(f"{name}: needs exactly one row per cooling type {COOLING_TYPES}")
-    fraction = ("annual_degradation", "annual_failure_rate")
-    _fail_if(frame, pl.any_horizontal([(pl.col(c) < 0) | (pl.col(c) >= 1) for c in fraction]),
-             name, "annual_degradation and annual_failure_rate must be in [0, 1)", key)
-    non_negative = ("repair_days", "repair_cost_usd", "freight_usd_per_unit",
-                    "install_usd_per_unit")
-    _fail_if(frame, pl.any_horizontal([pl.col(c) < 0 for c in non_negative])
-             | (pl.col("service_life_years") <= 0), name,
-             "costs and days must be >= 0 and service_life_years > 0", key)
+    for field in UNIT_FIGURE_FIELDS:
+        assert field.lo is not None and field.hi is not None and not field.lo_open
+        _fail_if(frame, ~pl.col(field.name).is_between(field.lo, field.hi), name,
+                 f"{field.name} must be {field.expected()}", key)
     return frame
+
+
+@functools.cache
+def cooling_figures(cooling: str) -> UnitFigures:
+    """The default figures of a unit of cooling type ``cooling`` (one of ``COOLING_TYPES``)."""
+    row = load_cooling_defaults().filter(pl.col("cooling") == cooling).row(0, named=True)
+    return UnitFigures(**{field.name: row[field.name] for field in UNIT_FIGURE_FIELDS})
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One catalog model with its cooling type's defaults and every operating mode resolved."""
+    """One catalog model with its cooling type's figures and every operating mode resolved."""
 
     model_id: str
     maker: str
@@ -303,13 +324,7 @@ class ModelSpec:
     price_usd: float | None
     price_date: str | None
     price_basis: str | None
-    annual_degradation: float
-    annual_failure_rate: float
-    repair_days: int
-    repair_cost_usd: float
-    service_life_years: float
-    freight_usd_per_unit: float
-    install_usd_per_unit: float
+    figures: UnitFigures  # its cooling type's
     # mode -> (hashrate_th, power_w); always holds "stock" (the catalog row).
     modes: dict[str, tuple[float, float]]
     spec_source: str
@@ -325,8 +340,6 @@ def _catalog_row(model_id: str) -> dict[str, Any]:
 def get_model(model_id: str) -> ModelSpec:
     """The catalog model ``model_id``; raises ``KeyError(model_id)`` if there is none."""
     row = _catalog_row(model_id)
-    cooling = load_cooling_defaults().filter(pl.col("cooling") == row["cooling"])
-    defaults = cooling.row(0, named=True)
     modes = {STOCK_MODE: (row["hashrate_th"], row["power_w"])}
     extra = load_modes().filter(pl.col("model_id") == model_id)
     modes.update({m: (h, p) for m, h, p in extra.select("mode", "hashrate_th", "power_w").rows()})
@@ -336,13 +349,7 @@ def get_model(model_id: str) -> ModelSpec:
         efficiency_j_per_th=row["efficiency_j_per_th"], cooling=row["cooling"],
         origins=tuple(row["origins"]), price_usd=row["price_usd"],
         price_date=row["price_date"], price_basis=row["price_basis"],
-        annual_degradation=defaults["annual_degradation"],
-        annual_failure_rate=defaults["annual_failure_rate"],
-        repair_days=int(defaults["repair_days"]), repair_cost_usd=defaults["repair_cost_usd"],
-        service_life_years=defaults["service_life_years"],
-        freight_usd_per_unit=defaults["freight_usd_per_unit"],
-        install_usd_per_unit=defaults["install_usd_per_unit"],
-        modes=modes, spec_source=row["spec_source"],
+        figures=cooling_figures(row["cooling"]), modes=modes, spec_source=row["spec_source"],
     )
 
 

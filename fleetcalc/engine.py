@@ -134,7 +134,7 @@ def _run_kernel(
 def _simulate_chain(
     hashrate_ehs: np.ndarray, difficulty0: float, height0: int, fees_btc: float
 ) -> dict[str, np.ndarray]:
-    """``fleetcalc.network.simulate_chain`` through the jitted kernel (same outputs), for
+    """``kernels.reference.simulate_chain_reference`` through the jitted kernel (same outputs), for
     ``market_paths``: a Python loop over days there costs ~0.1 s a scenario."""
     from kernels.chain import CHAIN_FIELDS, simulate_chain_nb
 

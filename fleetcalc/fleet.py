@@ -1,7 +1,7 @@
 """Plan -> polars order table -> contiguous NumPy arrays for the rig-day kernel.
 
-An order resolves its unit (catalog model and mode, or a custom unit) and its defaults (the
-cooling type's degradation, failure rate, repair, service life, freight and install). With
+Each order's unit is resolved by ``fleetcalc.units`` (catalog model and mode, or a custom unit,
+with its cooling type's figures unless the order overrides them). With
 ``failures = "expected"`` an order is one cohort (weight = quantity), simulated once and scaled;
 with ``"sampled"`` every unit is its own rig with its own failure stream.
 """
@@ -13,15 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from fleetcalc.plan import Order, Plan
+from fleetcalc.plan import Plan
 from fleetcalc.scenario import Scenario
+from fleetcalc.units import resolve_unit
 
 DAYS_PER_YEAR = 365.0
-# Order fields that fall back to the model's (cooling type's) defaults when the plan omits them.
-ORDER_DEFAULT_KEYS = (
-    "annual_degradation", "annual_failure_rate", "repair_days", "repair_cost_usd",
-    "service_life_years", "freight_usd_per_unit", "install_usd_per_unit",
-)
 
 ORDERS_SCHEMA: dict[str, pl.DataType] = {
     "order_index": pl.Int64(),
@@ -50,83 +46,29 @@ ORDERS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-@dataclass(frozen=True)
-class OrderUnit:
-    """One order's unit with every default resolved."""
-
-    model_id: str
-    maker: str
-    model: str
-    cooling: str
-    hashrate_th: float
-    power_w: float
-    unit_price_usd: float
-    annual_degradation: float
-    annual_failure_rate: float
-    repair_days: int
-    repair_cost_usd: float
-    service_life_years: float
-    freight_usd_per_unit: float
-    install_usd_per_unit: float
-
-
-def _resolve(order: Order) -> OrderUnit:
-    from fleetcalc.catalog import get_model, load_cooling_defaults
-
-    if order.hashrate_th is not None and order.power_w is not None:
-        cooling = order.cooling or "air"
-        defaults = load_cooling_defaults().filter(pl.col("cooling") == cooling).row(0, named=True)
-        model_id, maker, name = "custom", "custom", f"custom {order.hashrate_th:g} TH/s"
-        hashrate_th, power_w = order.hashrate_th, order.power_w
-    else:
-        assert order.model is not None
-        spec = get_model(order.model)
-        cooling = spec.cooling
-        defaults = {key: getattr(spec, key) for key in ORDER_DEFAULT_KEYS}
-        model_id, maker, name = spec.model_id, spec.maker, spec.model
-        hashrate_th, power_w = spec.modes[order.mode]
-
-    def pick(key: str) -> float:
-        value = getattr(order, key)
-        return defaults[key] if value is None else value
-
-    price = order.unit_price_usd
-    if price is None:
-        assert order.usd_per_th is not None
-        price = order.usd_per_th * hashrate_th
-    resolved = {key: pick(key) for key in ORDER_DEFAULT_KEYS}
-    resolved["repair_days"] = int(resolved["repair_days"])
-    return OrderUnit(
-        model_id=model_id, maker=maker, model=name, cooling=cooling, hashrate_th=hashrate_th,
-        power_w=power_w, unit_price_usd=price, **resolved,
-    )
-
-
-def order_units(plan: Plan) -> list[OrderUnit]:
-    """The resolved unit of every order of the plan, in order."""
-    return [_resolve(order) for order in plan.orders]
-
-
 def orders_frame(plan: Plan, scenario: Scenario) -> pl.DataFrame:
     """One row per order with resolved unit, day indices and the origin used for duty."""
     rows = []
-    for i, (order, unit) in enumerate(zip(plan.orders, order_units(plan), strict=True)):
+    for i, order in enumerate(plan.orders):
+        unit = resolve_unit(order)
+        figures = unit.figures
         delivery_day = scenario.day_of(order.delivery_date)
-        life_days = round(unit.service_life_years * DAYS_PER_YEAR)
+        life_days = round(figures.service_life_years * DAYS_PER_YEAR)
         rows.append({
             "order_index": i, "model_id": unit.model_id, "maker": unit.maker,
             "model": unit.model, "mode": order.mode, "cooling": unit.cooling,
             "origin": order.origin, "tariff_origin": scenario.tariff_origin(order.origin),
             "quantity": order.quantity, "hashrate_th": unit.hashrate_th,
             "power_w": unit.power_w, "customs_value_usd": unit.unit_price_usd,
-            "freight_usd": unit.freight_usd_per_unit, "install_usd": unit.install_usd_per_unit,
+            "freight_usd": figures.freight_usd_per_unit,
+            "install_usd": figures.install_usd_per_unit,
             "import_date": order.import_date, "delivery_date": order.delivery_date,
             "delivery_day": delivery_day,
             "retire_day": min(scenario.horizon_days, delivery_day + life_days),
-            "annual_degradation": unit.annual_degradation,
-            "annual_failure_rate": unit.annual_failure_rate, "repair_days": unit.repair_days,
-            "repair_cost_usd": unit.repair_cost_usd,
-            "service_life_years": unit.service_life_years,
+            "annual_degradation": figures.annual_degradation,
+            "annual_failure_rate": figures.annual_failure_rate,
+            "repair_days": figures.repair_days, "repair_cost_usd": figures.repair_cost_usd,
+            "service_life_years": figures.service_life_years,
         })
     return pl.DataFrame(rows, schema=ORDERS_SCHEMA)
 

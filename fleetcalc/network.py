@@ -5,7 +5,9 @@ hashrate H the network finds ``86400 * H / (D * 2**32)`` blocks; every 2016 bloc
 retargets by ``1,209,600 s / (time the epoch took)``, clamped to x0.25..x4; the subsidy of height
 h is ``(50 * 10**8) >> (h // 210000)`` satoshis. A day is cut into segments at every retarget
 and halving boundary, so a day that holds the 2028 halving mixes both subsidies by the blocks
-mined on each side, and BTC per TH/s per day is the exact sum over its segments.
+mined on each side, and BTC per TH/s per day is the exact sum over its segments. The chain
+itself lives in ``kernels`` (``chain.py`` jitted, ``reference.py`` in NumPy), its constants in
+``kernels.protocol``.
 
 Monte Carlo paths (``paths > 1``) draw their shocks from the counter-based generator keyed by
 (seed, path, day): a path is the same whatever the number of paths or the batch it runs in.
@@ -21,31 +23,24 @@ from functools import lru_cache
 import numpy as np
 
 from fleetcalc.scenario import Scenario
-
-SECONDS_PER_DAY = 86_400.0
-TWO_POW_32 = 2.0**32
-RETARGET_BLOCKS = 2016
-RETARGET_TIMESPAN_S = 1_209_600.0
-HALVING_BLOCKS = 210_000
-INITIAL_SUBSIDY_SATS = 50 * 10**8
-SATS_PER_BTC = 1e8
-
-
-def subsidy_sats(height: np.ndarray | int) -> np.ndarray:
-    """Block subsidy in satoshis at each height: the consensus integer right shift."""
-    halvings = np.asarray(height, dtype=np.int64) // HALVING_BLOCKS
-    shifted = np.right_shift(np.int64(INITIAL_SUBSIDY_SATS), np.minimum(halvings, 63))
-    return np.where(halvings >= 64, 0, shifted)
+from kernels.protocol import (
+    HASHES_PER_DIFFICULTY,
+    HASHES_PER_S_PER_EH_S,
+    HASHES_PER_S_PER_TH_S,
+    SECONDS_PER_DAY,
+    TARGET_BLOCK_SPACING_S,
+)
 
 
 def difficulty_from_hashrate(hashrate_ehs: float) -> float:
     """Difficulty at which a network of this hashrate finds one block per 600 s."""
-    return hashrate_ehs * 1e18 * 600.0 / TWO_POW_32
+    return hashrate_ehs * HASHES_PER_S_PER_EH_S * TARGET_BLOCK_SPACING_S / HASHES_PER_DIFFICULTY
 
 
 def btc_per_th_day(difficulty: float, subsidy_btc: float, fees_btc: float) -> float:
     """Expected gross BTC per TH/s per day at one difficulty (the pools' 2**32 convention)."""
-    return 1e12 * SECONDS_PER_DAY * (subsidy_btc + fees_btc) / (difficulty * TWO_POW_32)
+    return (HASHES_PER_S_PER_TH_S * SECONDS_PER_DAY * (subsidy_btc + fees_btc)
+            / (difficulty * HASHES_PER_DIFFICULTY))
 
 
 @dataclass(frozen=True)
@@ -132,77 +127,19 @@ def _price_and_hashrate(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     return price, hashrate
 
 
-def simulate_chain(
-    hashrate_ehs: np.ndarray, difficulty0: float, height0: int, fees_btc: float
-) -> dict[str, np.ndarray]:
-    """Expected block production, retargets and subsidy per day for ``hashrate_ehs[P, T]``.
-
-    The epoch in progress at the start is assumed to have run at 600 s a block so far.
-    """
-    n_paths, n_days = hashrate_ehs.shape
-    difficulty = np.full(n_paths, float(difficulty0))
-    height = np.full(n_paths, float(height0))
-    epoch_start = np.full(n_paths, float(height0 - height0 % RETARGET_BLOCKS))
-    epoch_elapsed_s = (height - epoch_start) * 600.0
-    out = {
-        name: np.empty((n_paths, n_days))
-        for name in ("difficulty", "blocks", "height", "subsidy_btc", "btc_per_th_day")
-    }
-    halving_day = np.full(n_paths, -1, dtype=np.int64)
-    for t in range(n_days):
-        out["difficulty"][:, t] = difficulty
-        out["height"][:, t] = height
-        hashes_per_s = hashrate_ehs[:, t] * 1e18
-        remaining_s = np.full(n_paths, SECONDS_PER_DAY)
-        blocks = np.zeros(n_paths)
-        subsidy_blocks_btc = np.zeros(n_paths)
-        per_th = np.zeros(n_paths)
-        halvings_at_start = np.floor(height / HALVING_BLOCKS)
-        while True:
-            active = remaining_s > 0.0
-            if not active.any():
-                break
-            rate = hashes_per_s / (difficulty * TWO_POW_32)  # blocks per second
-            next_retarget = epoch_start + RETARGET_BLOCKS
-            next_halving = (np.floor(height / HALVING_BLOCKS) + 1.0) * HALVING_BLOCKS
-            boundary = np.minimum(next_retarget, next_halving)
-            time_to_boundary = (boundary - height) / rate
-            hits = active & (time_to_boundary <= remaining_s)
-            seg_s = np.where(hits, time_to_boundary, np.where(active, remaining_s, 0.0))
-            seg_blocks = np.where(hits, boundary - height, seg_s * rate)
-            subsidy = subsidy_sats(np.floor(height).astype(np.int64)) / SATS_PER_BTC
-            blocks += seg_blocks
-            subsidy_blocks_btc += seg_blocks * subsidy
-            per_th += seg_s * 1e12 * (subsidy + fees_btc) / (difficulty * TWO_POW_32)
-            height = np.where(hits, boundary, height + seg_blocks)
-            epoch_elapsed_s = epoch_elapsed_s + seg_s
-            remaining_s = np.where(hits, remaining_s - seg_s, 0.0)
-            retarget = hits & (boundary == next_retarget)
-            factor = np.clip(
-                RETARGET_TIMESPAN_S / np.where(retarget, epoch_elapsed_s, 1.0), 0.25, 4.0)
-            difficulty = np.where(retarget, difficulty * factor, difficulty)
-            epoch_start = np.where(retarget, next_retarget, epoch_start)
-            epoch_elapsed_s = np.where(retarget, 0.0, epoch_elapsed_s)
-        crossed = (np.floor(height / HALVING_BLOCKS) > halvings_at_start) & (halving_day < 0)
-        halving_day = np.where(crossed, t, halving_day)
-        out["blocks"][:, t] = blocks
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["subsidy_btc"][:, t] = np.where(blocks > 0, subsidy_blocks_btc / blocks, 0.0)
-        out["btc_per_th_day"][:, t] = per_th
-    out["halving_day"] = halving_day
-    return out
-
-
 ChainFunction = Callable[[np.ndarray, float, int, float], dict[str, np.ndarray]]
 
 
 @lru_cache(maxsize=32)
-def market_paths(scenario: Scenario, chain: ChainFunction = simulate_chain) -> MarketPaths:
+def market_paths(scenario: Scenario, chain: ChainFunction | None = None) -> MarketPaths:
     """The scenario's daily market arrays (cached: scenarios are frozen and hashable).
 
-    ``chain`` computes the chain arrays with ``simulate_chain``'s signature and outputs; the
-    engine passes the jitted ``kernels.chain`` version (only the engine calls jitted code).
+    ``chain`` computes the chain arrays with the signature and outputs of
+    ``kernels.reference.simulate_chain_reference``, the NumPy chain used when none is given;
+    the engine passes the jitted ``kernels.chain`` version (only the engine calls jitted code).
     """
+    if chain is None:
+        from kernels.reference import simulate_chain_reference as chain
     price, hashrate = _price_and_hashrate(scenario)
     net = scenario.network
     difficulty0 = net.difficulty or difficulty_from_hashrate(net.hashrate_ehs)

@@ -12,63 +12,64 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from fleetcalc.catalog import COOLING_TYPES, STOCK_MODE, UnitFigures, get_model, model_ids
 from fleetcalc.errors import InputError
-from fleetcalc.validate import Field, load_toml, read_table
+from fleetcalc.validate import checked, load_toml, overridable, read_table, table_fields
 
-COOLING_TYPES = ("air", "hydro", "immersion")
+# Every TOML key below is declared once, as a ``checked`` dataclass field (kind, bounds,
+# default); the parser's field tables are read back from the classes. kw_only lets the fields
+# stand in the order the file documents them, which is also the order they are checked in.
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Site:
-    power_usd_per_kwh: float
-    capacity_mw: float
-    hosting_usd_per_kwh: float = 0.0
-    uptime: float = 0.97
-    curtail_when_unprofitable: bool = True
+    power_usd_per_kwh: float = checked("float", lo=0.0, hi=10.0)
+    hosting_usd_per_kwh: float = checked("float", 0.0, lo=0.0, hi=10.0)
+    capacity_mw: float = checked("float", lo=0.0, hi=100_000.0, lo_open=True)
+    uptime: float = checked("float", 0.97, lo=0.0, hi=1.0)
+    curtail_when_unprofitable: bool = checked("bool", True)
 
     @property
     def energy_usd_per_kwh(self) -> float:
         return self.power_usd_per_kwh + self.hosting_usd_per_kwh
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Finance:
-    discount_rate: float = 0.15
-    residual_fraction: float = 0.10
-    hodl_fraction: float = 0.0
+    discount_rate: float = checked("float", 0.15, lo=-0.99, hi=10.0)
+    residual_fraction: float = checked("float", 0.10, lo=0.0, hi=1.0)
+    hodl_fraction: float = checked("float", 0.0, lo=0.0, hi=1.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+@overridable(UnitFigures)
 class Order:
-    """One order line; ``None`` fields fall back to the catalog or its cooling type defaults."""
+    """One order line. Every field of ``UnitFigures`` (degradation, failure rate, repairs,
+    service life, freight, install) is an optional key too: None keeps the catalog model's (or
+    custom unit's) cooling type default."""
 
-    quantity: int
-    origin: str
-    import_date: dt.date
-    delivery_date: dt.date
-    model: str | None = None
-    mode: str = "stock"
-    unit_price_usd: float | None = None
-    usd_per_th: float | None = None
-    hashrate_th: float | None = None
-    power_w: float | None = None
-    cooling: str | None = None
-    annual_degradation: float | None = None
-    annual_failure_rate: float | None = None
-    repair_days: int | None = None
-    repair_cost_usd: float | None = None
-    service_life_years: float | None = None
-    freight_usd_per_unit: float | None = None
-    install_usd_per_unit: float | None = None
+    model: str | None = checked("str", None)
+    quantity: int = checked("int", lo=1, hi=10_000_000)
+    # Lower bounds are the smallest values that mean something (a cent, a GH/s, a watt): below
+    # them ratios such as J/TH or BTC per USD overflow to inf.
+    unit_price_usd: float | None = checked("float", None, lo=0.01, hi=1e7)
+    usd_per_th: float | None = checked("float", None, lo=0.001, hi=1e5)
+    origin: str = checked("origin")
+    import_date: dt.date = checked("date")
+    delivery_date: dt.date = checked("date")
+    mode: str = checked("str", STOCK_MODE)
+    hashrate_th: float | None = checked("float", None, lo=0.001, hi=1e6)
+    power_w: float | None = checked("float", None, lo=1.0, hi=1e7)
+    cooling: str | None = checked("str", None, choices=COOLING_TYPES)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
-    name: str
+    name: str = checked("str")
+    exclude_origins: tuple[str, ...] = checked("origins", ())
     site: Site
     orders: tuple[Order, ...]
     finance: Finance = Finance()
-    exclude_origins: tuple[str, ...] = ()
     source: str = "<memory>"
 
     def with_order(self, index: int, **changes: Any) -> Plan:
@@ -80,46 +81,13 @@ class Plan:
         return replace(self, site=replace(self.site, **changes))
 
 
-PLAN_FIELDS = (Field("name", "str"), Field("exclude_origins", "origins", ()))
-SITE_FIELDS = (
-    Field("power_usd_per_kwh", "float", lo=0.0, hi=10.0),
-    Field("hosting_usd_per_kwh", "float", 0.0, lo=0.0, hi=10.0),
-    Field("capacity_mw", "float", lo=0.0, hi=100_000.0, lo_open=True),
-    Field("uptime", "float", 0.97, lo=0.0, hi=1.0),
-    Field("curtail_when_unprofitable", "bool", True),
-)
-FINANCE_FIELDS = (
-    Field("discount_rate", "float", 0.15, lo=-0.99, hi=10.0),
-    Field("residual_fraction", "float", 0.10, lo=0.0, hi=1.0),
-    Field("hodl_fraction", "float", 0.0, lo=0.0, hi=1.0),
-)
-ORDER_FIELDS = (
-    Field("model", "str", None),
-    Field("quantity", "int", lo=1, hi=10_000_000),
-    # Lower bounds are the smallest values that mean something (a cent, a GH/s, a watt, a
-    # day of service): below them ratios such as J/TH or BTC per USD overflow to inf.
-    Field("unit_price_usd", "float", None, lo=0.01, hi=1e7),
-    Field("usd_per_th", "float", None, lo=0.001, hi=1e5),
-    Field("origin", "origin"),
-    Field("import_date", "date"),
-    Field("delivery_date", "date"),
-    Field("mode", "str", "stock"),
-    Field("hashrate_th", "float", None, lo=0.001, hi=1e6),
-    Field("power_w", "float", None, lo=1.0, hi=1e7),
-    Field("cooling", "str", None, choices=COOLING_TYPES),
-    Field("annual_degradation", "float", None, lo=0.0, hi=0.99),
-    Field("annual_failure_rate", "float", None, lo=0.0, hi=50.0),
-    Field("repair_days", "int", None, lo=0, hi=3650),
-    Field("repair_cost_usd", "float", None, lo=0.0, hi=1e7),
-    Field("service_life_years", "float", None, lo=1 / 365, hi=50.0),
-    Field("freight_usd_per_unit", "float", None, lo=0.0, hi=1e7),
-    Field("install_usd_per_unit", "float", None, lo=0.0, hi=1e7),
-)
+PLAN_FIELDS = table_fields(Plan)
+SITE_FIELDS = table_fields(Site)
+FINANCE_FIELDS = table_fields(Finance)
+ORDER_FIELDS = table_fields(Order)
 
 
 def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -> Order:
-    from fleetcalc.catalog import get_model, model_ids
-
     where = f"orders[{index}]"
     values = read_table(item, ORDER_FIELDS, source, where)
     custom = values["hashrate_th"] is not None or values["power_w"] is not None
@@ -145,7 +113,7 @@ def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -
         if values["mode"] not in spec.modes:
             raise InputError(source, f"{where}.mode", values["mode"],
                              f"a mode of {spec.model}: {', '.join(spec.modes)}")
-    elif values["mode"] != "stock":
+    elif values["mode"] != STOCK_MODE:
         raise InputError(source, f"{where}.mode", values["mode"], "'stock' for a custom unit")
     if values["unit_price_usd"] is not None and values["usd_per_th"] is not None:
         raise InputError(source, f"{where}.usd_per_th", values["usd_per_th"],
@@ -164,7 +132,7 @@ def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -
 
 def parse_plan(data: dict[str, Any], source: str) -> Plan:
     """Build a Plan from parsed TOML; raises InputError naming the bad key."""
-    from fleetcalc.fleet import order_units
+    from fleetcalc.units import resolve_unit
 
     if not isinstance(data, dict):
         raise InputError(source, "(top level)", data, "a TOML document (a table)")
@@ -180,8 +148,7 @@ def parse_plan(data: dict[str, Any], source: str) -> Plan:
     exclude = values["exclude_origins"]
     orders = tuple(_parse_order(item, i, source, exclude) for i, item in enumerate(raw_orders))
     plan = Plan(site=site, finance=finance, orders=orders, source=source, **values)
-    power_mw = sum(unit.power_w * order.quantity for order, unit in
-                   zip(orders, order_units(plan), strict=True)) / 1e6
+    power_mw = sum(resolve_unit(order).power_w * order.quantity for order in orders) / 1e6
     if power_mw > site.capacity_mw * (1 + 1e-12):
         raise InputError(source, "site.capacity_mw", site.capacity_mw,
                          f"at least the {power_mw:.3f} MW the orders draw")

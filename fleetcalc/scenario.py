@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import re
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -13,47 +12,63 @@ from typing import Any
 
 from fleetcalc.errors import InputError
 from fleetcalc.tariffs import TariffOverride
-from fleetcalc.validate import Field, is_origin, load_toml, parse_toml_text, read_table
+from fleetcalc.validate import (
+    Field,
+    checked,
+    is_origin,
+    load_toml,
+    parse_toml_text,
+    read_table,
+    table_fields,
+)
 
 FAILURE_MODES = ("expected", "sampled")
 
 
+# Every TOML key below is declared once, as a ``checked`` dataclass field (kind, bounds,
+# default); the parser's field tables are read back from the classes.
+
+
 @dataclass(frozen=True)
 class BtcMarket:
-    price_usd: float  # on start_date (the series' first value when price_series is given)
-    annual_drift: float = 0.0
-    annual_volatility: float = 0.0
-    price_series: str | None = None  # CSV file as written in the TOML (relative to it)
+    # On start_date; the series' first value when price_series is given.
+    price_usd: float = checked("float", lo=0.01, hi=1e9, optional_in_file=True)
+    annual_drift: float = checked("float", 0.0, lo=-0.99, hi=10.0)
+    annual_volatility: float = checked("float", 0.0, lo=0.0, hi=2.0)
+    # CSV file as written in the TOML (relative to it).
+    price_series: str | None = checked("str", None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Network:
-    hashrate_ehs: float
-    block_height: int
-    difficulty: float | None = None
-    monthly_growth: float = 0.0
-    annual_volatility: float = 0.0
-    price_correlation: float = 0.0
-    fees_btc_per_block: float = 0.0
-    pool_fee: float = 0.0
-    hashrate_series: str | None = None  # CSV file as written in the TOML (relative to it)
+    # On start_date; the series' first value when hashrate_series is given.
+    hashrate_ehs: float = checked("float", lo=1e-6, hi=1e9, optional_in_file=True)
+    # CSV file as written in the TOML (relative to it).
+    hashrate_series: str | None = checked("str", None)
+    difficulty: float | None = checked("float", None, lo=1.0, hi=1e30)
+    monthly_growth: float = checked("float", 0.0, lo=-0.5, hi=1.0)
+    annual_volatility: float = checked("float", 0.0, lo=0.0, hi=2.0)
+    price_correlation: float = checked("float", 0.0, lo=-1.0, hi=1.0)
+    block_height: int = checked("int", lo=0, hi=100_000_000)
+    fees_btc_per_block: float = checked("float", 0.0, lo=0.0, hi=1000.0)
+    pool_fee: float = checked("float", 0.0, lo=0.0, hi=0.99)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Scenario:
     """Market and network inputs of one evaluation; hashable, so results can be cached."""
 
-    start_date: dt.date
-    horizon_days: int
+    name: str = checked("str", "scenario")
+    start_date: dt.date = checked("date")
+    horizon_days: int = checked("int", lo=1, hi=36_525)
+    seed: int = checked("int", 1, lo=0, hi=2**63 - 1)
+    paths: int = checked("int", 1, lo=1, hi=100_000)
+    failures: str = checked("str", "expected", choices=FAILURE_MODES)
     btc: BtcMarket
     network: Network
-    seed: int = 1
-    paths: int = 1
-    failures: str = "expected"
     tariff_overrides: tuple[TariffOverride, ...] = ()
     # Origin risk: duty computed as if units of the key origin came from the value origin.
     tariff_origin_as: tuple[tuple[str, str], ...] = ()
-    name: str = "scenario"
     # Which inputs are assumptions rather than observed facts (shown in UI and outputs).
     assumptions: tuple[str, ...] = ()
     source: str = "<memory>"
@@ -83,41 +98,10 @@ MAX_PATH_DAYS = 20_000_000
 # beyond them a drift compounds to overflow (inf) or underflow (0) in the daily arrays.
 PRICE_BOUNDS_USD = (1e-6, 1e15)
 HASHRATE_BOUNDS_EHS = (1e-9, 1e15)
-_PROGRAM = re.compile(r"[a-z0-9_]+")
-
-SCENARIO_FIELDS = (
-    Field("name", "str", "scenario"),
-    Field("start_date", "date"),
-    Field("horizon_days", "int", lo=1, hi=36_525),
-    Field("seed", "int", 1, lo=0, hi=2**63 - 1),
-    Field("paths", "int", 1, lo=1, hi=100_000),
-    Field("failures", "str", "expected", choices=FAILURE_MODES),
-)
-BTC_FIELDS = (
-    Field("price_usd", "float", None, lo=0.01, hi=1e9),
-    Field("price_series", "str", None),
-    Field("annual_drift", "float", 0.0, lo=-0.99, hi=10.0),
-    Field("annual_volatility", "float", 0.0, lo=0.0, hi=2.0),
-)
-NETWORK_FIELDS = (
-    Field("hashrate_ehs", "float", None, lo=1e-6, hi=1e9),
-    Field("hashrate_series", "str", None),
-    Field("difficulty", "float", None, lo=1.0, hi=1e30),
-    Field("monthly_growth", "float", 0.0, lo=-0.5, hi=1.0),
-    Field("annual_volatility", "float", 0.0, lo=0.0, hi=2.0),
-    Field("price_correlation", "float", 0.0, lo=-1.0, hi=1.0),
-    Field("block_height", "int", lo=0, hi=100_000_000),
-    Field("fees_btc_per_block", "float", 0.0, lo=0.0, hi=1000.0),
-    Field("pool_fee", "float", 0.0, lo=0.0, hi=0.99),
-)
-OVERRIDE_FIELDS = (
-    Field("origin", "origin"),
-    Field("program", "str", pattern=_PROGRAM,
-          pattern_words="a snake_case program name like 'reciprocal' or 'section_301'"),
-    Field("rate", "float", lo=0.0, hi=10.0),
-    Field("effective_from", "date"),
-    Field("effective_to", "date", None),
-)
+SCENARIO_FIELDS = table_fields(Scenario)
+BTC_FIELDS = table_fields(BtcMarket)
+NETWORK_FIELDS = table_fields(Network)
+OVERRIDE_FIELDS = table_fields(TariffOverride)
 _KNOWN_TABLES = ("btc", "network", "tariff_overrides", "tariff_origin_as", "assumptions")
 
 
@@ -163,23 +147,12 @@ def _check_level(
                          f"the horizon (it would reach about 1e{log_end / math.log(10):.0f})")
 
 
-def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
-    """Build a Scenario from parsed TOML; raises InputError naming the bad key.
-
-    CSV series (``btc.price_series``, ``network.hashrate_series``) are read here, relative to
-    the folder of ``source``.
-    """
+def _read_market(
+    data: dict[str, Any], source: str, start: dt.date, n_days: int,
+) -> tuple[BtcMarket, Network, tuple[float, ...] | None, tuple[float, ...] | None]:
+    """The ``[btc]`` and ``[network]`` tables, with the daily series they name (or None)."""
     from fleetcalc.series import HASHRATE_SERIES, PRICE_SERIES, load_series
 
-    if not isinstance(data, dict):
-        raise InputError(source, "(top level)", data, "a TOML document (a table)")
-    top = {k: v for k, v in data.items() if k not in _KNOWN_TABLES}
-    values = read_table(top, SCENARIO_FIELDS, source, "", tables=_KNOWN_TABLES)
-    n_days = values["horizon_days"]
-    if values["paths"] * n_days > MAX_PATH_DAYS:
-        raise InputError(source, "paths", values["paths"],
-                         f"at most {MAX_PATH_DAYS:,} path-days (paths x horizon_days), so at "
-                         f"most {MAX_PATH_DAYS // n_days:,} paths over {n_days} days")
     btc_table, net_table = data.get("btc"), data.get("network")
     btc_values = read_table(btc_table, BTC_FIELDS, source, "btc")
     net_values = read_table(net_table, NETWORK_FIELDS, source, "network")
@@ -189,7 +162,6 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
     _level_from_series(net_table, net_values, "hashrate_ehs", "monthly_growth",
                        "hashrate_series", "network", source)
     price_series = hashrate_series = None
-    start = values["start_date"]
     if btc_values["price_series"] is not None:
         path = _series_file(source, "btc.price_series", btc_values["price_series"])
         price_series = load_series(path, PRICE_SERIES, start, n_days)
@@ -207,8 +179,26 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
         _check_level(source, "network.monthly_growth", net_values["monthly_growth"],
                      net_values["hashrate_ehs"], annual_growth, n_days, HASHRATE_BOUNDS_EHS,
                      "EH/s")
-    btc = BtcMarket(**btc_values)
-    network = Network(**net_values)
+    return BtcMarket(**btc_values), Network(**net_values), price_series, hashrate_series
+
+
+def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
+    """Build a Scenario from parsed TOML; raises InputError naming the bad key.
+
+    CSV series (``btc.price_series``, ``network.hashrate_series``) are read here, relative to
+    the folder of ``source``.
+    """
+    if not isinstance(data, dict):
+        raise InputError(source, "(top level)", data, "a TOML document (a table)")
+    top = {k: v for k, v in data.items() if k not in _KNOWN_TABLES}
+    values = read_table(top, SCENARIO_FIELDS, source, "", tables=_KNOWN_TABLES)
+    n_days = values["horizon_days"]
+    if values["paths"] * n_days > MAX_PATH_DAYS:
+        raise InputError(source, "paths", values["paths"],
+                         f"at most {MAX_PATH_DAYS:,} path-days (paths x horizon_days), so at "
+                         f"most {MAX_PATH_DAYS // n_days:,} paths over {n_days} days")
+    btc, network, price_series, hashrate_series = _read_market(
+        data, source, values["start_date"], n_days)
     raw_overrides = data.get("tariff_overrides", [])
     if not isinstance(raw_overrides, list):
         shown = "(a single table)" if isinstance(raw_overrides, dict) else raw_overrides

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from fleetcalc.catalog import DataFileError, read_data_csv
-from fleetcalc.validate import ISO_3166_ALPHA2
+from fleetcalc.validate import ISO_3166_ALPHA2, checked
 
 if TYPE_CHECKING:
     from fleetcalc.scenario import Scenario
@@ -80,6 +80,7 @@ ORDER_TARIFF_SCHEMA: dict[str, pl.DataType] = {
     "hashrate_th": pl.Float64(),
 }
 
+# A program name, in the shipped schedule and in a scenario's tariff_overrides alike.
 _PROGRAM = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -130,11 +131,13 @@ class TariffOverride:
     row with nothing left is dropped); with no such row it simply stacks on the others.
     """
 
-    origin: str
-    program: str
-    rate: float
-    effective_from: dt.date
-    effective_to: dt.date | None = None
+    origin: str = checked("origin")
+    program: str = checked("str", pattern=_PROGRAM,
+                           pattern_words="a snake_case program name like 'reciprocal' or "
+                                         "'section_301'")
+    rate: float = checked("float", lo=0.0, hi=10.0)
+    effective_from: dt.date = checked("date")
+    effective_to: dt.date | None = checked("date", None)
 
 
 def _override_row(override: TariffOverride) -> pl.DataFrame:

@@ -1,5 +1,9 @@
 """Declarative checks for the TOML inputs: each field says its type, range and default once.
 
+A dataclass declares its TOML keys with ``checked`` (the kind, bounds and default of each) and
+``table_fields`` reads them back as the ``Field`` table the parser checks a file against, so a
+default is written in one place and the object and the file can never disagree on it.
+
 ``read_table`` turns a parsed TOML table into plain values or raises ``InputError`` naming the
 file, the key path (``orders[2].quantity``), the bad value and what is allowed. Unknown keys are
 errors, so a typo never falls back silently to a default. ``read_text`` and ``load_toml`` turn
@@ -9,14 +13,16 @@ every way a file can be unusable (missing, a directory, unreadable, not UTF-8, n
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import inspect
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fleetcalc.errors import InputError
 
@@ -88,6 +94,61 @@ class Field:
         if self.lo is not None:
             return f"{words} {'>' if self.lo_open else '>='} {shown(self.lo)}"
         return words
+
+
+# Where ``checked`` keeps a dataclass field's Field in the field's metadata.
+_FIELD_KEY = "fleetcalc.validate.Field"
+_Class = TypeVar("_Class", bound=type)
+
+
+def checked(
+    kind: str, default: Any = _REQUIRED, *, optional_in_file: bool = False,
+    lo: float | None = None, hi: float | None = None, lo_open: bool = False,
+    choices: tuple[str, ...] | None = None, pattern: re.Pattern[str] | None = None,
+    pattern_words: str = "",
+) -> Any:
+    """A dataclass field that is also a TOML key: ``kind`` and the bounds say what the key
+    accepts (see ``Field``); ``default`` is both the object's default and the value of an absent
+    key (none given: the key is required).
+
+    ``optional_in_file``: the key may be left out (read as None) although the object needs a
+    value, because the parser fills it in itself (a start level taken from a CSV series).
+    """
+    rules = Field("", kind, None if optional_in_file else default, lo=lo, hi=hi, lo_open=lo_open,
+                  choices=choices, pattern=pattern, pattern_words=pattern_words)
+    metadata = {_FIELD_KEY: rules}
+    if default is _REQUIRED:
+        return dataclasses.field(metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def table_fields(cls: type) -> tuple[Field, ...]:
+    """The TOML keys of dataclass ``cls``: its ``checked`` fields, in declaration order."""
+    return tuple(dataclasses.replace(f.metadata[_FIELD_KEY], name=f.name)
+                 for f in dataclasses.fields(cls) if _FIELD_KEY in f.metadata)
+
+
+def overridable(source: type) -> Callable[[_Class], _Class]:
+    """Class decorator, applied under ``@dataclass``: every ``checked`` field of the dataclass
+    ``source`` becomes an optional field of the decorated class too, appended after its own,
+    with the same name, kind and bounds and default None ("keep the source's value").
+
+    So the figures an order may override are declared once, in ``source``.
+    """
+
+    def add_fields(cls: _Class) -> _Class:
+        annotations = inspect.get_annotations(cls)
+        for f in dataclasses.fields(source):
+            if _FIELD_KEY not in f.metadata:
+                continue
+            type_name = f.type if isinstance(f.type, str) else f.type.__name__
+            annotations[f.name] = f"{type_name} | None"
+            rules = dataclasses.replace(f.metadata[_FIELD_KEY], default=None)
+            setattr(cls, f.name, dataclasses.field(default=None, metadata={_FIELD_KEY: rules}))
+        cls.__annotations__ = annotations
+        return cls
+
+    return add_fields
 
 
 def _number(field: Field, value: Any) -> float | int | None:

@@ -1,12 +1,12 @@
 """Expected block production, retargets and subsidy per day: the chain model as a jitted loop.
 
-The same model, step for step, as ``fleetcalc.network.simulate_chain`` (its NumPy reference and
-the place the model is described): on a day with network hashrate H the network finds blocks at
-``H * 1e18 / (D * 2**32)`` per second; a day is cut into segments at every retarget (every 2016
-blocks, factor ``1,209,600 s / epoch time`` clamped to x0.25..x4) and every halving boundary;
-BTC per TH/s per day is the exact sum over the segments. The NumPy version steps all paths at
-once with masks; this one walks each path with scalars, which is the same arithmetic in the
-same order, so the two agree to the last bit in practice (tests allow 1e-12 relative).
+The same model, step for step, as ``kernels.reference.simulate_chain_reference`` (NumPy), with
+the constants of ``kernels.protocol``: on a day with network hashrate H the network finds blocks
+at ``H * 1e18 / (D * 2**32)`` per second; a day is cut into segments at every retarget (every
+2016 blocks, factor ``1,209,600 s / epoch time`` clamped to x0.25..x4) and every halving
+boundary; BTC per TH/s per day is the exact sum over the segments. The NumPy version steps all
+paths at once with masks; this one walks each path with scalars, which is the same arithmetic in
+the same order, so the two agree to the last bit in practice (tests allow 1e-12 relative).
 
 Array contract (P paths, T days; float64 unless noted, C-contiguous):
 
@@ -29,14 +29,22 @@ from __future__ import annotations
 import numpy as np
 
 from kernels._jit import jit
+from kernels.protocol import (
+    HALVING_BLOCKS,
+    HASHES_PER_DIFFICULTY,
+    HASHES_PER_S_PER_EH_S,
+    HASHES_PER_S_PER_TH_S,
+    INITIAL_SUBSIDY_SATS,
+    RETARGET_BLOCKS,
+    RETARGET_MAX_FACTOR,
+    RETARGET_MIN_FACTOR,
+    RETARGET_TIMESPAN_S,
+    SATS_PER_BTC,
+    SECONDS_PER_DAY,
+    SUBSIDY_HALVINGS,
+    TARGET_BLOCK_SPACING_S,
+)
 
-SECONDS_PER_DAY = 86_400.0
-TWO_POW_32 = 2.0**32
-RETARGET_BLOCKS = 2016
-RETARGET_TIMESPAN_S = 1_209_600.0
-HALVING_BLOCKS = 210_000
-INITIAL_SUBSIDY_SATS = 50 * 10**8
-SATS_PER_BTC = 1e8
 CHAIN_FIELDS = ("difficulty", "blocks", "height", "subsidy_btc", "btc_per_th_day")
 
 
@@ -44,7 +52,7 @@ CHAIN_FIELDS = ("difficulty", "blocks", "height", "subsidy_btc", "btc_per_th_day
 def _subsidy_sats_nb(height: int) -> int:
     """Consensus subsidy of a block at ``height``: 50 BTC shifted right once per halving."""
     halvings = height // HALVING_BLOCKS
-    if halvings >= 64:
+    if halvings >= SUBSIDY_HALVINGS:
         return 0
     return INITIAL_SUBSIDY_SATS >> halvings
 
@@ -61,19 +69,19 @@ def simulate_chain_nb(
         h = float(height0)
         epoch_start = float(height0 - height0 % RETARGET_BLOCKS)
         # The epoch in progress at the start is assumed to have run at 600 s a block so far.
-        epoch_elapsed_s = (h - epoch_start) * 600.0
+        epoch_elapsed_s = (h - epoch_start) * TARGET_BLOCK_SPACING_S
         halving_day[p] = -1
         for t in range(n_days):
             difficulty[p, t] = diff
             height[p, t] = h
-            hashes_per_s = hashrate_ehs[p, t] * 1e18
+            hashes_per_s = hashrate_ehs[p, t] * HASHES_PER_S_PER_EH_S
             remaining_s = SECONDS_PER_DAY
             day_blocks = 0.0
             subsidy_blocks_btc = 0.0
             per_th = 0.0
             halvings_at_start = np.floor(h / HALVING_BLOCKS)
             while remaining_s > 0.0:
-                rate = hashes_per_s / (diff * TWO_POW_32)  # blocks per second
+                rate = hashes_per_s / (diff * HASHES_PER_DIFFICULTY)  # blocks per second
                 next_retarget = epoch_start + RETARGET_BLOCKS
                 next_halving = (np.floor(h / HALVING_BLOCKS) + 1.0) * HALVING_BLOCKS
                 boundary = min(next_retarget, next_halving)
@@ -88,7 +96,8 @@ def simulate_chain_nb(
                 subsidy = _subsidy_sats_nb(np.int64(np.floor(h))) / SATS_PER_BTC
                 day_blocks += seg_blocks
                 subsidy_blocks_btc += seg_blocks * subsidy
-                per_th += seg_s * 1e12 * (subsidy + fees_btc) / (diff * TWO_POW_32)
+                per_th += (seg_s * HASHES_PER_S_PER_TH_S * (subsidy + fees_btc)
+                           / (diff * HASHES_PER_DIFFICULTY))
                 epoch_elapsed_s += seg_s
                 if hit:
                     h = boundary
@@ -96,10 +105,10 @@ def simulate_chain_nb(
                     if boundary == next_retarget:
                         factor = RETARGET_TIMESPAN_S / epoch_elapsed_s
                         # Written as NumPy's clip so a NaN stays NaN, as in the reference.
-                        if factor < 0.25:
-                            factor = 0.25
-                        elif factor > 4.0:
-                            factor = 4.0
+                        if factor < RETARGET_MIN_FACTOR:
+                            factor = RETARGET_MIN_FACTOR
+                        elif factor > RETARGET_MAX_FACTOR:
+                            factor = RETARGET_MAX_FACTOR
                         diff *= factor
                         epoch_start = next_retarget
                         epoch_elapsed_s = 0.0

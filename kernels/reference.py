@@ -1,8 +1,13 @@
-"""The rig-day model written plainly with NumPy: one vectorised step per day over (paths, rigs).
+"""The kernels' models written plainly with NumPy: the oracles the kernels are tested against.
 
-Same contract as ``kernels.rigdays.simulate_rigdays_nb`` (minus the scratch buffers) and the
-oracle the kernel is tested against. Written for reading, not speed: hashrate is
-``h0 * decay ** age`` computed afresh each day, failures are masks over all rigs.
+``simulate_chain_reference`` is ``kernels.chain.simulate_chain_nb`` (the chain model, with the
+constants of ``kernels.protocol``) stepping every path at once; ``fleetcalc.network`` uses it
+when no faster chain is given.
+
+``simulate_rigdays_reference`` is the rig-day model, one vectorised step per day over (paths,
+rigs): same contract as ``kernels.rigdays.simulate_rigdays_nb`` (minus the scratch buffers).
+Written for reading, not speed: hashrate is ``h0 * decay ** age`` computed afresh each day,
+failures are masks over all rigs.
 
 One unit on day t in [delivery, retire):
 - hashrate h(t) = h0 * (1 - g) ** ((t - delivery) / 365), with decay_per_day = (1 - g) ** (1/365);
@@ -22,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kernels import protocol
+from kernels.chain import CHAIN_FIELDS
 from kernels.rigdays import (
     DAILY_BTC,
     DAILY_ENERGY_USD,
@@ -40,6 +47,79 @@ from kernels.rigdays import (
     N_GROUP,
 )
 from kernels.rng import STREAM_FAILURE, uniform_np
+
+
+def subsidy_sats_reference(height: np.ndarray | int) -> np.ndarray:
+    """Block subsidy in satoshis at each height: the consensus integer right shift."""
+    halvings = np.asarray(height, dtype=np.int64) // protocol.HALVING_BLOCKS
+    # NumPy's shift by 64 bits or more is undefined: shift by at most 63, then zero those.
+    shifted = np.right_shift(np.int64(protocol.INITIAL_SUBSIDY_SATS),
+                             np.minimum(halvings, protocol.SUBSIDY_HALVINGS - 1))
+    return np.where(halvings >= protocol.SUBSIDY_HALVINGS, 0, shifted)
+
+
+def simulate_chain_reference(
+    hashrate_ehs: np.ndarray, difficulty0: float, height0: int, fees_btc: float
+) -> dict[str, np.ndarray]:
+    """Expected block production, retargets and subsidy per day for ``hashrate_ehs[P, T]``:
+    ``kernels.chain.simulate_chain_nb``'s outputs, returned as a dict (``CHAIN_FIELDS`` and
+    ``halving_day``). All paths step together, masked where a path's day is done.
+
+    The epoch in progress at the start is assumed to have run at 600 s a block so far.
+    """
+    n_paths, n_days = hashrate_ehs.shape
+    halving_blocks = protocol.HALVING_BLOCKS
+    difficulty = np.full(n_paths, float(difficulty0))
+    height = np.full(n_paths, float(height0))
+    epoch_start = np.full(n_paths, float(height0 - height0 % protocol.RETARGET_BLOCKS))
+    epoch_elapsed_s = (height - epoch_start) * protocol.TARGET_BLOCK_SPACING_S
+    out = {name: np.empty((n_paths, n_days)) for name in CHAIN_FIELDS}
+    halving_day = np.full(n_paths, -1, dtype=np.int64)
+    for t in range(n_days):
+        out["difficulty"][:, t] = difficulty
+        out["height"][:, t] = height
+        hashes_per_s = hashrate_ehs[:, t] * protocol.HASHES_PER_S_PER_EH_S
+        remaining_s = np.full(n_paths, protocol.SECONDS_PER_DAY)
+        blocks = np.zeros(n_paths)
+        subsidy_blocks_btc = np.zeros(n_paths)
+        per_th = np.zeros(n_paths)
+        halvings_at_start = np.floor(height / halving_blocks)
+        while True:
+            active = remaining_s > 0.0
+            if not active.any():
+                break
+            rate = hashes_per_s / (difficulty * protocol.HASHES_PER_DIFFICULTY)  # blocks per second
+            next_retarget = epoch_start + protocol.RETARGET_BLOCKS
+            next_halving = (np.floor(height / halving_blocks) + 1.0) * halving_blocks
+            boundary = np.minimum(next_retarget, next_halving)
+            time_to_boundary = (boundary - height) / rate
+            hits = active & (time_to_boundary <= remaining_s)
+            seg_s = np.where(hits, time_to_boundary, np.where(active, remaining_s, 0.0))
+            seg_blocks = np.where(hits, boundary - height, seg_s * rate)
+            subsidy = (subsidy_sats_reference(np.floor(height).astype(np.int64))
+                       / protocol.SATS_PER_BTC)
+            blocks += seg_blocks
+            subsidy_blocks_btc += seg_blocks * subsidy
+            per_th += (seg_s * protocol.HASHES_PER_S_PER_TH_S * (subsidy + fees_btc)
+                       / (difficulty * protocol.HASHES_PER_DIFFICULTY))
+            height = np.where(hits, boundary, height + seg_blocks)
+            epoch_elapsed_s = epoch_elapsed_s + seg_s
+            remaining_s = np.where(hits, remaining_s - seg_s, 0.0)
+            retarget = hits & (boundary == next_retarget)
+            factor = np.clip(
+                protocol.RETARGET_TIMESPAN_S / np.where(retarget, epoch_elapsed_s, 1.0),
+                protocol.RETARGET_MIN_FACTOR, protocol.RETARGET_MAX_FACTOR)
+            difficulty = np.where(retarget, difficulty * factor, difficulty)
+            epoch_start = np.where(retarget, next_retarget, epoch_start)
+            epoch_elapsed_s = np.where(retarget, 0.0, epoch_elapsed_s)
+        crossed = (np.floor(height / halving_blocks) > halvings_at_start) & (halving_day < 0)
+        halving_day = np.where(crossed, t, halving_day)
+        out["blocks"][:, t] = blocks
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["subsidy_btc"][:, t] = np.where(blocks > 0, subsidy_blocks_btc / blocks, 0.0)
+        out["btc_per_th_day"][:, t] = per_th
+    out["halving_day"] = halving_day
+    return out
 
 
 def _exponential_days(seed, paths, rig_key, counter, lam):

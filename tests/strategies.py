@@ -18,7 +18,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from fleetcalc.catalog import get_model, model_ids
+from fleetcalc.catalog import UNIT_FIGURE_FIELDS, get_model, model_ids
 from fleetcalc.plan import FINANCE_FIELDS, ORDER_FIELDS, SITE_FIELDS
 from fleetcalc.scenario import BTC_FIELDS, NETWORK_FIELDS, OVERRIDE_FIELDS, SCENARIO_FIELDS
 from fleetcalc.validate import EARLIEST_DATE, ISO_3166_ALPHA2, LATEST_DATE, Field
@@ -94,12 +94,8 @@ def orders(
         order["unit_price_usd"] = draw(field_numbers(ORDER_FIELDS, "unit_price_usd"))
     else:
         order["usd_per_th"] = draw(field_numbers(ORDER_FIELDS, "usd_per_th"))
-    optional = {
-        name: field_numbers(ORDER_FIELDS, name)
-        for name in ("annual_degradation", "annual_failure_rate", "repair_days",
-                     "repair_cost_usd", "service_life_years", "freight_usd_per_unit",
-                     "install_usd_per_unit")
-    }
+    # The unit figures an order may override (its cooling type's defaults otherwise).
+    optional = {f.name: field_numbers(ORDER_FIELDS, f.name) for f in UNIT_FIGURE_FIELDS}
     for key in draw(st.sets(st.sampled_from(sorted(optional)), max_size=3)):
         order[key] = draw(optional[key])
     return order, float(power_w) * order["quantity"]

@@ -105,8 +105,8 @@ def test_get_model_resolves_defaults_and_modes() -> None:
     spec = get_model("whatsminer-m60s")
     assert spec.modes["stock"] == (spec.hashrate_th, spec.power_w)
     assert spec.modes["bin_190"] == (190.0, 3441.0)
-    assert spec.repair_days == 14 and isinstance(spec.repair_days, int)
-    assert spec.annual_failure_rate == 0.10
+    assert spec.figures.repair_days == 14 and isinstance(spec.figures.repair_days, int)
+    assert spec.figures.annual_failure_rate == 0.10
     assert spec.efficiency_j_per_th == pytest.approx(spec.power_w / spec.hashrate_th, rel=0.01)
 
 

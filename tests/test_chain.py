@@ -1,4 +1,4 @@
-"""The jitted chain kernel against the NumPy chain of fleetcalc.network, on drawn networks."""
+"""The jitted chain kernel against the NumPy chain of kernels.reference, on drawn networks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from fleetcalc.network import difficulty_from_hashrate, simulate_chain
+from fleetcalc.network import difficulty_from_hashrate
 from kernels.chain import CHAIN_FIELDS, simulate_chain_nb
+from kernels.reference import simulate_chain_reference
 
 HALVING_2028 = 1_050_000
 
@@ -50,7 +51,7 @@ def networks(draw):
 @example((np.full((1, 5), 900.0), difficulty_from_hashrate(900.0) / 8, 2016 * 500, 0.0))
 def test_jitted_chain_equals_numpy_chain(network) -> None:
     hashrate, difficulty0, height0, fees_btc = network
-    expected = simulate_chain(hashrate, difficulty0, height0, fees_btc)
+    expected = simulate_chain_reference(hashrate, difficulty0, height0, fees_btc)
     actual = run_chain_nb(hashrate, difficulty0, height0, fees_btc)
     for name in CHAIN_FIELDS:
         np.testing.assert_allclose(actual[name], expected[name], rtol=1e-12, atol=0.0,

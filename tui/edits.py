@@ -110,9 +110,9 @@ def change_model(plan: Plan, scenario: Scenario, index: int, model_id: str) -> P
         order.pop("usd_per_th", None)
         order["unit_price_usd"] = spec.price_usd
     elif old.usd_per_th is None and old.unit_price_usd is not None:
-        from fleetcalc.fleet import order_units
+        from fleetcalc.units import resolve_unit
 
-        old_usd_per_th = old.unit_price_usd / order_units(plan)[index].hashrate_th
+        old_usd_per_th = old.unit_price_usd / resolve_unit(old).hashrate_th
         order.pop("unit_price_usd", None)
         order["usd_per_th"] = round(old_usd_per_th, 4)
     return validated_plan(doc, plan.source, scenario)

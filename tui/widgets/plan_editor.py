@@ -113,12 +113,12 @@ class PlanEditor(Widget):
             select.value = value if any(v == value for _, v in options) else Select.NULL
 
     def _load_form(self, _value: Any = None) -> None:
-        from fleetcalc.fleet import order_units
+        from fleetcalc.units import resolve_unit
 
         plan = self.plan
         self._order_index = min(self._order_index, len(plan.orders) - 1)
         order = plan.orders[self._order_index]
-        unit = order_units(plan)[self._order_index]
+        unit = resolve_unit(order)
         values: dict[str, str] = {
             "site-power_usd_per_kwh": number_text(plan.site.power_usd_per_kwh),
             "site-capacity_mw": number_text(plan.site.capacity_mw),
@@ -182,9 +182,9 @@ class PlanEditor(Widget):
         if table == "site":
             return getattr(self.plan.site, key)
         if key == "unit_price_usd":
-            from fleetcalc.fleet import order_units
+            from fleetcalc.units import resolve_unit
 
-            return order_units(self.plan)[self._order_index].unit_price_usd
+            return resolve_unit(self.plan.orders[self._order_index]).unit_price_usd
         return getattr(self.plan.orders[self._order_index], key)
 
     @on(Input.Submitted)
