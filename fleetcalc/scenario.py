@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetcalc.errors import InputError
-from fleetcalc.tariffs import TariffOverride
+from fleetcalc.tariffs import TariffOverride, shipped_overrides_path
 from fleetcalc.validate import (
     Field,
     checked,
@@ -278,3 +278,42 @@ def scenario_to_toml(scenario: Scenario) -> dict[str, Any]:
 
 
 __all__ = ["BtcMarket", "Network", "Scenario", "load_scenario", "parse_scenario"]
+
+
+@dataclass(frozen=True)
+class OverrideFile:
+    """A tariff overrides file: a scenario fragment of ``[[tariff_overrides]]`` tables and the
+    ``assumptions`` they rest on (see ``load_tariff_overrides``)."""
+
+    overrides: tuple[TariffOverride, ...]
+    assumptions: tuple[str, ...]
+    source: str
+
+    def add_to(self, scenario: Scenario) -> Scenario:
+        """``scenario`` with these overrides after its own (so they win where both apply) and
+        these assumptions listed after its own."""
+        return scenario.with_changes(
+            tariff_overrides=scenario.tariff_overrides + self.overrides,
+            assumptions=scenario.assumptions
+            + tuple(a for a in self.assumptions if a not in scenario.assumptions),
+        )
+
+
+_OVERRIDE_FILE_KEYS = ("assumptions", "tariff_overrides")
+
+
+def load_tariff_overrides(path: str | Path | None = None) -> OverrideFile:
+    """Read a tariff overrides file (the shipped Section 301 forced-labor one when ``path`` is
+    None): ``[[tariff_overrides]]`` tables exactly as in a scenario, plus an optional
+    ``assumptions`` list, nothing else. Bad input raises ``InputError`` naming the file and key.
+    """
+    data, source = load_toml(shipped_overrides_path() if path is None else path)
+    for key in data:
+        if key not in _OVERRIDE_FILE_KEYS:
+            raise InputError(source, key, key, "only the keys " + ", ".join(_OVERRIDE_FILE_KEYS)
+                             + " in a tariff overrides file")
+    # The tables are parsed inside the default scenario, so their format, checks and messages
+    # are the scenario's own: one parser for [[tariff_overrides]].
+    doc = {**scenario_to_toml(load_scenario(None)), "tariff_overrides": [], "assumptions": []}
+    parsed = parse_scenario({**doc, **data}, source)
+    return OverrideFile(parsed.tariff_overrides, parsed.assumptions, source)

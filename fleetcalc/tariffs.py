@@ -12,7 +12,7 @@ Status is ``in_force`` (sourced), ``assumption`` (the reference marks it uncerta
 from ``ASSUMED_FROM`` (2026-07-24, the day after Section 122 expired) are assumptions: the
 reference rates that regime low confidence while a Section 301 forced-labor action is pending.
 Its proposed rates ship as an optional scenario fragment, ``SECTION_301_FORCED_LABOR``, read with
-``load_tariff_overrides``.
+``fleetcalc.scenario.load_tariff_overrides``.
 """
 
 from __future__ import annotations
@@ -24,15 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import polars as pl
 
 from fleetcalc.catalog import DataFileError, read_data_csv
 from fleetcalc.validate import ISO_3166_ALPHA2, checked
-
-if TYPE_CHECKING:
-    from fleetcalc.scenario import Scenario
 
 ANY_ORIGIN = "*"
 SHIPPED_STATUSES = ("in_force", "assumption")
@@ -54,7 +50,8 @@ ASSUMPTION_CAVEAT = (
     "fleetcalc/data/overrides/section301_forced_labor.toml) and for origins without their own "
     "rows from 2025-08-07 to 2026-02-23 (10% reciprocal baseline assumed)"
 )
-# Optional scenario fragment with the proposed forced-labor rates (see load_tariff_overrides).
+# Optional scenario fragment with the proposed forced-labor rates
+# (read by fleetcalc.scenario.load_tariff_overrides).
 SECTION_301_FORCED_LABOR = "section301_forced_labor.toml"
 
 TARIFF_SCHEMA: dict[str, pl.DataType] = {
@@ -191,53 +188,9 @@ def apply_overrides(schedule: pl.DataFrame, overrides: Sequence[TariffOverride])
     return result
 
 
-@dataclass(frozen=True)
-class OverrideFile:
-    """A tariff overrides file: a scenario fragment of ``[[tariff_overrides]]`` tables and the
-    ``assumptions`` they rest on (see ``load_tariff_overrides``)."""
-
-    overrides: tuple[TariffOverride, ...]
-    assumptions: tuple[str, ...]
-    source: str
-
-    def add_to(self, scenario: Scenario) -> Scenario:
-        """``scenario`` with these overrides after its own (so they win where both apply) and
-        these assumptions listed after its own."""
-        return scenario.with_changes(
-            tariff_overrides=scenario.tariff_overrides + self.overrides,
-            assumptions=scenario.assumptions
-            + tuple(a for a in self.assumptions if a not in scenario.assumptions),
-        )
-
-
 def shipped_overrides_path(name: str = SECTION_301_FORCED_LABOR) -> Path:
     """Where the shipped overrides file ``name`` (in ``fleetcalc/data/overrides``) lives."""
     return Path(str(files("fleetcalc").joinpath("data", "overrides", name)))
-
-
-_OVERRIDE_FILE_KEYS = ("assumptions", "tariff_overrides")
-
-
-def load_tariff_overrides(path: str | Path | None = None) -> OverrideFile:
-    """Read a tariff overrides file (the shipped Section 301 forced-labor one when ``path`` is
-    None): ``[[tariff_overrides]]`` tables exactly as in a scenario, plus an optional
-    ``assumptions`` list, nothing else. Bad input raises ``InputError`` naming the file and key.
-    """
-    # scenario.py imports this module, so its parser is imported here, at call time.
-    from fleetcalc.errors import InputError
-    from fleetcalc.scenario import load_scenario, parse_scenario, scenario_to_toml
-    from fleetcalc.validate import load_toml
-
-    data, source = load_toml(shipped_overrides_path() if path is None else path)
-    for key in data:
-        if key not in _OVERRIDE_FILE_KEYS:
-            raise InputError(source, key, key, "only the keys " + ", ".join(_OVERRIDE_FILE_KEYS)
-                             + " in a tariff overrides file")
-    # The tables are parsed inside the default scenario, so their format, checks and messages
-    # are the scenario's own: one parser for [[tariff_overrides]].
-    doc = {**scenario_to_toml(load_scenario(None)), "tariff_overrides": [], "assumptions": []}
-    parsed = parse_scenario({**doc, **data}, source)
-    return OverrideFile(parsed.tariff_overrides, parsed.assumptions, source)
 
 
 def _in_force_on(on: pl.Expr) -> pl.Expr:

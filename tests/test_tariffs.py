@@ -10,6 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fleetcalc.errors import InputError
+from fleetcalc.scenario import load_tariff_overrides
 from fleetcalc.tariffs import (
     ASSUMED_FROM,
     ASSUMPTION_CAVEAT,
@@ -20,7 +21,6 @@ from fleetcalc.tariffs import (
     apply_overrides,
     landed_costs,
     load_schedule,
-    load_tariff_overrides,
     shipped_overrides_path,
     stack_on,
 )
