@@ -386,8 +386,11 @@ def test_local_cluster_equals_single_machine(
     tmp_path: Path, reference: tuple[pl.DataFrame, pl.DataFrame],
 ) -> None:
     distributed = pytest.importorskip("distributed")
+    # Every port is picked free by the system: dashboard_address=None would still bind 8787
+    # (and fail the run, warnings being errors, when something else holds it).
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address="127.0.0.1:0") as cluster:
+        assert ":8787/" not in cluster.dashboard_link
         out, per_path = tmp_path / "out.parquet", tmp_path / "paths.parquet"
         assert batch(PLANS, "--scenario", SCENARIO, "--grid", GRID, "--out", out,
                      "--per-path", per_path, "--scheduler", cluster.scheduler_address) == 0
