@@ -16,6 +16,12 @@ class InputError(ValueError):
         self.expected = expected
         super().__init__(self._render())
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str, object, str]]:
+        # Pickling an exception replays its ``args`` (here the one rendered message) into
+        # ``__init__``; replay the four fields instead, so an error raised in a batch worker
+        # process or on a Dask worker arrives in the parent whole.
+        return (type(self), (self.source, self.where, self.value, self.expected))
+
     def _render(self) -> str:
         location = f"{self.source}: {self.where}" if self.where else self.source
         return f"{location}: got {self.value!r}; expected {self.expected}"

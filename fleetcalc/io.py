@@ -1,8 +1,17 @@
-"""Atomic table writers: a reader never sees a half-written output file.
+"""The one atomic writer: a reader never sees a half-written output file, whoever writes it.
 
-The frame goes to a temporary file in the destination's directory (same filesystem, so the
-final ``os.replace`` is an atomic rename), is fsynced, then renamed over the destination; the
-directory is fsynced too so the rename survives a power cut.
+Every output of fleetcalc (batch tables and checkpoints, saved plans and scenarios, exports and
+screenshots of the app) goes through ``write_atomically``:
+
+- the content goes to a new temporary file in the destination's directory (same filesystem, so
+  the final ``os.replace`` is an atomic rename); the temporary file is created with mode 0666 and
+  the kernel applies the user's umask, so the output gets the permissions a plain ``open()``
+  would give it (``tempfile.mkstemp`` would leave it 0600);
+- it is fsynced before the rename, so after a crash the name holds the old content or the whole
+  new content, never an empty or partial file; the directory is fsynced after the rename so the
+  rename itself survives a power cut;
+- on any failure (including Ctrl-C) the temporary file is removed and the destination is left as
+  it was.
 """
 
 from __future__ import annotations
@@ -10,24 +19,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
+from collections.abc import Callable
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING, BinaryIO
 
 from fleetcalc.errors import InputError
 
+if TYPE_CHECKING:
+    import polars as pl
+
 TABLE_FORMATS = (".parquet", ".csv", ".json")
+TEMP_SUFFIX = ".tmp"
+# A fresh random name per attempt; a clash (another writer's temporary file) only retries.
+_TEMP_NAME_ATTEMPTS = 100
 
-
-def _read_umask() -> int:
-    # os.umask can only be read by setting it; done once at import, before any writer thread.
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return umask
-
-
-_UMASK = _read_umask()
+Writer = Callable[[BinaryIO], None]
 
 
 def table_format(path: str | Path, option: str = "--out") -> str:
@@ -39,13 +46,19 @@ def table_format(path: str | Path, option: str = "--out") -> str:
     return suffix
 
 
-def _write(frame: pl.DataFrame, file: Path, suffix: str) -> None:
-    if suffix == ".parquet":
-        frame.write_parquet(file)
-    elif suffix == ".csv":
-        frame.write_csv(file)
-    else:
-        frame.write_json(file)
+def _create_temp(directory: Path, name: str) -> tuple[Path, int]:
+    """A new, empty temporary file beside ``name``: its path and an open descriptor.
+
+    ``os.open`` with mode 0666 lets the kernel apply the process's umask, as for any new file
+    (reading the umask would mean setting it, a race with other threads)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(_TEMP_NAME_ATTEMPTS):
+        temp = directory / f".{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+        try:
+            return temp, os.open(temp, flags, 0o666)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary file name beside {directory / name}")
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -58,23 +71,23 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def write_table_atomic(frame: pl.DataFrame, path: str | Path, option: str = "--out") -> Path:
-    """Write ``frame`` to ``path`` (format by extension) atomically; return the path.
+def write_atomically(path: str | Path, write: Writer, *, make_parents: bool = False) -> Path:
+    """Call ``write(handle)`` on a binary file, then put that file at ``path``; return the path.
 
-    ``option`` names the command-line option the path came from, for the error message.
+    ``make_parents``: create missing parent directories; otherwise a missing folder is an
+    InputError naming it.
     """
     target = Path(path)
-    suffix = table_format(target, option)
-    directory = target.parent if str(target.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    temp = Path(temp_name)
+    directory = target.parent
+    if make_parents:
+        directory.mkdir(parents=True, exist_ok=True)
+    elif not directory.is_dir():
+        raise InputError(str(target), "", str(directory), "an existing folder")
+    temp, fd = _create_temp(directory, target.name)
     try:
-        # mkstemp creates the file 0600; give the output the permissions a plain open() would.
-        os.chmod(temp, 0o666 & ~_UMASK)
-        _write(frame, temp, suffix)
-        with open(temp, "rb+") as handle:
+        with open(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, target)
     except BaseException:
@@ -84,8 +97,42 @@ def write_table_atomic(frame: pl.DataFrame, path: str | Path, option: str = "--o
     return target
 
 
+def write_text_atomic(text: str, path: str | Path) -> Path:
+    """Write ``text`` as UTF-8 to ``path`` atomically (its folder must exist)."""
+    data = text.encode("utf-8")
+
+    def write(handle: BinaryIO) -> None:
+        handle.write(data)
+
+    return write_atomically(path, write)
+
+
+def _table_writer(frame: pl.DataFrame, suffix: str) -> Writer:
+    def write(handle: BinaryIO) -> None:
+        if suffix == ".parquet":
+            frame.write_parquet(handle)
+        elif suffix == ".csv":
+            frame.write_csv(handle)
+        else:
+            frame.write_json(handle)
+
+    return write
+
+
+def write_table_atomic(frame: pl.DataFrame, path: str | Path, option: str = "--out", *,
+                       make_parents: bool = True) -> Path:
+    """Write ``frame`` to ``path`` (format by extension) atomically; return the path.
+
+    ``option`` names the command-line option the path came from, for the error message.
+    """
+    suffix = table_format(path, option)
+    return write_atomically(path, _table_writer(frame, suffix), make_parents=make_parents)
+
+
 def read_table(path: str | Path) -> pl.DataFrame:
     """Read a table written by ``write_table_atomic`` (format by extension)."""
+    import polars as pl
+
     suffix = table_format(path, "path")
     if suffix == ".parquet":
         return pl.read_parquet(path)

@@ -8,6 +8,7 @@ and one malformed plan.
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import signal
 import subprocess
@@ -17,13 +18,17 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from fleetcalc import version
 from fleetcalc.batch import (
     ERROR_COLUMNS,
     PartStore,
     errors_path,
     expand_grid,
+    unit_key,
 )
 from fleetcalc.cli import main
 from fleetcalc.errors import InputError
@@ -381,8 +386,11 @@ def test_local_cluster_equals_single_machine(
     tmp_path: Path, reference: tuple[pl.DataFrame, pl.DataFrame],
 ) -> None:
     distributed = pytest.importorskip("distributed")
+    # Every port is picked free by the system: dashboard_address=None would still bind 8787
+    # (and fail the run, warnings being errors, when something else holds it).
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address="127.0.0.1:0") as cluster:
+        assert ":8787/" not in cluster.dashboard_link
         out, per_path = tmp_path / "out.parquet", tmp_path / "paths.parquet"
         assert batch(PLANS, "--scenario", SCENARIO, "--grid", GRID, "--out", out,
                      "--per-path", per_path, "--scheduler", cluster.scheduler_address) == 0
@@ -449,3 +457,69 @@ def test_grid_sweeping_a_field_a_csv_series_replaces_is_an_input_error(tmp_path)
     assert len(expand_grid(base, grid)) == 2
     with pytest.raises(InputError, match=r"btc\.price_usd"):
         expand_grid(with_series, grid)
+
+
+# --- errors across processes, code versions -----------------------------------------------------
+
+
+@given(st.text(max_size=20), st.text(max_size=20),
+       st.one_of(st.text(max_size=20), st.integers(), st.floats(allow_nan=False), st.dates(),
+                 st.lists(st.integers(), max_size=3), st.none()),
+       st.text(max_size=20))
+def test_input_error_survives_pickling(source: str, where: str, value: object,
+                                       expected: str) -> None:
+    # Worker processes and Dask workers send a unit's InputError back pickled.
+    error = InputError(source, where, value, expected)
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is InputError
+    assert (back.source, back.where, back.value, back.expected) == (source, where, value, expected)
+    assert str(back) == str(error)
+
+
+def _stale_parts(out: Path, plan: Path, breakevens: bool) -> None:
+    """Checkpoints of ``plan``'s one unit as this code would name them, holding other rows."""
+    from fleetcalc.batch.units import read_plan_file
+
+    (variant,) = expand_grid(load_scenario(SCENARIO), None)
+    key = unit_key(read_plan_file(plan), variant, breakevens)
+    stale = pl.DataFrame({"plan_file": [str(plan)], "npv_usd": ["from older code"]})
+    PartStore(Path(str(out) + ".parts")).save(key, stale, stale)
+
+
+def test_resume_across_code_versions_recomputes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan, argv = PLAN_FILES[2], ["--scenario", SCENARIO, "--no-breakevens"]
+    fresh = tmp_path / "fresh.parquet"
+    assert batch(plan, *argv, "--out", fresh) == 0
+    # Parts left by an older version of the code (other numbers, another schema) ...
+    with monkeypatch.context() as older:
+        older.setattr(version, "RESULTS_VERSION", version.RESULTS_VERSION - 1)
+        out = tmp_path / "out.parquet"
+        _stale_parts(out, plan, breakevens=False)
+        # ... are what that version resumes from (the check below can fail):
+        control = tmp_path / "control.parquet"
+        _stale_parts(control, plan, breakevens=False)
+        assert batch(plan, *argv, "--out", control, "--resume") == 0
+        assert pl.read_parquet(control)["npv_usd"].to_list() == ["from older code"]
+    # This version does not see them: the unit is evaluated again.
+    assert batch(plan, *argv, "--out", out, "--resume") == 0
+    assert_frame_equal(pl.read_parquet(out), pl.read_parquet(fresh), check_exact=True)
+
+
+def test_code_digest_covers_source_and_data_not_caches(tmp_path: Path) -> None:
+    (tmp_path / "fleetcalc" / "data").mkdir(parents=True)
+    (tmp_path / "kernels" / "__pycache__").mkdir(parents=True)
+    files = {"fleetcalc/engine.py": "x = 1\n", "fleetcalc/data/catalog.csv": "id\na\n",
+             "kernels/rigdays.py": "y = 2\n", "kernels/__pycache__/rigdays.nbi": "cache"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    before = version.tree_digest(tmp_path)
+    (tmp_path / "kernels" / "__pycache__" / "rigdays.nbi").write_text("other cache")
+    assert version.tree_digest(tmp_path) == before
+    for name in ("fleetcalc/engine.py", "fleetcalc/data/catalog.csv", "kernels/rigdays.py"):
+        original = (tmp_path / name).read_text()
+        (tmp_path / name).write_text(original + "#")
+        assert version.tree_digest(tmp_path) != before, name
+        (tmp_path / name).write_text(original)
+    assert version.tree_digest(tmp_path) == before

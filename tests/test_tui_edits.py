@@ -119,20 +119,6 @@ def test_a_saved_plan_loads_back_equal(quantity: int, plan: Plan) -> None:
         assert plan_to_toml(load_plan(path)) == plan_to_toml(edited)
 
 
-def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path: Path) -> None:
-    target = tmp_path / "plan.toml"
-    target.write_text("old")
-
-    def fail(temp: Path) -> None:
-        temp.write_text("half")
-        raise OSError("disk full")
-
-    with pytest.raises(OSError, match="disk full"):
-        files.write_atomically(target, fail)
-    assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["plan.toml"]
-
-
 def test_export_needs_a_csv_or_parquet_name(tmp_path: Path) -> None:
     frame = pl.DataFrame({"plan": ["a"], "npv_usd": [1.0]})
     with pytest.raises(InputError, match=r"\.csv or \.parquet"):

@@ -8,6 +8,7 @@ worker computes a frozen ``Results`` and posts it back (``EvaluationFinished``).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,12 +225,17 @@ class FleetcalcApp(App[None]):
         self.theme = LIGHT_THEME if self.theme == DARK_THEME else DARK_THEME
 
     def action_save_screenshot(self, path: str = "") -> None:
-        """Save an SVG of the current screen (``path``: a file name; default: a dated one)."""
-        target = Path(path) if path else None
-        saved = self.save_screenshot(
-            filename=target.name if target else None,
-            path=str(target.parent) if target else None,
-        )
+        """Save an SVG of the current screen (``path``: a file name; default: a dated one).
+
+        Through the project's atomic writer rather than ``App.save_screenshot``, which writes
+        the file in place."""
+        stamp = dt.datetime.now().strftime("%Y-%m-%dT%H_%M_%S")
+        target = path or f"{self.TITLE}_{stamp}.svg"
+        try:
+            saved = files.save_text(self.export_screenshot(), target)
+        except (InputError, OSError) as error:
+            self.notify(str(error), title="Could not save the screenshot", severity="error")
+            return
         self.notify(f"Screenshot saved to {saved}")
 
     def _prompt(self, title: str, default: str, run: PathPrompt.Run) -> None:

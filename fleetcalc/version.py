@@ -1,0 +1,38 @@
+"""Which code computed a result: stored results (batch checkpoints) are keyed by it.
+
+``RESULTS_VERSION`` is the declared version of the numbers and of the result schema: bump it with
+any deliberate change of a result (a regenerated ``tests/pins/pins.json``) or of a result column.
+``code_digest()`` covers what a forgotten bump would miss: it hashes the source and shipped data
+of ``fleetcalc`` and ``kernels`` as installed, so results stored by other code are never reused.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+RESULTS_VERSION = 1
+# The files whose content determines the numbers: code and the shipped catalog, tariffs and
+# defaults. Caches (__pycache__, Numba's index files) are not among them.
+_CODE_SUFFIXES = (".py", ".csv", ".toml")
+_PACKAGES = ("fleetcalc", "kernels")
+
+
+def tree_digest(root: Path, packages: tuple[str, ...] = _PACKAGES) -> str:
+    """SHA-256 over the relative path and bytes of every source and data file of ``packages``
+    under ``root``."""
+    digest = hashlib.sha256()
+    for package in packages:
+        files = sorted(p for p in (root / package).rglob("*")
+                       if p.suffix in _CODE_SUFFIXES and "__pycache__" not in p.parts)
+        for file in files:
+            for chunk in (file.relative_to(root).as_posix().encode(), file.read_bytes()):
+                digest.update(len(chunk).to_bytes(8, "little") + chunk)  # length-prefixed
+    return digest.hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """``tree_digest`` of this installation of fleetcalc and kernels (computed once)."""
+    return tree_digest(Path(__file__).resolve().parents[1])
