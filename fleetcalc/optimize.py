@@ -395,28 +395,32 @@ def _infeasible_error(problem: Problem, time_limit_s: float) -> InputError:
 
 
 def _limits(
-    problem: Problem, rows: _Rows, units: np.ndarray, duals: np.ndarray, lp_objective: float,
+    problem: Problem, rows: _Rows, units: np.ndarray, lp: _Solved,
 ) -> tuple[Limit, ...]:
+    """Each limit row at the integer optimum ``units``, priced by the LP relaxation's duals."""
     out = []
+    lot = _lot_sizes(problem, frozenset())
     capex = float(units @ problem.unit_cost_usd)
+    lp_capex = float((lp.lots[: problem.n] * lot) @ problem.unit_cost_usd)
+    scale = max(abs(lp.objective_usd), 1.0)
     for r, label in enumerate(rows.labels):
-        per_unit = rows.coefficients[r] / _lot_sizes(problem, frozenset())
-        dual = float(duals[r])
+        dual = float(lp.row_duals[r])
         if label.startswith("max_share."):
             key, value = label.removeprefix("max_share.").rstrip(")").split(" (")
             member = np.asarray(getattr(problem, key)) == value
-            cap = problem.max_share[key]
             used = float(units[member] @ problem.unit_cost_usd[member]) / capex if capex else 0.0
-            # The cap multiplies the plan's capex in the row, so d(objective)/d(cap) = dual x
-            # capex (envelope theorem); per percentage point.
-            out.append(Limit(label, "pt", cap * 100.0, used * 100.0, dual * capex / 100.0,
-                             abs(dual) * capex > DUAL_ZERO * max(abs(lp_objective), 1.0)))
+            # The cap multiplies the plan's capex in its row, so d(objective)/d(cap) is the
+            # dual times the LP optimum's capex (envelope theorem); quoted per point.
+            price = dual * lp_capex / 100.0
+            binding = abs(price) * 100.0 > DUAL_ZERO * scale
+            out.append(Limit(label, "pt", problem.max_share[key] * 100.0, used * 100.0,
+                             price if binding else 0.0, binding))
             continue
         limit = rows.upper[r]
-        unit = "USD" if label == "budget_usd" else "MW"
-        binding = abs(dual) * limit > DUAL_ZERO * max(abs(lp_objective), 1.0)
-        out.append(Limit(label, unit, limit, float(per_unit @ units),
-                         dual if binding else 0.0, binding))
+        binding = abs(dual) * limit > DUAL_ZERO * scale
+        out.append(Limit(label, "USD" if label == "budget_usd" else "MW", limit,
+                         float((rows.coefficients[r] / lot) @ units), dual if binding else 0.0,
+                         binding))
     return tuple(out)
 
 
@@ -448,6 +452,6 @@ def solve(
         objective_usd=objective_value(units, problem.unit_npv_usd, objective),
         npv_usd=float(path_npv.mean()), path_npv_usd=path_npv,
         lp_objective_usd=lp.objective_usd, mip_gap=mip.mip_gap,
-        limits=_limits(problem, rows, units, lp.row_duals, lp.objective_usd),
+        limits=_limits(problem, rows, units, lp),
     )
 

@@ -188,7 +188,7 @@ def test_shadow_prices_are_supergradients_of_the_lp_value(
                       objective)
         assert moved.lp_objective_usd <= base + prices["mw"][site] * delta + tol
     for lim in solution.limits:
-        assert lim.binding == (lim.shadow_price_usd != 0.0) or lim.unit == "pt"
+        assert lim.binding == (lim.shadow_price_usd != 0.0)
         assert lim.shadow_price_usd >= 0.0
 
 
