@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -58,13 +59,9 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def write_table_atomic(frame: pl.DataFrame, path: str | Path, option: str = "--out") -> Path:
-    """Write ``frame`` to ``path`` (format by extension) atomically; return the path.
-
-    ``option`` names the command-line option the path came from, for the error message.
-    """
-    target = Path(path)
-    suffix = table_format(target, option)
+def _replace_atomically(target: Path, write: Callable[[Path], None]) -> Path:
+    """Run ``write(temp)`` on a temporary file beside ``target``, fsync it, rename it over
+    ``target`` and fsync the directory; on any failure the temporary file is removed."""
     directory = target.parent if str(target.parent) else Path(".")
     directory.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -73,7 +70,7 @@ def write_table_atomic(frame: pl.DataFrame, path: str | Path, option: str = "--o
     try:
         # mkstemp creates the file 0600; give the output the permissions a plain open() would.
         os.chmod(temp, 0o666 & ~_UMASK)
-        _write(frame, temp, suffix)
+        write(temp)
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, target)
@@ -82,6 +79,21 @@ def write_table_atomic(frame: pl.DataFrame, path: str | Path, option: str = "--o
         raise
     _fsync_dir(directory)
     return target
+
+
+def write_table_atomic(frame: pl.DataFrame, path: str | Path, option: str = "--out") -> Path:
+    """Write ``frame`` to ``path`` (format by extension) atomically; return the path.
+
+    ``option`` names the command-line option the path came from, for the error message.
+    """
+    target = Path(path)
+    suffix = table_format(target, option)
+    return _replace_atomically(target, lambda temp: _write(frame, temp, suffix))
+
+
+def write_text_atomic(text: str, path: str | Path) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; return the path."""
+    return _replace_atomically(Path(path), lambda temp: temp.write_text(text, encoding="utf-8"))
 
 
 def read_table(path: str | Path) -> pl.DataFrame:
