@@ -163,7 +163,7 @@ def _print_report(report: dict[str, Any], out: Path | None) -> None:
     console.print(limits)
     if report["metrics"] is not None:
         labels = {key: (label, fmt) for key, label, fmt, _ in COMPARE_ROWS}
-        metrics = Table(title="The plan's metrics (as `fleetcalc compare` gives them)",
+        metrics = Table(title="Plan metrics (as compare)",
                         title_justify="left")
         metrics.add_column("Metric")
         metrics.add_column("value", justify="right")

@@ -253,3 +253,14 @@ def test_the_plan_header_escapes_what_would_end_a_comment(tmp_path: Path) -> Non
     target = write_text_atomic(text, tmp_path / "plan.toml")
     assert [p.name for p in tmp_path.iterdir()] == ["plan.toml"]  # no temporary file left
     assert tomllib.loads(target.read_text(encoding="utf-8"))["name"] == "best"
+
+
+def test_the_readme_quotes_real_optimize_results() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = optimize_report("docs/examples/candidates-no-cn.toml", None, "npv")
+    assert f"Objective (npv): USD {example['objective_usd']:,.0f}" in readme
+    assert f"one more MW is worth USD {example['shadow_prices']['mw']['site']:,.0f}" in readme
+    shipped = optimize_report(None, None, "npv")
+    units = sum(q["units"] for q in shipped["quantities"])
+    assert (f"({units:,} units, NPV USD {shipped['objective_usd']:,.0f}, one\nmore MW worth "
+            f"USD {shipped['shadow_prices']['mw']['site']:,.0f})") in readme
