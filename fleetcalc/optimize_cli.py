@@ -11,9 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleetcalc.errors import InputError
+
+if TYPE_CHECKING:
+    from fleetcalc.candidates import Priced
+    from fleetcalc.optimize import Solution
 
 # The worst 10% of fewer than ten paths is a fraction of one path: not a tail worth optimising.
 MIN_CVAR_PATHS = 10
@@ -73,8 +77,7 @@ def optimize_report(
                          f"a scenario with at least {MIN_CVAR_PATHS} Monte Carlo paths for the "
                          f"worst 10% of paths ({scenario.source} has paths = {scenario.paths})")
     priced = price_candidates(cset, scenario)
-    problem = priced.problem
-    solution = solve(problem, objective)
+    solution = solve(priced.problem, objective)
     notes = []
     if scenario.failures == "sampled":
         notes.append("candidates are priced with expected failures (NPV is linear in "
@@ -97,12 +100,20 @@ def optimize_report(
             "Binding: " + (", ".join(binding) or "none"),
         ])
         metrics = evaluate([plan], scenario).records()[0]
-    mean_npv = problem.unit_npv_usd.mean(axis=1)
     return {
         "name": cset.name, "candidates_file": cset.source, "scenario": scenario.name,
         "paths": scenario.paths, "objective": objective, "objective_usd": solution.objective_usd,
         "npv_usd": solution.npv_usd, "lp_objective_usd": solution.lp_objective_usd,
-        "mip_gap": solution.mip_gap,
+        "mip_gap": solution.mip_gap, **_solution_rows(priced, solution),
+        "metrics": metrics, "plan_toml": plan_toml, "notes": notes,
+    }
+
+
+def _solution_rows(priced: Priced, solution: Solution) -> dict[str, Any]:
+    """The ``quantities``, ``shadow_prices`` and ``constraints`` of the JSON object."""
+    problem = priced.problem
+    mean_npv = problem.unit_npv_usd.mean(axis=1)
+    return {
         "quantities": [
             {"candidate": i, "model_id": priced.model_id[i], "origin": problem.origin[i],
              "units": int(solution.units[i]),
@@ -118,7 +129,6 @@ def optimize_report(
              "binding": lim.binding}
             for lim in solution.limits
         ],
-        "metrics": metrics, "plan_toml": plan_toml, "notes": notes,
     }
 
 
