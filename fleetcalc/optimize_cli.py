@@ -27,9 +27,6 @@ air-cooled models of Bitmain, MicroBT, Canaan and Auradine from each plant, a 25
 USD 15M. Shadow prices come from the LP relaxation: the objective's change per extra USD of
 budget, per extra MW of a site and per extra percentage point of a share cap.
 """
-# Rows of the chosen plan's metrics: keys of the compare schema (labels from fleetcalc.cli).
-METRIC_KEYS = ("units", "hashrate_th", "power_kw", "capex_usd", "tariffs_usd", "npv_usd", "irr",
-               "payback_days", "breakeven_btc_price_usd", "breakeven_power_usd_per_kwh")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -132,12 +129,22 @@ def _solution_rows(priced: Priced, solution: Solution) -> dict[str, Any]:
     }
 
 
+def _metrics_line(m: dict[str, Any]) -> str:
+    """The chosen plan's headline metrics in one sentence (``compare`` shows them all)."""
+    irr = "n/a" if m["irr"] is None else f"{m['irr']:.1%} a year"
+    payback = "never" if m["payback_days"] is None else f"{m['payback_days']:,} days"
+    breakeven = m["breakeven_btc_price_usd"]
+    return (f"Plan: {m['units']:,} units, {m['hashrate_th'] / 1e6:,.3f} EH/s, "
+            f"{m['power_kw'] / 1000:,.2f} MW; capex USD {m['capex_usd']:,.0f} (tariffs "
+            f"{m['tariffs_usd']:,.0f}); NPV USD {m['npv_usd']:,.0f}, IRR {irr}, payback "
+            f"{payback}, breakeven BTC price "
+            f"{'n/a' if breakeven is None else f'USD {breakeven:,.0f}'}.")
+
+
 def _print_report(report: dict[str, Any], out: Path | None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
-
-    from fleetcalc.cli import COMPARE_ROWS, format_value
 
     console = Console()
     table = Table(title=f"fleetcalc optimize - {escape(report['name'])} (objective "
@@ -172,19 +179,12 @@ def _print_report(report: dict[str, Any], out: Path | None) -> None:
                        "[bold]yes[/]" if c["binding"] else "no")
     console.print(limits)
     if report["metrics"] is not None:
-        labels = {key: (label, fmt) for key, label, fmt, _ in COMPARE_ROWS}
-        metrics = Table(title="Plan metrics (as compare)",
-                        title_justify="left")
-        metrics.add_column("Metric")
-        metrics.add_column("value", justify="right")
-        for key in METRIC_KEYS:
-            label, fmt = labels[key]
-            metrics.add_row(label, format_value(report["metrics"][key], fmt))
-        console.print(metrics)
+        console.print(_metrics_line(report["metrics"]), highlight=False)
     for note in report["notes"]:
         console.print(f"[yellow]Note:[/] {escape(note)}")
     if out is not None and report["plan_toml"] is not None:
-        console.print(f"Plan written to {escape(str(out))}")
+        console.print(f"Plan written to {escape(str(out))} (`fleetcalc compare` on it shows "
+                      "every metric).")
     elif report["plan_toml"] is not None:
         console.print("--out PLAN.toml writes the plan (`fleetcalc compare` reads it).")
 

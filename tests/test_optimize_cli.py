@@ -264,3 +264,16 @@ def test_the_readme_quotes_real_optimize_results() -> None:
     units = sum(q["units"] for q in shipped["quantities"])
     assert (f"({units:,} units, NPV USD {shipped['objective_usd']:,.0f}, one\nmore MW worth "
             f"USD {shipped['shadow_prices']['mw']['site']:,.0f})") in readme
+
+
+def test_the_table_names_the_binding_constraints_and_the_plan(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "120")  # wide enough that no name folds
+    code, out, err = _run(["optimize", VALID], capfd)
+    assert (code, err) == (0, "")
+    report = optimize_report(VALID, None, "npv")
+    assert f"Objective (npv): USD {report['objective_usd']:,.0f}" in out
+    binding = [c for c in report["constraints"] if c["binding"]]
+    assert binding and all(c["name"] in out for c in binding)
+    assert f"NPV USD {report['metrics']['npv_usd']:,.0f}" in out
