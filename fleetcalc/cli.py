@@ -1,4 +1,5 @@
-"""The command line (all but the TUI, which ``tui.cli`` opens): compare, batch, catalog, tariffs.
+"""The command line (all but the TUI, which ``tui.cli`` opens): compare, batch, catalog, tariffs,
+optimize (``fleetcalc.optimize_cli``).
 
 Exit codes: 0 ok, 2 bad input (one clear line naming file, field and value), 1 internal error.
 """
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from fleetcalc import optimize_cli
 from fleetcalc.errors import InputError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -203,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     from fleetcalc.batch import add_arguments
 
     add_arguments(batch)
+    optimize_cli.add_arguments(sub.add_parser("optimize", help="the best plan from candidates"))
     return parser
 
 
@@ -214,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return EXIT_BAD_INPUT if exit_.code not in (0, None) else EXIT_OK
-    handlers = {"compare": _compare, "catalog": _catalog, "tariffs": _tariffs}
+    handlers = {"compare": _compare, "catalog": _catalog, "tariffs": _tariffs,
+                "optimize": optimize_cli.run}
     try:
         if args.command == "batch":
             from fleetcalc.batch import run_batch

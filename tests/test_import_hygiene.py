@@ -30,7 +30,8 @@ def test_import_fleetcalc_is_cheap() -> None:
 def test_headless_modules_never_import_textual() -> None:
     loaded = _modules_after(
         "import fleetcalc.engine, fleetcalc.cli, fleetcalc.batch, fleetcalc.plan, "
-        "fleetcalc.scenario, fleetcalc.network, fleetcalc.tariffs, fleetcalc.catalog"
+        "fleetcalc.scenario, fleetcalc.network, fleetcalc.tariffs, fleetcalc.catalog, "
+        "fleetcalc.optimize, fleetcalc.candidates, fleetcalc.optimize_cli"
     )
     assert not {m for m in loaded if m.split(".")[0] in ("textual", "textual_plotext", "tui")}
 

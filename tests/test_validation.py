@@ -22,6 +22,7 @@ from fleetcalc.network import market_paths
 from fleetcalc.scenario import load_scenario, parse_scenario, scenario_to_toml
 from fleetcalc.series import PRICE_SERIES, load_series
 from tests.test_files import FILE_CASES
+from tests.test_optimize_cli import CANDIDATE_CASES
 from tests.test_plan_errors import PLAN_CASES, ROOT, Case, run_cli
 
 SCENARIOS = "tests/data/inputs/scenarios"
@@ -286,6 +287,7 @@ def render_errors_doc() -> str:
     sections = (
         ("Plans", PLAN_CASES), ("Scenarios", SCENARIO_CASES), ("CSV series", SERIES_CASES),
         ("Files and the command line", FILE_CASES),
+        ("Candidates files (`fleetcalc optimize`)", CANDIDATE_CASES),
     )
     lines = [
         "# What fleetcalc says about bad input",
@@ -294,8 +296,8 @@ def render_errors_doc() -> str:
         "file, the key path (`orders[1].quantity`) or line, the bad value and what is allowed;",
         "never a traceback. The messages below are the CLI's real output for the example files",
         "under `tests/data/inputs/` (run from the repository root); the tests",
-        "(`tests/test_plan_errors.py`, `tests/test_validation.py`, `tests/test_files.py`)",
-        "check each one, and this page is regenerated with",
+        "(`tests/test_plan_errors.py`, `tests/test_validation.py`, `tests/test_files.py`,",
+        "`tests/test_optimize_cli.py`) check each one, and this page is regenerated with",
         "`PYTHONPATH=. python -m tests.test_validation`.",
         "",
         "Unknown keys are errors everywhere, so a typo never falls back to a default.",

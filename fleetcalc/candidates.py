@@ -1,0 +1,217 @@
+"""Candidates files: a plan whose orders have no quantities, for ``fleetcalc optimize``.
+
+A candidates file holds the plan's ``name``, ``exclude_origins``, ``[site]`` and ``[finance]``,
+plus ``budget_usd`` (landed capex the plan may spend), ``max_share`` (capex share caps by
+``maker`` or ``origin``) and ``[[candidates]]``: every order field except ``quantity``, plus
+``min_units``, ``max_units`` and ``lot``. Candidates of an excluded origin stay in the file and
+are simply never bought, so a compliance rule is one line to toggle.
+
+Each candidate is checked exactly as a plan's order is (the plan parser runs on the candidates
+as one-unit orders, its messages renamed to ``candidates[i]``), and priced by the engine as a
+one-unit plan: its landed cost per unit and its NPV per unit on every Monte Carlo path.
+
+A plan's NPV is the sum of its orders' quantities times those per-unit NPVs when every order is
+a cohort simulated in expectation: the kernel scales a cohort's flows by its quantity, the
+curtailment decision is per unit and day, capex, residual and kept BTC are per unit, and
+nothing in the model depends on how many units a site holds. With ``failures = "sampled"``
+each unit draws its own failures, so per-unit NPVs are linear only in expectation: the
+optimiser then prices candidates with expected failures (and says so), and the plan's metrics
+come from the scenario as given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fleetcalc.errors import InputError
+from fleetcalc.optimize import SHARE_KEYS, Problem
+from fleetcalc.plan import (
+    ORDER_FIELDS,
+    PLAN_FIELDS,
+    SITE_FIELDS,
+    Finance,
+    Order,
+    Plan,
+    Site,
+    check_plan_against_scenario,
+    parse_plan,
+    plan_to_toml,
+)
+from fleetcalc.scenario import Scenario
+from fleetcalc.validate import Field, load_toml, read_table
+
+# The single [site] of a candidates file; multi-site files will name theirs.
+SITE_NAME = "site"
+MAX_UNITS = 10_000_000
+CANDIDATE_FIELDS = (
+    *(f for f in ORDER_FIELDS if f.name != "quantity"),
+    Field("min_units", "int", 0, lo=0, hi=MAX_UNITS),
+    Field("max_units", "int", None, lo=0, hi=MAX_UNITS),
+    Field("lot", "int", 1, lo=1, hi=MAX_UNITS),
+)
+CANDIDATE_EXTRA_KEYS = ("min_units", "max_units", "lot")
+CANDIDATE_SET_FIELDS = (*PLAN_FIELDS, Field("budget_usd", "float", None, lo=0.0, hi=1e12))
+SHARE_FIELDS = tuple(Field(key, "float", None, lo=0.0, hi=1.0, lo_open=True)
+                     for key in SHARE_KEYS)
+# The plan parser checks one unit of every candidate against the site's capacity; the
+# candidates' own capacity is the optimiser's constraint, so that check runs on the largest
+# capacity a site may have.
+_ANY_CAPACITY_MW = next(f.hi for f in SITE_FIELDS if f.name == "capacity_mw")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    order: Order  # every order field; quantity 1 (one unit)
+    min_units: int = 0
+    max_units: int | None = None
+    lot: int = 1
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    name: str
+    site: Site
+    finance: Finance
+    candidates: tuple[Candidate, ...]
+    budget_usd: float | None = None
+    exclude_origins: tuple[str, ...] = ()
+    max_share: tuple[tuple[str, float], ...] = ()  # (maker | origin, cap)
+    source: str = "<memory>"
+
+    def unit_plan(self, index: int) -> Plan:
+        """Candidate ``index`` as a plan of one unit (named ``candidates[index]``)."""
+        return Plan(name=f"candidates[{index}]", site=self.site,
+                    orders=(self.candidates[index].order,), finance=self.finance,
+                    source=self.source)
+
+    def plan(self, units: np.ndarray, name: str) -> Plan | None:
+        """The plan buying ``units[i]`` of candidate i (None when it buys nothing)."""
+        orders = tuple(replace(c.order, quantity=int(q))
+                       for c, q in zip(self.candidates, units, strict=True) if q > 0)
+        if not orders:
+            return None
+        return Plan(name=name, site=self.site, orders=orders, finance=self.finance,
+                    exclude_origins=self.exclude_origins, source=self.source)
+
+
+def _renamed(error: InputError, index: int | None = None) -> InputError:
+    """A plan-parser message about ``orders[i]`` reworded for ``candidates[i]`` (``index``:
+    the candidate a one-unit plan's ``orders[0]`` stands for)."""
+    where = error.where
+    if index is not None:
+        where = where.replace("orders[0]", f"candidates[{index}]", 1)
+    elif where.startswith("orders["):
+        where = "candidates[" + where.removeprefix("orders[")
+    return InputError(error.source, where, error.value, error.expected)
+
+
+def parse_candidates(data: dict[str, Any], source: str) -> CandidateSet:
+    """Build a CandidateSet from parsed TOML; raises InputError naming the bad key."""
+    if not isinstance(data, dict):
+        raise InputError(source, "(top level)", data, "a TOML document (a table)")
+    tables = ("candidates", "finance", "max_share", "site")
+    top = {k: v for k, v in data.items() if k not in tables}
+    values = read_table(top, CANDIDATE_SET_FIELDS, source, "", tables=tables)
+    site = Site(**read_table(data.get("site"), SITE_FIELDS, source, "site"))
+    shares = read_table(data.get("max_share", {}), SHARE_FIELDS, source, "max_share")
+    raw = data.get("candidates")
+    if not isinstance(raw, list) or not raw:
+        shown = {type(None): "(missing)", dict: "(a single [candidates] table)"}.get(
+            type(raw), raw)
+        raise InputError(source, "candidates", shown, "at least one [[candidates]] table")
+    extras = [read_table(item, CANDIDATE_FIELDS, source, f"candidates[{i}]")
+              for i, item in enumerate(raw)]
+    # Orders are checked by the plan parser itself (model, origin, mode, price, dates), as
+    # one-unit orders on a site big enough for all of them.
+    orders_doc = [{**{k: v for k, v in item.items() if k not in CANDIDATE_EXTRA_KEYS},
+                   "quantity": 1} for item in raw]
+    as_plan = {"name": values["name"], "site": {**data["site"], "capacity_mw": _ANY_CAPACITY_MW},
+               "orders": orders_doc}
+    if "finance" in data:
+        as_plan["finance"] = data["finance"]
+    try:
+        plan = parse_plan(as_plan, source)
+    except InputError as error:
+        raise _renamed(error) from None
+    candidates = tuple(
+        Candidate(order, extra["min_units"], extra["max_units"], extra["lot"])
+        for order, extra in zip(plan.orders, extras, strict=True)
+    )
+    return CandidateSet(
+        name=values["name"], site=site,
+        finance=plan.finance, candidates=candidates, budget_usd=values["budget_usd"],
+        exclude_origins=values["exclude_origins"],
+        max_share=tuple((k, v) for k, v in shares.items() if v is not None), source=source,
+    )
+
+
+def default_candidates_path() -> Path:
+    return Path(str(resources.files("fleetcalc").joinpath("data/candidates/default.toml")))
+
+
+def load_candidates(path: str | Path | None = None) -> CandidateSet:
+    """A candidates file (None: the shipped default)."""
+    data, source = load_toml(default_candidates_path() if path is None else path)
+    return parse_candidates(data, source)
+
+
+@dataclass(frozen=True)
+class Priced:
+    """Candidates with their per-unit economics, ready for ``fleetcalc.optimize.solve``."""
+
+    problem: Problem
+    model_id: tuple[str, ...]
+    scenario: Scenario  # the scenario the candidates were priced under (expected failures)
+
+
+def price_candidates(cset: CandidateSet, scenario: Scenario) -> Priced:
+    """Landed cost and NPV per unit per path of every candidate, as one-unit plans through
+    ``fleetcalc.engine.evaluate`` (expected failures: see the module docstring)."""
+    from fleetcalc.engine import evaluate
+
+    priced_under = replace(scenario, failures="expected")
+    plans = [cset.unit_plan(i) for i in range(len(cset.candidates))]
+    for i, plan in enumerate(plans):
+        try:
+            check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
+        except InputError as error:
+            raise _renamed(error, i) from None
+    results = evaluate(plans, priced_under, breakevens=False)
+    order = {plan.name: i for i, plan in enumerate(plans)}
+    paths = results.paths.sort("path")
+    unit_npv = np.zeros((len(plans), scenario.paths))
+    for name, frame in paths.group_by("plan"):
+        unit_npv[order[name[0]]] = frame["npv_usd"].to_numpy()
+    orders = results.orders.sort(results.orders["plan"].replace_strict(order))
+    n = len(cset.candidates)
+    problem = Problem(
+        unit_npv_usd=unit_npv,
+        unit_cost_usd=orders["landed_cost_usd"].to_numpy().astype(np.float64),
+        unit_mw=orders["power_w"].to_numpy() / 1e6,
+        site=(SITE_NAME,) * n, maker=tuple(orders["maker"].to_list()),
+        origin=tuple(orders["origin"].to_list()),
+        site_mw={SITE_NAME: cset.site.capacity_mw}, budget_usd=cset.budget_usd,
+        min_units=np.array([c.min_units for c in cset.candidates], dtype=np.int64),
+        max_units=np.array([-1 if c.max_units is None else c.max_units
+                            for c in cset.candidates], dtype=np.int64),
+        lot=np.array([c.lot for c in cset.candidates], dtype=np.int64),
+        exclude_origins=cset.exclude_origins, max_share=dict(cset.max_share),
+        source=cset.source,
+    )
+    return Priced(problem, tuple(orders["model_id"].to_list()), priced_under)
+
+
+def plan_toml_text(plan: Plan, header: list[str]) -> str:
+    """The plan as TOML (``fleetcalc compare`` reads it), with ``header`` as comment lines."""
+    import tomli_w
+
+    # A comment ends at a newline: names (file, scenario) are user text, shown escaped.
+    comments = "".join(
+        "# " + "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line) + "\n"
+        for line in header)
+    return comments + tomli_w.dumps(plan_to_toml(plan))
