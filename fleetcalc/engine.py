@@ -2,14 +2,13 @@
 
 It validates, turns the order table into contiguous arrays once, allocates the kernel's output
 and scratch buffers, calls it, and wraps the outputs in polars frames with declared schemas.
-Kernel calls are serialised by a lock so the TUI's worker threads never enter Numba's
-(non-thread-safe) workqueue layer at the same time.
+Kernel calls need no lock: each writes only the buffers it was given, and the kernels use no
+Numba threading layer (the rig-day kernel runs its tasks on its own thread pool).
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,6 @@ from fleetcalc.network import MarketPaths, market_paths
 from fleetcalc.plan import Plan, check_plan_against_scenario, default_plans, load_plan
 from fleetcalc.scenario import Scenario, load_scenario
 
-_KERNEL_LOCK = threading.Lock()
 PERCENTILES = (10, 50, 90)
 BRACKET_DOUBLINGS = 40
 MIN_ENERGY_USD_PER_KWH = 1e-9
@@ -108,7 +106,7 @@ def _run_kernel(
     from kernels.rigdays import N_DAILY, N_GROUP, kernel_for, scratch_shapes
 
     n_paths, n_days = btc_per_th_day.shape
-    # Serial for small workloads (cohort plans are a handful of rows), threaded otherwise;
+    # One thread for small workloads (cohort plans are a handful of rows), the pool otherwise;
     # the same bits either way.
     kernel = kernel_for(rigs.n_rigs, n_paths, n_days)
     if not buffers:
@@ -120,14 +118,13 @@ def _run_kernel(
         buffers = allocated
     daily, groups, day_acc, group_acc = buffers
     energy = rigs.energy_usd_per_kwh if energy_usd_per_kwh is None else energy_usd_per_kwh
-    with _KERNEL_LOCK:
-        kernel(
-            rigs.hashrate_th, rigs.power_w, rigs.weight, rigs.delivery_day, rigs.retire_day,
-            rigs.decay_per_day, rigs.uptime, rigs.failure_per_day, rigs.repair_days,
-            rigs.repair_cost_usd, energy, rigs.curtail, rigs.rig_key, rigs.group,
-            np.ascontiguousarray(btc_per_th_day), np.ascontiguousarray(price_usd),
-            float(pool_fee), bool(sampled), int(seed), daily, groups, day_acc, group_acc,
-        )
+    kernel(
+        rigs.hashrate_th, rigs.power_w, rigs.weight, rigs.delivery_day, rigs.retire_day,
+        rigs.decay_per_day, rigs.uptime, rigs.failure_per_day, rigs.repair_days,
+        rigs.repair_cost_usd, energy, rigs.curtail, rigs.rig_key, rigs.group,
+        np.ascontiguousarray(btc_per_th_day), np.ascontiguousarray(price_usd),
+        float(pool_fee), bool(sampled), int(seed), daily, groups, day_acc, group_acc,
+    )
     return daily, groups
 
 
@@ -140,10 +137,9 @@ def _simulate_chain(
 
     out = {name: np.empty(hashrate_ehs.shape) for name in CHAIN_FIELDS}
     halving_day = np.empty(hashrate_ehs.shape[0], dtype=np.int64)
-    with _KERNEL_LOCK:
-        simulate_chain_nb(np.ascontiguousarray(hashrate_ehs, dtype=np.float64),
-                          float(difficulty0), int(height0), float(fees_btc), *out.values(),
-                          halving_day)
+    simulate_chain_nb(np.ascontiguousarray(hashrate_ehs, dtype=np.float64),
+                      float(difficulty0), int(height0), float(fees_btc), *out.values(),
+                      halving_day)
     return {**out, "halving_day": halving_day}
 
 

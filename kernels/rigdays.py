@@ -1,5 +1,11 @@
 """Rig-day simulation kernel: per-day fleet totals and per-group totals, for every path.
 
+Entry point ``simulate_rigdays(<arrays below>, threads=None)``, plain Python: it runs the
+tasks (rig block x path) with the one jitted ``nogil`` body ``simulate_tasks_nb`` on a thread
+pool, each thread taking the next task not yet taken, then sums them with ``reduce_tasks_nb`` on
+the calling thread. No ``prange`` parfor: one compile for every thread count and no Numba
+threading layer (whose default, workqueue, is not thread-safe).
+
 Array contract (R rigs or cohorts, T days, P market paths, G groups; float64/int64 contiguous):
 
 inputs, per rig r
@@ -50,8 +56,9 @@ hashrate`` and that times price, formed once per day in the reduction; per-rig e
 expected repairs are a constant times the rig's running-day count. A task is one block of
 consecutive rigs on one path; the blocks (``n_blocks``: at most ``BLOCK_RIGS`` rigs; enough
 blocks of at least ``MIN_BLOCK_RIGS`` rigs for ``MIN_TASKS`` tasks when paths are few; split
-evenly) depend on the rig and path counts only. Tasks write only their own scratch slice and are
-reduced afterwards in block order, so the result never depends on the number of threads. Memory
+evenly) depend on the rig and path counts only; the scratch's first axis carries the split to
+the kernel. Tasks write only their own scratch slice and are reduced afterwards in block order,
+so the result never depends on the number of threads or on which thread ran a task. Memory
 is O(tasks x T + R + P x T), never R x T; the scratch is about ``ceil(R / BLOCK_RIGS)`` times
 the size of ``daily_out`` when there are many paths.
 
@@ -60,10 +67,15 @@ Model of one unit on day t in [delivery, retire): see ``kernels.reference`` and 
 
 from __future__ import annotations
 
+import functools
+import itertools
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 
+import numba
 import numpy as np
-from numba import prange
 
 from kernels._jit import jit
 from kernels.rng import STREAM_FAILURE, uniform_nb
@@ -106,15 +118,21 @@ N_ACC = 6
 DAY_CHUNK = 8
 
 
-def n_blocks(n_rigs: int, n_paths: int) -> int:
-    """Number of rig blocks; a function of the rig and path counts only, never of threads."""
+def n_blocks(n_rigs: int, n_paths: int, block_rigs: int = BLOCK_RIGS) -> int:
+    """Number of rig blocks; a function of the rig and path counts only, never of threads.
+
+    ``block_rigs`` (most rigs in a block) is ``BLOCK_RIGS`` except in tests, which split small
+    fleets into many blocks to exercise the reduction.
+    """
     wanted = -(-MIN_TASKS // max(n_paths, 1))
-    return max(1, -(-n_rigs // BLOCK_RIGS), min(wanted, n_rigs // MIN_BLOCK_RIGS))
+    return max(1, -(-n_rigs // block_rigs), min(wanted, n_rigs // MIN_BLOCK_RIGS))
 
 
-def scratch_shapes(n_rigs: int, n_paths: int, n_days: int, n_groups: int) -> tuple:
-    """Shapes of the two scratch buffers the caller allocates for ``simulate_rigdays_nb``."""
-    n_tasks = n_blocks(n_rigs, n_paths) * n_paths
+def scratch_shapes(n_rigs: int, n_paths: int, n_days: int, n_groups: int,
+                   block_rigs: int = BLOCK_RIGS) -> tuple:
+    """Shapes of the two scratch buffers the caller allocates for ``simulate_rigdays``; their
+    first axis (tasks = blocks x paths) sets the split the kernel runs."""
+    n_tasks = n_blocks(n_rigs, n_paths, block_rigs) * n_paths
     return (n_tasks, n_days, N_ACC), (n_tasks, n_groups, N_GROUP)
 
 
@@ -164,7 +182,8 @@ def _simulate_block_nb(
     # The current rig class: its per-day amounts and the days its rigs span (NaN: none yet).
     class_power = class_energy = class_units = class_repair = np.nan
     class_first = day_acc.shape[0]
-    class_end = 0
+    # np.int64, not a bare 0: a literal type here makes Numba compile its callees twice.
+    class_end = np.int64(0)
     for r in range(first, last):
         w = weight[r]
         lam = failure_per_day[r]
@@ -189,7 +208,7 @@ def _simulate_block_nb(
             class_power, class_energy = power_day, energy_day
             class_units, class_repair = units_day, repair_day
             class_first = day_acc.shape[0]
-            class_end = 0
+            class_end = np.int64(0)
             counted = True
         if counted:
             class_first = min(class_first, delivery_day[r])
@@ -200,11 +219,12 @@ def _simulate_block_nb(
         for k in range(1, DAY_CHUNK):
             decay_pow[k] = decay_pow[k - 1] * decay
         decay_chunk = decay_pow[DAY_CHUNK - 1] * decay
+        n_failures = np.int64(0)  # not a bare 0: see class_end
         if sampled and lam > 0.0:
-            days_left = -np.log(uniform_nb(seed, STREAM_FAILURE, path, rig_key[r], 0)) / lam
+            days_left = -np.log(
+                uniform_nb(seed, STREAM_FAILURE, path, rig_key[r], n_failures)) / lam
         else:
             days_left = np.inf
-        n_failures = 0
         repair_until = delivery_day[r]
         end = retire_day[r]
         h_chunk = hashrate_th[r]
@@ -285,131 +305,171 @@ def _simulate_block_nb(
 
 
 @jit()
-def _task_nb(
-    task, n_paths, hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
-    failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
-    btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc,
+def simulate_tasks_nb(
+    first_task, last_task, hashrate_th, power_w, weight, delivery_day, retire_day,
+    decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh,
+    curtail, rig_key, group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc,
 ):
-    """Task ``task`` = (rig block, path): zero its scratch slices and simulate its rigs.
+    """Run tasks [first_task, last_task) into their scratch slices (zeroed here first).
 
-    The rigs are split evenly over the ``day_acc.shape[0] // n_paths`` blocks.
+    Task ``task`` is rig block ``task // P`` on path ``task % P``; the rigs are split evenly over
+    the ``day_acc.shape[0] // P`` blocks. ``btc_unit_per_th[P, T]`` is net BTC per TH/s per day
+    (pool fee taken), ``usd_per_th[P, T]`` that times the BTC price. A task touches no memory
+    another task writes, so any threads may run any tasks at the same time.
     """
-    block = task // n_paths
-    path = task % n_paths
+    n_paths = btc_unit_per_th.shape[0]
     blocks = day_acc.shape[0] // n_paths
     n_rigs = hashrate_th.shape[0]
-    day_acc[task, :, :] = 0.0
-    group_acc[task, :, :] = 0.0
-    first = block * n_rigs // blocks
-    last = (block + 1) * n_rigs // blocks
-    _simulate_block_nb(
-        first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day,
-        decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd,
-        energy_usd_per_kwh, curtail, rig_key, group, btc_unit_per_th[path],
-        usd_per_th[path], sampled, seed, day_acc[task], group_acc[task],
-    )
+    for task in range(first_task, last_task):
+        block = task // n_paths
+        path = task % n_paths
+        # Scalar loops rather than slice assignments: array expressions cost compile time
+        # (seconds with an empty cache), not run time.
+        acc = day_acc[task]
+        for t in range(acc.shape[0]):
+            for field in range(N_ACC):
+                acc[t, field] = 0.0
+        totals = group_acc[task]
+        for g in range(totals.shape[0]):
+            for field in range(N_GROUP):
+                totals[g, field] = 0.0
+        _simulate_block_nb(
+            block * n_rigs // blocks, (block + 1) * n_rigs // blocks, path, hashrate_th,
+            power_w, weight, delivery_day, retire_day, decay_per_day, uptime, failure_per_day,
+            repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
+            btc_unit_per_th[path], usd_per_th[path], sampled, seed, acc, totals,
+        )
 
 
 @jit()
-def _reduce_path_nb(path, n_paths, btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out,
-                    group_out):
-    """Sum one path's tasks in block order into its outputs.
+def reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, group_out):
+    """Sum each path's tasks in block order into the outputs.
 
-    Each output element is summed by one call, always in the same order, so the totals are
-    bit-identical for any thread count.
+    Each output element is summed in one place, always in the same order, so the totals are
+    bit-identical whichever threads ran the tasks. The reduction is a few adds per task-day,
+    ~1% of the work: the calling thread does it alone.
     """
+    n_paths, n_days = btc_unit_per_th.shape
     blocks = day_acc.shape[0] // n_paths
-    group_out[path, :, :] = 0.0
-    for t in range(day_acc.shape[1]):
-        hashrate = 0.0
-        power = 0.0
-        energy = 0.0
-        units = 0.0
-        repair = 0.0
-        for block in range(blocks):
-            acc = day_acc[block * n_paths + path, t]
-            hashrate += acc[ACC_HASHRATE_TH]
-            power += acc[ACC_POWER_W]
-            energy += acc[ACC_ENERGY_USD]
-            units += acc[ACC_RUNNING_UNITS]
-            repair += acc[ACC_REPAIR_USD]
-        daily_out[path, DAILY_HASHRATE_TH, t] = hashrate
-        daily_out[path, DAILY_POWER_W, t] = power
-        daily_out[path, DAILY_BTC, t] = hashrate * btc_unit_per_th[path, t]
-        daily_out[path, DAILY_REVENUE_USD, t] = hashrate * usd_per_th[path, t]
-        daily_out[path, DAILY_ENERGY_USD, t] = energy
-        daily_out[path, DAILY_REPAIR_USD, t] = repair
-        daily_out[path, DAILY_RUNNING_UNITS, t] = units
-    for block in range(blocks):
-        group_out[path] += group_acc[block * n_paths + path]
+    for path in range(n_paths):
+        for t in range(n_days):
+            hashrate = 0.0
+            power = 0.0
+            energy = 0.0
+            units = 0.0
+            repair = 0.0
+            for block in range(blocks):
+                acc = day_acc[block * n_paths + path, t]
+                hashrate += acc[ACC_HASHRATE_TH]
+                power += acc[ACC_POWER_W]
+                energy += acc[ACC_ENERGY_USD]
+                units += acc[ACC_RUNNING_UNITS]
+                repair += acc[ACC_REPAIR_USD]
+            daily_out[path, DAILY_HASHRATE_TH, t] = hashrate
+            daily_out[path, DAILY_POWER_W, t] = power
+            daily_out[path, DAILY_BTC, t] = hashrate * btc_unit_per_th[path, t]
+            daily_out[path, DAILY_REVENUE_USD, t] = hashrate * usd_per_th[path, t]
+            daily_out[path, DAILY_ENERGY_USD, t] = energy
+            daily_out[path, DAILY_REPAIR_USD, t] = repair
+            daily_out[path, DAILY_RUNNING_UNITS, t] = units
+        for g in range(group_out.shape[1]):
+            for field in range(N_GROUP):
+                total = 0.0
+                for block in range(blocks):
+                    total += group_acc[block * n_paths + path, g, field]
+                group_out[path, g, field] = total
 
 
-@jit()
-def _net_per_th_nb(btc_per_th_day, price_usd, pool_fee):
-    """Net BTC and USD per TH/s per path and day, once rather than per rig-day.
+def default_threads() -> int:
+    """Threads a large workload runs on: ``NUMBA_NUM_THREADS`` if set, else the CPUs this
+    process may use (Numba reads both into its config once, at import)."""
+    return max(1, int(numba.config.NUMBA_NUM_THREADS))
 
-    A plain (non-parallel) function: inside the parallel kernel these array expressions would
-    become a parallel region of their own, with its own thread barrier, for microseconds of work.
+
+# The pool that runs tasks besides the calling thread, made on first use, and remade for more
+# workers or after a fork (a forked child inherits the executor but not its threads, and would
+# wait forever): (executor, workers, process id).
+_POOL: tuple[ThreadPoolExecutor, int, int] | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[1] < workers or _POOL[2] != os.getpid():
+            if _POOL is not None and _POOL[2] == os.getpid():
+                _POOL[0].shutdown(wait=False)  # its queued work still runs
+            _POOL = (ThreadPoolExecutor(workers, thread_name_prefix="rigdays"), workers,
+                     os.getpid())
+        return _POOL[0]
+
+
+def _run_tasks(n_tasks: int, threads: int, args: tuple) -> None:
+    """Run every task on ``threads`` threads (the caller one of them), each taking the next
+    task not yet taken until none is left. Which thread runs which task never changes a bit:
+    tasks write only their own scratch slices."""
+    if threads <= 1 or n_tasks <= 1:
+        simulate_tasks_nb(0, n_tasks, *args)
+        return
+    taken = itertools.count()
+    take_lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with take_lock:
+                task = next(taken)
+            if task >= n_tasks:
+                return
+            simulate_tasks_nb(task, task + 1, *args)  # nogil: the threads run in parallel
+
+    helpers = [_pool(threads - 1).submit(work) for _ in range(min(threads, n_tasks) - 1)]
+    try:
+        work()
+    finally:
+        # Before returning or raising, every helper must be done writing the scratch.
+        wait(helpers)
+    for helper in helpers:
+        helper.result()  # re-raises a helper's error
+
+
+def simulate_rigdays(
+    hashrate_th: np.ndarray, power_w: np.ndarray, weight: np.ndarray, delivery_day: np.ndarray,
+    retire_day: np.ndarray, decay_per_day: np.ndarray, uptime: np.ndarray,
+    failure_per_day: np.ndarray, repair_days: np.ndarray, repair_cost_usd: np.ndarray,
+    energy_usd_per_kwh: np.ndarray, curtail: np.ndarray, rig_key: np.ndarray,
+    group: np.ndarray, btc_per_th_day: np.ndarray, price_usd: np.ndarray, pool_fee: float,
+    sampled: bool, seed: int, daily_out: np.ndarray, group_out: np.ndarray,
+    day_acc: np.ndarray, group_acc: np.ndarray, *, threads: int | None = None,
+) -> None:
+    """Fill ``daily_out`` and ``group_out``; see the module docstring for the contract.
+
+    ``threads``: how many threads run the tasks (None: ``default_threads()``); the bits are the
+    same for any number.
     """
+    # Net BTC and USD per TH/s per path and day, once rather than per rig-day (elementwise
+    # products: the same bits as the jitted code would give).
     btc_unit_per_th = btc_per_th_day * (1.0 - pool_fee)
-    return btc_unit_per_th, btc_unit_per_th * price_usd
+    usd_per_th = btc_unit_per_th * price_usd
+    args = (hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
+            failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
+            group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc)
+    _run_tasks(day_acc.shape[0], default_threads() if threads is None else threads, args)
+    reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, group_out)
 
 
-@jit(parallel=True)
-def simulate_rigdays_nb(
-    hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
-    failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
-    btc_per_th_day, price_usd, pool_fee, sampled, seed, daily_out, group_out, day_acc, group_acc,
-):
-    """Fill ``daily_out`` and ``group_out``; see the module docstring for the contract."""
-    n_paths = btc_per_th_day.shape[0]
-    btc_unit_per_th, usd_per_th = _net_per_th_nb(btc_per_th_day, price_usd, pool_fee)
-    for task in prange(day_acc.shape[0]):
-        _task_nb(
-            task, n_paths, hashrate_th, power_w, weight, delivery_day, retire_day,
-            decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd,
-            energy_usd_per_kwh, curtail, rig_key, group, btc_unit_per_th, usd_per_th, sampled,
-            seed, day_acc, group_acc,
-        )
-    # The reduction is a few adds per task-day, ~1% of the work: one thread does it, which
-    # spares a second parallel region (each costs a barrier that waits for every worker to be
-    # scheduled, milliseconds on a busy machine).
-    for path in range(n_paths):
-        _reduce_path_nb(path, n_paths, btc_unit_per_th, usd_per_th, day_acc, group_acc,
-                        daily_out, group_out)
-
-
-@jit()
-def simulate_rigdays_serial_nb(
-    hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
-    failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
-    btc_per_th_day, price_usd, pool_fee, sampled, seed, daily_out, group_out, day_acc, group_acc,
-):
-    """``simulate_rigdays_nb`` on the calling thread: the same tasks and reduction, so the
-    same bits. For small workloads (cohorts, a few rigs), where waking worker threads costs
-    more than the work, and far more on a busy machine."""
-    n_paths = btc_per_th_day.shape[0]
-    btc_unit_per_th, usd_per_th = _net_per_th_nb(btc_per_th_day, price_usd, pool_fee)
-    for task in range(day_acc.shape[0]):
-        _task_nb(
-            task, n_paths, hashrate_th, power_w, weight, delivery_day, retire_day,
-            decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd,
-            energy_usd_per_kwh, curtail, rig_key, group, btc_unit_per_th, usd_per_th, sampled,
-            seed, day_acc, group_acc,
-        )
-    for path in range(n_paths):
-        _reduce_path_nb(path, n_paths, btc_unit_per_th, usd_per_th, day_acc, group_acc,
-                        daily_out, group_out)
-
-
-# Below this much work (~2 ms on one core) the serial kernel is faster: waking the worker threads
-# and meeting them at the region's barrier costs more, and far more on a busy machine.
+# Below this much work (~2 ms on one core) one thread is faster: waking the pool's threads costs
+# more, and far more on a busy machine.
 SERIAL_BELOW_RIG_DAYS = 2_000_000
 
 
-def kernel_for(n_rigs: int, n_paths: int, n_days: int) -> Callable[..., None]:
-    """The rig-day kernel for a workload: ``simulate_rigdays_serial_nb`` when there is one task
-    or little work, else ``simulate_rigdays_nb``. Both give the same bits."""
+def threads_for(n_rigs: int, n_paths: int, n_days: int) -> int:
+    """Threads for a workload: 1 when there is one task or little work, else
+    ``default_threads()``. Any number gives the same bits."""
     if n_blocks(n_rigs, n_paths) * n_paths < 2 or n_rigs * n_paths * n_days < SERIAL_BELOW_RIG_DAYS:
-        return simulate_rigdays_serial_nb
-    return simulate_rigdays_nb
+        return 1
+    return default_threads()
+
+
+def kernel_for(n_rigs: int, n_paths: int, n_days: int) -> Callable[..., None]:
+    """``simulate_rigdays`` with the thread count ``threads_for`` picks for the workload."""
+    return functools.partial(simulate_rigdays, threads=threads_for(n_rigs, n_paths, n_days))

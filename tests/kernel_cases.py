@@ -2,25 +2,53 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from kernels.rigdays import N_DAILY, N_GROUP, scratch_shapes, simulate_rigdays_nb
+from kernels.rigdays import BLOCK_RIGS, N_DAILY, N_GROUP, scratch_shapes, simulate_rigdays
 
 
-def run_kernel(kwargs: dict, n_groups: int, kernel=simulate_rigdays_nb) -> tuple:
-    """Run a rig-day kernel (the threaded one unless told) into fresh buffers."""
+def run_kernel(kwargs: dict, n_groups: int, *, threads: int | None = None,
+               block_rigs: int = BLOCK_RIGS) -> tuple:
+    """Run the rig-day kernel into fresh buffers: on ``threads`` threads (None: the default
+    count), rigs split in blocks of at most ``block_rigs`` (small ones exercise the reduction
+    on small fleets)."""
     n_rigs = kwargs["hashrate_th"].shape[0]
     n_paths, n_days = kwargs["btc_per_th_day"].shape
     daily = np.empty((n_paths, N_DAILY, n_days))
     groups = np.empty((n_paths, n_groups, N_GROUP))
-    day_shape, group_shape = scratch_shapes(n_rigs, n_paths, n_days, n_groups)
-    kernel(**kwargs, daily_out=daily, group_out=groups, day_acc=np.empty(day_shape),
-           group_acc=np.empty(group_shape))
+    day_shape, group_shape = scratch_shapes(n_rigs, n_paths, n_days, n_groups, block_rigs)
+    simulate_rigdays(**kwargs, daily_out=daily, group_out=groups, day_acc=np.empty(day_shape),
+                     group_acc=np.empty(group_shape), threads=threads)
     return daily, groups
+
+
+def digest(*arrays: np.ndarray) -> str:
+    """SHA-256 of the arrays' bytes: equal digests, equal bits."""
+    return hashlib.sha256(b"".join(a.tobytes() for a in arrays)).hexdigest()
+
+
+def thread_test_fleet() -> dict:
+    """Kernel inputs with enough tasks for any thread count (3 x BLOCK_RIGS + 17 rigs on two
+    paths: 16 tasks), sampled failures and curtailment; 3 groups."""
+    rng = np.random.default_rng(3)
+    n, days = 3 * BLOCK_RIGS + 17, 200
+    return {
+        "hashrate_th": rng.uniform(100, 300, n), "power_w": rng.uniform(3000, 6000, n),
+        "weight": np.ones(n), "delivery_day": rng.integers(0, 50, n),
+        "retire_day": np.full(n, days), "decay_per_day": np.full(n, 0.95 ** (1 / 365)),
+        "uptime": np.full(n, 0.97), "failure_per_day": np.full(n, 0.5 / 365),
+        "repair_days": np.full(n, 5), "repair_cost_usd": np.full(n, 300.0),
+        "energy_usd_per_kwh": rng.uniform(0.02, 0.1, n), "curtail": np.ones(n, dtype=np.int64),
+        "rig_key": np.arange(n), "group": rng.integers(0, 3, n),
+        "btc_per_th_day": rng.uniform(3e-7, 6e-7, (2, days)),
+        "price_usd": rng.uniform(5e4, 1.2e5, (2, days)), "pool_fee": 0.02, "sampled": True,
+        "seed": 11,
+    }
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import numba
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kernels.reference import simulate_rigdays_reference
 from kernels.rigdays import (
-    BLOCK_RIGS,
     DAILY_BTC,
     DAILY_ENERGY_USD,
     DAILY_REPAIR_USD,
@@ -19,9 +23,10 @@ from kernels.rigdays import (
     GROUP_ENERGY_USD,
     GROUP_REVENUE_USD,
 )
-from tests.kernel_cases import Case, fleets, run_kernel
+from tests.kernel_cases import Case, digest, fleets, run_kernel, thread_test_fleet
 
 REL = 1e-9
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def assert_close(actual: np.ndarray, expected: np.ndarray, rel: float = REL) -> None:
@@ -29,12 +34,52 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, rel: float = REL) -> 
     np.testing.assert_allclose(actual, expected, rtol=rel, atol=atol)
 
 
-@given(fleets())
-def test_kernel_equals_reference(case: Case) -> None:
-    daily, groups = run_kernel(case.kwargs(), case.n_groups)
+def _one_rig(**changes) -> dict:
+    arrays = {
+        "hashrate_th": np.array([100.0]), "power_w": np.array([1500.0]),
+        "weight": np.array([1.0]), "delivery_day": np.array([0]), "retire_day": np.array([1]),
+        "decay_per_day": np.array([1.0]), "uptime": np.array([1.0]),
+        "failure_per_day": np.array([0.0]), "repair_days": np.array([0]),
+        "repair_cost_usd": np.array([0.0]), "energy_usd_per_kwh": np.array([0.05]),
+        "curtail": np.array([1]), "rig_key": np.array([0]), "group": np.array([0]),
+        "btc_per_th_day": np.array([[1e12 * 86400 * 3.125 / (1e14 * 2**32)]]),
+        "price_usd": np.array([[100_000.0]]), "pool_fee": 0.0, "sampled": False, "seed": 1,
+    }
+    arrays.update(changes)
+    return arrays
+
+
+# Three paths, five rigs in blocks of two (three blocks per path), sampled failures, a rig
+# curtailed by its power price, two groups.
+SEVERAL_BLOCKS = Case(_one_rig(
+    hashrate_th=np.array([100.0, 120.0, 90.0, 200.0, 150.0]), power_w=np.full(5, 3000.0),
+    weight=np.ones(5), delivery_day=np.array([0, 1, 0, 2, 3]), retire_day=np.full(5, 6),
+    decay_per_day=np.full(5, 0.9999), uptime=np.full(5, 0.95),
+    failure_per_day=np.full(5, 30 / 365), repair_days=np.full(5, 2),
+    repair_cost_usd=np.full(5, 200.0), energy_usd_per_kwh=np.array([0.05, 0.05, 0.3, 0.05, 0.05]),
+    curtail=np.ones(5, dtype=np.int64), rig_key=np.arange(5), group=np.array([0, 0, 1, 1, 0]),
+    btc_per_th_day=np.full((3, 6), 6e-7), price_usd=np.full((3, 6), 9e4), sampled=True, seed=5,
+), 2)
+
+
+@given(fleets(), st.integers(1, 8), st.integers(1, 3))
+@example(SEVERAL_BLOCKS, 2, 2)
+def test_kernel_equals_reference(case: Case, block_rigs: int, threads: int) -> None:
+    # Small blocks split even a few rigs into several tasks per path, so the reduction over
+    # blocks and paths is checked on fleets small enough for the reference.
+    daily, groups = run_kernel(case.kwargs(), case.n_groups, threads=threads,
+                               block_rigs=block_rigs)
     ref_daily, ref_groups = simulate_rigdays_reference(**case.kwargs(), n_groups=case.n_groups)
     assert_close(daily, ref_daily)
     assert_close(groups, ref_groups)
+
+
+@given(fleets(), st.integers(1, 8))
+def test_any_thread_count_gives_the_same_bits(case: Case, block_rigs: int) -> None:
+    one = run_kernel(case.kwargs(), case.n_groups, threads=1, block_rigs=block_rigs)
+    three = run_kernel(case.kwargs(), case.n_groups, threads=3, block_rigs=block_rigs)
+    assert one[0].tobytes() == three[0].tobytes()
+    assert one[1].tobytes() == three[1].tobytes()
 
 
 @given(fleets())
@@ -99,21 +144,6 @@ def test_permuting_rigs_changes_nothing(case: Case) -> None:
     assert_close(other_groups, base_groups, 1e-12)
 
 
-def _one_rig(**changes) -> dict:
-    arrays = {
-        "hashrate_th": np.array([100.0]), "power_w": np.array([1500.0]),
-        "weight": np.array([1.0]), "delivery_day": np.array([0]), "retire_day": np.array([1]),
-        "decay_per_day": np.array([1.0]), "uptime": np.array([1.0]),
-        "failure_per_day": np.array([0.0]), "repair_days": np.array([0]),
-        "repair_cost_usd": np.array([0.0]), "energy_usd_per_kwh": np.array([0.05]),
-        "curtail": np.array([1]), "rig_key": np.array([0]), "group": np.array([0]),
-        "btc_per_th_day": np.array([[1e12 * 86400 * 3.125 / (1e14 * 2**32)]]),
-        "price_usd": np.array([[100_000.0]]), "pool_fee": 0.0, "sampled": False, "seed": 1,
-    }
-    arrays.update(changes)
-    return arrays
-
-
 def test_one_rig_one_day_by_hand() -> None:
     # D = 1e14, 3.125 BTC, USD 100,000: 62.864 USD per PH/s per day, so 6.2864 USD for 100 TH/s.
     daily, _ = run_kernel(_one_rig(), 1)
@@ -158,27 +188,21 @@ def test_sampled_failures_match_expected_in_the_mean() -> None:
     assert sampled[0, DAILY_BTC].sum() == pytest.approx(expected[0, DAILY_BTC].sum(), rel=0.01)
 
 
-def test_bit_identical_for_one_and_two_threads() -> None:
-    rng = np.random.default_rng(3)
-    n, days = 3 * BLOCK_RIGS + 17, 200
-    arrays = _one_rig(
-        hashrate_th=rng.uniform(100, 300, n), power_w=rng.uniform(3000, 6000, n),
-        weight=np.ones(n), delivery_day=rng.integers(0, 50, n),
-        retire_day=np.full(n, days), decay_per_day=np.full(n, 0.95 ** (1 / 365)),
-        uptime=np.full(n, 0.97), failure_per_day=np.full(n, 0.5 / 365),
-        repair_days=np.full(n, 5), repair_cost_usd=np.full(n, 300.0),
-        energy_usd_per_kwh=rng.uniform(0.02, 0.1, n), curtail=np.ones(n, dtype=np.int64),
-        rig_key=np.arange(n), group=rng.integers(0, 3, n),
-        btc_per_th_day=rng.uniform(3e-7, 6e-7, (2, days)),
-        price_usd=rng.uniform(5e4, 1.2e5, (2, days)), sampled=True, seed=11,
-    )
-    previous = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = run_kernel(arrays, 3)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        two = run_kernel(arrays, 3)
-    finally:
-        numba.set_num_threads(previous)
-    assert one[0].tobytes() == two[0].tobytes()
-    assert one[1].tobytes() == two[1].tobytes()
+def _probe(threads: int) -> dict:
+    """``tests.thread_probe`` in a fresh process with ``NUMBA_NUM_THREADS=threads``."""
+    env = {**os.environ, "NUMBA_NUM_THREADS": str(threads),
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "tests.thread_probe"], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_bit_identical_on_one_and_two_threads_in_fresh_processes() -> None:
+    # NUMBA_NUM_THREADS is read once, at import: each count needs its own process. The probe
+    # reports how many threads ran tasks, so the test cannot pass by running on one thread.
+    one, two = _probe(1), _probe(2)
+    assert one["threads"] == one["ran_on"] == 1
+    assert two["threads"] == two["ran_on"] == 2
+    assert one["digest"] == two["digest"]
+    assert digest(*run_kernel(thread_test_fleet(), 3, threads=1)) == one["digest"]
