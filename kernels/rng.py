@@ -7,7 +7,8 @@ however the rigs are chunked and whichever other plans are in the batch.
 
 Two implementations of one function: ``uniform_nb`` (jitted, scalar, for the kernel) and
 ``uniform_np`` (vectorised NumPy, for the reference and for the market paths in
-``fleetcalc.network``). They are bit-identical; a test checks it.
+``fleetcalc.network``). They are bit-identical: ``tests/test_rng.py`` checks both against a
+plain Python transcription of the hash, and the mixer against SplitMix64's published outputs.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def _mix64_nb(z: np.uint64) -> np.uint64:
 
 @jit()
 def uniform_nb(seed: int, stream: int, path: int, item: int, counter: int) -> float:
-    """One uniform draw in the open interval (0, 1) for the given coordinates."""
+    """One uniform draw in (0, 1] for the given coordinates: the hash's top 53 bits plus one
+    half, times 2**-53 (1.0 only when those bits are all ones, as x + 0.5 rounds up to 2**53;
+    -log of it is then 0, an immediate failure, not an error)."""
     key = _mix64_nb(np.uint64(seed) * _GOLDEN + np.uint64(stream))
     key = _mix64_nb(key ^ np.uint64(path))
     key = _mix64_nb((key + _GOLDEN) ^ np.uint64(item))
