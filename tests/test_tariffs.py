@@ -62,13 +62,11 @@ def one_order(origin: str, on: dt.date, index: int = 0) -> dict[str, object]:
     }
 
 
-def test_schedule_schema_sources_and_statuses() -> None:
+def test_schedule_rows_name_a_legal_basis_and_rates_are_fractions() -> None:
+    # The loader's rules (origins, programs, statuses, sources, overlaps) are each shown
+    # failing in tests/test_catalog.py; this is the content.
     schedule = load_schedule()
-    assert schedule.schema == pl.Schema(TARIFF_SCHEMA)
-    assert (schedule["source"].str.len_chars() > 0).all()
-    assert (schedule["legal_basis"].str.len_chars() > 0).all()
-    assert schedule["status"].is_in(["in_force", "assumption"]).all()
-    assert schedule["origin"].str.contains(r"^([A-Z]{2}|\*)$").all()
+    assert (schedule["legal_basis"].str.len_chars() > 0).all()  # no loader rule covers it
     # Rates are fractions: the largest ever charged is China's 125 % reciprocal rate.
     assert schedule["rate"].min() >= 0.0 and schedule["rate"].max() == 1.25
     assert schedule.filter(pl.col("origin") == "US")["rate"].to_list() == [0.0]
