@@ -27,6 +27,11 @@ _LAZY = {
 }
 
 
+def __dir__() -> list[str]:
+    """The module's names including the lazy ones, so ``dir()`` and completion show them."""
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib

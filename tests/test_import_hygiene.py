@@ -27,6 +27,18 @@ def test_import_fleetcalc_is_cheap() -> None:
         assert heavy not in loaded, f"`import fleetcalc` pulls in {heavy}"
 
 
+def test_every_public_name_is_listed_and_resolves() -> None:
+    import fleetcalc
+
+    assert set(fleetcalc.__all__) <= set(dir(fleetcalc))
+    for name in fleetcalc.__all__:
+        value = getattr(fleetcalc, name)
+        # Lazy names come from the module that defines them, under the same name.
+        assert getattr(value, "__name__", name) == name
+    with pytest.raises(AttributeError, match="no_such_name"):
+        fleetcalc.no_such_name  # noqa: B018
+
+
 def test_headless_modules_never_import_textual() -> None:
     loaded = _modules_after(
         "import fleetcalc.engine, fleetcalc.cli, fleetcalc.batch, fleetcalc.plan, "
