@@ -38,7 +38,7 @@ def fleet(
     seed: int = 7, market_arrays: tuple[np.ndarray, np.ndarray] | None = None,
     distinct_sites: bool = False,
 ) -> tuple[dict[str, Any], int]:
-    """Keyword arguments of ``simulate_rigdays_nb`` (less outputs and scratch) and the group
+    """Keyword arguments of ``simulate_rigdays`` (less outputs and scratch) and the group
     count. ``sampled`` rigs have weight 1 and their own failure streams. Rigs of an order
     share a site and its power price, as in ``fleetcalc.fleet.rig_arrays``; with
     ``distinct_sites`` every rig has its own price (no two rigs alike: the kernel's worst case).

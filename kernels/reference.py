@@ -5,7 +5,7 @@ constants of ``kernels.protocol``) stepping every path at once; ``fleetcalc.netw
 when no faster chain is given.
 
 ``simulate_rigdays_reference`` is the rig-day model, one vectorised step per day over (paths,
-rigs): same contract as ``kernels.rigdays.simulate_rigdays_nb`` (minus the scratch buffers).
+rigs): same contract as ``kernels.rigdays.simulate_rigdays`` (minus the scratch buffers).
 Written for reading, not speed: hashrate is ``h0 * decay ** age`` computed afresh each day,
 failures are masks over all rigs.
 
