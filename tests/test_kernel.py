@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -206,3 +207,13 @@ def test_bit_identical_on_one_and_two_threads_in_fresh_processes() -> None:
     assert two["threads"] == two["ran_on"] == 2
     assert one["digest"] == two["digest"]
     assert digest(*run_kernel(thread_test_fleet(), 3, threads=1)) == one["digest"]
+
+
+def test_calls_from_several_threads_at_once_need_no_lock() -> None:
+    # The engine holds no lock around the kernel: the TUI's worker and a batch may call it
+    # while another call runs, each with its own buffers, all sharing the one thread pool.
+    arrays = thread_test_fleet()
+    expected = digest(*run_kernel(arrays, 3, threads=1))
+    with ThreadPoolExecutor(4) as callers:
+        runs = list(callers.map(lambda _: digest(*run_kernel(arrays, 3, threads=2)), range(8)))
+    assert runs == [expected] * 8
