@@ -323,8 +323,8 @@ def simulate_tasks_nb(
     for task in range(first_task, last_task):
         block = task // n_paths
         path = task % n_paths
-        # Scalar loops rather than slice assignments: array expressions cost compile time
-        # (seconds with an empty cache), not run time.
+        # Scalar loops rather than array expressions: Numba compiles those with their shape
+        # checks and error messages, up to seconds with an empty cache, for no run-time gain.
         acc = day_acc[task]
         for t in range(acc.shape[0]):
             for field in range(N_ACC):
