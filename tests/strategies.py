@@ -220,7 +220,8 @@ def plan_and_scenario_docs(
     CLI property runs end to end."""
     scenario = draw(scenario_docs(max_horizon_days=max_horizon_days, max_paths=3))
     start = scenario["start_date"]
-    last = start + dt.timedelta(days=scenario["horizon_days"] - 1)
+    # Dates in a plan stop at LATEST_DATE even where the horizon runs past it.
+    last = min(start + dt.timedelta(days=scenario["horizon_days"] - 1), LATEST_DATE)
     plan = draw(plan_docs(start, last, max_quantity=max_quantity, max_orders=2))
     return plan, scenario
 
