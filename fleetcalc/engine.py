@@ -8,7 +8,6 @@ Numba threading layer (the rig-day kernel runs its tasks on its own thread pool)
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,48 +16,17 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from fleetcalc import finance
+from fleetcalc import finance, metrics
 from fleetcalc.errors import InputError
 from fleetcalc.fleet import RigArrays, orders_frame, rig_arrays
 from fleetcalc.network import MarketPaths, market_paths
 from fleetcalc.plan import Plan, check_plan_against_scenario, default_plans, load_plan
 from fleetcalc.scenario import Scenario, load_scenario
 
-PERCENTILES = (10, 50, 90)
 BRACKET_DOUBLINGS = 40
 MIN_ENERGY_USD_PER_KWH = 1e-9
 BREAKEVEN_NPV_TOLERANCE = 1e-6
 
-# Metrics that vary by Monte Carlo path: with paths > 1 each also comes as _p10/_p50/_p90.
-PATH_METRICS = (
-    "btc_mined", "revenue_usd", "energy_cost_usd", "repair_cost_usd", "npv_usd", "irr",
-    "payback_days", "cost_to_mine_usd_per_btc", "cost_to_mine_cash_usd_per_btc",
-    "breakeven_btc_price_usd", "breakeven_power_usd_per_kwh",
-    "breakeven_hashprice_usd_per_ph_day", "residual_value_usd", "buy_btc", "mine_net_btc",
-    "mine_vs_buy_usd", "treasury_value_usd",
-)
-SUMMARY_SCHEMA: dict[str, pl.DataType] = {
-    "plan": pl.String(), "units": pl.Int64(), "hashrate_th": pl.Float64(),
-    "power_kw": pl.Float64(), "efficiency_j_per_th": pl.Float64(), "capex_usd": pl.Float64(),
-    "tariffs_usd": pl.Float64(), "origin_risk_tariffs_usd": pl.Float64(),
-    "tariff_assumption": pl.Boolean(),
-    **{name: pl.Float64() for name in PATH_METRICS},
-    "payback_probability": pl.Float64(), "paths": pl.Int64(), "assumptions": pl.String(),
-    "missing_metrics": pl.String(),
-}
-# Why a metric can be missing (NaN in the frames, null in JSON). The summary's
-# ``missing_metrics`` column names each missing metric with its reason, so a null never reads
-# as a zero or a bug.
-MISSING_REASONS = {
-    "irr": "NPV keeps one sign for every rate from -99% to +100,000% a year",
-    "payback_days": "cumulative cash never turns non-negative within the horizon",
-    "cost_to_mine_usd_per_btc": "no BTC mined",
-    "cost_to_mine_cash_usd_per_btc": "no BTC mined",
-    "breakeven_btc_price_usd": "NPV stays negative at any BTC price up to 2**40 x the start",
-    "breakeven_hashprice_usd_per_ph_day": "NPV stays negative at any BTC price up to 2**40 x "
-    "the start",
-    "breakeven_power_usd_per_kwh": "NPV is negative even with free power",
-}
 DAILY_SCHEMA: dict[str, pl.DataType] = {
     "plan": pl.String(), "day": pl.Int64(), "date": pl.Date(), "hashrate_th": pl.Float64(),
     "power_w": pl.Float64(), "btc": pl.Float64(), "revenue_usd": pl.Float64(),
@@ -83,17 +51,7 @@ class Results:
 
     def records(self) -> list[dict[str, Any]]:
         """The summary as JSON-ready dicts: NaN becomes None (a metric that does not exist)."""
-        out = []
-        for row in self.summary.iter_rows(named=True):
-            record = {}
-            for key, value in row.items():
-                if isinstance(value, float) and not math.isfinite(value):
-                    value = None
-                record[key] = value
-            if record["payback_days"] is not None:
-                record["payback_days"] = round(record["payback_days"])
-            out.append(record)
-        return out
+        return [metrics.json_record(row) for row in self.summary.iter_rows(named=True)]
 
 
 def _run_kernel(
@@ -301,7 +259,7 @@ def _evaluate_plan(
     mine_net_btc = btc - opex_btc.sum(axis=1) + residual_usd / final_price
     buy_btc = capex_usd / price0
     hodl = plan.finance.hodl_fraction
-    metrics: dict[str, np.ndarray] = {
+    path_values: dict[str, np.ndarray] = {
         "btc_mined": btc, "revenue_usd": revenue, "energy_cost_usd": energy,
         "repair_cost_usd": repair, "npv_usd": finance.npv(cash, plan.finance.discount_rate),
         "irr": finance.irr(cash),
@@ -324,14 +282,14 @@ def _evaluate_plan(
         site_price = plan.site.energy_usd_per_kwh
         x = _breakeven(lambda e: run.npv(run.flows(ones, e, reuse=True)), n_paths,
                        max(site_price, 0.01), increasing=False, npv_tol_usd=npv_tol_usd)
-        metrics["breakeven_btc_price_usd"] = k * price0
-        metrics["breakeven_hashprice_usd_per_ph_day"] = (
+        path_values["breakeven_btc_price_usd"] = k * price0
+        path_values["breakeven_hashprice_usd_per_ph_day"] = (
             k * market.hashprice_usd_per_ph_day[:, 0])
-        metrics["breakeven_power_usd_per_kwh"] = x
+        path_values["breakeven_power_usd_per_kwh"] = x
     else:
         for name in ("breakeven_btc_price_usd", "breakeven_hashprice_usd_per_ph_day",
                      "breakeven_power_usd_per_kwh"):
-            metrics[name] = np.full(n_paths, np.nan)
+            path_values[name] = np.full(n_paths, np.nan)
 
     units = int(per_order["quantity"].sum())
     hashrate_th = float((per_order["hashrate_th"] * per_order["quantity"]).sum())
@@ -349,15 +307,9 @@ def _evaluate_plan(
         "assumptions": "; ".join(assumptions),
     }
     summary = dict(fixed)
-    for name in PATH_METRICS:
-        values = metrics[name]
-        finite = values[np.isfinite(values)]
-        summary[name] = float(finite.mean()) if finite.size else math.nan
-        if n_paths > 1:
-            for q in PERCENTILES:
-                summary[f"{name}_p{q}"] = _percentile(values, q, name == "payback_days")
+    summary.update(metrics.summarise(path_values, n_paths))
     summary["payback_probability"] = float((payback >= 0).mean())
-    summary["missing_metrics"] = _missing_metrics(summary, breakevens)
+    summary["missing_metrics"] = metrics.missing_metrics(summary, n_paths, breakevens)
 
     mean_daily = flows["daily"].mean(axis=0)
     dates = pl.date_range(scenario.start_date, scenario.end_date, "1d", eager=True,
@@ -389,42 +341,13 @@ def _evaluate_plan(
     )
     paths_out = pl.DataFrame({
         "plan": [plan.name] * n_paths, "path": np.arange(n_paths),
-        **{name: metrics[name] for name in PATH_METRICS},
+        **{metric.name: path_values[metric.name] for metric in metrics.PATH_METRICS},
     })
     return {
         "summary": summary, "daily": daily, "orders": orders_out,
         "tariff_lines": per_program.with_columns(pl.lit(plan.name).alias("plan")),
         "paths": paths_out,
     }
-
-
-def _missing_metrics(summary: dict[str, Any], breakevens: bool) -> str:
-    """'irr, irr_p10: reason; ...' for the NaN metrics of a summary row ('' if none)."""
-    missing: dict[str, list[str]] = {}
-    for key, value in summary.items():
-        if isinstance(value, float) and math.isnan(value):
-            metric = key[:-4] if key[-4:-2] == "_p" else key  # irr_p10 -> irr
-            missing.setdefault(metric, []).append(key)
-    notes = []
-    for metric, keys in missing.items():
-        if metric.startswith("breakeven_") and not breakevens:
-            reason = "not computed (breakevens=False)"
-        else:
-            reason = MISSING_REASONS.get(metric, "not defined for this plan")
-        notes.append(f"{', '.join(keys)}: {reason}")
-    return "; ".join(notes)
-
-
-def _percentile(values: np.ndarray, q: int, never_is_infinite: bool) -> float:
-    """Percentile over paths; a payback that never happens counts as +inf, and a percentile
-    that lands on it is NaN (reported as null)."""
-    data = np.where(np.isnan(values), np.inf, values) if never_is_infinite else values
-    data = data[~np.isnan(data)]
-    if data.size == 0:
-        return math.nan
-    value = float(np.percentile(data, q, method="linear")) if np.isfinite(data).all() else float(
-        np.percentile(data, q, method="lower"))
-    return value if math.isfinite(value) else math.nan
 
 
 def _as_plans(plans: Sequence[Plan | str | Path] | None) -> list[Plan]:
@@ -483,12 +406,9 @@ def evaluate(
     market = market_paths(scenario, _simulate_chain)
     schedule = apply_overrides(load_schedule(), scenario.tariff_overrides)
     parts = [_evaluate_plan(p, scenario, market, schedule, breakevens) for p in plan_list]
-    summary_rows = [part["summary"] for part in parts]
-    schema = dict(SUMMARY_SCHEMA)
-    for key in summary_rows[0]:
-        schema.setdefault(key, pl.Float64())
     return Results(
-        summary=pl.DataFrame(summary_rows, schema=schema),
+        summary=pl.DataFrame([part["summary"] for part in parts],
+                             schema=metrics.summary_schema(market.n_paths)),
         daily=pl.concat([part["daily"] for part in parts]),
         orders=pl.concat([part["orders"] for part in parts], how="diagonal_relaxed"),
         tariff_lines=pl.concat([part["tariff_lines"] for part in parts], how="diagonal_relaxed"),
