@@ -136,13 +136,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("tariffs_usd", "import duty, part of `capex_usd`", label="  of which tariffs (USD)",
            better="low", views=(COMPARE,), **_USD),
     Metric("origin_risk_tariffs_usd",
-           "origin risk: the duty owed if customs deemed every order of another origin to be "
-           "of the scenario's `[origin_risk] deemed` origin (default CN, as claimed against "
-           "SE-Asian-assembled units); US-assembled orders keep their origin unless "
-           "`us_assembled_deemed = true`",
+           "origin risk: the duty owed if customs deemed every imported order China-origin "
+           "(as claimed against SE-Asian-assembled units)",
            label="  tariffs if deemed CN-origin", better="low", views=(COMPARE,), **_USD),
-    Metric("tariff_assumption", "true if an unverified tariff row priced an order",
-           dtype="bool"),
+    Metric("tariff_assumption",
+           "true if an order's duty used a row with status `assumption` (every import from "
+           "2026-07-24 on, see Data)", dtype="bool"),
     Metric("btc_mined", "BTC mined over the horizon, net of the pool fee", unit="BTC",
            label="BTC mined", fmt="btc", better="high", views=(COMPARE,), **_PER_PATH),
     Metric("revenue_usd", "the BTC mined, sold on the day it is mined",
@@ -325,7 +324,7 @@ def schema_markdown() -> str:
     for metric in METRICS:
         unit = metric.unit or ""
         dtype = {"float": "number", "int": "integer", "bool": "boolean",
-                 "str": "string"}[metric.dtype]
+                 "str": "string"}["int" if metric.json_whole else metric.dtype]
         meaning = metric.meaning
         if metric.missing is not None:
             dtype += " or null"

@@ -103,3 +103,19 @@ def test_summary_schema_lists_percentiles_after_the_catalogue() -> None:
     assert list(several)[: len(one)] == list(one)
     assert len(several) == len(one) + 3 * len(metrics.PATH_METRICS)
     assert str(one["units"]) == "Int64" and str(several["irr_p90"]) == "Float64"
+
+
+def test_the_readme_schema_table_is_generated_from_the_catalogue() -> None:
+    text = metrics.README.read_text(encoding="utf-8")
+    assert metrics.readme_with_schema(text) == text, (
+        "README.md's metrics table is stale: run `PYTHONPATH=. python -m fleetcalc.metrics "
+        "--readme`")
+
+
+def test_the_readme_table_says_which_fields_may_be_null() -> None:
+    table = metrics.schema_markdown()
+    irr_row = next(line for line in table.splitlines() if line.startswith("| `irr` |"))
+    assert "number or null" in irr_row and BY_NAME["irr"].missing in irr_row
+    payback_row = next(line for line in table.splitlines()
+                       if line.startswith("| `payback_days` |"))
+    assert "integer or null" in payback_row
