@@ -203,7 +203,7 @@ def _evaluate_plan(
     plan: Plan, scenario: Scenario, market: MarketPaths, schedule: pl.DataFrame,
     breakevens: bool,
 ) -> dict[str, Any]:
-    from fleetcalc.tariffs import ASSUMPTION_CAVEAT, landed_costs
+    from fleetcalc.tariffs import ASSUMPTION_CAVEAT, price_orders
     from kernels.rigdays import (
         DAILY_HASHRATE_TH,
         DAILY_POWER_W,
@@ -218,17 +218,9 @@ def _evaluate_plan(
 
     check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
     orders = orders_frame(plan, scenario)
-    per_order_lazy, per_program_lazy = landed_costs(orders.lazy(), schedule)
-    # Origin risk: customs has claimed Chinese origin for SE-Asian-assembled units; the duty the
-    # plan would owe if every imported order were deemed CN-origin on its import date.
-    deemed_cn = orders.lazy().with_columns(
-        pl.when(pl.col("origin") == "US").then(pl.lit("US")).otherwise(pl.lit("CN"))
-        .alias("tariff_origin")
-    )
-    risk_lazy = landed_costs(deemed_cn, schedule)[0].select(pl.col("tariffs_usd").sum())
-    # One collect_all: polars plans the three queries together instead of three round trips.
-    per_order, per_program, risk = pl.collect_all([per_order_lazy, per_program_lazy, risk_lazy])
-    origin_risk_tariffs_usd = float(risk.item())
+    landed = price_orders(orders, schedule, scenario.origin_risk)
+    per_order, per_program = landed.per_order, landed.per_program
+    origin_risk_tariffs_usd = landed.origin_risk_tariffs_usd
     n_days, n_paths = scenario.horizon_days, market.n_paths
     sampled = scenario.failures == "sampled"
     rigs = rig_arrays(orders, plan, sampled)

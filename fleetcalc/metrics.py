@@ -136,9 +136,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("tariffs_usd", "import duty, part of `capex_usd`", label="  of which tariffs (USD)",
            better="low", views=(COMPARE,), **_USD),
     Metric("origin_risk_tariffs_usd",
-           "origin risk: the duty owed if customs deemed every imported order China-origin "
-           "(as claimed against SE-Asian-assembled units)",
-           label="  tariffs if deemed CN-origin", better="low", views=(COMPARE,), **_USD),
+           "origin risk: the duty owed if customs deemed every order of another origin to be "
+           "of the scenario's `[origin_risk] deemed` origin (default CN, as claimed against "
+           "SE-Asian-assembled units); US-assembled orders keep their origin unless "
+           "`us_assembled_deemed = true`",
+           label="  tariffs under origin risk", better="low", views=(COMPARE,), **_USD),
     Metric("tariff_assumption",
            "true if an order's duty used a row with status `assumption` (every import from "
            "2026-07-24 on, see Data)", dtype="bool"),
