@@ -240,6 +240,14 @@ def summary_schema(n_paths: int) -> dict[str, pl.DataType]:
             for name, metric in summary_columns(n_paths)}
 
 
+def record_schema(n_paths: int) -> dict[str, pl.DataType]:
+    """The schema of ``json_record`` rows (``Results.records()``, a batch's summary table):
+    the summary's, with whole-number fields as integers."""
+    schema = summary_schema(n_paths)
+    return {name: pl.Int64() if name in BY_NAME and BY_NAME[name].json_whole else dtype
+            for name, dtype in schema.items()}
+
+
 def headline(metric: Metric, values: np.ndarray) -> float:
     """The summary's plain value of a per-path metric: the metric's declared summary rule."""
     if metric.summary == MEAN_WHERE_FINITE:

@@ -82,6 +82,17 @@ def test_json_record_turns_nan_to_null_and_rounds_whole_fields() -> None:
     assert record == {"payback_days": 412, "payback_days_p10": 300.4, "irr": None, "plan": "p"}
 
 
+def test_record_schema_holds_the_json_records_of_an_evaluation() -> None:
+    import polars as pl
+
+    row = {name: 1.5 for name in metrics.summary_schema(2)}
+    row.update(plan="p", units=3, tariff_assumption=False, paths=2, assumptions="",
+               missing_metrics="")
+    frame = pl.DataFrame([metrics.json_record(row)], schema=metrics.record_schema(2))
+    assert frame["payback_days"].dtype == pl.Int64 and frame["payback_days"].item() == 2
+    assert frame["payback_days_p10"].dtype == pl.Float64
+
+
 def test_best_index_follows_the_metrics_direction() -> None:
     assert metrics.best_index([3.0, None, 1.0, math.nan], "low") == 2
     assert metrics.best_index([3.0, 1.0], "high") == 0
