@@ -102,9 +102,11 @@ def _evaluate_plan(
     cash_usd = cash_flows(flows, fleet, plan.finance)
     fixed = fixed_metrics(plan, scenario, landed, fleet, market.n_paths)
     values = path_metrics(flows, cash_usd, fleet, market, plan.finance)
-    values |= (breakeven_metrics(_npv_function(fleet, market, scenario, plan), fleet.capex_usd,
-                                 plan.site.energy_usd_per_kwh, market)
-               if breakevens else no_breakevens(market.n_paths))
+    if breakevens:
+        npv_at = _npv_function(fleet, market, scenario, plan)
+        values |= breakeven_metrics(npv_at, fleet.capex_usd, plan.site.energy_usd_per_kwh, market)
+    else:
+        values |= no_breakevens(market.n_paths)
     return PlanFrames(
         summary=summary_row(fixed, values, market.n_paths, breakevens),
         daily=daily_frame(plan.name, scenario, market, fleet, flows, cash_usd),
