@@ -356,7 +356,9 @@ def main(argv: Sequence[str]) -> int:
         print("usage: python -m fleetcalc.metrics --readme  (rewrite README.md's schema table)",
               file=sys.stderr)
         return 2
-    README.write_text(readme_with_schema(README.read_text(encoding="utf-8")), encoding="utf-8")
+    from fleetcalc.io import write_text_atomic
+
+    write_text_atomic(readme_with_schema(README.read_text(encoding="utf-8")), README)
     print(f"wrote the metrics table into {README}", file=sys.stderr)
     return 0
 
