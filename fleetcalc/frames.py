@@ -68,7 +68,8 @@ def conform(frame: pl.DataFrame, schema: Schema, name: str) -> pl.DataFrame:
         got, want = dict(frame.schema), schema
         diff = sorted(set(got.items()) ^ set(want.items()), key=str)
         raise TypeError(f"the {name} frame does not match its declared schema: {diff}")
-    return frame.select(list(schema))
+    names = list(schema)
+    return frame if frame.columns == names else frame.select(names)
 
 
 @dataclass(frozen=True)
