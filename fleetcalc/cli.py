@@ -9,66 +9,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from fleetcalc import optimize_cli
 from fleetcalc.errors import InputError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
-# Rows of the compare table: (summary column, label, format, better: "high" | "low" | None).
-COMPARE_ROWS: tuple[tuple[str, str, str, str | None], ...] = (
-    ("units", "Units", "{:,.0f}", None),
-    ("hashrate_th", "Hashrate (EH/s)", "eh", "high"),
-    ("power_kw", "Power (MW)", "mw", None),
-    ("efficiency_j_per_th", "Efficiency (J/TH)", "{:.2f}", "low"),
-    ("capex_usd", "Capex landed (USD)", "usd", "low"),
-    ("tariffs_usd", "  of which tariffs (USD)", "usd", "low"),
-    ("origin_risk_tariffs_usd", "  tariffs if deemed CN-origin", "usd", "low"),
-    ("btc_mined", "BTC mined", "{:,.2f}", "high"),
-    ("revenue_usd", "Revenue (USD)", "usd", "high"),
-    ("energy_cost_usd", "Energy cost (USD)", "usd", "low"),
-    ("npv_usd", "NPV (USD)", "usd", "high"),
-    ("irr", "IRR (per year)", "pct", "high"),
-    ("payback_days", "Payback (days)", "days", "low"),
-    ("cost_to_mine_usd_per_btc", "Cost to mine 1 BTC, all-in (USD)", "usd", "low"),
-    ("breakeven_btc_price_usd", "Breakeven BTC price (USD)", "usd", "low"),
-    ("breakeven_power_usd_per_kwh", "Breakeven power (USD/kWh)", "{:.4f}", "high"),
-)
-
-
-def format_value(value: Any, fmt: str) -> str:
-    """Human text of one metric; a metric that does not exist reads 'n/a' or 'never'."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "never" if fmt == "days" else "n/a"
-    if fmt == "usd":
-        return f"{value:,.0f}"
-    if fmt == "eh":
-        return f"{value / 1e6:,.3f}"
-    if fmt == "mw":
-        return f"{value / 1000:,.2f}"
-    if fmt == "pct":
-        return f"{value * 100:.1f}%"
-    if fmt == "days":
-        return f"{value:,.0f}"
-    return fmt.format(value)
-
-
-def best_index(values: Sequence[Any], better: str | None) -> int | None:
-    """Index of the best finite value in a row, or None when there is nothing to compare."""
-    finite = [(v, i) for i, v in enumerate(values)
-              if v is not None and isinstance(v, int | float) and math.isfinite(v)]
-    if better is None or len(finite) < 2:
-        return None
-    return (max if better == "high" else min)(finite)[1]
-
-
 def _compare(args: argparse.Namespace) -> int:
     from fleetcalc.engine import evaluate
+    from fleetcalc.metrics import COMPARE, best_index, in_view
 
     results = evaluate(args.plans or None, args.scenario)
     records = results.records()
@@ -83,14 +35,12 @@ def _compare(args: argparse.Namespace) -> int:
     table.add_column("Metric")
     for record in records:
         table.add_column(record["plan"], justify="right", overflow="fold")
-    for key, label, fmt, better in COMPARE_ROWS:
-        values = [r[key] for r in records]
-        best = best_index(values, better)
-        cells = [
-            f"[bold green]{format_value(v, fmt)}[/]" if i == best else format_value(v, fmt)
-            for i, v in enumerate(values)
-        ]
-        table.add_row(label, *cells)
+    for metric in in_view(COMPARE):
+        values = [r[metric.name] for r in records]
+        best = best_index(values, metric.better)
+        texts = [metric.text(v) for v in values]
+        table.add_row(metric.label, *(f"[bold green]{text}[/]" if i == best else text
+                                      for i, text in enumerate(texts)))
     console = Console()
     console.print(table)
     console.print(

@@ -1,77 +1,60 @@
-"""evaluate(plans, scenario) -> Results: the one module that calls the jitted kernels.
+"""evaluate(plans, scenario) -> Results: the evaluation as named steps, and the one module
+that calls the jitted kernels.
 
-It validates, turns the order table into contiguous arrays once, allocates the kernel's output
-and scratch buffers, calls it, and wraps the outputs in polars frames with declared schemas.
-Kernel calls need no lock: each writes only the buffers it was given, and the kernels use no
-Numba threading layer (the rig-day kernel runs its tasks on its own thread pool).
+Per plan: orders -> landed costs -> fleet arrays -> kernel flows -> cash flows -> metrics ->
+breakevens -> frames, on the scenario's market (computed once for all plans). Each step is a
+function with typed inputs and outputs in the module that owns it (``fleet``, ``tariffs``,
+``network``, ``cashflows``, ``plan_metrics``, ``frames``); the kernel steps are here: they turn
+arrays into contiguous inputs once, allocate the kernel's output and scratch buffers, and call
+it. Kernel calls need no lock: each writes only the buffers it was given, and the kernels use
+no Numba threading layer (the rig-day kernel runs its tasks on its own thread pool).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from fleetcalc import finance
+from fleetcalc import finance, metrics
+from fleetcalc.cashflows import FleetArrays, KernelFlows, cash_flows, fleet_arrays
 from fleetcalc.errors import InputError
-from fleetcalc.fleet import RigArrays, orders_frame, rig_arrays
+from fleetcalc.fleet import RigArrays, orders_frame
+from fleetcalc.frames import (
+    PlanFrames,
+    daily_frame,
+    orders_result,
+    paths_frame,
+    result_frames,
+    summary_row,
+    tariff_lines_frame,
+)
 from fleetcalc.network import MarketPaths, market_paths
 from fleetcalc.plan import Plan, check_plan_against_scenario, default_plans, load_plan
-from fleetcalc.scenario import Scenario, load_scenario
-
-PERCENTILES = (10, 50, 90)
-BRACKET_DOUBLINGS = 40
-MIN_ENERGY_USD_PER_KWH = 1e-9
-BREAKEVEN_NPV_TOLERANCE = 1e-6
-
-# Metrics that vary by Monte Carlo path: with paths > 1 each also comes as _p10/_p50/_p90.
-PATH_METRICS = (
-    "btc_mined", "revenue_usd", "energy_cost_usd", "repair_cost_usd", "npv_usd", "irr",
-    "payback_days", "cost_to_mine_usd_per_btc", "cost_to_mine_cash_usd_per_btc",
-    "breakeven_btc_price_usd", "breakeven_power_usd_per_kwh",
-    "breakeven_hashprice_usd_per_ph_day", "residual_value_usd", "buy_btc", "mine_net_btc",
-    "mine_vs_buy_usd", "treasury_value_usd",
+from fleetcalc.plan_metrics import (
+    NpvFunction,
+    breakeven_metrics,
+    fixed_metrics,
+    no_breakevens,
+    path_metrics,
 )
-SUMMARY_SCHEMA: dict[str, pl.DataType] = {
-    "plan": pl.String(), "units": pl.Int64(), "hashrate_th": pl.Float64(),
-    "power_kw": pl.Float64(), "efficiency_j_per_th": pl.Float64(), "capex_usd": pl.Float64(),
-    "tariffs_usd": pl.Float64(), "origin_risk_tariffs_usd": pl.Float64(),
-    "tariff_assumption": pl.Boolean(),
-    **{name: pl.Float64() for name in PATH_METRICS},
-    "payback_probability": pl.Float64(), "paths": pl.Int64(), "assumptions": pl.String(),
-    "missing_metrics": pl.String(),
-}
-# Why a metric can be missing (NaN in the frames, null in JSON). The summary's
-# ``missing_metrics`` column names each missing metric with its reason, so a null never reads
-# as a zero or a bug.
-MISSING_REASONS = {
-    "irr": "NPV keeps one sign for every rate from -99% to +100,000% a year",
-    "payback_days": "cumulative cash never turns non-negative within the horizon",
-    "cost_to_mine_usd_per_btc": "no BTC mined",
-    "cost_to_mine_cash_usd_per_btc": "no BTC mined",
-    "breakeven_btc_price_usd": "NPV stays negative at any BTC price up to 2**40 x the start",
-    "breakeven_hashprice_usd_per_ph_day": "NPV stays negative at any BTC price up to 2**40 x "
-    "the start",
-    "breakeven_power_usd_per_kwh": "NPV is negative even with free power",
-}
-DAILY_SCHEMA: dict[str, pl.DataType] = {
-    "plan": pl.String(), "day": pl.Int64(), "date": pl.Date(), "hashrate_th": pl.Float64(),
-    "power_w": pl.Float64(), "btc": pl.Float64(), "revenue_usd": pl.Float64(),
-    "energy_cost_usd": pl.Float64(), "repair_cost_usd": pl.Float64(),
-    "running_units": pl.Float64(), "capex_usd": pl.Float64(), "cash_flow_usd": pl.Float64(),
-    "cumulative_cash_usd": pl.Float64(), "price_usd": pl.Float64(),
-    "hashprice_usd_per_ph_day": pl.Float64(),
-}
+from fleetcalc.scenario import Scenario, load_scenario
+from fleetcalc.tariffs import apply_overrides, load_schedule, price_orders
+
+# A free power price in a breakeven search stands as 1e-9 USD/kWh (the kernel runs at 1 USD/kWh
+# with the BTC price divided by it): its energy cost is below any tolerance a breakeven is
+# solved to.
+MIN_ENERGY_USD_PER_KWH = 1e-9
 
 
 @dataclass(frozen=True, eq=False)
 class Results:
-    """Everything an evaluation produced, as polars frames (means over paths where relevant)."""
+    """Everything an evaluation produced, as polars frames (means over paths where relevant);
+    the schemas are declared in ``fleetcalc.frames``."""
 
     summary: pl.DataFrame  # one row per plan
     daily: pl.DataFrame  # one row per plan and day
@@ -83,17 +66,115 @@ class Results:
 
     def records(self) -> list[dict[str, Any]]:
         """The summary as JSON-ready dicts: NaN becomes None (a metric that does not exist)."""
-        out = []
-        for row in self.summary.iter_rows(named=True):
-            record = {}
-            for key, value in row.items():
-                if isinstance(value, float) and not math.isfinite(value):
-                    value = None
-                record[key] = value
-            if record["payback_days"] is not None:
-                record["payback_days"] = round(record["payback_days"])
-            out.append(record)
-        return out
+        return [metrics.json_record(row) for row in self.summary.iter_rows(named=True)]
+
+
+def evaluate(
+    plans: Sequence[Plan | str | Path] | None = None,
+    scenario: Scenario | str | Path | None = None,
+    *,
+    breakevens: bool = True,
+) -> Results:
+    """Evaluate purchase plans under a scenario.
+
+    ``plans``: Plan objects or TOML paths; None or empty: the built-in default plans.
+    ``scenario``: a Scenario or a TOML path; None: the built-in default scenario.
+    ``breakevens``: solve breakeven BTC and power prices (re-runs the kernel ~30 times).
+    Raises ``InputError`` on bad input.
+    """
+    scenario = _as_scenario(scenario)
+    plan_list = _distinct_names(_as_plans(plans))
+    market = market_paths(scenario, _simulate_chain)
+    schedule = apply_overrides(load_schedule(), scenario.tariff_overrides)
+    parts = [_evaluate_plan(plan, scenario, market, schedule, breakevens) for plan in plan_list]
+    return Results(**result_frames(parts, scenario, market), scenario=scenario)
+
+
+def _evaluate_plan(
+    plan: Plan, scenario: Scenario, market: MarketPaths, schedule: pl.DataFrame,
+    breakevens: bool,
+) -> PlanFrames:
+    check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
+    orders = orders_frame(plan, scenario)
+    landed = price_orders(orders, schedule, scenario.origin_risk)
+    fleet = fleet_arrays(landed, plan, scenario)
+    flows = kernel_flows(fleet, market, scenario)
+    cash_usd = cash_flows(flows, fleet, plan.finance)
+    fixed = fixed_metrics(plan, scenario, landed, fleet, market.n_paths)
+    values = path_metrics(flows, cash_usd, fleet, market, plan.finance)
+    if breakevens:
+        npv_at = _npv_function(fleet, market, scenario, plan)
+        values |= breakeven_metrics(npv_at, fleet.capex_usd, plan.site.energy_usd_per_kwh, market)
+    else:
+        values |= no_breakevens(market.n_paths)
+    return PlanFrames(
+        summary=summary_row(fixed, values, market.n_paths, breakevens),
+        daily=daily_frame(plan.name, scenario, market, fleet, flows, cash_usd),
+        orders=orders_result(plan.name, landed, flows),
+        tariff_lines=tariff_lines_frame(plan.name, landed),
+        paths=paths_frame(plan.name, values),
+    )
+
+
+def kernel_flows(
+    fleet: FleetArrays, market: MarketPaths, scenario: Scenario,
+    price_factor: np.ndarray | None = None, energy_usd_per_kwh: np.ndarray | None = None,
+    buffers: list[np.ndarray] | None = None,
+) -> KernelFlows:
+    """The kernel-flows step: the rig-day kernel on the plan's fleet and the market, with the
+    BTC price path scaled per path by ``price_factor`` (default 1) and, optionally, the site's
+    power price set per path. ``buffers`` lends the kernel's arrays (see ``_run_kernel``):
+    flows made in lent buffers are overwritten by the next call that lends them.
+
+    A per-path energy price x is run as energy 1 USD/kWh with the BTC price divided by x:
+    every curtailment decision is the same, and every USD flow is x times the kernel's.
+    """
+    from kernels import rigdays as k
+
+    if price_factor is None:
+        price_factor = np.ones(market.n_paths)
+    price = market.price_usd * price_factor[:, None]
+    usd_scale = np.ones_like(price_factor)
+    energy_override = None
+    if energy_usd_per_kwh is not None:
+        usd_scale = np.maximum(energy_usd_per_kwh, MIN_ENERGY_USD_PER_KWH)
+        price = price / usd_scale[:, None]
+        energy_override = np.ones(fleet.rigs.n_rigs)
+    daily, groups = _run_kernel(
+        fleet.rigs, market.btc_per_th_day, price, scenario.network.pool_fee,
+        scenario.failures == "sampled", scenario.seed, fleet.n_orders, energy_override, buffers,
+    )
+    # In the order of cashflows.ORDER_TOTAL_COLUMNS.
+    order_columns = [k.GROUP_BTC, k.GROUP_REVENUE_USD, k.GROUP_ENERGY_USD, k.GROUP_REPAIR_USD,
+                     k.GROUP_RUNNING_UNIT_DAYS, k.GROUP_FAILURES]
+    return KernelFlows(
+        btc=daily[:, k.DAILY_BTC],
+        revenue_usd=daily[:, k.DAILY_REVENUE_USD] * usd_scale[:, None],
+        energy_cost_usd=daily[:, k.DAILY_ENERGY_USD] * usd_scale[:, None],
+        repair_cost_usd=daily[:, k.DAILY_REPAIR_USD],
+        hashrate_th=daily[:, k.DAILY_HASHRATE_TH], power_w=daily[:, k.DAILY_POWER_W],
+        running_units=daily[:, k.DAILY_RUNNING_UNITS],
+        final_price_usd=market.price_usd[:, -1] * price_factor,
+        # C-ordered like the kernel's output (a handful of numbers per order): numpy sums the
+        # mean over paths path by path there, but pairwise over a layout with paths innermost,
+        # which changes the last bits.
+        order_totals=np.ascontiguousarray(groups[:, :, order_columns]),
+    )
+
+
+def _npv_function(
+    fleet: FleetArrays, market: MarketPaths, scenario: Scenario, plan: Plan,
+) -> NpvFunction:
+    """NPV per path of the plan re-run at a BTC price factor and optionally a power price,
+    for the breakeven searches: their ~30 kernel runs share one set of buffers (each run's
+    flows are used once, before the next run)."""
+    buffers: list[np.ndarray] = []
+
+    def npv_at(price_factor: np.ndarray, energy_usd_per_kwh: np.ndarray | None) -> np.ndarray:
+        flows = kernel_flows(fleet, market, scenario, price_factor, energy_usd_per_kwh, buffers)
+        return finance.npv(cash_flows(flows, fleet, plan.finance), plan.finance.discount_rate)
+
+    return npv_at
 
 
 def _run_kernel(
@@ -143,290 +224,6 @@ def _simulate_chain(
     return {**out, "halving_day": halving_day}
 
 
-@dataclass
-class _PlanRun:
-    """Inputs of one plan that stay fixed while breakevens re-run the kernel."""
-
-    plan: Plan
-    rigs: RigArrays
-    market: MarketPaths
-    scenario: Scenario
-    capex_by_day: np.ndarray  # [T]
-    residual_usd: float
-    n_groups: int
-    # Kernel buffers reused by the breakeven searches' ~30 runs (their flows live one step).
-    search_buffers: list[np.ndarray] = field(default_factory=list)
-
-    def flows(
-        self, price_factor: np.ndarray, energy_price: np.ndarray | None = None,
-        reuse: bool = False,
-    ) -> dict[str, np.ndarray]:
-        """Daily flows [P, T] with the BTC price scaled per path and, optionally, the site's
-        energy price set per path. ``reuse``: run in ``search_buffers``, so the arrays are
-        overwritten by the next reusing call.
-
-        A per-path energy price x is run as energy 1 USD/kWh with the BTC price divided by x:
-        every curtailment decision is the same, and every USD flow is x times the kernel's.
-        """
-        from kernels.rigdays import (
-            DAILY_BTC,
-            DAILY_ENERGY_USD,
-            DAILY_REPAIR_USD,
-            DAILY_REVENUE_USD,
-        )
-
-        price = self.market.price_usd * price_factor[:, None]
-        usd_scale = np.ones_like(price_factor)
-        energy_override = None
-        if energy_price is not None:
-            # A floor of 1e-9 USD/kWh stands for free power without dividing by zero; its
-            # energy cost is below any tolerance a breakeven is solved to.
-            usd_scale = np.maximum(energy_price, MIN_ENERGY_USD_PER_KWH)
-            price = price / usd_scale[:, None]
-            energy_override = np.ones(self.rigs.n_rigs)
-        daily, groups = _run_kernel(
-            self.rigs, self.market.btc_per_th_day, price, self.scenario.network.pool_fee,
-            self.scenario.failures == "sampled", self.scenario.seed, self.n_groups,
-            energy_override, self.search_buffers if reuse else None,
-        )
-        return {
-            "daily": daily, "groups": groups, "btc": daily[:, DAILY_BTC],
-            "revenue_usd": daily[:, DAILY_REVENUE_USD] * usd_scale[:, None],
-            "energy_cost_usd": daily[:, DAILY_ENERGY_USD] * usd_scale[:, None],
-            "repair_cost_usd": daily[:, DAILY_REPAIR_USD],
-            "final_price_usd": self.market.price_usd[:, -1] * price_factor,
-        }
-
-    def cash_flow(self, flows: dict[str, np.ndarray]) -> np.ndarray:
-        """Cash flow [P, T]: sold BTC less energy, repairs and capex; residual and kept BTC
-        (``hodl_fraction``, valued at the horizon's price) on the last day."""
-        hodl = self.plan.finance.hodl_fraction
-        cash = (
-            flows["revenue_usd"] * (1.0 - hodl) - flows["energy_cost_usd"]
-            - flows["repair_cost_usd"] - self.capex_by_day[None, :]
-        )
-        cash[:, -1] += self.residual_usd + hodl * flows["btc"].sum(axis=1) * flows[
-            "final_price_usd"]
-        return cash
-
-    def npv(self, flows: dict[str, np.ndarray]) -> np.ndarray:
-        return finance.npv(self.cash_flow(flows), self.plan.finance.discount_rate)
-
-
-def _breakeven(
-    npv_of: Any, n_paths: int, start: float, increasing: bool, npv_tol_usd: float
-) -> np.ndarray:
-    """Root of a monotone NPV(x) per path on x >= 0; NaN where none exists in range.
-
-    A rising NPV(x) already >= 0 at x = 0 gives 0 (breakeven price 0: profitable at any
-    price); a falling one already < 0 at x = 0 (a loss even with free power) gives NaN.
-    """
-    zero = np.zeros(n_paths)
-    f_zero = npv_of(zero)
-    sign = 1.0 if increasing else -1.0
-    at_zero = sign * f_zero >= 0.0
-    no_root = np.zeros(n_paths, dtype=bool) if increasing else f_zero < 0.0
-    hi = np.full(n_paths, max(start, 1e-9))
-    f_hi = npv_of(hi)
-    for _ in range(BRACKET_DOUBLINGS):
-        short = (sign * f_hi < 0.0) & ~at_zero
-        if not short.any():
-            break
-        hi = np.where(short, hi * 2.0, hi)
-        f_hi = np.where(short, npv_of(hi), f_hi)
-    bracketed = (sign * f_hi >= 0.0) & ~at_zero
-    if not bracketed.any():
-        return np.where(at_zero & ~no_root, 0.0, np.nan)
-    root = finance.illinois_root(npv_of, zero, hi, f_zero, f_hi, f_tol=npv_tol_usd)
-    return np.where(at_zero & ~no_root, 0.0, np.where(bracketed, root, np.nan))
-
-
-def _evaluate_plan(
-    plan: Plan, scenario: Scenario, market: MarketPaths, schedule: pl.DataFrame,
-    breakevens: bool,
-) -> dict[str, Any]:
-    from fleetcalc.tariffs import ASSUMPTION_CAVEAT, landed_costs
-    from kernels.rigdays import (
-        DAILY_HASHRATE_TH,
-        DAILY_POWER_W,
-        DAILY_RUNNING_UNITS,
-        GROUP_BTC,
-        GROUP_ENERGY_USD,
-        GROUP_FAILURES,
-        GROUP_REPAIR_USD,
-        GROUP_REVENUE_USD,
-        GROUP_RUNNING_UNIT_DAYS,
-    )
-
-    check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
-    orders = orders_frame(plan, scenario)
-    per_order_lazy, per_program_lazy = landed_costs(orders.lazy(), schedule)
-    # Origin risk: customs has claimed Chinese origin for SE-Asian-assembled units; the duty the
-    # plan would owe if every imported order were deemed CN-origin on its import date.
-    deemed_cn = orders.lazy().with_columns(
-        pl.when(pl.col("origin") == "US").then(pl.lit("US")).otherwise(pl.lit("CN"))
-        .alias("tariff_origin")
-    )
-    risk_lazy = landed_costs(deemed_cn, schedule)[0].select(pl.col("tariffs_usd").sum())
-    # One collect_all: polars plans the three queries together instead of three round trips.
-    per_order, per_program, risk = pl.collect_all([per_order_lazy, per_program_lazy, risk_lazy])
-    origin_risk_tariffs_usd = float(risk.item())
-    n_days, n_paths = scenario.horizon_days, market.n_paths
-    sampled = scenario.failures == "sampled"
-    rigs = rig_arrays(orders, plan, sampled)
-    capex_by_day = np.bincount(
-        per_order["delivery_day"].to_numpy(), weights=per_order["landed_cost_usd"].to_numpy(),
-        minlength=n_days,
-    )[:n_days]
-    in_service_at_end = per_order["retire_day"].to_numpy() >= n_days
-    residual_usd = float(
-        plan.finance.residual_fraction
-        * (per_order["customs_value_usd"].to_numpy() * per_order["quantity"].to_numpy())[
-            in_service_at_end].sum()
-    )
-    run = _PlanRun(plan, rigs, market, scenario, capex_by_day, residual_usd, orders.height)
-    ones = np.ones(n_paths)
-    flows = run.flows(ones)
-    cash = run.cash_flow(flows)
-    capex_usd = float(capex_by_day.sum())
-    btc = flows["btc"].sum(axis=1)
-    revenue = flows["revenue_usd"].sum(axis=1)
-    energy = flows["energy_cost_usd"].sum(axis=1)
-    repair = flows["repair_cost_usd"].sum(axis=1)
-    first_delivery = int(per_order["delivery_day"].min())
-    payback = finance.payback_day(cash)
-    price0 = market.price_usd[:, 0]
-    final_price = flows["final_price_usd"]
-    opex_btc = (flows["energy_cost_usd"] + flows["repair_cost_usd"]) / market.price_usd
-    mine_net_btc = btc - opex_btc.sum(axis=1) + residual_usd / final_price
-    buy_btc = capex_usd / price0
-    hodl = plan.finance.hodl_fraction
-    metrics: dict[str, np.ndarray] = {
-        "btc_mined": btc, "revenue_usd": revenue, "energy_cost_usd": energy,
-        "repair_cost_usd": repair, "npv_usd": finance.npv(cash, plan.finance.discount_rate),
-        "irr": finance.irr(cash),
-        "payback_days": np.where(payback >= 0, payback - first_delivery, np.nan),
-        "cost_to_mine_usd_per_btc": finance.safe_ratio(
-            energy + repair + capex_usd - residual_usd, btc),
-        "cost_to_mine_cash_usd_per_btc": finance.safe_ratio(energy + repair, btc),
-        "residual_value_usd": np.full(n_paths, residual_usd),
-        "buy_btc": buy_btc, "mine_net_btc": mine_net_btc,
-        "mine_vs_buy_usd": (mine_net_btc - buy_btc) * final_price,
-        "treasury_value_usd": revenue * (1 - hodl) - energy - repair - capex_usd
-        + residual_usd + hodl * btc * final_price,
-    }
-    if breakevens:
-        # NPV within a millionth of the capex (USD 10 on USD 10M) moves a breakeven far less
-        # than the 0.1% it is reported to.
-        npv_tol_usd = BREAKEVEN_NPV_TOLERANCE * max(capex_usd, 1.0)
-        k = _breakeven(lambda f: run.npv(run.flows(f, reuse=True)), n_paths, 1.0, increasing=True,
-                       npv_tol_usd=npv_tol_usd)
-        site_price = plan.site.energy_usd_per_kwh
-        x = _breakeven(lambda e: run.npv(run.flows(ones, e, reuse=True)), n_paths,
-                       max(site_price, 0.01), increasing=False, npv_tol_usd=npv_tol_usd)
-        metrics["breakeven_btc_price_usd"] = k * price0
-        metrics["breakeven_hashprice_usd_per_ph_day"] = (
-            k * market.hashprice_usd_per_ph_day[:, 0])
-        metrics["breakeven_power_usd_per_kwh"] = x
-    else:
-        for name in ("breakeven_btc_price_usd", "breakeven_hashprice_usd_per_ph_day",
-                     "breakeven_power_usd_per_kwh"):
-            metrics[name] = np.full(n_paths, np.nan)
-
-    units = int(per_order["quantity"].sum())
-    hashrate_th = float((per_order["hashrate_th"] * per_order["quantity"]).sum())
-    power_w = float((per_order["power_w"] * per_order["quantity"]).sum())
-    tariff_assumption = bool(per_order["tariff_assumption"].any())
-    assumptions = list(scenario.assumptions)
-    if tariff_assumption:
-        assumptions.append(ASSUMPTION_CAVEAT)
-    fixed = {
-        "plan": plan.name, "units": units, "hashrate_th": hashrate_th,
-        "power_kw": power_w / 1000.0, "efficiency_j_per_th": power_w / hashrate_th,
-        "capex_usd": capex_usd, "tariffs_usd": float(per_order["tariffs_usd"].sum()),
-        "origin_risk_tariffs_usd": origin_risk_tariffs_usd,
-        "tariff_assumption": tariff_assumption, "paths": n_paths,
-        "assumptions": "; ".join(assumptions),
-    }
-    summary = dict(fixed)
-    for name in PATH_METRICS:
-        values = metrics[name]
-        finite = values[np.isfinite(values)]
-        summary[name] = float(finite.mean()) if finite.size else math.nan
-        if n_paths > 1:
-            for q in PERCENTILES:
-                summary[f"{name}_p{q}"] = _percentile(values, q, name == "payback_days")
-    summary["payback_probability"] = float((payback >= 0).mean())
-    summary["missing_metrics"] = _missing_metrics(summary, breakevens)
-
-    mean_daily = flows["daily"].mean(axis=0)
-    dates = pl.date_range(scenario.start_date, scenario.end_date, "1d", eager=True,
-                          closed="left")
-    cash_mean = cash.mean(axis=0)
-    daily = pl.DataFrame({
-        "plan": [plan.name] * n_days, "day": np.arange(n_days), "date": dates,
-        "hashrate_th": mean_daily[DAILY_HASHRATE_TH], "power_w": mean_daily[DAILY_POWER_W],
-        "btc": flows["btc"].mean(axis=0), "revenue_usd": flows["revenue_usd"].mean(axis=0),
-        "energy_cost_usd": flows["energy_cost_usd"].mean(axis=0),
-        "repair_cost_usd": flows["repair_cost_usd"].mean(axis=0),
-        "running_units": mean_daily[DAILY_RUNNING_UNITS], "capex_usd": capex_by_day,
-        "cash_flow_usd": cash_mean, "cumulative_cash_usd": np.cumsum(cash_mean),
-        "price_usd": market.price_usd.mean(axis=0),
-        "hashprice_usd_per_ph_day": market.hashprice_usd_per_ph_day.mean(axis=0),
-    }, schema=DAILY_SCHEMA)
-    group_mean = flows["groups"].mean(axis=0)
-    order_totals = pl.DataFrame({
-        "order_index": np.arange(orders.height), "btc_mined": group_mean[:, GROUP_BTC],
-        "revenue_usd": group_mean[:, GROUP_REVENUE_USD],
-        "energy_cost_usd": group_mean[:, GROUP_ENERGY_USD],
-        "repairs_usd": group_mean[:, GROUP_REPAIR_USD],
-        "running_unit_days": group_mean[:, GROUP_RUNNING_UNIT_DAYS],
-        "failures": group_mean[:, GROUP_FAILURES],
-    })
-    orders_out = (
-        per_order.join(order_totals, on="order_index", how="left")
-        .with_columns(pl.lit(plan.name).alias("plan"))
-    )
-    paths_out = pl.DataFrame({
-        "plan": [plan.name] * n_paths, "path": np.arange(n_paths),
-        **{name: metrics[name] for name in PATH_METRICS},
-    })
-    return {
-        "summary": summary, "daily": daily, "orders": orders_out,
-        "tariff_lines": per_program.with_columns(pl.lit(plan.name).alias("plan")),
-        "paths": paths_out,
-    }
-
-
-def _missing_metrics(summary: dict[str, Any], breakevens: bool) -> str:
-    """'irr, irr_p10: reason; ...' for the NaN metrics of a summary row ('' if none)."""
-    missing: dict[str, list[str]] = {}
-    for key, value in summary.items():
-        if isinstance(value, float) and math.isnan(value):
-            metric = key[:-4] if key[-4:-2] == "_p" else key  # irr_p10 -> irr
-            missing.setdefault(metric, []).append(key)
-    notes = []
-    for metric, keys in missing.items():
-        if metric.startswith("breakeven_") and not breakevens:
-            reason = "not computed (breakevens=False)"
-        else:
-            reason = MISSING_REASONS.get(metric, "not defined for this plan")
-        notes.append(f"{', '.join(keys)}: {reason}")
-    return "; ".join(notes)
-
-
-def _percentile(values: np.ndarray, q: int, never_is_infinite: bool) -> float:
-    """Percentile over paths; a payback that never happens counts as +inf, and a percentile
-    that lands on it is NaN (reported as null)."""
-    data = np.where(np.isnan(values), np.inf, values) if never_is_infinite else values
-    data = data[~np.isnan(data)]
-    if data.size == 0:
-        return math.nan
-    value = float(np.percentile(data, q, method="linear")) if np.isfinite(data).all() else float(
-        np.percentile(data, q, method="lower"))
-    return value if math.isfinite(value) else math.nan
-
-
 def _as_plans(plans: Sequence[Plan | str | Path] | None) -> list[Plan]:
     if not plans:
         return default_plans()
@@ -439,60 +236,12 @@ def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
     return scenario
 
 
-def market_frame(scenario: Scenario, market: MarketPaths) -> pl.DataFrame:
-    """The scenario's market per day (mean over paths)."""
-    return pl.DataFrame({
-        "day": np.arange(market.n_days),
-        "date": pl.date_range(scenario.start_date, scenario.end_date, "1d", eager=True,
-                              closed="left"),
-        "price_usd": market.price_usd.mean(axis=0),
-        "hashrate_ehs": market.hashrate_ehs.mean(axis=0),
-        "difficulty": market.difficulty.mean(axis=0),
-        "blocks": market.blocks.mean(axis=0),
-        "height": market.height.mean(axis=0),
-        "subsidy_btc": market.subsidy_btc.mean(axis=0),
-        "btc_per_th_day": market.btc_per_th_day.mean(axis=0),
-        "hashprice_usd_per_ph_day": market.hashprice_usd_per_ph_day.mean(axis=0),
-    })
-
-
-def evaluate(
-    plans: Sequence[Plan | str | Path] | None = None,
-    scenario: Scenario | str | Path | None = None,
-    *,
-    breakevens: bool = True,
-) -> Results:
-    """Evaluate purchase plans under a scenario.
-
-    ``plans``: Plan objects or TOML paths; None or empty: the built-in default plans.
-    ``scenario``: a Scenario or a TOML path; None: the built-in default scenario.
-    ``breakevens``: solve breakeven BTC and power prices (re-runs the kernel ~30 times).
-    Raises ``InputError`` on bad input.
-    """
-    from fleetcalc.tariffs import apply_overrides, load_schedule
-
-    scenario = _as_scenario(scenario)
-    plan_list = _as_plans(plans)
+def _distinct_names(plans: list[Plan]) -> list[Plan]:
     seen: dict[str, str] = {}
-    for plan in plan_list:
+    for plan in plans:
         if plan.name in seen:
             # Results are keyed by plan name: two plans of one name would mix their rows.
             raise InputError(plan.source, "name", plan.name,
                              f"a plan name not already used by {seen[plan.name]}")
         seen[plan.name] = plan.source
-    market = market_paths(scenario, _simulate_chain)
-    schedule = apply_overrides(load_schedule(), scenario.tariff_overrides)
-    parts = [_evaluate_plan(p, scenario, market, schedule, breakevens) for p in plan_list]
-    summary_rows = [part["summary"] for part in parts]
-    schema = dict(SUMMARY_SCHEMA)
-    for key in summary_rows[0]:
-        schema.setdefault(key, pl.Float64())
-    return Results(
-        summary=pl.DataFrame(summary_rows, schema=schema),
-        daily=pl.concat([part["daily"] for part in parts]),
-        orders=pl.concat([part["orders"] for part in parts], how="diagonal_relaxed"),
-        tariff_lines=pl.concat([part["tariff_lines"] for part in parts], how="diagonal_relaxed"),
-        paths=pl.concat([part["paths"] for part in parts]),
-        market=market_frame(scenario, market),
-        scenario=scenario,
-    )
+    return plans

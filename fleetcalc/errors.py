@@ -23,5 +23,12 @@ class InputError(ValueError):
         return (type(self), (self.source, self.where, self.value, self.expected))
 
     def _render(self) -> str:
-        location = f"{self.source}: {self.where}" if self.where else self.source
+        # A key or file name may hold a newline or other control character: shown escaped, so
+        # the message stays one line.
+        source, where = _printable(self.source), _printable(self.where)
+        location = f"{source}: {where}" if where else source
         return f"{location}: got {self.value!r}; expected {self.expected}"
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -7,10 +7,14 @@ BTC mined) come back as NaN or -1 with a reason, never as a made-up number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 DAYS_PER_YEAR = 365.0
 IRR_LOG_RANGE = (np.log(0.01), np.log(1001.0))  # IRR searched in (-99%, +100,000%) a year
+# A breakeven's bracket doubles from its start this many times (2**40 x) before it gives up.
+BRACKET_DOUBLINGS = 40
 
 
 def discount_factors(n_days: int, annual_rate: float) -> np.ndarray:
@@ -106,3 +110,32 @@ def illinois_root(
         b, f_b = np.where(done, b, c), np.where(done, f_b, f_c)
         done = done | converged()
     return b
+
+
+def breakeven(
+    npv_of: Callable[[np.ndarray], np.ndarray], n_paths: int, start: float, increasing: bool,
+    npv_tol_usd: float,
+) -> np.ndarray:
+    """Root of a monotone NPV(x) per path on x >= 0; NaN where none exists in range.
+
+    A rising NPV(x) already >= 0 at x = 0 gives 0 (breakeven price 0: profitable at any
+    price); a falling one already < 0 at x = 0 (a loss even with free power) gives NaN.
+    """
+    zero = np.zeros(n_paths)
+    f_zero = npv_of(zero)
+    sign = 1.0 if increasing else -1.0
+    at_zero = sign * f_zero >= 0.0
+    no_root = np.zeros(n_paths, dtype=bool) if increasing else f_zero < 0.0
+    hi = np.full(n_paths, max(start, 1e-9))
+    f_hi = npv_of(hi)
+    for _ in range(BRACKET_DOUBLINGS):
+        short = (sign * f_hi < 0.0) & ~at_zero
+        if not short.any():
+            break
+        hi = np.where(short, hi * 2.0, hi)
+        f_hi = np.where(short, npv_of(hi), f_hi)
+    bracketed = (sign * f_hi >= 0.0) & ~at_zero
+    if not bracketed.any():
+        return np.where(at_zero & ~no_root, 0.0, np.nan)
+    root = illinois_root(npv_of, zero, hi, f_zero, f_hi, f_tol=npv_tol_usd)
+    return np.where(at_zero & ~no_root, 0.0, np.where(bracketed, root, np.nan))

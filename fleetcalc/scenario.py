@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from fleetcalc.errors import InputError
-from fleetcalc.tariffs import TariffOverride, shipped_overrides_path
+from fleetcalc.tariffs import OriginRisk, TariffOverride, shipped_overrides_path
 from fleetcalc.validate import (
     Field,
     checked,
@@ -69,6 +69,8 @@ class Scenario:
     tariff_overrides: tuple[TariffOverride, ...] = ()
     # Origin risk: duty computed as if units of the key origin came from the value origin.
     tariff_origin_as: tuple[tuple[str, str], ...] = ()
+    # Origin risk: the duty also reported as if customs deemed orders of another origin.
+    origin_risk: OriginRisk = field(default_factory=OriginRisk)
     # Which inputs are assumptions rather than observed facts (shown in UI and outputs).
     assumptions: tuple[str, ...] = ()
     source: str = "<memory>"
@@ -102,7 +104,9 @@ SCENARIO_FIELDS = table_fields(Scenario)
 BTC_FIELDS = table_fields(BtcMarket)
 NETWORK_FIELDS = table_fields(Network)
 OVERRIDE_FIELDS = table_fields(TariffOverride)
-_KNOWN_TABLES = ("btc", "network", "tariff_overrides", "tariff_origin_as", "assumptions")
+ORIGIN_RISK_FIELDS = table_fields(OriginRisk)
+_KNOWN_TABLES = ("btc", "network", "tariff_overrides", "tariff_origin_as", "origin_risk",
+                 "assumptions")
 
 
 def _series_file(source: str, where: str, value: str) -> Path:
@@ -228,8 +232,10 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
         isinstance(a, str) and a.strip() for a in assumptions
     ):
         raise InputError(source, "assumptions", assumptions, "a list of non-empty strings")
+    origin_risk = OriginRisk(**read_table(data.get("origin_risk", {}), ORIGIN_RISK_FIELDS,
+                                          source, "origin_risk"))
     return Scenario(
-        btc=btc, network=network, tariff_overrides=tuple(overrides),
+        btc=btc, network=network, tariff_overrides=tuple(overrides), origin_risk=origin_risk,
         tariff_origin_as=tuple(sorted(origin_as.items())), assumptions=tuple(assumptions),
         price_series_usd=price_series, hashrate_series_ehs=hashrate_series,
         source=source, **values,
@@ -272,6 +278,8 @@ def scenario_to_toml(scenario: Scenario) -> dict[str, Any]:
         ]
     if scenario.tariff_origin_as:
         doc["tariff_origin_as"] = dict(scenario.tariff_origin_as)
+    if scenario.origin_risk != OriginRisk():
+        doc["origin_risk"] = asdict(scenario.origin_risk)
     if scenario.assumptions:
         doc["assumptions"] = list(scenario.assumptions)
     return doc

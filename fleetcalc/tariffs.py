@@ -13,6 +13,9 @@ from ``ASSUMED_FROM`` (2026-07-24, the day after Section 122 expired) are assump
 reference rates that regime low confidence while a Section 301 forced-labor action is pending.
 Its proposed rates ship as an optional scenario fragment, ``SECTION_301_FORCED_LABOR``, read with
 ``fleetcalc.scenario.load_tariff_overrides``.
+
+``price_orders`` is the evaluation's landed-cost step: per-order landed cost, the programs in
+force per order, and the origin-risk duty (the scenario's ``OriginRisk`` rule).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from fleetcalc.catalog import DataFileError, read_data_csv
 from fleetcalc.validate import ISO_3166_ALPHA2, checked
 
 ANY_ORIGIN = "*"
+# The schedule is US import duty: a unit built in the US is not imported.
+IMPORTING_COUNTRY = "US"
 SHIPPED_STATUSES = ("in_force", "assumption")
 ASSUMPTION_STATUS = "assumption"
 OVERRIDE_STATUS = "override"
@@ -75,6 +80,27 @@ ORDER_TARIFF_SCHEMA: dict[str, pl.DataType] = {
     "freight_usd": pl.Float64(),
     "install_usd": pl.Float64(),
     "hashrate_th": pl.Float64(),
+}
+
+# Columns landed_costs adds to each order.
+LANDED_COST_SCHEMA: dict[str, pl.DataType] = {
+    "tariff_rate": pl.Float64(),  # sum of the rates in force, fraction of customs value
+    "tariff_assumption": pl.Boolean(),  # a row used has status ``assumption``
+    "tariffs_usd_per_unit": pl.Float64(),
+    "tariffs_usd": pl.Float64(),
+    "landed_cost_usd_per_unit": pl.Float64(),
+    "landed_cost_usd": pl.Float64(),
+    "landed_usd_per_th": pl.Float64(),
+}
+# One row per order and program in force (``landed_costs``' second frame).
+TARIFF_LINE_SCHEMA: dict[str, pl.DataType] = {
+    "order_index": pl.Int64(),
+    "program": pl.String(),
+    "rate": pl.Float64(),
+    "status": pl.String(),
+    "source": pl.String(),
+    "tariff_usd_per_unit": pl.Float64(),
+    "tariff_usd": pl.Float64(),
 }
 
 # A program name, in the shipped schedule and in a scenario's tariff_overrides alike.
@@ -295,3 +321,44 @@ def landed_costs(
         )
     )
     return per_order, per_program
+
+
+@dataclass(frozen=True)
+class OriginRisk:
+    """Origin risk: customs has claimed Chinese origin for SE-Asian-assembled units.
+
+    Besides its duty, a plan reports the duty it would owe if every order were deemed of
+    origin ``deemed`` on its import date; US-assembled orders are not imported and keep their
+    origin unless ``us_assembled_deemed``. The defaults are the rule fleetcalc has always used.
+    """
+
+    deemed: str = checked("origin", "CN")
+    us_assembled_deemed: bool = checked("bool", False)
+
+
+def deemed_origin(risk: OriginRisk) -> pl.Expr:
+    """The origin customs would claim for each order (from its ``origin``) under ``risk``."""
+    if risk.us_assembled_deemed:
+        return pl.lit(risk.deemed)
+    return (pl.when(pl.col("origin") == IMPORTING_COUNTRY).then(pl.lit(IMPORTING_COUNTRY))
+            .otherwise(pl.lit(risk.deemed)))
+
+
+@dataclass(frozen=True)
+class LandedCosts:
+    """The landed-cost step's output for one plan."""
+
+    per_order: pl.DataFrame  # the orders with the LANDED_COST_SCHEMA columns added
+    per_program: pl.DataFrame  # TARIFF_LINE_SCHEMA: every program in force per order
+    origin_risk_tariffs_usd: float  # the plan's duty with every order's origin deemed
+
+
+def price_orders(orders: pl.DataFrame, schedule: pl.DataFrame, risk: OriginRisk) -> LandedCosts:
+    """Landed cost and tariff lines of every order, and the duty under origin risk."""
+    per_order, per_program = landed_costs(orders.lazy(), schedule)
+    deemed = orders.lazy().with_columns(deemed_origin(risk).alias("tariff_origin"))
+    risk_total = landed_costs(deemed, schedule)[0].select(pl.col("tariffs_usd").sum())
+    # One collect_all: polars plans the three queries together instead of three round trips.
+    per_order_frame, per_program_frame, risk_frame = pl.collect_all(
+        [per_order, per_program, risk_total])
+    return LandedCosts(per_order_frame, per_program_frame, float(risk_frame.item()))

@@ -208,6 +208,9 @@ def scenario_docs(
     if remap:
         doc["tariff_origin_as"] = remap
     if draw(st.booleans()):
+        doc["origin_risk"] = draw(st.fixed_dictionaries({}, optional={
+            "deemed": st.sampled_from(ORIGINS), "us_assembled_deemed": st.booleans()}))
+    if draw(st.booleans()):
         doc["assumptions"] = draw(st.lists(names, max_size=3))
     return doc
 

@@ -151,6 +151,29 @@ def test_origin_risk_exposure_is_the_cn_duty_for_imported_orders(short_scenario)
     assert us["origin_risk_tariffs_usd"] == 0.0
 
 
+def test_origin_risk_deems_the_scenarios_origin_and_us_units_only_when_asked(
+    short_scenario,
+) -> None:
+    from fleetcalc.tariffs import OriginRisk
+
+    thai = default_plans()[1]  # MicroBT M70S, built in CN, MY, TH and US
+
+    def built_in(origin: str):
+        return dataclasses.replace(thai.with_order(0, origin=origin), name=f"{origin}-built")
+
+    def run(plans, **risk):
+        scenario = short_scenario.with_changes(origin_risk=OriginRisk(**risk))
+        return evaluate(plans, scenario, breakevens=False).records()
+
+    duty_my, duty_cn = (r["tariffs_usd"] for r in run([built_in("MY"), built_in("CN")]))
+    assert 0 < duty_my < duty_cn  # so the deemed origin shows in the number
+    as_my = run([thai, built_in("US")], deemed="MY")
+    assert as_my[0]["origin_risk_tariffs_usd"] == pytest.approx(duty_my, rel=1e-12)
+    assert as_my[1]["origin_risk_tariffs_usd"] == 0.0
+    us_deemed = run([built_in("US")], us_assembled_deemed=True)[0]
+    assert us_deemed["origin_risk_tariffs_usd"] == pytest.approx(duty_cn, rel=1e-12)
+
+
 def test_two_plans_of_one_name_are_an_input_error(short_scenario) -> None:
     from fleetcalc.errors import InputError
 

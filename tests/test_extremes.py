@@ -17,7 +17,8 @@ import pytest
 from hypothesis import example, given
 
 from fleetcalc import finance
-from fleetcalc.engine import MISSING_REASONS, PATH_METRICS, Results, evaluate
+from fleetcalc.engine import Results, evaluate
+from fleetcalc.metrics import METRICS, PATH_METRICS
 from fleetcalc.plan import Plan, load_plan, parse_plan
 from fleetcalc.scenario import Scenario, load_scenario, parse_scenario
 from kernels.protocol import HALVING_BLOCKS
@@ -47,7 +48,7 @@ def assert_sound(results: Results) -> None:
         for column in float_columns(frame):
             values = frame[column].to_numpy()
             assert np.isfinite(values).all(), f"{name}.{column} has NaN/inf/null"
-    may_be_missing = set(MISSING_REASONS)
+    may_be_missing = {metric.name for metric in METRICS if metric.missing}
     for frame in (results.summary, results.paths):
         for column in float_columns(frame):
             values = frame[column].to_numpy()
@@ -152,7 +153,7 @@ def test_a_twenty_year_monte_carlo() -> None:
     assert_sound(results)
     row = one_row(results)
     for metric in PATH_METRICS:
-        lo, mid, hi = (row[f"{metric}_p{q}"] for q in (10, 50, 90))
+        lo, mid, hi = (row[f"{metric.name}_p{q}"] for q in (10, 50, 90))
         if not any(v is None or math.isnan(v) for v in (lo, mid, hi)):
             assert lo <= mid <= hi
 

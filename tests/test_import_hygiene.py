@@ -48,6 +48,16 @@ def test_headless_modules_never_import_textual() -> None:
     assert not {m for m in loaded if m.split(".")[0] in ("textual", "textual_plotext", "tui")}
 
 
+def test_the_tui_does_not_import_the_command_line() -> None:
+    # Labels and number formats come from fleetcalc.metrics; only the console script
+    # (tui/cli.py) hands subcommands to fleetcalc.cli.
+    loaded = _modules_after("import tui.app")
+    assert "fleetcalc.cli" not in loaded
+    offenders = [path.name for path in (ROOT / "tui").rglob("*.py")
+                 if path.name != "cli.py" and "fleetcalc.cli" in path.read_text()]
+    assert not offenders, f"these TUI modules name fleetcalc.cli: {offenders}"
+
+
 def test_kernels_import_only_numpy_and_numba() -> None:
     loaded = _modules_after("import kernels.rigdays, kernels.reference, kernels.rng")
     assert not {m for m in loaded if m.split(".")[0] in ("polars", "textual", "fleetcalc")}

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from fleetcalc.cli import main
+from fleetcalc.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = "tests/data/inputs/plans"
@@ -193,3 +194,8 @@ def test_the_valid_plan_the_cases_mutate_is_valid(capsys: pytest.CaptureFixture[
     code, out, err = run_cli(("compare", f"{PLANS}/valid.toml", "--json"), capsys)
     assert (code, err) == (0, "")
     assert '"units": 10' in out
+
+
+def test_a_control_character_in_a_key_is_shown_escaped_on_one_line() -> None:
+    error = InputError("plan\r.toml", "orders[0].\n", "\n", "one of the keys model")
+    assert str(error) == r"plan\r.toml: orders[0].\n: got '\n'; expected one of the keys model"

@@ -23,8 +23,8 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
-from fleetcalc.cli import COMPARE_ROWS
 from fleetcalc.errors import InputError
+from fleetcalc.metrics import COMPARE, in_view
 from fleetcalc.plan import default_plans, load_plan, plan_to_toml
 from tui.app import FleetcalcApp
 from tui.screens.path_prompt import PathPrompt
@@ -118,7 +118,7 @@ def test_starts_on_the_four_default_plans() -> None:
         assert any(isinstance(m, FleetcalcApp.EvaluationFinished) for m in messages)
         table = app.screen.query_one("#compare-table", DataTable)
         assert len(table.columns) == 1 + len(defaults)
-        assert table.row_count == len(COMPARE_ROWS)
+        assert table.row_count == len(in_view(COMPARE))
         units = [str(c) for c in table.get_row("units")[1:]]
         assert units == [f"{r['units']:,}" for r in app.results.records()]
         assumptions = str(app.screen.query_one("#assumption-text", Static).render())

@@ -86,6 +86,11 @@ SCENARIO_CASES: tuple[Case, ...] = (
     scenario_case('tariff_origin_as key not an ISO code', 'origin_as_bad_key.toml',
               "tariff_origin_as.Malaysia: got 'Malaysia'; expected an ISO 3166 alpha-2 "
               "country code like 'MY' as the key"),
+    scenario_case('origin_risk.deemed not an ISO code', 'origin_risk_bad_deemed.toml',
+              "origin_risk.deemed: got 'China'; expected an ISO 3166 alpha-2 country code "
+              "like 'MY' (uppercase)"),
+    scenario_case('origin_risk.us_assembled_deemed not a boolean', 'origin_risk_not_bool.toml',
+              "origin_risk.us_assembled_deemed: got 'yes'; expected true or false"),
     scenario_case('tariff_origin_as value not an ISO code', 'origin_as_bad_value.toml',
               "tariff_origin_as.MY: got 'China'; expected an ISO 3166 alpha-2 country code "
               "like 'MY' (uppercase)"),
@@ -151,8 +156,8 @@ SCENARIO_CASES: tuple[Case, ...] = (
               'monthly_growth, pool_fee, price_correlation'),
     scenario_case('Unknown key (top level)', 'unknown_key_top.toml',
               "horizon: got 'horizon'; expected one of the keys assumptions, btc, failures, "
-              'horizon_days, name, network, paths, seed, start_date, tariff_origin_as, '
-              'tariff_overrides'),
+              'horizon_days, name, network, origin_risk, paths, seed, start_date, '
+              'tariff_origin_as, tariff_overrides'),
     scenario_case('Volatility over 200%', 'volatility_too_high.toml',
               'btc.annual_volatility: got 3.0; expected a number in [0, 2]'),
 )

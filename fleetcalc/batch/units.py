@@ -80,14 +80,6 @@ def read_plan_file(file: Path) -> PlanFile:
     return PlanFile(source, hashlib.sha256(text.encode()).hexdigest(), plan)
 
 
-def _summary_schema(summary: pl.DataFrame) -> dict[str, Any]:
-    import polars as pl
-
-    # records() turns payback_days into whole days; everything else keeps the summary's type.
-    return {name: pl.Int64() if name == "payback_days" else dtype
-            for name, dtype in summary.schema.items()}
-
-
 def _prefix(frame: pl.DataFrame, plan_file: str, variant: Variant) -> pl.DataFrame:
     import polars as pl
 
@@ -106,11 +98,12 @@ def evaluate_unit(plan: Plan, variant: Variant, breakevens: bool) -> UnitRows:
     import polars as pl
 
     from fleetcalc.engine import evaluate
+    from fleetcalc.metrics import record_schema
 
     if variant.power_usd_per_kwh is not None:
         plan = plan.with_site(power_usd_per_kwh=variant.power_usd_per_kwh)
     results = evaluate([plan], variant.scenario, breakevens=breakevens)
-    summary = pl.DataFrame(results.records(), schema=_summary_schema(results.summary),
+    summary = pl.DataFrame(results.records(), schema=record_schema(results.scenario.paths),
                            orient="row")
     paths = results.paths.with_columns(pl.col(pl.Float64).fill_nan(None))
     return UnitRows(_prefix(summary, plan.source, variant), _prefix(paths, plan.source, variant))

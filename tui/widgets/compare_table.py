@@ -1,4 +1,5 @@
-"""The comparison table: one row per metric (fleetcalc.cli.COMPARE_ROWS), one column per plan."""
+"""The comparison table: one row per metric of the catalogue's compare view, one column per
+plan."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
 
-from fleetcalc.cli import COMPARE_ROWS, best_index, format_value
 from fleetcalc.engine import Results
+from fleetcalc.metrics import COMPARE, best_index, in_view
 from tui.format import plan_label, wrap_lines
 from tui.widgets.deferred import DeferredRedraw
 
@@ -18,6 +19,7 @@ USD_SUFFIX = " (USD)"
 MAX_HEADER_LINES = 5
 MIN_COLUMN_WIDTH = 10
 MAX_COLUMN_WIDTH = 22
+ROWS = in_view(COMPARE)
 
 
 def row_label(label: str) -> str:
@@ -49,7 +51,7 @@ class CompareTable(DeferredRedraw, DataTable[Any]):
         self._show(self.app.results)  # type: ignore[attr-defined]
 
     def _fit_width(self, n_plans: int) -> int:
-        label_width = max(len(row_label(label)) for _, label, _, _ in COMPARE_ROWS) + 2
+        label_width = max(len(row_label(metric.label)) for metric in ROWS) + 2
         free = self.size.width - label_width - 2
         return max(MIN_COLUMN_WIDTH, min(MAX_COLUMN_WIDTH, free // max(n_plans, 1) - 2))
 
@@ -59,10 +61,9 @@ class CompareTable(DeferredRedraw, DataTable[Any]):
         self._results = results
         records = results.records()
         width = self._column_width = self._fit_width(len(records))
-        cells = {key: [format_value(r[key], fmt) for r in records]
-                 for key, _, fmt, _ in COMPARE_ROWS}
+        cells = {m.name: [m.text(r[m.name]) for r in records] for m in ROWS}
         # A column is as wide as its longest value if that is wider than the share of space.
-        widths = [max(width, *(len(cells[key][i]) for key, *_ in COMPARE_ROWS))
+        widths = [max(width, *(len(cells[m.name][i]) for m in ROWS))
                   for i in range(len(records))]
         headers = [wrap_lines(plan_label(i, r["plan"]), w, MAX_HEADER_LINES)
                    for i, (r, w) in enumerate(zip(records, widths, strict=True))]
@@ -75,8 +76,8 @@ class CompareTable(DeferredRedraw, DataTable[Any]):
         for i, lines in enumerate(headers):
             self.add_column(Text("\n".join(lines), justify="right"), key=f"plan-{i}",
                             width=widths[i])
-        for key, label, _fmt, better in COMPARE_ROWS:
-            best = best_index([r[key] for r in records], better)
+        for metric in ROWS:
+            best = best_index([r[metric.name] for r in records], metric.better)
             row = [Text(value, style=best_style if i == best else "", justify="right")
-                   for i, value in enumerate(cells[key])]
-            self.add_row(Text(row_label(label)), *row, key=key)
+                   for i, value in enumerate(cells[metric.name])]
+            self.add_row(Text(row_label(metric.label)), *row, key=metric.name)

@@ -12,18 +12,12 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
-from fleetcalc.cli import format_value
 from fleetcalc.engine import Results
+from fleetcalc.metrics import BY_NAME, DISTRIBUTION, PERCENTILES, in_view, percentile_column
 from tui.format import legend_markup, plan_color, plan_label, plan_short_label, wrap_lines
 from tui.widgets.deferred import DeferredRedraw
 
 HISTOGRAM_BINS = 30
-# (summary metric, label, format) shown as mean and P10/P50/P90 per plan.
-PERCENTILE_ROWS = (
-    ("npv_usd", "NPV (USD)", "usd"),
-    ("irr", "IRR", "pct"),
-    ("payback_days", "Payback (days)", "days"),
-)
 HEADER_WIDTH = 20
 
 
@@ -103,9 +97,11 @@ class DistributionView(DeferredRedraw, Widget):
         table.add_column(Text("Across paths", style="bold"))
         for lines in headers:
             table.add_column(Text("\n".join(lines), justify="right"))
-        for key, label, fmt in PERCENTILE_ROWS:
-            for q in (10, 50, 90):
-                table.add_row(Text(f"{label} P{q}"), *(
-                    Text(format_value(r[f"{key}_p{q}"], fmt), justify="right") for r in records))
-        table.add_row(Text("Probability of payback in horizon"), *(
-            Text(f"{r['payback_probability']:.0%}", justify="right") for r in records))
+        for metric in in_view(DISTRIBUTION):
+            for q in PERCENTILES:
+                column = percentile_column(metric, q)
+                table.add_row(Text(f"{metric.label} P{q}"), *(
+                    Text(metric.text(r[column]), justify="right") for r in records))
+        probability = BY_NAME["payback_probability"]
+        table.add_row(Text(probability.label), *(
+            Text(probability.text(r[probability.name]), justify="right") for r in records))

@@ -14,35 +14,36 @@ from textual.widgets import DataTable, Label
 from textual_plotext import PlotextPlot
 
 from fleetcalc.engine import Results
+from fleetcalc.metrics import format_value
 from tui.format import decimal_years, legend_markup, thinned, year_ticks
 from tui.widgets.deferred import DeferredRedraw
 from tui.widgets.plan_picker import PlanPicker
 
+# (column, header, fleetcalc.metrics.FORMATS code, or None for text)
 ORDER_COLUMNS = (
-    # (column, header, format)
-    ("order", "#", "{:.0f}"), ("model", "Model", "{}"), ("origin", "Origin", "{}"),
-    ("quantity", "Units", "{:,.0f}"), ("customs_value_usd", "Customs/unit", "{:,.2f}"),
-    ("tariff_rate", "Duty rate", "pct"), ("tariffs_usd_per_unit", "Tariff/unit", "{:,.2f}"),
-    ("tariffs_usd", "Tariffs", "{:,.0f}"),
-    ("landed_cost_usd_per_unit", "Landed/unit", "{:,.2f}"),
-    ("landed_cost_usd", "Landed cost", "{:,.0f}"), ("landed_usd_per_th", "USD/TH", "{:,.2f}"),
+    ("order", "#", "index"), ("model", "Model", None), ("origin", "Origin", None),
+    ("quantity", "Units", "count"), ("customs_value_usd", "Customs/unit", "usd_cents"),
+    ("tariff_rate", "Duty rate", "fraction_as_pct_2dp"),
+    ("tariffs_usd_per_unit", "Tariff/unit", "usd_cents"), ("tariffs_usd", "Tariffs", "usd"),
+    ("landed_cost_usd_per_unit", "Landed/unit", "usd_cents"),
+    ("landed_cost_usd", "Landed cost", "usd"), ("landed_usd_per_th", "USD/TH", "usd_cents"),
 )
 TARIFF_COLUMNS = (
-    ("order", "#", "{:.0f}"), ("program", "Program", "{}"), ("rate", "Rate", "pct"),
-    ("status", "Status", "{}"), ("tariff_usd_per_unit", "Tariff/unit", "{:,.2f}"),
-    ("tariff_usd", "Tariff", "{:,.0f}"),
+    ("order", "#", "index"), ("program", "Program", None),
+    ("rate", "Rate", "fraction_as_pct_2dp"), ("status", "Status", None),
+    ("tariff_usd_per_unit", "Tariff/unit", "usd_cents"), ("tariff_usd", "Tariff", "usd"),
 )
 SOURCE_WIDTH = 48
 # The daily series is summed by month for the table (1,826 daily rows would take a DataTable
 # over a second to lay out on every recompute); the chart below it shows every day.
 MONTHLY_COLUMNS = (
-    ("month", "Month", "{}"), ("hashrate_th", "PH/s", "ph"), ("power_w", "MW", "mw"),
-    ("running_units", "Running", "{:,.0f}"), ("btc", "BTC", "{:.4f}"),
-    ("revenue_usd", "Revenue", "{:,.0f}"), ("energy_cost_usd", "Energy", "{:,.0f}"),
-    ("repair_cost_usd", "Repairs", "{:,.0f}"), ("capex_usd", "Capex", "{:,.0f}"),
-    ("cash_flow_usd", "Cash flow", "{:,.0f}"), ("cumulative_cash_usd", "Cumulative", "{:,.0f}"),
-    ("price_usd", "BTC price", "{:,.0f}"),
-    ("hashprice_usd_per_ph_day", "USD/PH/day", "{:,.2f}"),
+    ("month", "Month", None), ("hashrate_th", "PH/s", "th_as_phs"),
+    ("power_w", "MW", "w_as_mw"), ("running_units", "Running", "count"),
+    ("btc", "BTC", "btc_4dp"), ("revenue_usd", "Revenue", "usd"),
+    ("energy_cost_usd", "Energy", "usd"), ("repair_cost_usd", "Repairs", "usd"),
+    ("capex_usd", "Capex", "usd"), ("cash_flow_usd", "Cash flow", "usd"),
+    ("cumulative_cash_usd", "Cumulative", "usd"), ("price_usd", "BTC price", "usd"),
+    ("hashprice_usd_per_ph_day", "USD/PH/day", "usd_cents"),
 )
 MEAN_COLUMNS = ("hashrate_th", "power_w", "running_units", "price_usd",
                 "hashprice_usd_per_ph_day")
@@ -64,18 +65,13 @@ def monthly(daily: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def cell(value: Any, fmt: str) -> Text:
+def cell(value: Any, fmt: str | None) -> Text:
+    """A table cell: text left-aligned, numbers right-aligned in their format."""
     if value is None:
         return Text("", justify="right")
-    if fmt == "pct":
-        text = f"{value * 100:.2f}%"
-    elif fmt == "ph":
-        text = f"{value / 1000:,.1f}"
-    elif fmt == "mw":
-        text = f"{value / 1e6:,.2f}"
-    else:
-        text = fmt.format(value)
-    return Text(text, justify="right" if fmt != "{}" else "left")
+    if fmt is None:
+        return Text(str(value), justify="left")
+    return Text(format_value(value, fmt), justify="right")
 
 
 class OrderDetail(DeferredRedraw, Widget):

@@ -9,23 +9,24 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from fleetcalc.cli import COMPARE_ROWS, format_value
-from tui.widgets.compare_table import row_label
+from fleetcalc.metrics import FORMATS, Metric
+from tui.widgets.compare_table import ROWS, row_label
 
 
-def change_text(old: Any, new: Any, fmt: str, better: str | None) -> Text:
+def change_text(old: Any, new: Any, metric: Metric) -> Text:
     """``+1,234`` / ``-0.5 pp``: green if the change is an improvement, red if not."""
     if not all(isinstance(v, int | float) and math.isfinite(v) for v in (old, new)):
         return Text("")
     diff = new - old
-    if diff == 0 or (fmt != "{:,.0f}" and math.isclose(new, old, rel_tol=1e-12)):
+    whole = metric.fmt is not None and FORMATS[metric.fmt].whole
+    if diff == 0 or (not whole and math.isclose(new, old, rel_tol=1e-12)):
         return Text("")
-    magnitude = format_value(abs(diff), fmt)
-    if fmt == "pct":
+    magnitude = metric.text(abs(diff))
+    if magnitude.endswith("%"):  # a change of a percentage is in percentage points
         magnitude = magnitude.replace("%", " pp")
     style = ""
-    if better is not None:
-        style = "green" if (diff > 0) == (better == "high") else "red"
+    if metric.better is not None:
+        style = "green" if (diff > 0) == (metric.better == "high") else "red"
     return Text(("+" if diff > 0 else "-") + magnitude, style=style, justify="right")
 
 
@@ -57,7 +58,8 @@ class PlanResults(Static):
         table.add_column()
         table.add_column(justify="right")
         table.add_column(justify="right")
-        for key, label, fmt, better in COMPARE_ROWS:
-            change = change_text(before[key], record[key], fmt, better) if before else Text("")
-            table.add_row(row_label(label), format_value(record[key], fmt), change)
+        for metric in ROWS:
+            key = metric.name
+            change = change_text(before[key], record[key], metric) if before else Text("")
+            table.add_row(row_label(metric.label), metric.text(record[key]), change)
         self.update(table)

@@ -1,0 +1,88 @@
+"""The evaluation's steps around the kernel run: fleet arrays in, cash flows out.
+
+``fleet_arrays`` turns priced orders into the kernel's per-rig arrays, the capex schedule and
+the residual value; ``KernelFlows`` is what the kernel produced (made by
+``fleetcalc.engine.kernel_flows``, the one kernel caller); ``cash_flows`` turns those flows
+into daily cash per path. Arrays are ``[paths, days]`` unless noted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fleetcalc.fleet import RigArrays, rig_arrays
+from fleetcalc.plan import Finance, Plan
+from fleetcalc.scenario import Scenario
+from fleetcalc.tariffs import LandedCosts
+
+
+@dataclass(frozen=True)
+class FleetArrays:
+    """One plan's fleet as the kernel and the cash flows need it."""
+
+    rigs: RigArrays  # one entry per rig (sampled failures) or per order (expected)
+    capex_by_day_usd: np.ndarray  # [days]: landed cost booked on each order's delivery day
+    residual_usd: float  # resale value at the horizon of the units still in service
+    first_delivery_day: int
+    n_orders: int
+
+    @property
+    def capex_usd(self) -> float:
+        return float(self.capex_by_day_usd.sum())
+
+
+def fleet_arrays(landed: LandedCosts, plan: Plan, scenario: Scenario) -> FleetArrays:
+    """The fleet-arrays step: kernel inputs, capex by delivery day, residual value."""
+    orders = landed.per_order
+    n_days = scenario.horizon_days
+    capex_by_day_usd = np.bincount(
+        orders["delivery_day"].to_numpy(), weights=orders["landed_cost_usd"].to_numpy(),
+        minlength=n_days,
+    )[:n_days]
+    in_service_at_end = orders["retire_day"].to_numpy() >= n_days
+    customs_value_usd = orders["customs_value_usd"].to_numpy() * orders["quantity"].to_numpy()
+    return FleetArrays(
+        rigs=rig_arrays(orders, plan, scenario.failures == "sampled"),
+        capex_by_day_usd=capex_by_day_usd,
+        residual_usd=float(plan.finance.residual_fraction
+                           * customs_value_usd[in_service_at_end].sum()),
+        first_delivery_day=int(orders["delivery_day"].min()),
+        n_orders=orders.height,
+    )
+
+
+# The per-order totals of KernelFlows.order_totals, in the order of its last axis.
+ORDER_TOTAL_COLUMNS = (
+    "btc_mined", "revenue_usd", "energy_cost_usd", "repairs_usd", "running_unit_days",
+    "failures",
+)
+
+
+@dataclass(frozen=True)
+class KernelFlows:
+    """The kernel-flows step's output for one plan: daily fleet totals per path."""
+
+    btc: np.ndarray  # mined, net of the pool fee
+    revenue_usd: np.ndarray
+    energy_cost_usd: np.ndarray
+    repair_cost_usd: np.ndarray
+    hashrate_th: np.ndarray
+    power_w: np.ndarray
+    running_units: np.ndarray
+    final_price_usd: np.ndarray  # [paths]: BTC price on the last day (kept BTC is valued at it)
+    # [paths, orders, ORDER_TOTAL_COLUMNS]: each order's totals over the horizon
+    order_totals: np.ndarray
+
+
+def cash_flows(flows: KernelFlows, fleet: FleetArrays, terms: Finance) -> np.ndarray:
+    """The cash-flows step: sold BTC less energy, repairs and capex; the residual value and the
+    kept BTC (``hodl_fraction``, valued at the horizon's price) on the last day."""
+    hodl = terms.hodl_fraction
+    cash = (
+        flows.revenue_usd * (1.0 - hodl) - flows.energy_cost_usd
+        - flows.repair_cost_usd - fleet.capex_by_day_usd[None, :]
+    )
+    cash[:, -1] += fleet.residual_usd + hodl * flows.btc.sum(axis=1) * flows.final_price_usd
+    return cash

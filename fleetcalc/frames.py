@@ -1,0 +1,174 @@
+"""The evaluation's last step: the frames of ``Results``, each with its schema declared here
+and checked when it is made (a column missing, extra or of another type is an error).
+
+``summary`` takes its schema from the metric catalogue (``fleetcalc.metrics``); ``orders`` and
+``tariff_lines`` extend the schemas of the steps that priced the orders (``fleetcalc.fleet``,
+``fleetcalc.tariffs``). Daily and per-order values are means over Monte Carlo paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from fleetcalc import metrics
+from fleetcalc.cashflows import ORDER_TOTAL_COLUMNS, FleetArrays, KernelFlows
+from fleetcalc.fleet import ORDERS_SCHEMA
+from fleetcalc.network import MarketPaths
+from fleetcalc.scenario import Scenario
+from fleetcalc.tariffs import LANDED_COST_SCHEMA, TARIFF_LINE_SCHEMA, LandedCosts
+
+Schema = dict[str, pl.DataType]
+
+DAILY_SCHEMA: Schema = {
+    "plan": pl.String(), "day": pl.Int64(), "date": pl.Date(), "hashrate_th": pl.Float64(),
+    "power_w": pl.Float64(), "btc": pl.Float64(), "revenue_usd": pl.Float64(),
+    "energy_cost_usd": pl.Float64(), "repair_cost_usd": pl.Float64(),
+    "running_units": pl.Float64(), "capex_usd": pl.Float64(), "cash_flow_usd": pl.Float64(),
+    "cumulative_cash_usd": pl.Float64(), "price_usd": pl.Float64(),
+    "hashprice_usd_per_ph_day": pl.Float64(),
+}
+# Per-order totals over the horizon (cashflows.ORDER_TOTAL_COLUMNS), means over paths.
+ORDER_TOTALS_SCHEMA: Schema = {
+    "btc_mined": pl.Float64(), "revenue_usd": pl.Float64(), "energy_cost_usd": pl.Float64(),
+    "repairs_usd": pl.Float64(), "running_unit_days": pl.Float64(), "failures": pl.Float64(),
+}
+ORDERS_RESULT_SCHEMA: Schema = {
+    **ORDERS_SCHEMA, **LANDED_COST_SCHEMA, **ORDER_TOTALS_SCHEMA, "plan": pl.String(),
+}
+TARIFF_LINES_SCHEMA: Schema = {**TARIFF_LINE_SCHEMA, "plan": pl.String()}
+PATHS_SCHEMA: Schema = {
+    "plan": pl.String(), "path": pl.Int64(),
+    **{metric.name: pl.Float64() for metric in metrics.PATH_METRICS},
+}
+MARKET_SCHEMA: Schema = {
+    "day": pl.Int64(), "date": pl.Date(), "price_usd": pl.Float64(),
+    "hashrate_ehs": pl.Float64(), "difficulty": pl.Float64(), "blocks": pl.Float64(),
+    "height": pl.Float64(), "subsidy_btc": pl.Float64(), "btc_per_th_day": pl.Float64(),
+    "hashprice_usd_per_ph_day": pl.Float64(),
+}
+
+
+def result_schemas(n_paths: int) -> dict[str, Schema]:
+    """The schema of every frame of ``Results`` for an evaluation of ``n_paths`` paths."""
+    return {
+        "summary": metrics.summary_schema(n_paths), "daily": DAILY_SCHEMA,
+        "orders": ORDERS_RESULT_SCHEMA, "tariff_lines": TARIFF_LINES_SCHEMA,
+        "paths": PATHS_SCHEMA, "market": MARKET_SCHEMA,
+    }
+
+
+def conform(frame: pl.DataFrame, schema: Schema, name: str) -> pl.DataFrame:
+    """``frame`` with its columns in the schema's order; an error if they differ from it."""
+    if dict(frame.schema) != schema:
+        got, want = dict(frame.schema), schema
+        diff = sorted(set(got.items()) ^ set(want.items()), key=str)
+        raise TypeError(f"the {name} frame does not match its declared schema: {diff}")
+    names = list(schema)
+    return frame if frame.columns == names else frame.select(names)
+
+
+@dataclass(frozen=True)
+class PlanFrames:
+    """One plan's rows of the result frames (the summary as one row's values)."""
+
+    summary: dict[str, Any]
+    daily: pl.DataFrame
+    orders: pl.DataFrame
+    tariff_lines: pl.DataFrame
+    paths: pl.DataFrame
+
+
+def _dates(scenario: Scenario) -> pl.Series:
+    return pl.date_range(scenario.start_date, scenario.end_date, "1d", eager=True, closed="left")
+
+
+def summary_row(
+    fixed: Mapping[str, Any], path_values: Mapping[str, np.ndarray], n_paths: int,
+    breakevens: bool,
+) -> dict[str, Any]:
+    """The plan's summary: fixed metrics, the per-path metrics summarised as the catalogue
+    declares, the probability of payback and the reason for every missing value."""
+    row = {**fixed, **metrics.summarise(path_values, n_paths)}
+    row["payback_probability"] = float(np.isfinite(path_values["payback_days"]).mean())
+    row["missing_metrics"] = metrics.missing_metrics(row, n_paths, breakevens)
+    return row
+
+
+def daily_frame(
+    plan_name: str, scenario: Scenario, market: MarketPaths, fleet: FleetArrays,
+    flows: KernelFlows, cash_usd: np.ndarray,
+) -> pl.DataFrame:
+    n_days = scenario.horizon_days
+    cash_mean = cash_usd.mean(axis=0)
+    frame = pl.DataFrame({
+        "plan": [plan_name] * n_days, "day": np.arange(n_days), "date": _dates(scenario),
+        "hashrate_th": flows.hashrate_th.mean(axis=0), "power_w": flows.power_w.mean(axis=0),
+        "btc": flows.btc.mean(axis=0), "revenue_usd": flows.revenue_usd.mean(axis=0),
+        "energy_cost_usd": flows.energy_cost_usd.mean(axis=0),
+        "repair_cost_usd": flows.repair_cost_usd.mean(axis=0),
+        "running_units": flows.running_units.mean(axis=0), "capex_usd": fleet.capex_by_day_usd,
+        "cash_flow_usd": cash_mean, "cumulative_cash_usd": np.cumsum(cash_mean),
+        "price_usd": market.price_usd.mean(axis=0),
+        "hashprice_usd_per_ph_day": market.hashprice_usd_per_ph_day.mean(axis=0),
+    }, schema=DAILY_SCHEMA)
+    return conform(frame, DAILY_SCHEMA, "daily")
+
+
+def orders_result(plan_name: str, landed: LandedCosts, flows: KernelFlows) -> pl.DataFrame:
+    """The priced orders with their totals over the horizon."""
+    means = flows.order_totals.mean(axis=0)
+    totals = pl.DataFrame({
+        "order_index": np.arange(landed.per_order.height),
+        **{name: means[:, i] for i, name in enumerate(ORDER_TOTAL_COLUMNS)},
+    })
+    frame = (landed.per_order.join(totals, on="order_index", how="left")
+             .with_columns(pl.lit(plan_name).alias("plan")))
+    return conform(frame, ORDERS_RESULT_SCHEMA, "orders")
+
+
+def tariff_lines_frame(plan_name: str, landed: LandedCosts) -> pl.DataFrame:
+    frame = landed.per_program.with_columns(pl.lit(plan_name).alias("plan"))
+    return conform(frame, TARIFF_LINES_SCHEMA, "tariff_lines")
+
+
+def paths_frame(plan_name: str, path_values: Mapping[str, np.ndarray]) -> pl.DataFrame:
+    n_paths = len(path_values["npv_usd"])
+    frame = pl.DataFrame({
+        "plan": [plan_name] * n_paths, "path": np.arange(n_paths),
+        **{metric.name: path_values[metric.name] for metric in metrics.PATH_METRICS},
+    })
+    return conform(frame, PATHS_SCHEMA, "paths")
+
+
+def market_frame(scenario: Scenario, market: MarketPaths) -> pl.DataFrame:
+    """The scenario's market per day (mean over paths)."""
+    frame = pl.DataFrame({
+        "day": np.arange(market.n_days), "date": _dates(scenario),
+        **{name: getattr(market, name).mean(axis=0) for name in MARKET_SCHEMA
+           if name not in ("day", "date")},
+    })
+    return conform(frame, MARKET_SCHEMA, "market")
+
+
+def result_frames(
+    parts: Sequence[PlanFrames], scenario: Scenario, market: MarketPaths,
+) -> dict[str, pl.DataFrame]:
+    """Every plan's rows stacked into the frames of ``Results``, each checked."""
+    schema = metrics.summary_schema(market.n_paths)
+    for part in parts:
+        if set(part.summary) != set(schema):
+            diff = sorted(set(part.summary) ^ set(schema))
+            raise TypeError(f"the summary row does not match its declared schema: {diff}")
+    return {
+        "summary": pl.DataFrame([part.summary for part in parts], schema=schema),
+        "daily": pl.concat([part.daily for part in parts]),
+        "orders": pl.concat([part.orders for part in parts]),
+        "tariff_lines": pl.concat([part.tariff_lines for part in parts]),
+        "paths": pl.concat([part.paths for part in parts]),
+        "market": market_frame(scenario, market),
+    }

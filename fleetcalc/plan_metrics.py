@@ -1,0 +1,113 @@
+"""The evaluation's metric steps: a plan's fixed metrics, its per-path metrics from the cash
+flows, and the breakevens (each re-runs the simulation through an NPV function).
+
+Every value is keyed by its name in the metric catalogue (``fleetcalc.metrics``), which says
+what it means, its unit and how Monte Carlo paths summarise it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from fleetcalc import finance
+from fleetcalc.cashflows import FleetArrays, KernelFlows
+from fleetcalc.metrics import PATH_METRICS
+from fleetcalc.network import MarketPaths
+from fleetcalc.plan import Finance, Plan
+from fleetcalc.scenario import Scenario
+from fleetcalc.tariffs import ASSUMPTION_CAVEAT, LandedCosts
+
+# NPV within a millionth of the capex (USD 10 on USD 10M) moves a breakeven far less than the
+# 0.1% it is reported to.
+BREAKEVEN_NPV_TOLERANCE = 1e-6
+# Lowest power price a breakeven search starts its bracket from (USD/kWh).
+MIN_POWER_SEARCH_START_USD_PER_KWH = 0.01
+BREAKEVEN_METRICS = tuple(metric.name for metric in PATH_METRICS if metric.needs_breakevens)
+
+# NPV per path [paths] of the plan re-run with the BTC price path scaled per path by the first
+# argument and, if the second is not None, the site's power price set per path (USD/kWh).
+NpvFunction = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
+
+
+def fixed_metrics(
+    plan: Plan, scenario: Scenario, landed: LandedCosts, fleet: FleetArrays, n_paths: int,
+) -> dict[str, Any]:
+    """The metrics that are one value per plan: nameplate totals, capex, duty, assumptions."""
+    orders = landed.per_order
+    hashrate_th = float((orders["hashrate_th"] * orders["quantity"]).sum())
+    power_w = float((orders["power_w"] * orders["quantity"]).sum())
+    tariff_assumption = bool(orders["tariff_assumption"].any())
+    assumptions = [*scenario.assumptions, *([ASSUMPTION_CAVEAT] if tariff_assumption else [])]
+    return {
+        "plan": plan.name, "units": int(orders["quantity"].sum()), "hashrate_th": hashrate_th,
+        "power_kw": power_w / 1000.0, "efficiency_j_per_th": power_w / hashrate_th,
+        "capex_usd": fleet.capex_usd, "tariffs_usd": float(orders["tariffs_usd"].sum()),
+        "origin_risk_tariffs_usd": landed.origin_risk_tariffs_usd,
+        "tariff_assumption": tariff_assumption, "paths": n_paths,
+        "assumptions": "; ".join(assumptions),
+    }
+
+
+def path_metrics(
+    flows: KernelFlows, cash_usd: np.ndarray, fleet: FleetArrays, market: MarketPaths,
+    terms: Finance,
+) -> dict[str, np.ndarray]:
+    """The per-path metrics ``[paths]`` other than the breakevens."""
+    capex_usd, residual_usd = fleet.capex_usd, fleet.residual_usd
+    btc = flows.btc.sum(axis=1)
+    revenue = flows.revenue_usd.sum(axis=1)
+    energy = flows.energy_cost_usd.sum(axis=1)
+    repair = flows.repair_cost_usd.sum(axis=1)
+    payback = finance.payback_day(cash_usd)
+    final_price = flows.final_price_usd
+    # Mine vs buy: the BTC left after selling what pays the opex each day, plus the residual.
+    opex_btc = (flows.energy_cost_usd + flows.repair_cost_usd) / market.price_usd
+    mine_net_btc = btc - opex_btc.sum(axis=1) + residual_usd / final_price
+    buy_btc = capex_usd / market.price_usd[:, 0]
+    hodl = terms.hodl_fraction
+    return {
+        "btc_mined": btc, "revenue_usd": revenue, "energy_cost_usd": energy,
+        "repair_cost_usd": repair, "npv_usd": finance.npv(cash_usd, terms.discount_rate),
+        "irr": finance.irr(cash_usd),
+        "payback_days": np.where(payback >= 0, payback - fleet.first_delivery_day, np.nan),
+        "cost_to_mine_usd_per_btc": finance.safe_ratio(
+            energy + repair + capex_usd - residual_usd, btc),
+        "cost_to_mine_cash_usd_per_btc": finance.safe_ratio(energy + repair, btc),
+        "residual_value_usd": np.full(market.n_paths, residual_usd),
+        "buy_btc": buy_btc, "mine_net_btc": mine_net_btc,
+        "mine_vs_buy_usd": (mine_net_btc - buy_btc) * final_price,
+        "treasury_value_usd": revenue * (1 - hodl) - energy - repair - capex_usd
+        + residual_usd + hodl * btc * final_price,
+    }
+
+
+def breakeven_metrics(
+    npv_at: NpvFunction, capex_usd: float, site_usd_per_kwh: float, market: MarketPaths,
+) -> dict[str, np.ndarray]:
+    """Day-0 BTC price, hashprice and site power price at which NPV = 0, per path.
+
+    The BTC price breakeven scales the whole price path, so curtailment responds; each search
+    runs all paths at once, one simulation per iteration.
+    """
+    n_paths = market.n_paths
+    npv_tol_usd = BREAKEVEN_NPV_TOLERANCE * max(capex_usd, 1.0)
+    price_factor = finance.breakeven(lambda factor: npv_at(factor, None), n_paths, 1.0,
+                                     increasing=True, npv_tol_usd=npv_tol_usd)
+    ones = np.ones(n_paths)
+    power = finance.breakeven(lambda usd_per_kwh: npv_at(ones, usd_per_kwh), n_paths,
+                              max(site_usd_per_kwh, MIN_POWER_SEARCH_START_USD_PER_KWH),
+                              increasing=False, npv_tol_usd=npv_tol_usd)
+    return {
+        "breakeven_btc_price_usd": price_factor * market.price_usd[:, 0],
+        "breakeven_power_usd_per_kwh": power,
+        "breakeven_hashprice_usd_per_ph_day": (
+            price_factor * market.hashprice_usd_per_ph_day[:, 0]),
+    }
+
+
+def no_breakevens(n_paths: int) -> dict[str, np.ndarray]:
+    """The breakevens when not solved: missing (NaN) on every path."""
+    return {name: np.full(n_paths, np.nan) for name in BREAKEVEN_METRICS}
