@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from fleetcalc import optimize_cli
 from fleetcalc.errors import InputError
+from fleetcalc.io import OutputError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -184,6 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fleetcalc: interrupted", file=sys.stderr)
         return 130
+    except OutputError as error:  # a full disk, a lost permission: named, no traceback
+        print(f"fleetcalc: error: {error}", file=sys.stderr)
+        return EXIT_INTERNAL
     except BrokenPipeError:
         return EXIT_OK
     except Exception as error:  # the last line of defence: no traceback for the user
