@@ -109,9 +109,22 @@ _KNOWN_TABLES = ("btc", "network", "tariff_overrides", "tariff_origin_as", "orig
                  "assumptions")
 
 
+def _series_path(source: str, value: str) -> Path:
+    return Path(os.path.normpath(Path(source).parent / value))
+
+
+def series_files(scenario: Scenario) -> dict[str, Path]:
+    """The CSV files the scenario's series keys name (``btc.price_series``,
+    ``network.hashrate_series``), resolved as the parser resolved them."""
+    named = {"btc.price_series": scenario.btc.price_series,
+             "network.hashrate_series": scenario.network.hashrate_series}
+    return {key: _series_path(scenario.source, value)
+            for key, value in named.items() if value is not None}
+
+
 def _series_file(source: str, where: str, value: str) -> Path:
     """The CSV a series key names, relative to the scenario file's folder."""
-    path = Path(os.path.normpath(Path(source).parent / value))
+    path = _series_path(source, value)
     if not path.is_file():
         state = "is a directory" if path.is_dir() else "does not exist"
         raise InputError(source, where, value,

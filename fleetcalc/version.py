@@ -3,13 +3,17 @@
 ``RESULTS_VERSION`` is the declared version of the numbers and of the result schema: bump it with
 any deliberate change of a result (a regenerated ``tests/pins/pins.json``) or of a result column.
 ``code_digest()`` covers what a forgotten bump would miss: it hashes the source and shipped data
-of ``fleetcalc`` and ``kernels`` as installed, so results stored by other code are never reused.
+of ``fleetcalc`` and ``kernels`` as installed, so results stored by other code are never reused;
+``runtime()`` names the interpreter and the libraries that compute the numbers (a Numba or NumPy
+upgrade may change the last bits of a result).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import platform
+from importlib import metadata
 from pathlib import Path
 
 RESULTS_VERSION = 1
@@ -17,6 +21,8 @@ RESULTS_VERSION = 1
 # defaults. Caches (__pycache__, Numba's index files) are not among them.
 _CODE_SUFFIXES = (".py", ".csv", ".toml")
 _PACKAGES = ("fleetcalc", "kernels")
+# The libraries whose version can change a number: the JIT, its LLVM, the arrays, the tables.
+_NUMERIC_LIBRARIES = ("numba", "llvmlite", "numpy", "polars", "pyarrow")
 
 
 def tree_digest(root: Path, packages: tuple[str, ...] = _PACKAGES) -> str:
@@ -36,3 +42,15 @@ def tree_digest(root: Path, packages: tuple[str, ...] = _PACKAGES) -> str:
 def code_digest() -> str:
     """``tree_digest`` of this installation of fleetcalc and kernels (computed once)."""
     return tree_digest(Path(__file__).resolve().parents[1])
+
+
+@functools.cache
+def runtime() -> dict[str, str]:
+    """The Python version and the installed versions of ``_NUMERIC_LIBRARIES``."""
+    versions = {"python": platform.python_version()}
+    for name in _NUMERIC_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
