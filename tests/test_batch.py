@@ -30,6 +30,7 @@ from fleetcalc.batch import (
     expand_grid,
     unit_key,
 )
+from fleetcalc.batch.store import RECEIPT_SUFFIX
 from fleetcalc.cli import main
 from fleetcalc.errors import InputError
 from fleetcalc.io import read_table, write_table_atomic
@@ -298,9 +299,14 @@ def test_seed_changes_the_paths(tmp_path: Path,
 # --- interruption and resume --------------------------------------------------------------------
 
 
+def _receipts(parts: Path) -> list[Path]:
+    """The receipts of the checkpointed units (each written after its unit's parts)."""
+    return list(parts.glob(f"*{RECEIPT_SUFFIX}"))
+
+
 def _wait_for_parts(parts: Path, process: subprocess.Popen[bytes], at_least: int) -> None:
     """Poll until ``at_least`` units are checkpointed (fails if the run ends first)."""
-    while len(list(parts.glob("*.summary.parquet"))) < at_least:
+    while len(_receipts(parts)) < at_least:
         assert process.poll() is None, process.communicate()[1].decode()
         time.sleep(0.01)
 
@@ -316,7 +322,7 @@ def _interrupted_then_resumed(tmp_path: Path, sig: signal.Signals,
     process.send_signal(sig)
     _, stderr = process.communicate()
     assert process.returncode == (130 if sig == signal.SIGINT else -sig), stderr.decode()
-    done = len(list(parts.glob("*.summary.parquet")))
+    done = len(_receipts(parts))
     assert 2 <= done < 24, "the signal must land mid-run"
     assert not out.exists() and not per_path.exists()  # never a partial output
     resumed = subprocess.run(

@@ -1,24 +1,40 @@
 """The ``fleetcalc batch`` subcommand: its options, and a run from options to exit code.
 
-A run: check the options and output paths; expand the grid; read every plan file once into
-units (plan x variant) keyed by what determines them; hand the units without checkpoint to a
-runner; write the tables from the parts in plan-file order then variant order; remove the parts.
+A run: check the options and output paths; take the lock on ``--out``; expand the grid; read
+every plan file once into units (plan x variant) keyed by what determines them; hand the units
+without a sound checkpoint to a runner; write the tables from the parts in plan-file order then
+variant order; remove the parts and the lock.
+
+Ctrl-C and SIGTERM stop the run alike (exit 130 and 143): workers stopped, checkpoints kept for
+``--resume``, no partial output. A full disk, another OS error or a lost worker end it with
+exit code 1 and a sentence saying what happened and that ``--resume`` finishes the run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fleetcalc.batch.grid import expand_grid
-from fleetcalc.batch.outputs import check_output_paths, errors_path, write_errors, write_results
+from fleetcalc.batch.outputs import (
+    UnreadableCheckpoints,
+    check_output_paths,
+    errors_path,
+    parts_path,
+    stale_temp_files,
+    write_outputs,
+)
 from fleetcalc.batch.progress import Progress
 from fleetcalc.batch.runners import Outcome, run_dask, run_local
-from fleetcalc.batch.store import PartStore, unit_key
+from fleetcalc.batch.store import PartStore, scenario_inputs, unit_key
 from fleetcalc.batch.units import Unit, error_record, plan_files, read_plan_file
 from fleetcalc.errors import InputError
 
@@ -26,14 +42,15 @@ if TYPE_CHECKING:
     from fleetcalc.batch.grid import Variant
     from fleetcalc.scenario import Scenario
 
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_LOST, EXIT_FAILED = 0, 1, 2
 
 BATCH_EPILOG = """\
 Output: one row per plan x grid variant (plan_file, variant, grid_<key>..., then every field
 of `compare --json`); --per-path: one row per plan x variant x Monte Carlo path. Plans that
 fail go to <out stem>.errors<out ext> and stderr (exit code 2); the others are still evaluated.
-Finished units are checkpointed in <out>.parts/ so --resume after a crash or Ctrl-C (exit 130)
-redoes only the missing ones; the directory is removed after the final table is written.
+Finished units are checkpointed in <out>.parts/ so --resume after a crash, Ctrl-C (exit 130)
+or SIGTERM (exit 143) redoes only the missing ones (and any found damaged); the directory is
+removed after the final table is written. <out>.lock keeps a second run off the same --out.
 
 Grid file (TOML), every value a list; the cartesian product is evaluated:
   power_usd_per_kwh = [0.04, 0.06]      # site field, applied to every plan
@@ -109,7 +126,7 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 def _part_store(out: Path, args: argparse.Namespace) -> PartStore:
     """The checkpoints of this run: kept with --resume, discarded with --force."""
-    store = PartStore(out.with_name(out.name + ".parts"))
+    store = PartStore(parts_path(out))
     if store.directory.exists() and not args.resume:
         if not args.force:
             raise InputError("command line", "--out", str(out),
@@ -154,6 +171,8 @@ def _read_units(files: list[Path], variants: list[Variant], breakevens: bool,
                 tally: _Tally) -> list[Unit]:
     """Every plan file read once, times every variant: units in plan-file then variant order.
     A file that fails to load is reported and contributes no unit."""
+    # The series files are read (and their digests taken) once: a grid never changes them.
+    inputs = scenario_inputs(variants[0].scenario)
     units: list[Unit] = []
     for plan_index, file in enumerate(files):
         try:
@@ -161,19 +180,28 @@ def _read_units(files: list[Path], variants: list[Variant], breakevens: bool,
         except InputError as error:
             tally.report(error_record(error, str(file), None))
             continue
-        units += [Unit(plan_index, plan_file, v, unit_key(plan_file, v, breakevens))
+        units += [Unit(plan_index, plan_file, v, unit_key(plan_file, v, breakevens, inputs))
                   for v in variants]
     return units
 
 
 def _pending(units: list[Unit], store: PartStore) -> list[Unit]:
-    """The units without checkpoint, each key once. Scheduled variant by variant: consecutive
-    units share a scenario, so its market paths are computed once and stay cached. Output order
-    does not depend on it."""
+    """The units without a sound checkpoint, each key once. A checkpoint found damaged or
+    swapped is reported, removed and its unit evaluated again. Scheduled variant by variant:
+    consecutive units share a scenario, so its market paths are computed once and stay cached.
+    Output order does not depend on it."""
     pending: dict[str, Unit] = {}
     for unit in sorted(units, key=lambda u: (u.variant.index, u.plan_index)):
-        if not store.done(unit.key):
-            pending.setdefault(unit.key, unit)
+        if unit.key in pending:
+            continue
+        if store.done(unit.key):
+            problem = store.problem(unit.key)
+            if problem is None:
+                continue
+            print(f"fleetcalc: warning: checkpoint {problem}; evaluating that unit again "
+                  f"({unit.plan_file.source}, variant {unit.variant.index})", file=sys.stderr)
+            store.discard(unit.key)
+        pending[unit.key] = unit
     return list(pending.values())
 
 
@@ -188,29 +216,95 @@ def _evaluate(units: list[Unit], args: argparse.Namespace, tally: _Tally) -> Non
             tally.progress.close()
 
 
-def run_batch(args: argparse.Namespace) -> int:
-    """Run the batch subcommand: 0 when every unit succeeded, 2 when any plan failed, 130 on
-    Ctrl-C (checkpoints kept for --resume; no partial output). Bad options raise InputError."""
-    out, per_path = _check_options(args)
-    variants = expand_grid(_scenario(args), args.grid)
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM: the run stops where it is, keeps its checkpoints and exits with
+    128 + the signal's number, as a shell reports a process the signal ended."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """For the block, SIGINT and SIGTERM raise ``Interrupted`` in this (main) thread, so a
+    SIGTERM (a service manager, a job scheduler, ``kill``) gets the same clean stop as Ctrl-C
+    instead of killing the process mid-write. Signals can only be handled in the main thread:
+    elsewhere the defaults stay."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+def _remove_stale_temps(out: Path, per_path: Path | None, store: PartStore, quiet: bool) -> None:
+    stale = stale_temp_files(out, per_path, store)
+    for temp in stale:
+        temp.unlink(missing_ok=True)
+    if stale and not quiet:
+        print(f"fleetcalc batch: removed {len(stale)} temporary file(s) an interrupted run "
+              "left behind", file=sys.stderr)
+
+
+def _run_locked(args: argparse.Namespace, out: Path, per_path: Path | None,
+                variants: list[Variant]) -> int:
+    """The run, once it holds the lock on ``out``: checkpoints, units, outputs."""
     store = _part_store(out, args)
+    _remove_stale_temps(out, per_path, store, args.quiet)
     files = plan_files(args.inputs)
     tally = _Tally(store)
     units = _read_units(files, variants, args.breakevens, tally)
     pending = _pending(units, store)
     total = len({u.key for u in units})
     tally.progress = Progress(total, total - len(pending), len(variants), args.quiet)
-    try:
-        _evaluate(pending, args, tally)
-        write_results(store, [u.key for u in units if u.key not in tally.failed], out, per_path)
-        write_errors(tally.sorted_errors(files), out)
-    except KeyboardInterrupt:
-        print(f"fleetcalc: interrupted; finished units are kept in {store.directory}: "
-              "rerun with --resume to finish", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    _evaluate(pending, args, tally)
+    keys = [u.key for u in units if u.key not in tally.failed]
+    write_outputs(store, keys, tally.sorted_errors(files), out, per_path)
     shutil.rmtree(store.directory, ignore_errors=True)
     if tally.errors:
         print(f"fleetcalc: {len(tally.errors)} plan evaluation(s) failed; see {errors_path(out)}",
               file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """Run the batch subcommand: 0 when every unit succeeded, 2 when any plan failed, 130 on
+    Ctrl-C and 143 on SIGTERM (checkpoints kept for --resume; no partial output), 1 when the
+    disk is full, an output cannot be written or a worker process was lost (also resumable).
+    Bad options, and an ``--out`` another run is writing, raise InputError."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from fleetcalc.io import OutputError, output_lock
+
+    out, per_path = _check_options(args)
+    variants = expand_grid(_scenario(args), args.grid)
+    kept = f"finished units are kept in {parts_path(out)}: re-run with --resume to finish"
+    with _signals_interrupt():
+        try:
+            with output_lock(out, "--out"):
+                return _run_locked(args, out, per_path, variants)
+        except KeyboardInterrupt as interrupt:
+            signum = getattr(interrupt, "signum", signal.SIGINT)
+            print(f"fleetcalc: interrupted ({signal.Signals(signum).name}); {kept}",
+                  file=sys.stderr)
+            return 128 + signum
+        except OutputError as error:
+            print(f"fleetcalc: error: {error}; {kept}", file=sys.stderr)
+            return EXIT_LOST
+        except BrokenProcessPool:
+            print("fleetcalc: error: a worker process was lost (killed, or out of memory); "
+                  f"{kept}", file=sys.stderr)
+            return EXIT_LOST
+        except UnreadableCheckpoints as error:
+            print(f"fleetcalc: error: {error}", file=sys.stderr)
+            return EXIT_LOST

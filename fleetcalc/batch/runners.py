@@ -17,7 +17,7 @@ from fleetcalc.batch.units import UnitRows, evaluate_unit
 from fleetcalc.errors import InputError
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     from fleetcalc.batch.units import Unit
 
@@ -32,23 +32,81 @@ def _outcome(result: Callable[[], UnitRows]) -> Outcome:
         return error
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C reaches the whole process group; the parent alone handles it (workers finish
-    # their unit and exit when the pool shuts down) so no worker prints a traceback.
-    import signal
+# How often a worker checks that its parent is alive, where the parent-death signal is missing.
+PARENT_CHECK_S = 0.5
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
+
+def _watch_parent(parent_pid: int) -> None:
+    import os
+    import time
+
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)  # orphaned: no one will read this worker's results
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG).
+    A worker of a parent killed outright (SIGKILL, the OOM killer) would otherwise block on
+    the task queue forever: each spawned worker holds both ends of that pipe, so it never
+    sees end-of-file."""
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # no libc with prctl: the watchdog alone
+        return
+
+
+def _init_worker(parent_pid: int) -> None:
+    """Set up a worker process: it ignores Ctrl-C and dies with its parent."""
+    import os
+    import signal
+    import threading
+
+    # Ctrl-C reaches the whole process group; the parent alone handles it (and stops the
+    # workers), so no worker prints a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    # The fallback where the signal is unavailable (or the parent thread that spawned this
+    # worker ends): a thread that polls the parent's pid.
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True,
+                     name="fleetcalc-parent-watchdog").start()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool's workers now, mid-unit: on Ctrl-C, SIGTERM or an error in this process
+    their results would be thrown away anyway (finished units are checkpointed already)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_local(units: list[Unit], breakevens: bool, workers: int, record: Record) -> None:
     """In this process, or on ``workers`` spawned processes: the engine serialises kernel calls
-    within a process, so threads could not use a second core."""
+    within a process, so threads could not use a second core.
+
+    A worker that dies (killed, out of memory) raises ``BrokenProcessPool`` here; the workers
+    die with this process, whatever kills it."""
     if workers <= 1:
         for unit in units:
             record(unit, _outcome(partial(evaluate_unit, unit.plan_file.plan, unit.variant,
                                           breakevens)))
         return
     import multiprocessing
+    import os
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     def submit(unit: Unit) -> None:
@@ -58,7 +116,8 @@ def run_local(units: list[Unit], breakevens: bool, workers: int, record: Record)
     # fork: forking a process that has started Numba's or polars' threads is unsafe.
     queue: Iterator[Unit] = iter(units)
     running: dict[Future[UnitRows], Unit] = {}
-    with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint,
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=(os.getpid(),),
                              mp_context=multiprocessing.get_context("spawn")) as pool:
         try:
             for unit in itertools.islice(queue, 2 * workers):
@@ -70,7 +129,7 @@ def run_local(units: list[Unit], breakevens: bool, workers: int, record: Record)
                 for unit in itertools.islice(queue, len(finished)):
                     submit(unit)
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_workers(pool)
             raise
 
 
