@@ -132,24 +132,27 @@ def _write_fd(fd: int, data: bytes | memoryview) -> int:
 
 class _TempFile(io.RawIOBase):
     """The temporary file as the writer sees it (under a BufferedWriter, which retries short
-    writes). It keeps the first OS error a write raised: polars reports a failed write of its
-    own as "File out of specification: underlying IO error", which would otherwise hide that
-    the disk is full."""
+    writes). It keeps the first OS error a write raised: polars reports a failed write as its
+    own error ("File out of specification: underlying IO error", "Invalid thrift: transport
+    error"), which would otherwise hide that the disk is full."""
 
     def __init__(self, fd: int) -> None:
         super().__init__()
-        self._fd = fd
+        self.fd = fd
         self.error: OSError | None = None
 
     def writable(self) -> bool:
         return True
 
     def fileno(self) -> int:
-        return self._fd
+        # Hidden: given a descriptor, polars writes to it from its own threads, past our error
+        # bookkeeping and, after an interrupt, past the moment we close it. Without one it
+        # writes through ``write`` below, in the calling thread's control.
+        raise io.UnsupportedOperation("fileno")
 
     def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
         try:
-            return _write_fd(self._fd, memoryview(data))
+            return _write_fd(self.fd, memoryview(data))
         except OSError as error:
             if self.error is None:
                 self.error = error
@@ -157,7 +160,7 @@ class _TempFile(io.RawIOBase):
 
     def close(self) -> None:
         if not self.closed:
-            os.close(self._fd)
+            os.close(self.fd)
         super().close()
 
 
@@ -227,8 +230,8 @@ def _fill(raw: _TempFile, write: Writer, mode: int | None) -> None:
         write(handle)
         handle.flush()
         if mode is not None:
-            os.fchmod(raw.fileno(), mode)
-        os.fsync(raw.fileno())
+            os.fchmod(raw.fd, mode)
+        os.fsync(raw.fd)
 
 
 def stage(path: str | Path, write: Writer, *, make_parents: bool = False) -> StagedFile:
