@@ -255,6 +255,23 @@ def test_full_disk_while_checkpointing_is_named_and_resumable(
     assert not out.exists() and temp_files(tmp_path) == []
 
 
+def test_a_real_write_error_is_named_with_its_file(tmp_path: Path) -> None:
+    """A file-size limit (RLIMIT_FSIZE; Python ignores SIGXFSZ) makes the kernel refuse the
+    writes themselves, as a full disk does: the message names the file and the way on."""
+    run = ("import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)); "
+           "from fleetcalc.cli import main; sys.exit(main(sys.argv[1:]))")
+    out = tmp_path / "out.parquet"
+    result = subprocess.run(
+        [sys.executable, "-c", run, "batch", str(PLANS), *map(str, FAST), "--quiet",
+         "--out", str(out)],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert f"fleetcalc: error: cannot write {out}.parts/" in result.stderr
+    assert ": File too large; finished units are kept in" in result.stderr
+    assert "re-run with --resume" in result.stderr and "internal error" not in result.stderr
+    assert temp_files(tmp_path) == []
+
+
 # --- finding 9: temporary files -----------------------------------------------------------------
 
 
@@ -430,7 +447,6 @@ def test_a_second_run_on_the_same_out_is_refused_and_the_first_finishes(
 
 
 def test_a_worker_asks_linux_to_kill_it_with_its_parent() -> None:
-    pytest.importorskip("ctypes")
     if not sys.platform.startswith("linux"):
         pytest.skip("PR_SET_PDEATHSIG is Linux's")
     # In a child process: the setting would outlive the test in this one.

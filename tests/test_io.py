@@ -3,12 +3,17 @@ failure, and no other code writing output files itself."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import signal
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -128,3 +133,151 @@ def test_the_check_finds_a_direct_write() -> None:
         assert DIRECT_WRITE.search(line), line
     for line in ('print(frame.write_json())', 'open(p, encoding="utf-8")', 'open(p, "rb")'):
         assert not DIRECT_WRITE.search(line), line
+
+
+# --- saving over files: read-only, symlinks, modes (issue 12, finding 13) ---------------------
+
+
+SAVES = ["tui save", "batch --force"]
+
+
+def _save(how: str, target: Path) -> int:
+    """Write a table to ``target`` by a TUI export or a batch --force: 0, or 2 for an input
+    error (printed on stderr, as the CLI does)."""
+    if how == "batch --force":
+        return main(["batch", str(BATCH / "plans" / "c-custom.toml"), "--scenario",
+                     str(BATCH / "scenario.toml"), "--no-breakevens", "--quiet", "--force",
+                     "--out", str(target)])
+    try:
+        files.export_summary(pl.DataFrame({"plan": ["new"]}), target)
+    except InputError as error:
+        print(f"fleetcalc: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+@pytest.mark.parametrize("how", SAVES)
+def test_saving_over_a_read_only_file_is_refused(tmp_path: Path, how: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("keep me\n")
+    target.chmod(0o444)
+    assert _save(how, target) == 2
+    assert "read-only" in capsys.readouterr().err
+    assert target.read_text() == "keep me\n" and mode(target) == 0o444
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+@pytest.mark.parametrize("how", SAVES)
+def test_a_symlink_is_written_through(tmp_path: Path, how: str) -> None:
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "table.csv"
+    real.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    assert _save(how, link) == 0
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_text() != "old\n" and io.read_table(link).height == 1
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["link.csv", "real", "table.csv"]
+
+
+@pytest.mark.parametrize("how", SAVES)
+@pytest.mark.parametrize("old_mode", [0o640, 0o600, 0o4755])
+def test_saving_over_a_file_keeps_its_mode(tmp_path: Path, how: str, old_mode: int) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    target.chmod(old_mode)
+    assert _save(how, target) == 0
+    assert target.read_text() != "old\n"
+    assert mode(target) == old_mode & 0o777  # the permissions; never setuid on new content
+
+
+def test_a_tui_save_over_a_read_only_plan_shows_why(tmp_path: Path) -> None:
+    target = tmp_path / "plan.toml"
+    target.write_text("name = 'mine'\n")
+    target.chmod(0o444)
+    with pytest.raises(InputError) as refused:
+        files.save_plan(default_plans()[0], target)
+    assert str(refused.value) == (
+        f"{target}: got 'read-only (mode 0444)'; expected a writable file: make it writable "
+        "(chmod u+w) or write to another name")
+
+
+# --- a full disk, interrupts (issue 12, findings 9 and 10) --------------------------------------
+
+
+def _full_disk(fd: int, data: bytes) -> int:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".json"])
+def test_a_full_disk_is_named_whatever_writes_the_table(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target = tmp_path / f"out{suffix}"
+    target.write_text("old")
+    monkeypatch.setattr(io, "_write_fd", _full_disk, raising=False)
+    frame = pl.DataFrame({"a": np.arange(100_000.0)})
+    with pytest.raises(OSError) as failed:
+        io.write_table_atomic(frame, target)
+    assert str(failed.value).startswith(f"disk full writing {target} (No space left on device)")
+    assert failed.value.errno == errno.ENOSPC and failed.value.filename == str(target)
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_a_full_disk_is_an_exit_1_message_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(io, "_write_fd", _full_disk, raising=False)
+    out = tmp_path / "plan.toml"
+    code = main(["optimize", str(ROOT / "tests/data/inputs/candidates/valid.toml"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith(f"fleetcalc: error: disk full writing {out}"), err
+
+
+def test_an_os_error_is_named_plainly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(fd: int, data: bytes) -> int:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(io, "_write_fd", broken, raising=False)
+    with pytest.raises(OSError, match=r"^cannot write .*out\.txt: Input/output error$"):
+        io.write_text_atomic("x", tmp_path / "out.txt")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_ctrl_c_during_a_table_write_leaves_no_file_20_times(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGINT arrives while polars writes (sent from inside the write, so it lands mid-write
+    on any machine): the old file stays, no temporary file is left, every time."""
+    target = tmp_path / f"out{suffix}"
+    target.write_text("old")
+    frame = pl.DataFrame({f"c{i}": np.arange(200_000.0) * i for i in range(4)})
+    table_writer = io._table_writer
+
+    class Interrupting:
+        """The file polars writes to: sends SIGINT to this process at its n-th write."""
+
+        def __init__(self, handle: Any, n: int) -> None:
+            self.handle, self.n = handle, n
+
+        def write(self, data: bytes) -> int:
+            self.n -= 1
+            if self.n == 0:
+                os.kill(os.getpid(), signal.SIGINT)
+            return self.handle.write(data)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.handle, name)
+
+    for attempt in range(20):
+        def writer(frame: pl.DataFrame, suffix: str, n: int = 1 + attempt % 3) -> Any:
+            write = table_writer(frame, suffix)
+            return lambda handle: write(Interrupting(handle, n))
+
+        monkeypatch.setattr(io, "_table_writer", writer)
+        with pytest.raises(KeyboardInterrupt):
+            io.write_table_atomic(frame, target)
+        assert [p.name for p in tmp_path.iterdir()] == [target.name], attempt
+        assert target.read_text() == "old"
