@@ -230,7 +230,8 @@ def test_a_full_disk_is_an_exit_1_message_not_a_traceback(
 ) -> None:
     monkeypatch.setattr(io, "_write_fd", _full_disk, raising=False)
     out = tmp_path / "plan.toml"
-    code = main(["optimize", str(ROOT / "tests/data/inputs/candidates/valid.toml"), "--out", str(out)])
+    candidates = ROOT / "tests" / "data" / "inputs" / "candidates" / "valid.toml"
+    code = main(["optimize", str(candidates), "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 1 and err.startswith(f"fleetcalc: error: disk full writing {out}"), err
 
