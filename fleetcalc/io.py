@@ -356,6 +356,10 @@ def output_lock(path: str | Path, option: str = "--out") -> Iterator[Path]:
     except ImportError:
         yield lock
         return
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)  # the outputs will be written there
+    except OSError as error:
+        raise OutputError(lock, error) from error
     fd = _open_locked(lock, target, option)
     try:
         os.ftruncate(fd, 0)

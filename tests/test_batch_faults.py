@@ -206,6 +206,13 @@ def test_an_existing_errors_table_needs_force(
     assert out.exists() and not mine.exists()
 
 
+def test_outputs_in_new_folders_leave_only_the_tables(tmp_path: Path) -> None:
+    out, per_path = tmp_path / "new" / "deeper" / "out.csv", tmp_path / "other" / "p.parquet"
+    assert batch(PLAN_FILES[2], *FAST, "--out", out, "--per-path", per_path) == 0
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == [
+        "new/deeper/out.csv", "other/p.parquet"]
+
+
 # --- finding 10: a full disk --------------------------------------------------------------------
 
 
