@@ -199,7 +199,7 @@ def test_an_existing_errors_table_needs_force(
     mine = errors_path(out)
     mine.write_text("the user's own file\n")
     assert batch(PLAN_FILES[2], *FAST, "--out", out) == 2
-    assert f"{mine} exists" in capsys.readouterr().err
+    assert f"errors table does not exist yet ({mine} is there" in capsys.readouterr().err
     assert mine.read_text() == "the user's own file\n" and not out.exists()
     # With --force a run without errors removes the errors table of an earlier run.
     assert batch(PLAN_FILES[2], *FAST, "--out", out, "--force") == 0

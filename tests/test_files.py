@@ -25,6 +25,7 @@ from tests.test_plan_errors import ROOT, Case, run_cli
 
 PLAN = "tests/data/inputs/plans/valid.toml"
 SCENARIO = "tests/data/inputs/scenarios/valid.toml"
+BATCH_OUTPUTS = "tests/data/inputs/batch_outputs"  # an errors table a user keeps
 
 
 def file_case(label: str, argv: tuple[str, ...], message: str) -> Case:
@@ -62,6 +63,27 @@ FILE_CASES: tuple[Case, ...] = (
               ("batch", PLAN, "--scenario", SCENARIO, "--out", "results.xlsx"),
               "command line: --out: got 'results.xlsx'; expected a file name ending in "
               ".parquet, .csv, .json"),
+    file_case("batch --per-path the same file as --out",
+              ("batch", PLAN, "--scenario", SCENARIO, "--out", "results.csv",
+               "--per-path", "tests/../results.csv"),
+              "command line: --per-path: got 'tests/../results.csv'; expected a file other than "
+              "--out"),
+    file_case("batch --per-path on the errors table of --out",
+              ("batch", PLAN, "--scenario", SCENARIO, "--out", "results.csv",
+               "--per-path", "results.errors.csv"),
+              "command line: --per-path: got 'results.errors.csv'; expected a file other than "
+              "the errors table of --out (results.errors.csv)"),
+    file_case("batch --per-path inside the checkpoints of --out",
+              ("batch", PLAN, "--scenario", SCENARIO, "--out", "results.csv",
+               "--per-path", "results.csv.parts/paths.csv"),
+              "command line: --per-path: got 'results.csv.parts/paths.csv'; expected a path "
+              "outside the checkpoint directory of --out (results.csv.parts, removed at the end "
+              "of the run)"),
+    file_case("batch --out whose errors table exists (no --force)",
+              ("batch", PLAN, "--scenario", SCENARIO, "--out", f"{BATCH_OUTPUTS}/kept.csv"),
+              f"command line: --out: got '{BATCH_OUTPUTS}/kept.csv'; expected an --out whose "
+              f"errors table does not exist yet ({BATCH_OUTPUTS}/kept.errors.csv is there: "
+              "pass --force to overwrite it)"),
 )
 
 

@@ -321,7 +321,45 @@ def render_errors_doc() -> str:
         lines += ["", f"## {title}", "",
                   "| Bad input | Command | Message on stderr (exit code 2) |", "|---|---|---|"]
         lines += [_doc_row(case) for case in cases]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *BATCH_RUN_SECTION]) + "\n"
+
+
+# What a batch run says when something other than its input stops it (file names, keys and
+# process ids vary; `tests/test_batch_faults.py` and `tests/test_io.py` check each message).
+_KEPT = "finished units are kept in results.csv.parts: re-run with --resume to finish"
+BATCH_RUN_SECTION = (
+    "",
+    "## Batch runs: a second run, read-only files, the disk, signals, lost workers",
+    "",
+    "| Situation | Exit code | Message on stderr |",
+    "|---|---|---|",
+    "| Another run is writing the same `--out` (with or without `--force`; nothing is touched) "
+    "| 2 | `fleetcalc: error: command line: --out: got 'results.csv'; expected an output no "
+    "other run is writing (results.csv.lock is held by process 4242: wait for that run to end, "
+    "or choose another --out)` |",
+    "| `--out` (or `--per-path`) is read-only, even with `--force` | 2 | `fleetcalc: error: "
+    "command line: --out: got 'results.csv'; expected a writable file (results.csv is "
+    "read-only, mode 0444: make it writable or choose another path)` |",
+    "| The disk fills up (a checkpoint or a table) | 1 | `fleetcalc: error: disk full writing "
+    "results.csv.parts/<key>.paths.parquet (No space left on device): free some space or "
+    f"write to another disk; {_KEPT}` |",
+    "| Another OS error while writing | 1 | `fleetcalc: error: cannot write "
+    f"results.csv.parts/<key>.paths.parquet: File too large; {_KEPT}` |",
+    "| A worker process is killed (e.g. by the OOM killer) | 1 | `fleetcalc: error: a worker "
+    f"process was lost (killed, or out of memory); {_KEPT}` |",
+    f"| Ctrl-C | 130 | `fleetcalc: interrupted (SIGINT); {_KEPT}` |",
+    f"| SIGTERM | 143 | `fleetcalc: interrupted (SIGTERM); {_KEPT}` |",
+    "| `--resume` finds a damaged or swapped checkpoint (the run goes on) | - | "
+    "`fleetcalc: warning: checkpoint results.csv.parts/<key>.summary.parquet: holds the rows "
+    "of another unit (<other key>); evaluating that unit again (plans/a.toml, variant 0)` |",
+    "| The app saves over a read-only file (shown in the dialog) | - | `plan.toml: got "
+    "'read-only (mode 0444)'; expected a writable file: make it writable (chmod u+w) or write "
+    "to another name` |",
+    "",
+    "Temporary files a killed run left beside its outputs are removed by the next run on the "
+    "same `--out` (`fleetcalc batch: removed 2 temporary file(s) an interrupted run left "
+    "behind`, unless `--quiet`).",
+)
 
 
 def test_errors_doc_lists_every_case_with_its_real_message() -> None:

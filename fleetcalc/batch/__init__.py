@@ -3,10 +3,11 @@
 The work is cut into units, one per (plan file, grid variant), each evaluated alone, so its
 numbers never depend on which other units ran, in what order, on how many processes or
 machines. A finished unit is checkpointed at once as Parquet parts in ``<out>.parts/`` (named
-by a digest of everything that determines it), so memory holds one unit at a time and
-``--resume`` redoes only the units that are missing. The final table is the parts concatenated
-in plan-file order then variant order, written atomically; the parts directory is removed
-after that.
+by a digest of everything that determines it, and verified by a receipt of their digests), so
+memory holds one unit at a time and ``--resume`` redoes only the units that are missing or
+damaged. The final tables are the parts concatenated in plan-file order then variant order,
+all written before any is renamed into place; the parts directory is removed after that. A run
+holds a lock on ``<out>.lock`` for its life; Ctrl-C and SIGTERM stop it cleanly.
 
 Output rows carry ``plan_file``, ``variant``, one ``grid_<key>`` column per swept field, then
 every field of ``compare --json`` (``Results.records()``). ``--per-path`` adds a table with one
@@ -18,10 +19,11 @@ One module per concern, each importing only the public names of the others:
 
 - ``grid``: the grid file -> scenario variants;
 - ``units``: plan files read once, units (plan x variant), a unit's evaluation and error rows;
-- ``store``: unit keys (plan, scenario, options, code version) and the checkpoint parts;
+- ``store``: unit keys (plan, scenario and its series files, options, code and library
+  versions) and the checkpoint parts with their receipts;
 - ``progress``: the progress bar or log lines on stderr;
-- ``runners``: this process, local worker processes or a Dask cluster;
-- ``outputs``: checks of the output paths before the run, the tables written after it;
+- ``runners``: this process, local worker processes (which die with it) or a Dask cluster;
+- ``outputs``: checks of the output paths before the run, the tables committed after it;
 - ``command``: the subcommand's options and a run from options to exit code.
 """
 

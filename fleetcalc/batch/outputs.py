@@ -80,10 +80,10 @@ def _check_replaceable(path: Path, option: str, given: Path, overwrite: bool) ->
     if not (path.exists() or path.is_symlink()):
         return
     if not overwrite:
-        expected = ("a path that does not exist yet" if path == given else
-                    f"no file of an earlier run beside it ({path} exists)")
-        raise InputError("command line", option, str(given),
-                         f"{expected} (pass --force to overwrite it)")
+        expected = ("a path that does not exist yet (pass --force to overwrite it)"
+                    if path == given else f"an --out whose errors table does not exist yet "
+                    f"({path} is there: pass --force to overwrite it)")
+        raise InputError("command line", option, str(given), expected)
     mode = read_only_mode(path)
     if mode is not None:
         raise InputError("command line", option, str(given),
