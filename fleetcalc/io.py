@@ -145,9 +145,9 @@ class _TempFile(io.RawIOBase):
         return True
 
     def fileno(self) -> int:
-        # Hidden: given a descriptor, polars writes to it from its own threads, past our error
-        # bookkeeping and, after an interrupt, past the moment we close it. Without one it
-        # writes through ``write`` below, in the calling thread's control.
+        # Hidden: given a descriptor, polars writes to it directly from its own threads, so a
+        # failed write reaches us only as polars' own error and the writes are out of our
+        # control. Without one it writes through ``write`` below.
         raise io.UnsupportedOperation("fileno")
 
     def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
@@ -189,15 +189,17 @@ def _kept_mode(destination: Path, shown: Path) -> int | None:
     """The permission bits to give the new file: the existing file's, or None for a new file
     (then the umask decides). InputError when the existing file is read-only."""
     try:
+        existing = stat.S_IMODE(destination.stat().st_mode)
         read_only = read_only_mode(destination)
-        existing = destination.stat() if destination.exists() else None
+    except FileNotFoundError:
+        return None
     except OSError as error:
         raise OutputError(shown, error) from error
     if read_only is not None:
         raise InputError(str(shown), "", f"read-only (mode {read_only:04o})",
                          "a writable file: make it writable (chmod u+w) or write to another "
                          "name")
-    return None if existing is None else stat.S_IMODE(existing.st_mode) & _KEPT_MODE_BITS
+    return existing & _KEPT_MODE_BITS
 
 
 @dataclass
@@ -207,6 +209,7 @@ class StagedFile:
     target: Path  # the path as the caller gave it
     destination: Path  # where the content lands: ``target`` or a symlink's target
     temp: Path
+    durable: bool = True  # fsynced, and its folder fsynced after the rename
 
     def discard(self) -> None:
         """Remove the temporary file (nothing else changes)."""
@@ -224,23 +227,28 @@ def _prepare_folder(target: Path, destination: Path, make_parents: bool) -> None
         raise InputError(str(target), "", str(directory), "an existing folder")
 
 
-def _fill(raw: _TempFile, write: Writer, mode: int | None) -> None:
-    """Write, flush and fsync the temporary file (with the kept mode, if any)."""
+def _fill(raw: _TempFile, write: Writer, mode: int | None, durable: bool) -> None:
+    """Write and flush the temporary file (with the kept mode, if any); fsync it if
+    ``durable``."""
     with io.BufferedWriter(raw) as handle:
         write(handle)
         handle.flush()
         if mode is not None:
             os.fchmod(raw.fd, mode)
-        os.fsync(raw.fd)
+        if durable:
+            os.fsync(raw.fd)
 
 
-def stage(path: str | Path, write: Writer, *, make_parents: bool = False) -> StagedFile:
+def stage(path: str | Path, write: Writer, *, make_parents: bool = False,
+          durable: bool = True) -> StagedFile:
     """Call ``write(handle)`` on a new temporary file beside ``path``'s destination and fsync
     it; ``commit_together`` then puts it in place. Nothing is left behind if this fails.
 
     ``make_parents``: create missing parent directories; otherwise a missing folder is an
     InputError naming it. A read-only destination is an InputError; an OS error while writing
-    is an ``OutputError`` naming ``path``.
+    is an ``OutputError`` naming ``path``. ``durable=False`` skips the fsyncs, for files whose
+    reader verifies them (batch checkpoints): the rename stays atomic, but after a power cut the
+    file may hold nothing.
     """
     target = Path(path)
     destination = _destination(target)
@@ -253,7 +261,7 @@ def stage(path: str | Path, write: Writer, *, make_parents: bool = False) -> Sta
     raw = _TempFile(fd)
     failure: BaseException | None = None
     try:
-        _fill(raw, write, mode)
+        _fill(raw, write, mode, durable)
     except BaseException as error:
         failure = error
     # Polars' streaming writers deliver a Ctrl-C once more as they stop. A cleanup called as a
@@ -269,7 +277,7 @@ def stage(path: str | Path, write: Writer, *, make_parents: bool = False) -> Sta
         except KeyboardInterrupt:
             continue
     if failure is None:
-        return StagedFile(target, destination, temp)
+        return StagedFile(target, destination, temp, durable)
     cause = raw.error or failure
     if isinstance(cause, OSError) and not isinstance(cause, OutputError):
         raise OutputError(target, cause) from failure
@@ -298,7 +306,7 @@ def commit_together(staged: Sequence[StagedFile], remove: Sequence[Path] = ()) -
     finally:
         for item in staged:
             item.discard()  # only a temporary file a failed rename left
-    for directory in dict.fromkeys(item.destination.parent for item in staged):
+    for directory in dict.fromkeys(item.destination.parent for item in staged if item.durable):
         _fsync_dir(directory)
     if interrupted is not None:
         raise interrupted
@@ -371,25 +379,31 @@ def output_lock(path: str | Path, option: str = "--out") -> Iterator[Path]:
         os.close(fd)
 
 
-def write_atomically(path: str | Path, write: Writer, *, make_parents: bool = False) -> Path:
+def write_atomically(path: str | Path, write: Writer, *, make_parents: bool = False,
+                     durable: bool = True) -> Path:
     """Call ``write(handle)`` on a binary file, then put that file at ``path``; return the path.
 
-    ``make_parents``: create missing parent directories; otherwise a missing folder is an
-    InputError naming it.
+    ``make_parents`` and ``durable`` as for ``stage``.
     """
-    staged = stage(path, write, make_parents=make_parents)
+    staged = stage(path, write, make_parents=make_parents, durable=durable)
     commit_together([staged])
     return staged.target
 
 
-def write_text_atomic(text: str, path: str | Path) -> Path:
-    """Write ``text`` as UTF-8 to ``path`` atomically (its folder must exist)."""
-    data = text.encode("utf-8")
+def write_bytes_atomic(data: bytes, path: str | Path, *, make_parents: bool = False,
+                       durable: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically (``make_parents`` and ``durable`` as for
+    ``stage``)."""
 
     def write(handle: BinaryIO) -> None:
         handle.write(data)
 
-    return write_atomically(path, write)
+    return write_atomically(path, write, make_parents=make_parents, durable=durable)
+
+
+def write_text_atomic(text: str, path: str | Path) -> Path:
+    """Write ``text`` as UTF-8 to ``path`` atomically (its folder must exist)."""
+    return write_bytes_atomic(text.encode("utf-8"), path)
 
 
 def _table_writer(frame: pl.DataFrame, suffix: str) -> Writer:
