@@ -325,6 +325,8 @@ def _interrupted_then_resumed(tmp_path: Path, sig: signal.Signals,
     done = len(_receipts(parts))
     assert 2 <= done < 24, "the signal must land mid-run"
     assert not out.exists() and not per_path.exists()  # never a partial output
+    if sig == signal.SIGINT:  # a clean stop leaves no temporary file (a SIGKILL may)
+        assert not list(tmp_path.rglob("*.tmp"))
     resumed = subprocess.run(
         [sys.executable, "-c", RUN_CLI, "batch", *map(str, argv[:-1]), "--resume"],
         cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,

@@ -178,6 +178,23 @@ def test_a_checkpoint_with_its_receipt_copied_over_another_is_recomputed(
     assert_frame_equal(pl.read_parquet(out), reference[0], check_exact=True)
 
 
+def test_a_checkpoint_that_fails_at_assembly_is_named_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Damage that slips past the check (a part changed during the run): exit 1 naming the
+    checkpoint directory and --resume, not an internal error."""
+    out = tmp_path / "out.parquet"
+    keys = checkpoint_units(out, PLAN_FILES, SCENARIO)
+    store = PartStore(Path(f"{out}.parts"))
+    store.summary(keys[PLAN_FILES[1]]).write_bytes(b"not parquet")
+    monkeypatch.setattr(PartStore, "problem", lambda self, key: None)
+    assert batch(PLANS, *FAST, "--out", out, "--resume") == 1
+    err = capsys.readouterr().err
+    assert f"the checkpoints in {store.directory} could not be read" in err
+    assert "re-run with --resume" in err and "internal error" not in err
+    assert not out.exists()
+
+
 # --- finding 2: outputs that collide, the errors table under --force ----------------------------
 
 
