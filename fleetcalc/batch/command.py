@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from fleetcalc.batch.grid import Variant
     from fleetcalc.scenario import Scenario
 
-EXIT_OK, EXIT_LOST, EXIT_FAILED = 0, 1, 2
+# 1: the run stopped on a full disk, an OS error or a lost worker (it can be resumed).
+EXIT_OK, EXIT_STOPPED, EXIT_FAILED = 0, 1, 2
 
 BATCH_EPILOG = """\
 Output: one row per plan x grid variant (plan_file, variant, grid_<key>..., then every field
@@ -300,11 +301,11 @@ def run_batch(args: argparse.Namespace) -> int:
             return 128 + signum
         except OutputError as error:
             print(f"fleetcalc: error: {error}; {kept}", file=sys.stderr)
-            return EXIT_LOST
+            return EXIT_STOPPED
         except BrokenProcessPool:
             print("fleetcalc: error: a worker process was lost (killed, or out of memory); "
                   f"{kept}", file=sys.stderr)
-            return EXIT_LOST
+            return EXIT_STOPPED
         except UnreadableCheckpoints as error:
             print(f"fleetcalc: error: {error}", file=sys.stderr)
-            return EXIT_LOST
+            return EXIT_STOPPED
