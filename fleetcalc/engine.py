@@ -41,7 +41,9 @@ from fleetcalc.plan_metrics import (
     fixed_metrics,
     no_breakevens,
     path_metrics,
+    shutdown_metrics,
 )
+from fleetcalc.plausibility import warnings_for
 from fleetcalc.scenario import Scenario, load_scenario
 from fleetcalc.tariffs import apply_overrides, load_schedule, price_orders
 
@@ -62,6 +64,7 @@ class Results:
     tariff_lines: pl.DataFrame  # one row per order and tariff program in force
     paths: pl.DataFrame  # one row per plan and Monte Carlo path
     market: pl.DataFrame  # one row per day: the scenario's market (mean over paths)
+    halvings: pl.DataFrame  # one row per path: the next halving's height, day and date
     scenario: Scenario
 
     def records(self) -> list[dict[str, Any]]:
@@ -101,6 +104,8 @@ def _evaluate_plan(
     flows = kernel_flows(fleet, market, scenario)
     cash_usd = cash_flows(flows, fleet, plan.finance)
     fixed = fixed_metrics(plan, scenario, landed, fleet, market.n_paths)
+    fixed |= shutdown_metrics(fleet, market, scenario.network.pool_fee)
+    fixed["warnings"] = warnings_for(plan, scenario)
     values = path_metrics(flows, cash_usd, fleet, market, plan.finance)
     if breakevens:
         npv_at = _npv_function(fleet, market, scenario, plan)

@@ -80,6 +80,27 @@ def safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(out), out, np.nan)
 
 
+def shutdown_btc_price_usd(
+    power_kw: float, energy_usd_per_kwh: float, hashrate_th: float, btc_per_th_day: float,
+    pool_fee: float,
+) -> float:
+    """BTC price at which a day's revenue equals its energy cost (the running-cost shutdown
+    price): ``power_kw x 24 x energy_usd_per_kwh / (hashrate_th x btc_per_th_day x (1 -
+    pool_fee))``. Uptime scales both sides and cancels. NaN when the network pays nothing."""
+    btc_per_day = hashrate_th * btc_per_th_day * (1.0 - pool_fee)
+    return float(safe_ratio(power_kw * 24.0 * energy_usd_per_kwh, btc_per_day))
+
+
+def shutdown_energy_usd_per_kwh(
+    power_kw: float, price_usd: float, hashrate_th: float, btc_per_th_day: float,
+    pool_fee: float,
+) -> float:
+    """Energy price at which a day's revenue equals its energy cost: the inverse of
+    ``shutdown_btc_price_usd`` at the BTC price ``price_usd``."""
+    revenue_usd_per_day = hashrate_th * btc_per_th_day * (1.0 - pool_fee) * price_usd
+    return float(safe_ratio(revenue_usd_per_day, power_kw * 24.0))
+
+
 def illinois_root(
     function, a: np.ndarray, b: np.ndarray, f_a: np.ndarray, f_b: np.ndarray,
     rel_tol: float = 1e-9, f_tol: float = 0.0, max_iter: int = 200,

@@ -21,6 +21,7 @@ from fleetcalc.fleet import ORDERS_SCHEMA
 from fleetcalc.network import MarketPaths
 from fleetcalc.scenario import Scenario
 from fleetcalc.tariffs import LANDED_COST_SCHEMA, TARIFF_LINE_SCHEMA, LandedCosts
+from kernels.protocol import HALVING_BLOCKS
 
 Schema = dict[str, pl.DataType]
 
@@ -52,13 +53,19 @@ MARKET_SCHEMA: Schema = {
     "hashprice_usd_per_ph_day": pl.Float64(),
 }
 
+# One row per Monte Carlo path: the first halving within the horizon (null: none).
+HALVINGS_SCHEMA: Schema = {
+    "path": pl.Int64(), "halving_height": pl.Int64(), "halving_day": pl.Int64(),
+    "halving_date": pl.Date(),
+}
+
 
 def result_schemas(n_paths: int) -> dict[str, Schema]:
     """The schema of every frame of ``Results`` for an evaluation of ``n_paths`` paths."""
     return {
         "summary": metrics.summary_schema(n_paths), "daily": DAILY_SCHEMA,
         "orders": ORDERS_RESULT_SCHEMA, "tariff_lines": TARIFF_LINES_SCHEMA,
-        "paths": PATHS_SCHEMA, "market": MARKET_SCHEMA,
+        "paths": PATHS_SCHEMA, "market": MARKET_SCHEMA, "halvings": HALVINGS_SCHEMA,
     }
 
 
@@ -95,7 +102,7 @@ def summary_row(
     declares, the probability of payback and the reason for every missing value."""
     row = {**fixed, **metrics.summarise(path_values, n_paths)}
     row["payback_probability"] = float(np.isfinite(path_values["payback_days"]).mean())
-    row["missing_metrics"] = metrics.missing_metrics(row, n_paths, breakevens)
+    row["missing_metrics"] = metrics.missing_metrics(row, n_paths, breakevens, path_values)
     return row
 
 
@@ -155,6 +162,18 @@ def market_frame(scenario: Scenario, market: MarketPaths) -> pl.DataFrame:
     return conform(frame, MARKET_SCHEMA, "market")
 
 
+def halvings_frame(scenario: Scenario, market: MarketPaths) -> pl.DataFrame:
+    """Per path, the next halving after the start height and the day it falls on."""
+    height = (scenario.network.block_height // HALVING_BLOCKS + 1) * HALVING_BLOCKS
+    day = pl.Series("halving_day", market.halving_day, pl.Int64)
+    day = pl.when(day >= 0).then(day)
+    frame = pl.DataFrame({"path": np.arange(market.n_paths)}).with_columns(
+        halving_height=pl.lit(height, pl.Int64), halving_day=day,
+        halving_date=pl.lit(scenario.start_date) + pl.duration(days=day),
+    )
+    return conform(frame, HALVINGS_SCHEMA, "halvings")
+
+
 def result_frames(
     parts: Sequence[PlanFrames], scenario: Scenario, market: MarketPaths,
 ) -> dict[str, pl.DataFrame]:
@@ -171,4 +190,5 @@ def result_frames(
         "tariff_lines": pl.concat([part.tariff_lines for part in parts]),
         "paths": pl.concat([part.paths for part in parts]),
         "market": market_frame(scenario, market),
+        "halvings": halvings_frame(scenario, market),
     }

@@ -406,12 +406,25 @@ def write_text_atomic(text: str, path: str | Path) -> Path:
     return write_bytes_atomic(text.encode("utf-8"), path)
 
 
+# Joins the items of a list cell in CSV; '; ' is taken: it separates clauses inside a warning.
+CSV_LIST_SEPARATOR = " | "
+
+
+def flat_lists(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` as CSV holds it: CSV has no lists, so a list-of-strings column (a plan's
+    ``warnings``) becomes one cell of its items joined by ``CSV_LIST_SEPARATOR``."""
+    import polars as pl
+
+    lists = [name for name, dtype in frame.schema.items() if dtype == pl.List(pl.String)]
+    return frame.with_columns(pl.col(lists).list.join(CSV_LIST_SEPARATOR)) if lists else frame
+
+
 def _table_writer(frame: pl.DataFrame, suffix: str) -> Writer:
     def write(handle: BinaryIO) -> None:
         if suffix == ".parquet":
             frame.write_parquet(handle)
         elif suffix == ".csv":
-            frame.write_csv(handle)
+            flat_lists(frame).write_csv(handle)
         else:
             frame.write_json(handle)
 

@@ -28,12 +28,38 @@ PERCENTILES = (10, 50, 90)
 # How Monte Carlo paths summarise into the summary's plain column. Read in one place only
 # (``headline``), so a change of rule is a change of a metric's declared ``summary`` kind.
 FIXED = "fixed"  # one value per plan (nameplate, capex, counts, text): no summary over paths
-MEAN_WHERE_FINITE = "mean_where_finite"  # mean over the paths where the metric exists
-SUMMARY_KINDS = (FIXED, MEAN_WHERE_FINITE)
+# The mean over all paths: amounts that add up (BTC, USD flows, NPV) and exist on every path.
+MEAN = "mean"
+# The median over all paths, a path where the metric does not exist standing at the metric's
+# natural end (``undefined_end``); null when the median lands on such a path. A mean over the
+# paths where it exists would describe the survivors (a payback averaged over the 16% of paths
+# that pay back), and a mean with the others left out has no value at all.
+MEDIAN = "median"
+SUMMARY_KINDS = (FIXED, MEAN, MEDIAN)
+_PERCENTILES_WORDS = "also `_p10`, `_p50`, `_p90` (pessimistic to optimistic, see below)"
 SUMMARY_WORDS = {
     FIXED: "one value per plan",
-    MEAN_WHERE_FINITE: "mean over the paths where it exists; also `_p10`, `_p50`, `_p90`",
+    MEAN: f"mean over all paths; {_PERCENTILES_WORDS}",
+    MEDIAN: "median over all paths, a path where it is missing ranked {end} (null when the "
+            f"median is such a path); {_PERCENTILES_WORDS}",
 }
+
+# Where a path on which a metric does not exist stands among the paths where it does.
+ABOVE_ALL = "above"  # later or dearer than any value: payback never, a price no path reaches
+BELOW_ALL = "below"  # below any value: a breakeven power price under zero (a loss at free power)
+# IRR: NPV keeps one sign at every rate in the search range, so the rate is below -99% a year
+# where NPV < 0 (the usual case: the fleet never earns its capex back) and above +100,000% a
+# year where NPV > 0 (no capex to speak of); the path's NPV says which.
+BY_NPV_SIGN = "npv_sign"
+UNDEFINED_ENDS = (ABOVE_ALL, BELOW_ALL, BY_NPV_SIGN)
+UNDEFINED_END_WORDS = {
+    ABOVE_ALL: "after (above) every value", BELOW_ALL: "below every value",
+    BY_NPV_SIGN: "below every rate where NPV < 0, above every rate where NPV > 0",
+}
+# P10 is always the pessimistic decile (90% of paths do at least as well), P90 the optimistic
+# one: for a metric where lower is better (payback, costs, breakeven prices) P10 is the 90th
+# percentile of its value. One rule, so P10 -> P90 reads worst -> best on every row.
+PERCENTILE_WORDS = {10: "pessimistic", 50: "median", 90: "optimistic"}
 
 # What a view of the results lists.
 COMPARE = "compare"  # the compare table (CLI and TUI) and the editor's results panel
@@ -80,13 +106,18 @@ def format_value(value: Any, code: str) -> str:
     return format(value / fmt.divide_by if fmt.divide_by != 1.0 else value, fmt.spec)
 
 
+# A metric's ``dtype`` and how the README's schema table names it.
+_DTYPE_WORDS = {"float": "number", "int": "integer", "bool": "boolean", "str": "string",
+                "list": "list of strings"}
+
+
 @dataclass(frozen=True)
 class Metric:
     """One column of the result summary (and of ``compare --json``)."""
 
     name: str
     meaning: str  # the README's sentence
-    dtype: str = "float"  # "float", "int", "bool" or "str"
+    dtype: str = "float"  # a key of _DTYPE_WORDS
     unit: str = ""  # of the stored value (a format may scale it for display)
     label: str = ""  # row label in tables ("" for a column no table shows)
     fmt: str | None = None  # a FORMATS code
@@ -94,10 +125,11 @@ class Metric:
     per_path: bool = False  # varies by Monte Carlo path (also in ``Results.paths``)
     summary: str = FIXED  # one of SUMMARY_KINDS
     missing: str | None = None  # why it may be missing (NaN, null in JSON); None: always exists
-    missing_is_never: bool = False  # missing means "not within the horizon": sorts last
+    undefined_end: str | None = None  # per path: where a missing value stands (UNDEFINED_ENDS)
     needs_breakevens: bool = False  # solved only with ``evaluate(breakevens=True)``
     json_whole: bool = False  # the JSON field is a whole number (rounded)
     views: tuple[str, ...] = ()
+    monte_carlo_only: bool = False  # views list it only with several paths
 
     def __post_init__(self) -> None:
         if self.summary not in SUMMARY_KINDS:
@@ -105,10 +137,18 @@ class Metric:
         if self.per_path == (self.summary == FIXED):
             raise ValueError(f"{self.name}: a per-path metric needs a summary over paths, "
                              "a fixed one none")
+        if self.dtype not in _DTYPE_WORDS:
+            raise ValueError(f"{self.name}: dtype {self.dtype!r} not in {tuple(_DTYPE_WORDS)}")
         if self.fmt is not None and self.fmt not in FORMATS:
             raise ValueError(f"{self.name}: unknown format {self.fmt!r}")
         if self.views and not (self.label and self.fmt):
             raise ValueError(f"{self.name}: a metric shown in a view needs a label and format")
+        # A mean needs a value on every path; a median needs to know where a missing one stands.
+        if self.summary == MEAN and self.missing is not None:
+            raise ValueError(f"{self.name}: a metric that may be missing cannot be a mean")
+        if (self.summary == MEDIAN) != (self.undefined_end in UNDEFINED_ENDS):
+            raise ValueError(f"{self.name}: a median (and only a median) needs an "
+                             f"undefined_end from {UNDEFINED_ENDS}")
 
     def text(self, value: Any) -> str:
         """``value`` as tables show this metric (its format; 'n/a' or 'never' if missing)."""
@@ -118,8 +158,15 @@ class Metric:
 
 
 _USD = dict(unit="USD", fmt="usd")
-_PER_PATH = dict(per_path=True, summary=MEAN_WHERE_FINITE)
+_PER_PATH = dict(per_path=True, summary=MEAN)
+_MEDIAN = dict(per_path=True, summary=MEDIAN)
 _NO_PROFITABLE_PRICE = "NPV stays negative at any BTC price up to 2**40 x the start"
+_ALL_IN = "all-in breakeven (NPV = 0, with capex, discounting, growth and the halving): "
+_SHUTDOWN = ("day-0 running-cost shutdown price: the fleet's revenue equals its energy cost at "
+             "the scenario's starting difficulty, fees and pool fee, "
+             "`power_kw x 24 x energy_usd_per_kwh = hashrate_th x btc_per_th_day x "
+             "(1 - pool_fee) x btc_price_usd` solved for ")
+_NO_REWARD = "the network pays no reward at the start (no subsidy and no fees)"
 
 METRICS: tuple[Metric, ...] = (
     Metric("plan", "plan name", dtype="str"),
@@ -157,31 +204,41 @@ METRICS: tuple[Metric, ...] = (
     Metric("irr", "internal rate of return, annual", unit="1/year", label="IRR (per year)",
            fmt="fraction_as_pct", better="high", views=(COMPARE, DISTRIBUTION),
            missing="NPV keeps one sign for every rate from -99% to +100,000% a year",
-           **_PER_PATH),
+           undefined_end=BY_NPV_SIGN, **_MEDIAN),
     Metric("payback_days",
            "days from the first delivery until cumulative cash turns non-negative",
            unit="days", label="Payback (days)", fmt="days", better="low",
            views=(COMPARE, DISTRIBUTION),
            missing="cumulative cash never turns non-negative within the horizon",
-           missing_is_never=True, json_whole=True, **_PER_PATH),
+           undefined_end=ABOVE_ALL, json_whole=True, **_MEDIAN),
     Metric("cost_to_mine_usd_per_btc",
            "all-in cost per BTC mined: energy, repairs and capex less residual value",
            unit="USD/BTC", label="Cost to mine 1 BTC, all-in (USD)", fmt="usd", better="low",
-           views=(COMPARE,), missing="no BTC mined", **_PER_PATH),
+           views=(COMPARE,), missing="no BTC mined", undefined_end=ABOVE_ALL, **_MEDIAN),
     Metric("cost_to_mine_cash_usd_per_btc", "cash cost per BTC mined: energy and repairs",
            unit="USD/BTC", label="Cost to mine 1 BTC, cash (USD)", fmt="usd", better="low",
-           missing="no BTC mined", **_PER_PATH),
+           missing="no BTC mined", undefined_end=ABOVE_ALL, **_MEDIAN),
+    Metric("shutdown_btc_price_usd", _SHUTDOWN + "the BTC price",
+           label="Shutdown BTC price (USD)", better="low", views=(COMPARE,),
+           missing=_NO_REWARD, **_USD),
     Metric("breakeven_btc_price_usd",
-           "day-0 BTC price (the whole price path scaled) at which NPV = 0",
-           label="Breakeven BTC price (USD)", better="low", views=(COMPARE,),
-           missing=_NO_PROFITABLE_PRICE, needs_breakevens=True, **_USD, **_PER_PATH),
-    Metric("breakeven_power_usd_per_kwh", "site power price at which NPV = 0",
-           unit="USD/kWh", label="Breakeven power (USD/kWh)", fmt="usd_per_kwh",
-           better="high", views=(COMPARE,), missing="NPV is negative even with free power",
-           needs_breakevens=True, **_PER_PATH),
-    Metric("breakeven_hashprice_usd_per_ph_day", "day-0 hashprice at which NPV = 0",
-           unit="USD/PH/day", label="Breakeven hashprice (USD/PH/day)", fmt="usd_cents",
-           better="low", missing=_NO_PROFITABLE_PRICE, needs_breakevens=True, **_PER_PATH),
+           _ALL_IN + "the day-0 BTC price (the whole price path scaled) at which NPV = 0",
+           label="All-in breakeven BTC price, NPV = 0 (USD)", better="low", views=(COMPARE,),
+           missing=_NO_PROFITABLE_PRICE, undefined_end=ABOVE_ALL, needs_breakevens=True,
+           **_USD, **_MEDIAN),
+    Metric("shutdown_power_usd_per_kwh", _SHUTDOWN + "the energy price (power + hosting)",
+           unit="USD/kWh", label="Shutdown power price (USD/kWh)", fmt="usd_per_kwh",
+           better="high", views=(COMPARE,)),
+    Metric("breakeven_power_usd_per_kwh",
+           _ALL_IN + "the site's energy price (power + hosting) at which NPV = 0",
+           unit="USD/kWh", label="All-in breakeven power, NPV = 0 (USD/kWh)",
+           fmt="usd_per_kwh", better="high", views=(COMPARE,),
+           missing="NPV is negative even with free power", undefined_end=BELOW_ALL,
+           needs_breakevens=True, **_MEDIAN),
+    Metric("breakeven_hashprice_usd_per_ph_day", _ALL_IN + "the day-0 hashprice at which NPV = 0",
+           unit="USD/PH/day", label="All-in breakeven hashprice, NPV = 0 (USD/PH/day)",
+           fmt="usd_cents", better="low", missing=_NO_PROFITABLE_PRICE,
+           undefined_end=ABOVE_ALL, needs_breakevens=True, **_MEDIAN),
     Metric("residual_value_usd", "resale value at the horizon of units still in service",
            label="Residual value (USD)", better="high", **_USD, **_PER_PATH),
     Metric("buy_btc", "mine vs buy: the BTC the capex buys on day 0", unit="BTC",
@@ -197,8 +254,8 @@ METRICS: tuple[Metric, ...] = (
            "undiscounted value with `hodl_fraction` of mined BTC kept and valued at the "
            "horizon", label="Treasury value (USD)", better="high", **_USD, **_PER_PATH),
     Metric("payback_probability", "share of paths that pay back within the horizon",
-           unit="fraction", label="Probability of payback in horizon",
-           fmt="fraction_as_pct_0dp", better="high"),
+           unit="fraction", label="Paths that pay back", fmt="fraction_as_pct_0dp",
+           better="high", views=(COMPARE,), monte_carlo_only=True),
     Metric("paths", "number of Monte Carlo paths", dtype="int", unit="paths"),
     Metric("assumptions",
            "the scenario's assumptions (and tariff assumptions) the numbers rest on",
@@ -206,6 +263,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("missing_metrics",
            "each missing (null) field with the reason it does not exist; empty if none",
            dtype="str"),
+    Metric("warnings",
+           "valid but implausible inputs the numbers rest on, each naming its file and key "
+           "(also printed on stderr); empty if none", dtype="list"),
 )
 BY_NAME: dict[str, Metric] = {metric.name: metric for metric in METRICS}
 PATH_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m.per_path)
@@ -213,9 +273,10 @@ NOT_DEFINED = "not defined for this plan"
 NOT_COMPUTED = "not computed (breakevens=False)"
 
 
-def in_view(view: str) -> tuple[Metric, ...]:
-    """The metrics a view lists, in catalogue order."""
-    return tuple(metric for metric in METRICS if view in metric.views)
+def in_view(view: str, n_paths: int = 1) -> tuple[Metric, ...]:
+    """The metrics a view lists for an evaluation of ``n_paths`` paths, in catalogue order."""
+    return tuple(metric for metric in METRICS if view in metric.views
+                 and (n_paths > 1 or not metric.monte_carlo_only))
 
 
 def percentile_column(metric: Metric, q: int) -> str:
@@ -231,12 +292,13 @@ def summary_columns(n_paths: int) -> list[tuple[str, Metric]]:
     return columns
 
 
-_DTYPES = {"float": pl.Float64, "int": pl.Int64, "bool": pl.Boolean, "str": pl.String}
+_DTYPES = {"float": pl.Float64(), "int": pl.Int64(), "bool": pl.Boolean(), "str": pl.String(),
+           "list": pl.List(pl.String())}
 
 
 def summary_schema(n_paths: int) -> dict[str, pl.DataType]:
     """The summary frame's schema for an evaluation of ``n_paths`` paths."""
-    return {name: _DTYPES["float" if name != metric.name else metric.dtype]()
+    return {name: _DTYPES["float" if name != metric.name else metric.dtype]
             for name, metric in summary_columns(n_paths)}
 
 
@@ -248,24 +310,49 @@ def record_schema(n_paths: int) -> dict[str, pl.DataType]:
             for name, dtype in schema.items()}
 
 
-def headline(metric: Metric, values: np.ndarray) -> float:
-    """The summary's plain value of a per-path metric: the metric's declared summary rule."""
-    if metric.summary == MEAN_WHERE_FINITE:
-        finite = values[np.isfinite(values)]
-        return float(finite.mean()) if finite.size else math.nan
-    raise ValueError(f"{metric.name}: no summary over paths for kind {metric.summary!r}")
+def ordered(metric: Metric, values_by_metric: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The metric's values over paths with each missing one at its natural end (+-inf), so
+    that every path takes part in the order statistics."""
+    values = values_by_metric[metric.name]
+    if metric.undefined_end is None:
+        return values
+    end = {ABOVE_ALL: np.inf, BELOW_ALL: -np.inf}.get(metric.undefined_end)
+    if end is None:  # BY_NPV_SIGN
+        end = np.where(values_by_metric["npv_usd"] < 0.0, -np.inf, np.inf)
+    return np.where(np.isnan(values), end, values)
 
 
-def percentile(values: np.ndarray, q: int, missing_is_never: bool) -> float:
-    """Percentile over paths. Where missing means "never" (payback), a missing path counts
-    as +inf, and a percentile that lands on it is NaN (reported as null)."""
-    data = np.where(np.isnan(values), np.inf, values) if missing_is_never else values
-    data = data[~np.isnan(data)]
+def value_percentile(data: np.ndarray, q: float) -> float:
+    """The q-th percentile of ``data`` (numpy's linear interpolation between order
+    statistics); NaN (null) when it lands on or next to an infinite value, a path where the
+    metric does not exist."""
     if data.size == 0:
         return math.nan
-    value = float(np.percentile(data, q, method="linear")) if np.isfinite(data).all() else float(
-        np.percentile(data, q, method="lower"))
-    return value if math.isfinite(value) else math.nan
+    if np.isfinite(data).all():
+        return float(np.percentile(data, q))
+    ranked = np.sort(data)
+    position = (q / 100.0) * (ranked.size - 1)  # numpy's own formula, so the same neighbours
+    if not np.isfinite(ranked[[math.floor(position), math.ceil(position)]]).all():
+        return math.nan
+    finite = ranked[np.isfinite(ranked)]
+    # Infinities moved to the nearest finite extreme keep the order, and the neighbours the
+    # interpolation reads are finite already: numpy gives the same bits as on finite data.
+    return float(np.percentile(np.clip(ranked, finite[0], finite[-1]), q))
+
+
+def pessimistic_percentile(metric: Metric, data: np.ndarray, q: int) -> float:
+    """``P{q}`` of the metric: P10 is the pessimistic decile (90% of paths do at least as
+    well), so for a metric where lower is better it is the value's 90th percentile."""
+    return value_percentile(data, 100 - q if metric.better == "low" else q)
+
+
+def headline(metric: Metric, values_by_metric: Mapping[str, np.ndarray]) -> float:
+    """The summary's plain value of a per-path metric: the metric's declared summary rule."""
+    if metric.summary == MEAN:
+        return float(values_by_metric[metric.name].mean())
+    if metric.summary == MEDIAN:
+        return value_percentile(ordered(metric, values_by_metric), 50)
+    raise ValueError(f"{metric.name}: no summary over paths for kind {metric.summary!r}")
 
 
 def summarise(values_by_metric: Mapping[str, np.ndarray], n_paths: int) -> dict[str, float]:
@@ -273,30 +360,81 @@ def summarise(values_by_metric: Mapping[str, np.ndarray], n_paths: int) -> dict[
     paths, its percentiles."""
     out: dict[str, float] = {}
     for metric in PATH_METRICS:
-        values = values_by_metric[metric.name]
-        out[metric.name] = headline(metric, values)
+        out[metric.name] = headline(metric, values_by_metric)
         if n_paths > 1:
+            data = ordered(metric, values_by_metric)
             for q in PERCENTILES:
-                out[percentile_column(metric, q)] = percentile(values, q,
-                                                               metric.missing_is_never)
+                out[percentile_column(metric, q)] = pessimistic_percentile(metric, data, q)
     return out
 
 
-def missing_metrics(row: Mapping[str, Any], n_paths: int, breakevens: bool) -> str:
-    """'irr, irr_p10: reason; ...' for the NaN columns of a summary row ('' if none)."""
-    notes = []
-    for metric in METRICS:
-        names = [metric.name]
-        if metric.per_path and n_paths > 1:
-            names += [percentile_column(metric, q) for q in PERCENTILES]
-        columns = [name for name in names
-                   if isinstance(row.get(name), float) and math.isnan(row[name])]
-        if not columns:
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def missing_reasons(
+    row: Mapping[str, Any], n_paths: int, breakevens: bool,
+    path_values: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, str]:
+    """Each missing (NaN or None) column of a summary row or JSON record with the reason it
+    does not exist; with ``path_values`` (per path) the reason says on how many paths."""
+    reasons = {}
+    for name, metric in summary_columns(n_paths):
+        if name not in row or not _is_missing(row[name]):
             continue
         reason = (NOT_COMPUTED if metric.needs_breakevens and not breakevens
                   else metric.missing or NOT_DEFINED)
-        notes.append(f"{', '.join(columns)}: {reason}")
-    return "; ".join(notes)
+        if n_paths > 1 and path_values is not None and metric.per_path and reason != (
+                NOT_COMPUTED):
+            share = float(np.isnan(path_values[metric.name]).mean())
+            reason += f" (on {share:.0%} of paths)"
+        reasons[name] = reason
+    return reasons
+
+
+def missing_metrics(
+    row: Mapping[str, Any], n_paths: int, breakevens: bool,
+    path_values: Mapping[str, np.ndarray] | None = None,
+) -> str:
+    """'irr, irr_p10: reason; ...' for the missing columns of a summary row ('' if none)."""
+    columns_by_reason: dict[str, list[str]] = {}
+    for name, reason in missing_reasons(row, n_paths, breakevens, path_values).items():
+        columns_by_reason.setdefault(reason, []).append(name)
+    return "; ".join(f"{', '.join(columns)}: {reason}"
+                     for reason, columns in columns_by_reason.items())
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row of the compare table: its label, the summary column it shows, and the metric."""
+
+    label: str
+    column: str
+    metric: Metric
+
+
+def statistic_label(metric: Metric, n_paths: int) -> str:
+    """The metric's label saying which statistic over paths it shows: 'NPV (mean, USD)',
+    'IRR (median, per year)'; the plain label with one path or for a fixed metric."""
+    if n_paths == 1 or not metric.per_path:
+        return metric.label
+    head, paren, unit = metric.label.rpartition(" (")
+    if not paren:
+        return f"{metric.label} ({metric.summary})"
+    return f"{head} ({metric.summary}, {unit}"
+
+
+def compare_rows(n_paths: int) -> tuple[Row, ...]:
+    """The compare table's rows (CLI and TUI): each metric of the compare view under a label
+    naming its statistic, then with several paths its P10/P50/P90 (a median's P50 is the row
+    itself)."""
+    rows = []
+    for metric in in_view(COMPARE, n_paths):
+        rows.append(Row(statistic_label(metric, n_paths), metric.name, metric))
+        if n_paths > 1 and metric.per_path:
+            rows += [Row(f"  P{q} {PERCENTILE_WORDS[q]}", percentile_column(metric, q), metric)
+                     for q in PERCENTILES if not (q == 50 and metric.summary == MEDIAN)]
+    return tuple(rows)
 
 
 def json_record(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -333,14 +471,14 @@ def schema_markdown() -> str:
     lines = ["| field | unit | type | Monte Carlo | meaning |", "|---|---|---|---|---|"]
     for metric in METRICS:
         unit = metric.unit or ""
-        dtype = {"float": "number", "int": "integer", "bool": "boolean",
-                 "str": "string"}["int" if metric.json_whole else metric.dtype]
+        dtype = _DTYPE_WORDS["int" if metric.json_whole else metric.dtype]
         meaning = metric.meaning
         if metric.missing is not None:
             dtype += " or null"
             meaning += f" (null: {metric.missing})"
-        lines.append(f"| `{metric.name}` | {unit} | {dtype} | {SUMMARY_WORDS[metric.summary]} "
-                     f"| {meaning} |")
+        summary = SUMMARY_WORDS[metric.summary].format(
+            end=UNDEFINED_END_WORDS.get(metric.undefined_end or ""))
+        lines.append(f"| `{metric.name}` | {unit} | {dtype} | {summary} | {meaning} |")
     return "\n".join(lines) + "\n"
 
 

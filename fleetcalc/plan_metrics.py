@@ -51,6 +51,25 @@ def fixed_metrics(
     }
 
 
+def shutdown_metrics(fleet: FleetArrays, market: MarketPaths, pool_fee: float) -> dict[str, float]:
+    """The fleet's day-0 running-cost shutdown prices (BTC price and energy price at which
+    revenue equals energy cost), from its nameplate hashrate and power at the sites' prices,
+    at the market of day 0 (the same on every path)."""
+    rigs = fleet.rigs
+    hashrate_th = float((rigs.hashrate_th * rigs.weight).sum())
+    power_kw = float((rigs.power_w * rigs.weight).sum()) / 1000.0
+    # Sites may price energy differently: the fleet's cost is the power-weighted price.
+    energy_usd_per_kwh = float((rigs.power_w * rigs.weight * rigs.energy_usd_per_kwh).sum()
+                               / (rigs.power_w * rigs.weight).sum())
+    btc_per_th_day = float(market.btc_per_th_day[0, 0])
+    return {
+        "shutdown_btc_price_usd": finance.shutdown_btc_price_usd(
+            power_kw, energy_usd_per_kwh, hashrate_th, btc_per_th_day, pool_fee),
+        "shutdown_power_usd_per_kwh": finance.shutdown_energy_usd_per_kwh(
+            power_kw, float(market.price_usd[0, 0]), hashrate_th, btc_per_th_day, pool_fee),
+    }
+
+
 def path_metrics(
     flows: KernelFlows, cash_usd: np.ndarray, fleet: FleetArrays, market: MarketPaths,
     terms: Finance,

@@ -38,22 +38,72 @@ def test_a_missing_number_reads_as_the_formats_missing_text(code: str) -> None:
         assert format_value(value, code) == expected
 
 
-def test_headline_is_the_mean_over_paths_where_the_metric_exists() -> None:
-    irr = BY_NAME["irr"]
-    assert metrics.headline(irr, np.array([0.1, math.nan, 0.3])) == pytest.approx(0.2)
-    assert math.isnan(metrics.headline(irr, np.array([math.nan, math.nan])))
+def _paths(**values: list[float]) -> dict[str, np.ndarray]:
+    return {name: np.array(v, dtype=float) for name, v in values.items()}
+
+
+def test_an_amount_is_the_mean_over_all_paths() -> None:
+    npv = BY_NAME["npv_usd"]
+    assert metrics.headline(npv, _paths(npv_usd=[1.0, 2.0, 6.0])) == 3.0
     with pytest.raises(ValueError, match="no summary over paths"):
-        metrics.headline(BY_NAME["capex_usd"], np.array([1.0]))
+        metrics.headline(BY_NAME["capex_usd"], _paths(capex_usd=[1.0]))
 
 
-def test_a_payback_that_never_comes_counts_as_last_in_percentiles() -> None:
-    payback = np.array([100.0, 200.0, math.nan, math.nan])
-    # With a "never" among the paths the percentile is a path's own value (no interpolating
-    # towards infinity).
-    assert metrics.percentile(payback, 10, missing_is_never=True) == 100.0
-    assert math.isnan(metrics.percentile(payback, 90, missing_is_never=True))
-    # An IRR that does not exist is left out instead.
-    assert metrics.percentile(payback, 90, missing_is_never=False) == pytest.approx(190.0)
+def test_a_metric_that_may_not_exist_is_the_median_over_all_paths_never_the_survivors_mean(
+) -> None:
+    payback = BY_NAME["payback_days"]
+    # Two of five paths never pay back: they rank after every day, so the median is the third
+    # path's 300 days (the mean of the three that pay back would be 200).
+    values = _paths(payback_days=[100.0, 200.0, 300.0, math.nan, math.nan])
+    assert metrics.headline(payback, values) == 300.0
+    # Three of five never: the median path never pays back, so there is no median (null).
+    values = _paths(payback_days=[100.0, 200.0, math.nan, math.nan, math.nan])
+    assert math.isnan(metrics.headline(payback, values))
+
+
+def test_an_irr_that_does_not_exist_ranks_at_the_end_its_npv_says() -> None:
+    irr = BY_NAME["irr"]
+    # No IRR where NPV < 0 at every rate: below -99% a year, the low end.
+    losing = _paths(irr=[math.nan, math.nan, 0.1, 0.2, 0.3], npv_usd=[-5.0, -5.0, 1.0, 2.0, 3.0])
+    assert metrics.headline(irr, losing) == pytest.approx(0.1)
+    assert math.isnan(metrics.pessimistic_percentile(irr, metrics.ordered(irr, losing), 10))
+    # No IRR where NPV > 0 at every rate: above +100,000% a year, the high end.
+    winning = _paths(irr=[math.nan, math.nan, 0.1, 0.2, 0.3], npv_usd=[5.0, 5.0, 1.0, 2.0, 3.0])
+    assert metrics.headline(irr, winning) == pytest.approx(0.3)
+    assert math.isnan(metrics.pessimistic_percentile(irr, metrics.ordered(irr, winning), 90))
+
+
+def test_a_breakeven_power_price_that_does_not_exist_ranks_below_every_price() -> None:
+    power = BY_NAME["breakeven_power_usd_per_kwh"]
+    values = _paths(breakeven_power_usd_per_kwh=[math.nan, 0.02, 0.04])
+    data = metrics.ordered(power, values)
+    assert metrics.headline(power, values) == 0.02
+    assert math.isnan(metrics.pessimistic_percentile(power, data, 10))
+    assert metrics.pessimistic_percentile(power, data, 90) == pytest.approx(0.036)
+
+
+def test_p10_is_the_pessimistic_decile_for_every_metric() -> None:
+    days = np.arange(1.0, 12.0)  # 1..11: the 10th percentile is 2, the 90th 10
+    for metric in metrics.PATH_METRICS:
+        data = metrics.ordered(metric, {metric.name: days, "npv_usd": days})
+        p10, p90 = (metrics.pessimistic_percentile(metric, data, q) for q in (10, 90))
+        if metric.better == "low":  # payback, costs, breakeven prices: the long / dear end
+            assert (p10, p90) == (10.0, 2.0), metric.name
+        else:
+            assert (p10, p90) == (2.0, 10.0), metric.name
+
+
+def test_a_percentile_next_to_a_missing_path_is_null_and_otherwise_numpys() -> None:
+    data = np.array([1.0, 2.0, 4.0, np.inf])
+    assert metrics.value_percentile(data, 50) == 3.0
+    assert metrics.value_percentile(data, 100 / 3) == np.percentile([1.0, 2.0, 4.0, 9.0], 100 / 3)
+    assert math.isnan(metrics.value_percentile(data, 90))
+
+
+@given(st.lists(st.floats(-1e9, 1e9), min_size=1, max_size=40), st.sampled_from([10, 50, 90]))
+def test_the_percentile_of_finite_values_is_numpys_bit_for_bit(values: list, q: int) -> None:
+    data = np.array(values)
+    assert metrics.value_percentile(data, q) == float(np.percentile(data, q))
 
 
 def test_summarise_gives_percentiles_only_with_several_paths() -> None:
@@ -65,15 +115,29 @@ def test_summarise_gives_percentiles_only_with_several_paths() -> None:
     assert set(several) == {name for name, m in metrics.summary_columns(3) if m.per_path}
 
 
+def test_every_median_metric_says_where_a_missing_path_ranks() -> None:
+    for metric in metrics.PATH_METRICS:
+        assert (metric.summary == metrics.MEDIAN) == (metric.missing is not None), metric.name
+    with pytest.raises(ValueError, match="cannot be a mean"):
+        metrics.Metric("x", "m", per_path=True, summary=metrics.MEAN, missing="why")
+    with pytest.raises(ValueError, match="undefined_end"):
+        metrics.Metric("x", "m", per_path=True, summary=metrics.MEDIAN, missing="why")
+
+
 def test_missing_metrics_names_each_column_with_its_reason() -> None:
     row = {"irr": math.nan, "irr_p10": math.nan, "irr_p50": 0.1, "npv_usd": 1.0,
-           "breakeven_power_usd_per_kwh": math.nan, "buy_btc": math.nan}
+           "breakeven_power_usd_per_kwh": math.nan, "buy_btc": None}
     text = metrics.missing_metrics(row, n_paths=2, breakevens=False)
     assert text == (
         f"irr, irr_p10: {BY_NAME['irr'].missing}; "
         f"breakeven_power_usd_per_kwh: {metrics.NOT_COMPUTED}; "
         f"buy_btc: {metrics.NOT_DEFINED}")
     assert metrics.missing_metrics({"npv_usd": 1.0}, 1, True) == ""
+    # With the paths, the reason says on how many the metric does not exist.
+    paths = {"irr": np.array([math.nan, math.nan, 0.1, 0.2]), "buy_btc": np.ones(4),
+             "breakeven_power_usd_per_kwh": np.full(4, math.nan)}
+    text = metrics.missing_metrics(row, n_paths=4, breakevens=False, path_values=paths)
+    assert text.startswith(f"irr, irr_p10: {BY_NAME['irr'].missing} (on 50% of paths); ")
 
 
 def test_json_record_turns_nan_to_null_and_rounds_whole_fields() -> None:
@@ -101,7 +165,8 @@ def test_best_index_follows_the_metrics_direction() -> None:
 
 
 @pytest.mark.parametrize("bad", [
-    dict(summary="median"), dict(per_path=True), dict(fmt="mw"), dict(views=("compare",)),
+    dict(summary="mode"), dict(per_path=True), dict(fmt="mw"), dict(views=("compare",)),
+    dict(dtype="tuple"),
 ])
 def test_the_catalogue_rejects_an_inconsistent_metric(bad: dict) -> None:
     with pytest.raises(ValueError):

@@ -146,10 +146,18 @@ class _Tally:
     errors: list[dict[str, Any]] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
     progress: Progress | None = None
+    warned: set[str] = field(default_factory=set)
 
     def report(self, error: dict[str, Any]) -> None:
         print(f"fleetcalc: error: {error['message']}", file=sys.stderr)
         self.errors.append(error)
+
+    def warn(self, warnings: list[str]) -> None:
+        """Each warning on stderr the first time a unit reports it (grid variants repeat)."""
+        from fleetcalc.plausibility import print_warnings
+
+        print_warnings(w for w in warnings if w not in self.warned)
+        self.warned.update(warnings)
 
     def record(self, unit: Unit, outcome: Outcome) -> None:
         """A runner's report of a finished unit: its rows are checkpointed, or its error kept."""
@@ -158,6 +166,7 @@ class _Tally:
             self.failed.add(unit.key)
         else:
             self.store.save(unit.key, outcome.summary, outcome.paths)
+            self.warn(outcome.summary["warnings"].explode().drop_nulls().to_list())
         if self.progress is not None:
             self.progress.advance()
 
