@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from fleetcalc import optimize_cli
 from fleetcalc.errors import InputError
@@ -21,43 +22,24 @@ EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
 def _compare(args: argparse.Namespace) -> int:
     from fleetcalc.engine import evaluate
-    from fleetcalc.metrics import COMPARE, best_index, in_view
+    from fleetcalc.plausibility import print_warnings
 
     results = evaluate(args.plans or None, args.scenario)
     records = results.records()
+    print_warnings(w for record in records for w in record["warnings"])
     if args.json:
         print(json.dumps(records, indent=2, default=str))
         return EXIT_OK
     from rich.console import Console
-    from rich.table import Table
 
-    scenario = results.scenario
-    table = Table(title=f"fleetcalc compare - {scenario.name}", title_justify="left")
-    table.add_column("Metric")
-    for record in records:
-        table.add_column(record["plan"], justify="right", overflow="fold")
-    for metric in in_view(COMPARE):
-        values = [r[metric.name] for r in records]
-        best = best_index(values, metric.better)
-        texts = [metric.text(v) for v in values]
-        table.add_row(metric.label, *(f"[bold green]{text}[/]" if i == best else text
-                                      for i, text in enumerate(texts)))
-    console = Console()
-    console.print(table)
-    console.print(
-        f"Horizon {scenario.start_date} + {scenario.horizon_days} days, "
-        f"{scenario.paths} path(s), failures {scenario.failures}. Best value per row in green."
-    )
-    if scenario.assumptions:
-        console.print("[yellow]Assumptions:[/] " + "; ".join(scenario.assumptions))
-    if any(r["tariff_assumption"] for r in records):
-        console.print("[yellow]Tariff schedule uses unverified programs for some imports.[/]")
+    from fleetcalc.compare_text import print_compare
+
+    print_compare(results, Console())
     return EXIT_OK
 
 
 def _catalog(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.table import Table
 
     from fleetcalc.catalog import load_catalog
 
@@ -71,17 +53,72 @@ def _catalog(args: argparse.Namespace) -> int:
     if args.json:
         print(frame.write_json())
         return EXIT_OK
-    table = Table(title="ASIC catalog (fleetcalc/data/catalog.csv; sources per row there)")
-    columns = ("model_id", "maker", "hashrate_th", "power_w", "efficiency_j_per_th", "cooling",
-               "origins", "price_usd", "price_date", "price_basis")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in frame.select(columns).iter_rows():
-        table.add_row(*(
-            "" if v is None else ", ".join(v) if isinstance(v, list) else str(v) for v in row
-        ))
-    Console().print(table)
+    console = Console()
+    console.print(catalog_table(frame, console.width))
     return EXIT_OK
+
+
+# (header, column, number format or None for text): short headers so the table reads at 80
+# columns; numbers right-aligned; text wraps only at spaces (origins "MY, ID, TH, US").
+CATALOG_COLUMNS = (
+    ("model", "model_id", None), ("TH/s", "hashrate_th", "{:,.0f}"), ("W", "power_w", "{:,.0f}"),
+    ("J/TH", "efficiency_j_per_th", "{:.1f}"), ("cooling", "cooling", None),
+    ("built in", "origins", None), ("USD", "price_usd", "{:,.0f}"),
+    ("priced", "price_date", None),
+)
+
+
+def _catalog_cell(row: dict[str, Any], column: str, number: str | None) -> str:
+    value = row[column]
+    if value is None:
+        return ""
+    if column == "price_date":
+        return f"{value} {row['price_basis']}"
+    if isinstance(value, list):
+        return ", ".join(value)
+    return number.format(value) if number else str(value)
+
+
+def fit_widths(natural: Sequence[int], minimum: Sequence[int], width: int) -> list[int]:
+    """Column widths within ``width`` cells (one-cell gaps): every column its natural width if
+    they fit; else each its minimum and what is left shared out towards the natural widths,
+    left to right (a column never gets less than its minimum: its longest word)."""
+    free = width - (len(natural) - 1) - sum(natural)
+    if free >= 0:
+        return list(natural)
+    widths = list(minimum)
+    left = width - (len(natural) - 1) - sum(widths)
+    for i, want in enumerate(natural):
+        extra = max(0, min(want - widths[i], left))
+        widths[i] += extra
+        left -= extra
+    return widths
+
+
+def catalog_table(frame: Any, width: int) -> Any:
+    """The catalog as a rich Table ``width`` cells wide where it fits: one row per model, its
+    default price with date and basis."""
+    from rich import box
+    from rich.table import Table
+
+    rows = [[_catalog_cell(row, column, number) for _, column, number in CATALOG_COLUMNS]
+            for row in frame.iter_rows(named=True)]
+    columns = [[header, *(cells[i] for cells in rows)]
+               for i, (header, _, _) in enumerate(CATALOG_COLUMNS)]
+    natural = [max(len(text) for text in texts) for texts in columns]
+    # Numbers and model ids never wrap; other text wraps at spaces, never inside a word.
+    minimum = [n if number is not None or column == "model_id"
+               else max(len(word) for text in texts for word in text.split())
+               for n, texts, (_, column, number) in zip(natural, columns, CATALOG_COLUMNS,
+                                                         strict=True)]
+    table = Table(title="ASIC catalog (fleetcalc/data/catalog.csv; sources per row there)",
+                  title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=0)
+    for (header, _, number), fitted in zip(CATALOG_COLUMNS,
+                                           fit_widths(natural, minimum, width), strict=True):
+        table.add_column(header, justify="right" if number else "left", width=fitted)
+    for cells in rows:
+        table.add_row(*cells)
+    return table
 
 
 def _parse_date(text: str) -> dt.date:
@@ -102,7 +139,11 @@ def _tariffs(args: argparse.Namespace) -> int:
     on = _parse_date(args.on) if args.on else dt.date.today()
     schedule = load_schedule()
     if args.scenario:
-        schedule = apply_overrides(schedule, load_scenario(args.scenario).tariff_overrides)
+        from fleetcalc.plausibility import print_warnings, scenario_warnings
+
+        scenario = load_scenario(args.scenario)
+        print_warnings(scenario_warnings(scenario))
+        schedule = apply_overrides(schedule, scenario.tariff_overrides)
     origins = [args.origin.upper()] if args.origin else ["CN", "MY", "ID", "TH", "VN", "KZ", "US"]
     if args.origin and not is_origin(origins[0]):
         raise InputError("command line", "--origin", args.origin,

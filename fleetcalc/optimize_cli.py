@@ -65,6 +65,7 @@ def optimize_report(
     from fleetcalc.candidates import load_candidates, plan_toml_text, price_candidates
     from fleetcalc.engine import evaluate
     from fleetcalc.optimize import solve
+    from fleetcalc.plausibility import scenario_warnings
     from fleetcalc.scenario import load_scenario
 
     cset = load_candidates(candidates)
@@ -103,6 +104,9 @@ def optimize_report(
         "npv_usd": solution.npv_usd, "lp_objective_usd": solution.lp_objective_usd,
         "mip_gap": solution.mip_gap, **_solution_rows(priced, solution),
         "metrics": metrics, "plan_toml": plan_toml, "notes": notes,
+        # The chosen plan's (its scenario's first), or the scenario's when it buys nothing.
+        "warnings": list(scenario_warnings(scenario)) if metrics is None
+        else metrics["warnings"],
     }
 
 
@@ -137,7 +141,7 @@ def _metrics_line(m: dict[str, Any]) -> str:
     return (f"Plan: {m['units']:,} units, {m['hashrate_th'] / 1e6:,.3f} EH/s, "
             f"{m['power_kw'] / 1000:,.2f} MW; capex USD {m['capex_usd']:,.0f} (tariffs "
             f"{m['tariffs_usd']:,.0f}); NPV USD {m['npv_usd']:,.0f}, IRR {irr}, payback "
-            f"{payback}, breakeven BTC price "
+            f"{payback}, all-in breakeven BTC price (NPV = 0) "
             f"{'n/a' if breakeven is None else f'USD {breakeven:,.0f}'}.")
 
 
@@ -192,9 +196,11 @@ def _print_report(report: dict[str, Any], out: Path | None) -> None:
 def run(args: argparse.Namespace) -> int:
     """The ``optimize`` subcommand; InputError propagates to the CLI (exit 2)."""
     from fleetcalc.io import write_text_atomic
+    from fleetcalc.plausibility import print_warnings
 
     out = _check_out(args.out)
     report = optimize_report(args.candidates, args.scenario, args.objective)
+    print_warnings(report["warnings"])
     if out is not None:
         if report["plan_toml"] is None:
             report["notes"].append(f"{out} not written: the plan buys nothing")

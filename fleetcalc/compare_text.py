@@ -1,0 +1,169 @@
+"""The text of ``fleetcalc compare``: the market the numbers assume, the catalogue's compare rows
+side by side, and footnotes (what each statistic is, why a value is missing).
+
+Laid out for an 80-column terminal: short row labels wrapped at word boundaries, numbers
+right-aligned, plan names wrapped at spaces and after hyphens and never inside a word (each plan
+column is at least as wide as the longest piece of its name and its widest number).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fleetcalc import metrics
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from fleetcalc.engine import Results
+
+# A plan column this wide (cells) unless its name or numbers need more: four plans and the
+# row labels fit in 80 columns.
+PLAN_COLUMN_WIDTH = 11
+
+
+def plan_heading(index: int, name: str) -> str:
+    """``"2 MicroBT Whatsminer M70S"``: plans are numbered, so footnotes can name them."""
+    return f"{index + 1} {name}"
+
+
+def wrap_name(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` cells, broken at spaces and after hyphens; a
+    longer word keeps a line of its own, never broken inside."""
+    return textwrap.wrap(text, width=width, break_long_words=False,
+                         break_on_hyphens=True) or [""]
+
+
+def halving_text(results: Results) -> str:
+    """The next halving's date: the path's, or with Monte Carlo the median path's."""
+    halvings = results.halvings
+    height = int(halvings["halving_height"][0])
+    days = halvings["halving_day"].to_numpy().astype(float)  # null: after the horizon
+    day = metrics.value_percentile(np.where(np.isnan(days), np.inf, days), 50)
+    if not np.isfinite(day):
+        return f"halving (block {height:,}) after the horizon"
+    # With an even number of paths the median may fall between two days: the later one.
+    date = results.scenario.start_date + dt.timedelta(days=math.ceil(day))
+    where = " (median path)" if halvings.height > 1 else ""
+    return f"halving (block {height:,}) {date}{where}"
+
+
+def market_line(results: Results) -> str:
+    """The market of day 0 the numbers start from (the same on every path)."""
+    day0 = results.market.row(0, named=True)
+    return (f"Market on {results.scenario.start_date}: BTC USD {day0['price_usd']:,.0f}; "
+            f"hashprice USD {day0['hashprice_usd_per_ph_day']:,.2f}/PH/day; difficulty "
+            f"{day0['difficulty'] / 1e12:,.2f} T; network {day0['hashrate_ehs']:,.0f} EH/s; "
+            f"{halving_text(results)}.")
+
+
+def _path_values(results: Results, plan: str) -> dict[str, np.ndarray]:
+    frame = results.paths.filter(results.paths["plan"] == plan)
+    return {m.name: frame[m.name].to_numpy() for m in metrics.PATH_METRICS}
+
+
+def footnotes(results: Results, rows: Sequence[metrics.Row],
+              records: Sequence[dict[str, Any]]) -> tuple[dict[tuple[str, int], int], list[str]]:
+    """Footnote numbers of the missing cells, keyed by (column, plan index), and the notes:
+    one per metric and reason, naming the plans (with Monte Carlo, the share of each plan's
+    paths where the metric does not exist)."""
+    n_paths = results.scenario.paths
+    shown = {row.column: row.metric for row in rows}
+    marks: dict[tuple[str, int], int] = {}
+    notes: dict[tuple[str, str], tuple[int, dict[int, str]]] = {}
+    for i, record in enumerate(records):
+        values = _path_values(results, record["plan"])
+        for column, reason in metrics.missing_reasons(record, n_paths, True).items():
+            metric = shown.get(column)
+            if metric is None:
+                continue
+            number, plans = notes.setdefault((metric.label, reason), (len(notes) + 1, {}))
+            share = (f"{np.isnan(values[metric.name]).mean():.0%}"
+                     if n_paths > 1 and metric.per_path else "")
+            plans[i + 1] = share
+            marks[column, i] = number
+    return marks, [f"[{number}] {label}: {reason}; {_plans_text(plans)}"
+                   for (label, reason), (number, plans) in notes.items()]
+
+
+def _plans_text(shares: dict[int, str]) -> str:
+    """'plans 1, 3 (on 78%, 46% of their paths)': plan numbers and, with Monte Carlo, the
+    share of each one's paths where the metric does not exist."""
+    several = len(shares) > 1
+    text = f"plan{'s' if several else ''} {', '.join(map(str, shares))}"
+    if all(shares.values()):
+        text += f" (on {', '.join(shares.values())} of {'their' if several else 'its'} paths)"
+    return text
+
+
+def compare_table(results: Results) -> tuple[Table, list[str]]:
+    """The compare table (rows from the catalogue, one column per plan) and its footnotes."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    records = results.records()
+    rows = metrics.compare_rows(results.scenario.paths)
+    marks, notes = footnotes(results, rows, records)
+    cells = [[row.metric.text(record[row.column])
+              + (f" [{marks[row.column, i]}]" if (row.column, i) in marks else "")
+              for i, record in enumerate(records)] for row in rows]
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("Metric", overflow="fold", ratio=1)
+    for i, record in enumerate(records):
+        widest = max(len(texts[i]) for texts in cells)
+        heading = plan_heading(i, record["plan"])
+        width = max(widest, PLAN_COLUMN_WIDTH,
+                    *(len(piece) for piece in wrap_name(heading, 1)))
+        table.add_column(Text("\n".join(wrap_name(heading, width)), justify="right"),
+                         justify="right", no_wrap=True, min_width=width, max_width=width)
+    for row, texts in zip(rows, cells, strict=True):
+        best = metrics.best_index([r[row.column] for r in records], row.metric.better)
+        table.add_row(Text(row.label), *(
+            Text(text, style="bold green" if i == best else "") for i, text in enumerate(texts)))
+    return table, notes
+
+
+def statistics_note(n_paths: int) -> str:
+    """What each kind of row shows: one-line with one path, the Monte Carlo rules with more."""
+    note = ("Shutdown: the day-0 price at which revenue equals the energy cost; all-in "
+            "breakeven: the price at which NPV = 0 (capex, discounting, growth, the halving).")
+    if n_paths == 1:
+        return note
+    return note + (
+        f" Over the {n_paths:,} paths, amounts are means over all paths; IRR, payback, costs "
+        "per BTC and breakevens are medians over all paths, a path where one does not exist "
+        "ranking at its natural end (payback 'never' after every day; no IRR below every "
+        "rate when NPV < 0), n/a when the median is such a path. P10 is the pessimistic "
+        "decile (90% of paths do at least as well; the long payback, the high cost), P90 "
+        "the optimistic one.")
+
+
+def print_compare(results: Results, console: Console) -> None:
+    """``fleetcalc compare``'s text output."""
+    from rich.markup import escape
+
+    scenario = results.scenario
+    table, notes = compare_table(results)
+    console.print(escape(f"fleetcalc compare - {scenario.name}"), highlight=False)
+    console.print(escape(market_line(results)), highlight=False)
+    console.print(table)
+    console.print(
+        f"Horizon {scenario.start_date} + {scenario.horizon_days:,} days, {scenario.paths:,} "
+        f"path(s), failures {scenario.failures}. Best value per row in green. "
+        + statistics_note(scenario.paths), highlight=False)
+    for note in notes:
+        console.print(escape(note), highlight=False)
+    if scenario.assumptions:
+        console.print("[yellow]Assumptions:[/] " + escape("; ".join(scenario.assumptions)))
+    if any(r["tariff_assumption"] for r in results.records()):
+        from fleetcalc.tariffs import ASSUMPTION_CAVEAT
+
+        console.print("[yellow]Tariffs:[/] " + escape(ASSUMPTION_CAVEAT))
