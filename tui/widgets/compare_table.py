@@ -1,5 +1,5 @@
-"""The comparison table: one row per metric of the catalogue's compare view, one column per
-plan."""
+"""The comparison table: the catalogue's compare rows (with Monte Carlo, each metric's statistic
+and its P10/P50/P90), one column per plan."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from textual import events
 from textual.widgets import DataTable
 
 from fleetcalc.engine import Results
-from fleetcalc.metrics import COMPARE, best_index, in_view
+from fleetcalc.metrics import Row, best_index, compare_rows
 from tui.format import plan_label, wrap_lines
 from tui.widgets.deferred import DeferredRedraw
 
@@ -19,11 +19,15 @@ USD_SUFFIX = " (USD)"
 MAX_HEADER_LINES = 5
 MIN_COLUMN_WIDTH = 10
 MAX_COLUMN_WIDTH = 22
-ROWS = in_view(COMPARE)
 
 
 def row_label(label: str) -> str:
-    return label.removesuffix(USD_SUFFIX)
+    """The label without its USD unit: 'NPV (USD)' -> 'NPV', 'NPV (mean, USD)' -> 'NPV (mean)'."""
+    return label.removesuffix(USD_SUFFIX).replace(", USD)", ")")
+
+
+def rows_of(results: Results) -> tuple[Row, ...]:
+    return compare_rows(results.scenario.paths)
 
 
 class CompareTable(DeferredRedraw, DataTable[Any]):
@@ -43,16 +47,16 @@ class CompareTable(DeferredRedraw, DataTable[Any]):
 
     def on_resize(self, event: events.Resize) -> None:
         # Plan names wrap to the column width, which follows the space the table has.
-        if self._results is not None and self._fit_width(len(self._results.summary)) != (
-                self._column_width):
+        if self._results is not None and self._fit_width(self._results) != self._column_width:
             self._show(self._results)
 
     def redraw(self) -> None:
         self._show(self.app.results)  # type: ignore[attr-defined]
 
-    def _fit_width(self, n_plans: int) -> int:
-        label_width = max(len(row_label(metric.label)) for metric in ROWS) + 2
+    def _fit_width(self, results: Results) -> int:
+        label_width = max(len(row_label(row.label)) for row in rows_of(results)) + 2
         free = self.size.width - label_width - 2
+        n_plans = results.summary.height
         return max(MIN_COLUMN_WIDTH, min(MAX_COLUMN_WIDTH, free // max(n_plans, 1) - 2))
 
     def _show(self, results: Results | None) -> None:
@@ -60,10 +64,11 @@ class CompareTable(DeferredRedraw, DataTable[Any]):
             return
         self._results = results
         records = results.records()
-        width = self._column_width = self._fit_width(len(records))
-        cells = {m.name: [m.text(r[m.name]) for r in records] for m in ROWS}
+        rows = rows_of(results)
+        width = self._column_width = self._fit_width(results)
+        cells = {row.column: [row.metric.text(r[row.column]) for r in records] for row in rows}
         # A column is as wide as its longest value if that is wider than the share of space.
-        widths = [max(width, *(len(cells[m.name][i]) for m in ROWS))
+        widths = [max(width, *(len(cells[row.column][i]) for row in rows))
                   for i in range(len(records))]
         headers = [wrap_lines(plan_label(i, r["plan"]), w, MAX_HEADER_LINES)
                    for i, (r, w) in enumerate(zip(records, widths, strict=True))]
@@ -76,8 +81,8 @@ class CompareTable(DeferredRedraw, DataTable[Any]):
         for i, lines in enumerate(headers):
             self.add_column(Text("\n".join(lines), justify="right"), key=f"plan-{i}",
                             width=widths[i])
-        for metric in ROWS:
-            best = best_index([r[metric.name] for r in records], metric.better)
-            row = [Text(value, style=best_style if i == best else "", justify="right")
-                   for i, value in enumerate(cells[metric.name])]
-            self.add_row(Text(row_label(metric.label)), *row, key=metric.name)
+        for row in rows:
+            best = best_index([r[row.column] for r in records], row.metric.better)
+            texts = [Text(value, style=best_style if i == best else "", justify="right")
+                     for i, value in enumerate(cells[row.column])]
+            self.add_row(Text(row_label(row.label)), *texts, key=row.column)

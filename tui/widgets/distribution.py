@@ -13,7 +13,14 @@ from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
 from fleetcalc.engine import Results
-from fleetcalc.metrics import BY_NAME, DISTRIBUTION, PERCENTILES, in_view, percentile_column
+from fleetcalc.metrics import (
+    BY_NAME,
+    DISTRIBUTION,
+    PERCENTILE_WORDS,
+    PERCENTILES,
+    in_view,
+    percentile_column,
+)
 from tui.format import legend_markup, plan_color, plan_label, plan_short_label, wrap_lines
 from tui.widgets.deferred import DeferredRedraw
 
@@ -52,7 +59,8 @@ class DistributionView(DeferredRedraw, Widget):
         note.update(
             f"{scenario.paths:,} Monte Carlo paths, seed {scenario.seed}: BTC volatility "
             f"{scenario.btc.annual_volatility:.0%}/yr, drift {scenario.btc.annual_drift:.0%}/yr; "
-            f"network volatility {scenario.network.annual_volatility:.0%}/yr."
+            f"network volatility {scenario.network.annual_volatility:.0%}/yr. P10 is the "
+            "pessimistic tenth of paths for every row (the long payback), P90 the optimistic."
         )
         body.display = True
         self._histogram(results)
@@ -100,7 +108,7 @@ class DistributionView(DeferredRedraw, Widget):
         for metric in in_view(DISTRIBUTION):
             for q in PERCENTILES:
                 column = percentile_column(metric, q)
-                table.add_row(Text(f"{metric.label} P{q}"), *(
+                table.add_row(Text(f"{metric.label} P{q} {PERCENTILE_WORDS[q]}"), *(
                     Text(metric.text(r[column]), justify="right") for r in records))
         probability = BY_NAME["payback_probability"]
         table.add_row(Text(probability.label), *(

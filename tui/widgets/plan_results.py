@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from fleetcalc.metrics import FORMATS, Metric
-from tui.widgets.compare_table import ROWS, row_label
+from tui.widgets.compare_table import row_label, rows_of
 
 
 def change_text(old: Any, new: Any, metric: Metric) -> Text:
@@ -58,8 +58,9 @@ class PlanResults(Static):
         table.add_column()
         table.add_column(justify="right")
         table.add_column(justify="right")
-        for metric in ROWS:
-            key = metric.name
-            change = change_text(before[key], record[key], metric) if before else Text("")
-            table.add_row(row_label(metric.label), metric.text(record[key]), change)
+        for row in rows_of(results):
+            key, metric = row.column, row.metric
+            # A row the previous result had not (percentiles once paths > 1) shows no change.
+            change = change_text(before.get(key), record[key], metric) if before else Text("")
+            table.add_row(row_label(row.label), metric.text(record[key]), change)
         self.update(table)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.widgets import Static
 
 
@@ -29,6 +30,13 @@ class StatusLine(Static):
             self.update("Computing (the first run loads the compiled kernels)…")
             return
         scenario = app.results.scenario
+        warnings = list(dict.fromkeys(w for ws in app.results.summary["warnings"] for w in ws))
+        if warnings and not app.computing:
+            self.set_class(True, "-busy")  # the warning colour
+            # Valid but implausible inputs (fleetcalc.plausibility): the first, and how many more.
+            more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
+            self.update(Text(f"Warning{more}: {warnings[0]}"))  # text, never markup
+            return
         paths = "1 path" if scenario.paths == 1 else f"{scenario.paths:,} Monte Carlo paths"
         state = "Computing…" if app.computing else "Up to date"
         # The scenario's name is in the header; the line stays short enough for 80 columns.
