@@ -396,12 +396,14 @@ def missing_metrics(
     row: Mapping[str, Any], n_paths: int, breakevens: bool,
     path_values: Mapping[str, np.ndarray] | None = None,
 ) -> str:
-    """'irr, irr_p10: reason; ...' for the missing columns of a summary row ('' if none)."""
-    columns_by_reason: dict[str, list[str]] = {}
+    """'irr, irr_p10: reason; ...' for the missing columns of a summary row, one entry per
+    metric ('' if none)."""
+    metric_of = dict(summary_columns(n_paths))
+    columns_by_metric: dict[tuple[str, str], list[str]] = {}
     for name, reason in missing_reasons(row, n_paths, breakevens, path_values).items():
-        columns_by_reason.setdefault(reason, []).append(name)
+        columns_by_metric.setdefault((metric_of[name].name, reason), []).append(name)
     return "; ".join(f"{', '.join(columns)}: {reason}"
-                     for reason, columns in columns_by_reason.items())
+                     for (_, reason), columns in columns_by_metric.items())
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,9 @@ def expected_block_height(on: dt.date) -> tuple[int, dt.date, int]:
     """The height expected on ``on``: the nearest dated anchor plus ``BLOCKS_PER_DAY`` a day;
     returned with that anchor's date and height."""
     anchor_date, anchor_height = min(HEIGHT_ANCHORS, key=lambda a: abs((on - a[0]).days))
-    return anchor_height + BLOCKS_PER_DAY * (on - anchor_date).days, anchor_date, anchor_height
+    # Before the chain began (early 2009) the count stops at 0.
+    expected = max(0, anchor_height + BLOCKS_PER_DAY * (on - anchor_date).days)
+    return expected, anchor_date, anchor_height
 
 
 @lru_cache(maxsize=64)
@@ -87,7 +89,7 @@ def scenario_warnings(scenario: Scenario) -> tuple[str, ...]:
                    f"({low:,.0f} to {high:,.0f} EH/s; EH/s typed as PH/s?)")
     expected, anchor_date, anchor_height = expected_block_height(scenario.start_date)
     if abs(net.block_height - expected) > BLOCK_HEIGHT_TOLERANCE * expected:
-        off = (net.block_height - expected) / expected
+        off = (net.block_height - expected) / max(expected, 1)
         out.append(f"{source}: network.block_height: {net.block_height:,} is {off:+.1%} from "
                    f"the {expected:,} expected on start_date {scenario.start_date} "
                    f"({anchor_height:,} on {anchor_date} plus {BLOCKS_PER_DAY} blocks a day); "
