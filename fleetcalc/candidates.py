@@ -85,7 +85,7 @@ class CandidateSet:
 
     def unit_plan(self, index: int) -> Plan:
         """Candidate ``index`` as a plan of one unit (named ``candidates[index]``)."""
-        return Plan(name=f"candidates[{index}]", site=self.site,
+        return Plan(name=f"candidates[{index}]", sites=(self.site,),
                     orders=(self.candidates[index].order,), finance=self.finance,
                     source=self.source)
 
@@ -95,7 +95,7 @@ class CandidateSet:
                        for c, q in zip(self.candidates, units, strict=True) if q > 0)
         if not orders:
             return None
-        return Plan(name=name, site=self.site, orders=orders, finance=self.finance,
+        return Plan(name=name, sites=(self.site,), orders=orders, finance=self.finance,
                     exclude_origins=self.exclude_origins, source=self.source)
 
 

@@ -28,7 +28,9 @@ def _compare(args: argparse.Namespace) -> int:
     records = results.records()
     print_warnings(w for record in records for w in record["warnings"])
     if args.json:
-        print(json.dumps(records, indent=2, default=str))
+        sites = results.site_records()
+        print(json.dumps([{**record, "sites": sites[record["plan"]]} for record in records],
+                         indent=2, default=str))
         return EXIT_OK
     from rich.console import Console
 

@@ -131,6 +131,37 @@ def compare_table(results: Results) -> tuple[Table, list[str]]:
     return table, notes
 
 
+def sites_table(results: Results) -> Table | None:
+    """The sites of every plan that has several, one column per plan and site (a plan of one
+    site would repeat its own column): each site's own numbers. None when no plan has two."""
+    import polars as pl
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from fleetcalc.frames import SITE_METRICS
+
+    plans = results.summary["plan"].to_list()
+    rows = results.sites.filter(pl.len().over("plan") > 1).to_dicts()
+    if not rows:
+        return None
+    table = Table(title="Sites (plan number: site), each site's own numbers: a plan's amounts "
+                        "are their sums, its IRR and payback those of the summed cash flows",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("Site", overflow="fold", ratio=1)
+    for row in rows:
+        heading = f"{plans.index(row['plan']) + 1}: {row['site']}"
+        table.add_column(Text("\n".join(wrap_name(heading, PLAN_COLUMN_WIDTH)),
+                              justify="right"),
+                         justify="right", no_wrap=True, min_width=PLAN_COLUMN_WIDTH)
+    table.add_row(Text("Energy, all-in (USD/kWh)"), *(
+        metrics.format_value(row["energy_usd_per_kwh"], "usd_per_kwh") for row in rows))
+    table.add_row(Text("Capacity (MW)"), *(f"{row['capacity_mw']:,.2f}" for row in rows))
+    for metric in SITE_METRICS:
+        table.add_row(Text(metric.label), *(metric.text(row[metric.name]) for row in rows))
+    return table
+
+
 def statistics_note(n_paths: int) -> str:
     """What each kind of row shows: one-line with one path, the Monte Carlo rules with more."""
     note = ("Shutdown: the day-0 price at which revenue equals the energy cost; all-in "
@@ -155,6 +186,9 @@ def print_compare(results: Results, console: Console) -> None:
     console.print(escape(f"fleetcalc compare - {scenario.name}"), highlight=False)
     console.print(escape(market_line(results)), highlight=False)
     console.print(table)
+    sites = sites_table(results)
+    if sites is not None:
+        console.print(sites)
     console.print(
         f"Horizon {scenario.start_date} + {scenario.horizon_days:,} days, {scenario.paths:,} "
         f"path(s), failures {scenario.failures}. Best value per row in green. "

@@ -1,8 +1,9 @@
 """evaluate(plans, scenario) -> Results: the evaluation as named steps, and the one module
 that calls the jitted kernels.
 
-Per plan: orders -> landed costs -> fleet arrays -> kernel flows -> cash flows -> metrics ->
-breakevens -> frames, on the scenario's market (computed once for all plans). Each step is a
+Per plan: orders -> landed costs -> fleet arrays -> kernel flows -> cash flows (per site, the
+sites' put together: ``fleetcalc.sites``) -> metrics -> breakevens -> frames, on the
+scenario's market (computed once for all plans). Each step is a
 function with typed inputs and outputs in the module that owns it (``fleet``, ``tariffs``,
 ``network``, ``cashflows``, ``plan_metrics``, ``frames``); the kernel steps are here: they turn
 arrays into contiguous inputs once, allocate the kernel's output and scratch buffers, and call
@@ -13,7 +14,7 @@ no Numba threading layer (the rig-day kernel runs its tasks on its own thread po
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +24,26 @@ import polars as pl
 from fleetcalc import finance, metrics
 from fleetcalc.cashflows import FleetArrays, KernelFlows, cash_flows, fleet_arrays
 from fleetcalc.errors import InputError
-from fleetcalc.fleet import RigArrays, orders_frame
+from fleetcalc.fleet import RigArrays, orders_frame, plan_rig_keys
 from fleetcalc.frames import (
     PlanFrames,
     daily_frame,
     orders_result,
     paths_frame,
     result_frames,
+    sites_frame,
     summary_row,
     tariff_lines_frame,
 )
 from fleetcalc.network import MarketPaths, market_paths
-from fleetcalc.plan import Plan, check_plan_against_scenario, default_plans, load_plan
+from fleetcalc.plan import (
+    Finance,
+    Plan,
+    Site,
+    check_plan_against_scenario,
+    default_plans,
+    load_plan,
+)
 from fleetcalc.plan_metrics import (
     NpvFunction,
     breakeven_metrics,
@@ -45,6 +54,7 @@ from fleetcalc.plan_metrics import (
 )
 from fleetcalc.plausibility import warnings_for
 from fleetcalc.scenario import Scenario, load_scenario
+from fleetcalc.sites import SiteRun, combine_runs
 from fleetcalc.tariffs import apply_overrides, load_schedule, price_orders
 
 # A free power price in a breakeven search stands as 1e-9 USD/kWh (the kernel runs at 1 USD/kWh
@@ -65,11 +75,20 @@ class Results:
     paths: pl.DataFrame  # one row per plan and Monte Carlo path
     market: pl.DataFrame  # one row per day: the scenario's market (mean over paths)
     halvings: pl.DataFrame  # one row per path: the next halving's height, day and date
+    sites: pl.DataFrame  # one row per plan and site: the site's own metrics
     scenario: Scenario
 
     def records(self) -> list[dict[str, Any]]:
         """The summary as JSON-ready dicts: NaN becomes None (a metric that does not exist)."""
         return [metrics.json_record(row) for row in self.summary.iter_rows(named=True)]
+
+    def site_records(self) -> dict[str, list[dict[str, Any]]]:
+        """Each plan's sites as JSON-ready dicts (the rows of ``sites`` without ``plan``)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for row in self.sites.iter_rows(named=True):
+            record = metrics.json_record(row)
+            out.setdefault(record.pop("plan"), []).append(record)
+        return out
 
 
 def evaluate(
@@ -98,27 +117,57 @@ def _evaluate_plan(
     breakevens: bool,
 ) -> PlanFrames:
     check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
-    orders = orders_frame(plan, scenario)
-    landed = price_orders(orders, schedule, scenario.origin_risk)
-    fleet = fleet_arrays(landed, plan, scenario)
-    flows = kernel_flows(fleet, market, scenario)
-    cash_usd = cash_flows(flows, fleet, plan.finance)
-    fixed = fixed_metrics(plan, scenario, landed, fleet, market.n_paths)
-    fixed |= shutdown_metrics(fleet, market, scenario.network.pool_fee)
+    runs = [_run_site(site_plan, np.asarray(indices, dtype=np.int64), plan, scenario, market,
+                      schedule) for site_plan, indices in plan.site_plans()]
+    run = combine_runs(plan, runs)
+    fixed = fixed_metrics(plan, scenario, run.landed, run.fleet, market.n_paths)
+    fixed |= shutdown_metrics(run.fleet, market, scenario.network.pool_fee)
     fixed["warnings"] = warnings_for(plan, scenario)
-    values = path_metrics(flows, cash_usd, fleet, market, plan.finance)
+    values = path_metrics(run.flows, run.cash_usd, run.fleet, market, plan.finance)
     if breakevens:
-        npv_at = _npv_function(fleet, market, scenario, plan)
-        values |= breakeven_metrics(npv_at, fleet.capex_usd, plan.site.energy_usd_per_kwh, market)
+        npv_at = _npv_function(runs, market, scenario, plan.finance)
+        values |= breakeven_metrics(npv_at, run.fleet.capex_usd,
+                                    max(site.energy_usd_per_kwh for site in plan.sites), market)
     else:
         values |= no_breakevens(market.n_paths)
     return PlanFrames(
         summary=summary_row(fixed, values, market.n_paths, breakevens),
-        daily=daily_frame(plan.name, scenario, market, fleet, flows, cash_usd),
-        orders=orders_result(plan.name, landed, flows),
-        tariff_lines=tariff_lines_frame(plan.name, landed),
+        daily=daily_frame(plan.name, scenario, market, run.fleet, run.flows, run.cash_usd),
+        orders=orders_result(plan.name, run.landed, run.flows),
+        tariff_lines=tariff_lines_frame(plan.name, run.landed),
         paths=paths_frame(plan.name, values),
+        sites=sites_frame(plan.name, [
+            (site_run.plan.site, fixed, values) if len(runs) == 1
+            else _site_metrics(site_run, scenario, market) for site_run in runs]),
     )
+
+
+def _run_site(
+    site_plan: Plan, order_indices: np.ndarray, plan: Plan, scenario: Scenario,
+    market: MarketPaths, schedule: pl.DataFrame,
+) -> SiteRun:
+    """One site's steps: orders -> landed costs -> fleet arrays -> kernel flows -> cash flows
+    (``site_plan``: the plan as if it held only that site; its orders are ``order_indices``
+    of ``plan``)."""
+    orders = orders_frame(site_plan, scenario)
+    landed = price_orders(orders, schedule, scenario.origin_risk)
+    fleet = fleet_arrays(landed, site_plan, scenario)
+    if site_plan is not plan:  # the rigs' random streams as in the whole plan (fleetcalc.sites)
+        quantities = np.array([order.quantity for order in plan.orders], dtype=np.int64)
+        keys = plan_rig_keys(quantities, order_indices, scenario.failures == "sampled")
+        fleet = replace(fleet, rigs=replace(fleet.rigs, rig_key=keys))
+    flows = kernel_flows(fleet, market, scenario)
+    return SiteRun(site_plan, order_indices, landed, fleet, flows,
+                   cash_flows(flows, fleet, site_plan.finance))
+
+
+def _site_metrics(
+    run: SiteRun, scenario: Scenario, market: MarketPaths,
+) -> tuple[Site, dict[str, Any], dict[str, np.ndarray]]:
+    """A site's own fixed and per-path metrics (its row of the sites frame)."""
+    fixed = fixed_metrics(run.plan, scenario, run.landed, run.fleet, market.n_paths)
+    return run.plan.site, fixed, path_metrics(run.flows, run.cash_usd, run.fleet, market,
+                                              run.plan.finance)
 
 
 def kernel_flows(
@@ -168,16 +217,23 @@ def kernel_flows(
 
 
 def _npv_function(
-    fleet: FleetArrays, market: MarketPaths, scenario: Scenario, plan: Plan,
+    runs: list[SiteRun], market: MarketPaths, scenario: Scenario, terms: Finance,
 ) -> NpvFunction:
-    """NPV per path of the plan re-run at a BTC price factor and optionally a power price,
-    for the breakeven searches: their ~30 kernel runs share one set of buffers (each run's
-    flows are used once, before the next run)."""
-    buffers: list[np.ndarray] = []
+    """NPV per path of the plan (the sum over its sites) re-run at a BTC price factor and
+    optionally a power price (the same at every site), for the breakeven searches: their ~30
+    kernel runs share one set of buffers per site (each run's flows are used once, before the
+    next run)."""
+    buffers: list[list[np.ndarray]] = [[] for _ in runs]
 
     def npv_at(price_factor: np.ndarray, energy_usd_per_kwh: np.ndarray | None) -> np.ndarray:
-        flows = kernel_flows(fleet, market, scenario, price_factor, energy_usd_per_kwh, buffers)
-        return finance.npv(cash_flows(flows, fleet, plan.finance), plan.finance.discount_rate)
+        npv = None
+        for run, lent in zip(runs, buffers, strict=True):
+            flows = kernel_flows(run.fleet, market, scenario, price_factor, energy_usd_per_kwh,
+                                 lent)
+            site_npv = finance.npv(cash_flows(flows, run.fleet, terms), terms.discount_rate)
+            npv = site_npv if npv is None else npv + site_npv
+        assert npv is not None
+        return npv
 
     return npv_at
 

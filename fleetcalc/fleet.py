@@ -21,6 +21,7 @@ DAYS_PER_YEAR = 365.0
 
 ORDERS_SCHEMA: dict[str, pl.DataType] = {
     "order_index": pl.Int64(),
+    "site": pl.String(),
     "model_id": pl.String(),
     "maker": pl.String(),
     "model": pl.String(),
@@ -47,15 +48,17 @@ ORDERS_SCHEMA: dict[str, pl.DataType] = {
 
 
 def orders_frame(plan: Plan, scenario: Scenario) -> pl.DataFrame:
-    """One row per order with resolved unit, day indices and the origin used for duty."""
+    """One row per order of a one-site plan with resolved unit, day indices and the origin
+    used for duty."""
     rows = []
+    site_name = plan.site.name
     for i, order in enumerate(plan.orders):
         unit = resolve_unit(order)
         figures = unit.figures
         delivery_day = scenario.day_of(order.delivery_date)
         life_days = round(figures.service_life_years * DAYS_PER_YEAR)
         rows.append({
-            "order_index": i, "model_id": unit.model_id, "maker": unit.maker,
+            "order_index": i, "site": site_name, "model_id": unit.model_id, "maker": unit.maker,
             "model": unit.model, "mode": order.mode, "cooling": unit.cooling,
             "origin": order.origin, "tariff_origin": scenario.tariff_origin(order.origin),
             "quantity": order.quantity, "hashrate_th": unit.hashrate_th,
@@ -97,8 +100,19 @@ class RigArrays:
         return self.hashrate_th.shape[0]
 
 
+def plan_rig_keys(quantities: np.ndarray, order_indices: np.ndarray, sampled: bool) -> np.ndarray:
+    """The rig keys (random streams) of the rigs of orders ``order_indices`` of a plan whose
+    orders have ``quantities``: the keys those rigs have when the plan's orders all run in one
+    fleet (``rig_arrays`` numbers rigs order by order from 0), so a site's rigs draw the
+    failures they would draw beside the plan's other sites, never another site's."""
+    reps = quantities if sampled else np.ones_like(quantities)
+    first = np.concatenate(([0], np.cumsum(reps)[:-1]))
+    return np.concatenate([first[i] + np.arange(reps[i]) for i in order_indices]).astype(np.int64)
+
+
 def rig_arrays(orders: pl.DataFrame, plan: Plan, sampled: bool) -> RigArrays:
-    """Expand orders to rigs (sampled) or keep one cohort per order (expected)."""
+    """Expand the orders of a one-site plan to rigs (sampled) or keep one cohort per order
+    (expected)."""
     quantity = orders["quantity"].to_numpy()
     repeats = quantity if sampled else np.ones_like(quantity)
 

@@ -19,6 +19,7 @@ from fleetcalc import metrics
 from fleetcalc.cashflows import ORDER_TOTAL_COLUMNS, FleetArrays, KernelFlows
 from fleetcalc.fleet import ORDERS_SCHEMA
 from fleetcalc.network import MarketPaths
+from fleetcalc.plan import Site
 from fleetcalc.scenario import Scenario
 from fleetcalc.tariffs import LANDED_COST_SCHEMA, TARIFF_LINE_SCHEMA, LandedCosts
 from kernels.protocol import HALVING_BLOCKS
@@ -46,6 +47,14 @@ PATHS_SCHEMA: Schema = {
     "plan": pl.String(), "path": pl.Int64(),
     **{metric.name: pl.Float64() for metric in metrics.PATH_METRICS},
 }
+# One row per plan and site: the site's power price and capacity, then its own value of every
+# metric the catalogue lists in its sites view (a per-path one summarised as in the summary).
+SITE_METRICS: tuple[metrics.Metric, ...] = metrics.in_view(metrics.SITES)
+SITES_SCHEMA: Schema = {
+    "plan": pl.String(), "site": pl.String(), "energy_usd_per_kwh": pl.Float64(),
+    "capacity_mw": pl.Float64(),
+    **{metric.name: metrics.summary_schema(1)[metric.name] for metric in SITE_METRICS},
+}
 MARKET_SCHEMA: Schema = {
     "day": pl.Int64(), "date": pl.Date(), "price_usd": pl.Float64(),
     "hashrate_ehs": pl.Float64(), "difficulty": pl.Float64(), "blocks": pl.Float64(),
@@ -66,6 +75,7 @@ def result_schemas(n_paths: int) -> dict[str, Schema]:
         "summary": metrics.summary_schema(n_paths), "daily": DAILY_SCHEMA,
         "orders": ORDERS_RESULT_SCHEMA, "tariff_lines": TARIFF_LINES_SCHEMA,
         "paths": PATHS_SCHEMA, "market": MARKET_SCHEMA, "halvings": HALVINGS_SCHEMA,
+        "sites": SITES_SCHEMA,
     }
 
 
@@ -88,6 +98,7 @@ class PlanFrames:
     orders: pl.DataFrame
     tariff_lines: pl.DataFrame
     paths: pl.DataFrame
+    sites: pl.DataFrame
 
 
 def _dates(scenario: Scenario) -> pl.Series:
@@ -152,6 +163,22 @@ def paths_frame(plan_name: str, path_values: Mapping[str, np.ndarray]) -> pl.Dat
     return conform(frame, PATHS_SCHEMA, "paths")
 
 
+def sites_frame(
+    plan_name: str, sites: Sequence[tuple[Site, Mapping[str, Any], Mapping[str, np.ndarray]]],
+) -> pl.DataFrame:
+    """One row per site from each site's fixed and per-path metrics (``fixed_metrics``,
+    ``path_metrics`` of the site as a one-site plan)."""
+    rows = []
+    for site, fixed, path_values in sites:
+        values = {**fixed, **{m.name: metrics.headline(m, path_values)
+                              for m in SITE_METRICS if m.per_path}}
+        rows.append({"plan": plan_name, "site": site.name,
+                     "energy_usd_per_kwh": site.energy_usd_per_kwh,
+                     "capacity_mw": site.capacity_mw,
+                     **{m.name: values[m.name] for m in SITE_METRICS}})
+    return conform(pl.DataFrame(rows, schema=SITES_SCHEMA), SITES_SCHEMA, "sites")
+
+
 def market_frame(scenario: Scenario, market: MarketPaths) -> pl.DataFrame:
     """The scenario's market per day (mean over paths)."""
     frame = pl.DataFrame({
@@ -191,4 +218,5 @@ def result_frames(
         "paths": pl.concat([part.paths for part in parts]),
         "market": market_frame(scenario, market),
         "halvings": halvings_frame(scenario, market),
+        "sites": pl.concat([part.sites for part in parts]),
     }

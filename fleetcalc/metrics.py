@@ -64,6 +64,7 @@ PERCENTILE_WORDS = {10: "pessimistic", 50: "median", 90: "optimistic"}
 # What a view of the results lists.
 COMPARE = "compare"  # the compare table (CLI and TUI) and the editor's results panel
 DISTRIBUTION = "distribution"  # the TUI's Monte Carlo view: P10/P50/P90 per plan
+SITES = "sites"  # a plan's per-site rows (``Results.sites``, compare's sites table)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,9 @@ class Metric:
     undefined_end: str | None = None  # per path: where a missing value stands (UNDEFINED_ENDS)
     needs_breakevens: bool = False  # solved only with ``evaluate(breakevens=True)``
     json_whole: bool = False  # the JSON field is a whole number (rounded)
+    # An amount: a plan's value (on every path) is the sum of its sites' (and of plans put
+    # side by side); ratios, rates, days and breakevens are not.
+    additive: bool = False
     views: tuple[str, ...] = ()
     monte_carlo_only: bool = False  # views list it only with several paths
 
@@ -160,6 +164,8 @@ class Metric:
 _USD = dict(unit="USD", fmt="usd")
 _PER_PATH = dict(per_path=True, summary=MEAN)
 _MEDIAN = dict(per_path=True, summary=MEDIAN)
+_SUM = dict(additive=True)  # a fixed amount
+_AMOUNT = dict(_PER_PATH, additive=True)  # an amount per path
 _NO_PROFITABLE_PRICE = "NPV stays negative at any BTC price up to 2**40 x the start"
 _ALL_IN = "all-in breakeven (NPV = 0, with capex, discounting, growth and the halving): "
 _SHUTDOWN = ("day-0 running-cost shutdown price: the fleet's revenue equals its energy cost at "
@@ -171,44 +177,44 @@ _NO_REWARD = "the network pays no reward at the start (no subsidy and no fees)"
 METRICS: tuple[Metric, ...] = (
     Metric("plan", "plan name", dtype="str"),
     Metric("units", "number of units", dtype="int", unit="units", label="Units", fmt="count",
-           views=(COMPARE,)),
+           views=(COMPARE, SITES), **_SUM),
     Metric("hashrate_th", "nameplate hashrate of the fleet", unit="TH/s",
-           label="Hashrate (EH/s)", fmt="th_as_ehs", better="high", views=(COMPARE,)),
+           label="Hashrate (EH/s)", fmt="th_as_ehs", better="high", views=(COMPARE, SITES), **_SUM),
     Metric("power_kw", "nameplate power draw of the fleet", unit="kW", label="Power (MW)",
-           fmt="kw_as_mw", views=(COMPARE,)),
+           fmt="kw_as_mw", views=(COMPARE, SITES), **_SUM),
     Metric("efficiency_j_per_th", "nameplate power over nameplate hashrate", unit="J/TH",
            label="Efficiency (J/TH)", fmt="j_per_th", better="low", views=(COMPARE,)),
     Metric("capex_usd", "landed capex: customs value, import duty, freight and install",
-           label="Capex landed (USD)", better="low", views=(COMPARE,), **_USD),
+           label="Capex landed (USD)", better="low", views=(COMPARE, SITES), **_USD, **_SUM),
     Metric("tariffs_usd", "import duty, part of `capex_usd`", label="  of which tariffs (USD)",
-           better="low", views=(COMPARE,), **_USD),
+           better="low", views=(COMPARE, SITES), **_USD, **_SUM),
     Metric("origin_risk_tariffs_usd",
            "origin risk: the duty owed if customs deemed every order of another origin to be "
            "of the scenario's `[origin_risk] deemed` origin (default CN, as claimed against "
            "SE-Asian-assembled units); US-assembled orders keep their origin unless "
            "`us_assembled_deemed = true`",
-           label="  tariffs under origin risk", better="low", views=(COMPARE,), **_USD),
+           label="  tariffs under origin risk", better="low", views=(COMPARE,), **_USD, **_SUM),
     Metric("tariff_assumption",
            "true if an order's duty used a row with status `assumption` (every import from "
            "2026-07-24 on, see Data)", dtype="bool"),
     Metric("btc_mined", "BTC mined over the horizon, net of the pool fee", unit="BTC",
-           label="BTC mined", fmt="btc", better="high", views=(COMPARE,), **_PER_PATH),
+           label="BTC mined", fmt="btc", better="high", views=(COMPARE, SITES), **_AMOUNT),
     Metric("revenue_usd", "the BTC mined, sold on the day it is mined",
-           label="Revenue (USD)", better="high", views=(COMPARE,), **_USD, **_PER_PATH),
+           label="Revenue (USD)", better="high", views=(COMPARE, SITES), **_USD, **_AMOUNT),
     Metric("energy_cost_usd", "energy (and hosting) cost over the horizon",
-           label="Energy cost (USD)", better="low", views=(COMPARE,), **_USD, **_PER_PATH),
+           label="Energy cost (USD)", better="low", views=(COMPARE, SITES), **_USD, **_AMOUNT),
     Metric("repair_cost_usd", "repair fees over the horizon", label="Repair cost (USD)",
-           better="low", **_USD, **_PER_PATH),
+           better="low", **_USD, **_AMOUNT),
     Metric("npv_usd", "net present value at the plan's discount rate", label="NPV (USD)",
-           better="high", views=(COMPARE, DISTRIBUTION), **_USD, **_PER_PATH),
+           better="high", views=(COMPARE, DISTRIBUTION, SITES), **_USD, **_AMOUNT),
     Metric("irr", "internal rate of return, annual", unit="1/year", label="IRR (per year)",
-           fmt="fraction_as_pct", better="high", views=(COMPARE, DISTRIBUTION),
+           fmt="fraction_as_pct", better="high", views=(COMPARE, DISTRIBUTION, SITES),
            missing="NPV keeps one sign for every rate from -99% to +100,000% a year",
            undefined_end=BY_NPV_SIGN, **_MEDIAN),
     Metric("payback_days",
            "days from the first delivery until cumulative cash turns non-negative",
            unit="days", label="Payback (days)", fmt="days", better="low",
-           views=(COMPARE, DISTRIBUTION),
+           views=(COMPARE, DISTRIBUTION, SITES),
            missing="cumulative cash never turns non-negative within the horizon",
            undefined_end=ABOVE_ALL, json_whole=True, **_MEDIAN),
     Metric("cost_to_mine_usd_per_btc",
@@ -240,19 +246,19 @@ METRICS: tuple[Metric, ...] = (
            fmt="usd_cents", better="low", missing=_NO_PROFITABLE_PRICE,
            undefined_end=ABOVE_ALL, needs_breakevens=True, **_MEDIAN),
     Metric("residual_value_usd", "resale value at the horizon of units still in service",
-           label="Residual value (USD)", better="high", **_USD, **_PER_PATH),
+           label="Residual value (USD)", better="high", **_USD, **_AMOUNT),
     Metric("buy_btc", "mine vs buy: the BTC the capex buys on day 0", unit="BTC",
-           label="BTC the capex buys", fmt="btc", **_PER_PATH),
+           label="BTC the capex buys", fmt="btc", **_AMOUNT),
     Metric("mine_net_btc",
            "mine vs buy: BTC left after selling what pays the opex, plus the residual value "
            "in BTC at the horizon", unit="BTC", label="BTC mined net of opex", fmt="btc",
-           better="high", **_PER_PATH),
+           better="high", **_AMOUNT),
     Metric("mine_vs_buy_usd",
            "mine vs buy: `mine_net_btc - buy_btc` valued at the horizon's BTC price",
-           label="Mine vs buy (USD)", better="high", **_USD, **_PER_PATH),
+           label="Mine vs buy (USD)", better="high", **_USD, **_AMOUNT),
     Metric("treasury_value_usd",
            "undiscounted value with `hodl_fraction` of mined BTC kept and valued at the "
-           "horizon", label="Treasury value (USD)", better="high", **_USD, **_PER_PATH),
+           "horizon", label="Treasury value (USD)", better="high", **_USD, **_AMOUNT),
     Metric("payback_probability", "share of paths that pay back within the horizon",
            unit="fraction", label="Paths that pay back", fmt="fraction_as_pct_0dp",
            better="high", views=(COMPARE,), monte_carlo_only=True),

@@ -1,24 +1,34 @@
-"""Purchase plans: a site plus orders (TOML), parsed and validated into frozen objects.
+"""Purchase plans: sites plus orders (TOML), parsed and validated into frozen objects.
 
-Every check names the file, the key path (``orders[1].origin``) and the bad value. Checks that
-need the scenario (dates inside the horizon) live in ``check_plan_against_scenario``.
+A plan has one ``[site]`` table, or several ``[[sites]]`` tables (``name`` plus every ``[site]``
+key) whose orders each name their ``site``; each site's orders must fit its capacity. Every
+check names the file, the key path (``orders[1].origin``, ``sites[0].capacity_mw``) and the bad
+value. Checks that need the scenario (dates inside the horizon) live in
+``check_plan_against_scenario``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from fleetcalc.catalog import COOLING_TYPES, STOCK_MODE, UnitFigures, get_model, model_ids
 from fleetcalc.errors import InputError
-from fleetcalc.validate import checked, load_toml, overridable, read_table, table_fields
+from fleetcalc.validate import Field, checked, load_toml, overridable, read_table, table_fields
 
 # Every TOML key below is declared once, as a ``checked`` dataclass field (kind, bounds,
 # default); the parser's field tables are read back from the classes. kw_only lets the fields
 # stand in the order the file documents them, which is also the order they are checked in.
+
+
+# The name of the site of a plan with one [site] table (what its orders may name, and the
+# site column of its results).
+DEFAULT_SITE_NAME = "site"
+SITE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +38,8 @@ class Site:
     capacity_mw: float = checked("float", lo=0.0, hi=100_000.0, lo_open=True)
     uptime: float = checked("float", 0.97, lo=0.0, hi=1.0)
     curtail_when_unprofitable: bool = checked("bool", True)
+    # Not a [site] key: a [[sites]] table names its site (SITES_FIELDS), orders name it back.
+    name: str = DEFAULT_SITE_NAME
 
     @property
     def energy_usd_per_kwh(self) -> float:
@@ -61,16 +73,44 @@ class Order:
     hashrate_th: float | None = checked("float", None, lo=0.001, hi=1e6)
     power_w: float | None = checked("float", None, lo=1.0, hi=1e7)
     cooling: str | None = checked("str", None, choices=COOLING_TYPES)
+    # The name of the [[sites]] table the order is installed at (None: the plan's only site).
+    site: str | None = checked("str", None)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Plan:
     name: str = checked("str")
     exclude_origins: tuple[str, ...] = checked("origins", ())
-    site: Site
+    sites: tuple[Site, ...]  # one ([site]) or several ([[sites]]), names distinct
     orders: tuple[Order, ...]
     finance: Finance = Finance()
     source: str = "<memory>"
+
+    @property
+    def site(self) -> Site:
+        """The plan's only site; a plan of several sites has none (use ``sites``)."""
+        if len(self.sites) != 1:
+            raise ValueError(f"plan {self.name!r} has {len(self.sites)} sites: read .sites")
+        return self.sites[0]
+
+    def site_index(self, order: Order) -> int:
+        """Index in ``sites`` of the site ``order`` is installed at."""
+        if order.site is None:
+            return 0
+        return [site.name for site in self.sites].index(order.site)
+
+    def site_plans(self) -> list[tuple[Plan, tuple[int, ...]]]:
+        """One-site plans, one per site, with the indices in ``orders`` of each one's orders
+        (a one-site plan is itself). Each is the plan as if it held only that site."""
+        if len(self.sites) == 1:
+            return [(self, tuple(range(len(self.orders))))]
+        where = [self.site_index(order) for order in self.orders]
+        parts = []
+        for s, site in enumerate(self.sites):
+            indices = tuple(i for i, at in enumerate(where) if at == s)
+            parts.append((replace(self, sites=(site,),
+                                  orders=tuple(self.orders[i] for i in indices)), indices))
+        return parts
 
     def with_order(self, index: int, **changes: Any) -> Plan:
         orders = list(self.orders)
@@ -78,11 +118,18 @@ class Plan:
         return replace(self, orders=tuple(orders))
 
     def with_site(self, **changes: Any) -> Plan:
-        return replace(self, site=replace(self.site, **changes))
+        """The plan with ``changes`` made at every site."""
+        return replace(self, sites=tuple(replace(site, **changes) for site in self.sites))
 
 
 PLAN_FIELDS = table_fields(Plan)
 SITE_FIELDS = table_fields(Site)
+# A [[sites]] table: the site's name, then every [site] key.
+SITES_FIELDS = (
+    Field("name", "str", pattern=SITE_NAME_PATTERN,
+          pattern_words="a site name of letters, digits, spaces and _.- (at most 40)"),
+    *SITE_FIELDS,
+)
 FINANCE_FIELDS = table_fields(Finance)
 ORDER_FIELDS = table_fields(Order)
 
@@ -130,28 +177,73 @@ def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -
     return Order(**values)
 
 
-def parse_plan(data: dict[str, Any], source: str) -> Plan:
-    """Build a Plan from parsed TOML; raises InputError naming the bad key."""
+def _array_of_tables(raw: Any, key: str, source: str) -> list[Any]:
+    """``[[key]]`` tables as a non-empty list, or an InputError saying what was found."""
+    if not isinstance(raw, list) or not raw:
+        shown = {type(None): "(missing)", dict: f"(a single [{key}] table)"}.get(
+            type(raw), raw)
+        raise InputError(source, key, shown, f"at least one [[{key}]] table")
+    return raw
+
+
+def _parse_sites(data: dict[str, Any], source: str) -> tuple[tuple[Site, ...], str]:
+    """The plan's sites and the key path of the first (``site`` or ``sites[0]``)."""
+    if "sites" not in data:
+        return (Site(**read_table(data.get("site"), SITE_FIELDS, source, "site")),), "site"
+    if "site" in data:
+        raise InputError(source, "sites", "(both [site] and [[sites]])",
+                         "either one [site] table or [[sites]] tables, each with a name")
+    sites: list[Site] = []
+    for i, item in enumerate(_array_of_tables(data["sites"], "sites", source)):
+        site = Site(**read_table(item, SITES_FIELDS, source, f"sites[{i}]"))
+        if site.name in [s.name for s in sites]:
+            raise InputError(source, f"sites[{i}].name", site.name,
+                             "a name no other [[sites]] table has")
+        sites.append(site)
+    return tuple(sites), "sites[0]"
+
+
+def _check_sites(plan: Plan, site_key: str) -> None:
+    """Every order names a site of the plan (one is needed when there are several), every
+    site has orders, and each site's orders fit its capacity."""
     from fleetcalc.units import resolve_unit
 
+    source, names = plan.source, [site.name for site in plan.sites]
+    listed = ", ".join(repr(name) for name in names)
+    for i, order in enumerate(plan.orders):
+        if order.site is None and len(names) > 1:
+            raise InputError(source, f"orders[{i}].site", "(missing)",
+                             f"the name of one of the plan's sites: {listed}")
+        if order.site is not None and order.site not in names:
+            raise InputError(source, f"orders[{i}].site", order.site,
+                             f"the name of one of the plan's sites: {listed}")
+    power_mw = [0.0] * len(names)
+    for order in plan.orders:
+        power_mw[plan.site_index(order)] += resolve_unit(order).power_w * order.quantity / 1e6
+    for s, site in enumerate(plan.sites):
+        where = site_key if len(names) == 1 else f"sites[{s}]"
+        if power_mw[s] == 0.0:
+            raise InputError(source, f"{where}.name", site.name,
+                             "a site at least one order names (remove a site with no orders)")
+        if power_mw[s] > site.capacity_mw * (1 + 1e-12):
+            raise InputError(source, f"{where}.capacity_mw", site.capacity_mw,
+                             f"at least the {power_mw[s]:.3f} MW the orders draw")
+
+
+def parse_plan(data: dict[str, Any], source: str) -> Plan:
+    """Build a Plan from parsed TOML; raises InputError naming the bad key."""
     if not isinstance(data, dict):
         raise InputError(source, "(top level)", data, "a TOML document (a table)")
-    top = {k: v for k, v in data.items() if k not in ("site", "finance", "orders")}
-    values = read_table(top, PLAN_FIELDS, source, "", tables=("finance", "orders", "site"))
-    site = Site(**read_table(data.get("site"), SITE_FIELDS, source, "site"))
+    tables = ("finance", "orders", "site", "sites")
+    top = {k: v for k, v in data.items() if k not in tables}
+    values = read_table(top, PLAN_FIELDS, source, "", tables=tables)
+    sites, site_key = _parse_sites(data, source)
     finance = Finance(**read_table(data.get("finance", {}), FINANCE_FIELDS, source, "finance"))
-    raw_orders = data.get("orders")
-    if not isinstance(raw_orders, list) or not raw_orders:
-        shown = {type(None): "(missing)", dict: "(a single [orders] table)"}.get(
-            type(raw_orders), raw_orders)
-        raise InputError(source, "orders", shown, "at least one [[orders]] table")
+    raw_orders = _array_of_tables(data.get("orders"), "orders", source)
     exclude = values["exclude_origins"]
     orders = tuple(_parse_order(item, i, source, exclude) for i, item in enumerate(raw_orders))
-    plan = Plan(site=site, finance=finance, orders=orders, source=source, **values)
-    power_mw = sum(resolve_unit(order).power_w * order.quantity for order in orders) / 1e6
-    if power_mw > site.capacity_mw * (1 + 1e-12):
-        raise InputError(source, "site.capacity_mw", site.capacity_mw,
-                         f"at least the {power_mw:.3f} MW the orders draw")
+    plan = Plan(sites=sites, finance=finance, orders=orders, source=source, **values)
+    _check_sites(plan, site_key)
     return plan
 
 
@@ -170,7 +262,12 @@ def plan_to_toml(plan: Plan) -> dict[str, Any]:
     doc: dict[str, Any] = {"name": plan.name}
     if plan.exclude_origins:
         doc["exclude_origins"] = list(plan.exclude_origins)
-    doc["site"] = present(plan.site)
+    sites = [present(site) for site in plan.sites]
+    if len(sites) == 1 and plan.site.name == DEFAULT_SITE_NAME:
+        del sites[0]["name"]
+        doc["site"] = sites[0]
+    else:  # the name first, as the file format shows it
+        doc["sites"] = [{"name": site.pop("name"), **site} for site in sites]
     doc["finance"] = present(plan.finance)
     doc["orders"] = [present(order) for order in plan.orders]
     return doc

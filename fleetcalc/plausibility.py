@@ -134,12 +134,14 @@ def _order_price_warnings(source: str, index: int, order: Order) -> list[str]:
 
 
 def plan_warnings(plan: Plan) -> list[str]:
-    """The warnings about a plan's own inputs (site power price, order prices)."""
+    """The warnings about a plan's own inputs (each site's power price, order prices)."""
     out = []
-    site = plan.site
-    if site.energy_usd_per_kwh > POWER_PRICE_MAX_USD_PER_KWH:
-        key = ("site.power_usd_per_kwh + site.hosting_usd_per_kwh" if site.hosting_usd_per_kwh
-               else "site.power_usd_per_kwh")
+    for index, site in enumerate(plan.sites):
+        if site.energy_usd_per_kwh <= POWER_PRICE_MAX_USD_PER_KWH:
+            continue
+        table = "site" if len(plan.sites) == 1 else f"sites[{index}]"
+        key = (f"{table}.power_usd_per_kwh + {table}.hosting_usd_per_kwh"
+               if site.hosting_usd_per_kwh else f"{table}.power_usd_per_kwh")
         out.append(f"{plan.source}: {key}: {site.energy_usd_per_kwh:g} USD/kWh is above "
                    f"{POWER_PRICE_MAX_USD_PER_KWH:g} USD/kWh, more than any industrial power "
                    "price (cents typed as dollars?)")

@@ -39,6 +39,6 @@ def test_a_summary_row_without_a_catalogue_metric_is_an_error() -> None:
     scenario = load_scenario(None).with_changes(horizon_days=30)
     empty = pl.DataFrame()
     part = PlanFrames(summary={"plan": "x"}, daily=empty, orders=empty, tariff_lines=empty,
-                      paths=empty)
+                      paths=empty, sites=empty)
     with pytest.raises(TypeError, match="units"):
         result_frames([part], scenario, market_paths(scenario))

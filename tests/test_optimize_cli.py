@@ -46,7 +46,7 @@ CANDIDATE_CASES: tuple[Case, ...] = (
                     "annual_degradation, annual_failure_rate, cooling, delivery_date, "
                     "freight_usd_per_unit, hashrate_th, import_date, install_usd_per_unit, lot, "
                     "max_units, min_units, mode, model, origin, power_w, repair_cost_usd, "
-                    "repair_days, service_life_years, unit_price_usd, usd_per_th"),
+                    "repair_days, service_life_years, site, unit_price_usd, usd_per_th"),
     candidates_case("Unknown model", "unknown_model.toml",
                     "candidates[0].model: got 'antminer-s21-xpp'; expected a catalog model id "
                     "(see `fleetcalc catalog`); closest: antminer-s21-xp, antminer-s19-xp, "

@@ -103,7 +103,7 @@ PLAN_CASES: tuple[Case, ...] = (
               "2027-01-31, from 2009-01-03 to 2199-12-31"),
     plan_case("Unknown key (top level)", "unknown_key_top.toml",
               "budget_usd: got 'budget_usd'; expected one of the keys exclude_origins, finance, "
-              "name, orders, site"),
+              "name, orders, site, sites"),
     plan_case("Unknown key (site)", "unknown_key_site.toml",
               "site.capacity_kw: got 'capacity_kw'; expected one of the keys capacity_mw, "
               "curtail_when_unprofitable, hosting_usd_per_kwh, power_usd_per_kwh, uptime"),
@@ -111,7 +111,8 @@ PLAN_CASES: tuple[Case, ...] = (
               "orders[0].quantiy: got 'quantiy'; expected one of the keys annual_degradation, "
               "annual_failure_rate, cooling, delivery_date, freight_usd_per_unit, hashrate_th, "
               "import_date, install_usd_per_unit, mode, model, origin, power_w, quantity, "
-              "repair_cost_usd, repair_days, service_life_years, unit_price_usd, usd_per_th"),
+              "repair_cost_usd, repair_days, service_life_years, site, unit_price_usd, "
+              "usd_per_th"),
     plan_case("Mode the model does not have", "unknown_mode.toml",
               "orders[0].mode: got 'turbo'; expected a mode of Antminer S21 XP: stock"),
     plan_case("Wrong type (string for an integer)", "quantity_string.toml",
@@ -140,6 +141,30 @@ PLAN_CASES: tuple[Case, ...] = (
               "site.power_usd_per_kwh: got '(missing)'; expected a number in [0, 10]"),
     plan_case("Missing [site] table", "missing_site.toml",
               "site: got '(missing)'; expected a table"),
+    plan_case("Both [site] and [[sites]]", "sites_and_site.toml",
+              "sites: got '(both [site] and [[sites]])'; expected either one [site] table or "
+              "[[sites]] tables, each with a name"),
+    plan_case("[sites] instead of [[sites]]", "sites_single_table.toml",
+              "sites: got '(a single [sites] table)'; expected at least one [[sites]] table"),
+    plan_case("A site without a name", "sites_missing_name.toml",
+              "sites[0].name: got '(missing)'; expected a site name of letters, digits, spaces "
+              "and _.- (at most 40)"),
+    plan_case("A site name with a slash", "sites_bad_name.toml",
+              "sites[1].name: got 'south/east'; expected a site name of letters, digits, "
+              "spaces and _.- (at most 40)"),
+    plan_case("Two sites of one name", "sites_duplicate_name.toml",
+              "sites[1].name: got 'north'; expected a name no other [[sites]] table has"),
+    plan_case("Order naming no site of the plan", "sites_unknown_site.toml",
+              "orders[1].site: got 'west'; expected the name of one of the plan's sites: "
+              "'north', 'south'"),
+    plan_case("Order naming no site (several sites)", "sites_order_without_site.toml",
+              "orders[1].site: got '(missing)'; expected the name of one of the plan's sites: "
+              "'north', 'south'"),
+    plan_case("A site no order names", "sites_site_without_orders.toml",
+              "sites[1].name: got 'south'; expected a site at least one order names (remove a "
+              "site with no orders)"),
+    plan_case("Power over one site's capacity", "sites_over_capacity.toml",
+              "sites[1].capacity_mw: got 1.0; expected at least the 1.093 MW the orders draw"),
     plan_case("No orders", "missing_orders.toml",
               "orders: got '(missing)'; expected at least one [[orders]] table"),
     plan_case("Empty orders array", "orders_empty.toml",
