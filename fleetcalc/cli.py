@@ -1,5 +1,5 @@
 """The command line (all but the TUI, which ``tui.cli`` opens): compare, batch, catalog, tariffs,
-optimize (``fleetcalc.optimize_cli``).
+optimize (``fleetcalc.optimize_cli``), rank (``fleetcalc.rank_cli``).
 
 Exit codes: 0 ok, 2 bad input (one clear line naming file, field and value), 1 internal error.
 """
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from fleetcalc import optimize_cli
+from fleetcalc import optimize_cli, rank_cli
 from fleetcalc.errors import InputError
 from fleetcalc.io import OutputError
 
@@ -123,22 +123,15 @@ def catalog_table(frame: Any, width: int) -> Any:
     return table
 
 
-def _parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError("command line", "--on", text, "a date like 2026-03-01") from None
-
-
 def _tariffs(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
     from fleetcalc.scenario import load_scenario
     from fleetcalc.tariffs import apply_overrides, load_schedule, stack_on
-    from fleetcalc.validate import is_origin
+    from fleetcalc.validate import command_line_date, is_origin
 
-    on = _parse_date(args.on) if args.on else dt.date.today()
+    on = command_line_date(args.on, "--on") if args.on else dt.date.today()
     schedule = load_schedule()
     if args.scenario:
         from fleetcalc.plausibility import print_warnings, scenario_warnings
@@ -200,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(batch)
     optimize_cli.add_arguments(sub.add_parser("optimize", help="the best plan from candidates"))
+    rank_cli.add_arguments(sub.add_parser("rank", help="every catalog machine ranked"))
     return parser
 
 
@@ -212,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return EXIT_BAD_INPUT if exit_.code not in (0, None) else EXIT_OK
     handlers = {"compare": _compare, "catalog": _catalog, "tariffs": _tariffs,
-                "optimize": optimize_cli.run}
+                "optimize": optimize_cli.run, "rank": rank_cli.run}
     try:
         if args.command == "batch":
             from fleetcalc.batch import run_batch

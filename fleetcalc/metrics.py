@@ -87,6 +87,8 @@ FORMATS: dict[str, NumberFormat] = {
     "btc_4dp": NumberFormat(".4f"),
     "j_per_th": NumberFormat(".2f"),
     "usd_per_kwh": NumberFormat(".4f"),
+    "th": NumberFormat(",.1f"),
+    "w": NumberFormat(",.0f"),
     "th_as_ehs": NumberFormat(",.3f", divide_by=1e6),
     "th_as_phs": NumberFormat(",.1f", divide_by=1e3),
     "kw_as_mw": NumberFormat(",.2f", divide_by=1e3),

@@ -13,6 +13,7 @@ every way a file can be unusable (missing, a directory, unreadable, not UTF-8, n
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import inspect
@@ -149,6 +150,24 @@ def overridable(source: type) -> Callable[[_Class], _Class]:
         return cls
 
     return add_fields
+
+
+def command_line_date(text: str, option: str) -> dt.date:
+    """A date typed on the command line for ``option``; InputError when it is not one."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError("command line", option, text, "a date like 2026-03-01") from None
+
+
+def command_line_value(field: Field, text: str, option: str) -> Any:
+    """A value typed on the command line for ``option``, checked by ``field`` as in a file."""
+    value: Any = text
+    # Text that is not a number is shown as typed: "got 'abc'; expected a number in [0, 10]".
+    if field.kind in ("float", "int"):
+        with contextlib.suppress(ValueError):
+            value = int(text) if field.kind == "int" else float(text)
+    return convert(field, value, "command line", option)
 
 
 def _number(field: Field, value: Any) -> float | int | None:

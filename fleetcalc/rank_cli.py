@@ -1,0 +1,102 @@
+"""``fleetcalc rank [--power USD_PER_KWH] [--on DATE] [--origin CC] [--scenario S] [--sort KEY]
+[--json]``: every catalog machine on one table (``fleetcalc.rank``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from fleetcalc.errors import InputError
+
+if TYPE_CHECKING:
+    from fleetcalc.rank import Ranking
+
+EPILOG = """\
+Per unit, on the date's market at full uptime: revenue, energy cost and profit per day; the
+power price and the BTC price at which the day's revenue equals its energy cost (shutdown
+prices); landed USD/TH (duty for the origin on the date); simple payback at the day's
+hashprice; and the NPV of one unit delivered on the date over the scenario's horizon. Without
+--origin each model comes from its lowest-duty plant.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the ``rank`` subcommand's arguments on ``parser``."""
+    from fleetcalc.rank import DEFAULT_POWER_USD_PER_KWH, SORT_KEYS
+
+    parser.description = "Every catalog model and mode ranked: profit per day, shutdown prices, "
+    parser.description += "landed USD/TH, payback and NPV per unit."
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--power", metavar="USD_PER_KWH",
+                        help=f"all-in power price (default {DEFAULT_POWER_USD_PER_KWH})")
+    parser.add_argument("--on", metavar="DATE",
+                        help="import and delivery date, and the market day (default: the "
+                             "scenario's start)")
+    parser.add_argument("--origin", metavar="CC",
+                        help="country of manufacture (default: each model's lowest-duty plant)")
+    parser.add_argument("--scenario", help="scenario TOML (default: built-in)")
+    parser.add_argument("--sort", metavar="KEY", default="profit_usd_per_day",
+                        help="column to sort by, best first: " + ", ".join(SORT_KEYS))
+    parser.add_argument("--json", action="store_true", help="print a JSON list")
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``rank`` subcommand; InputError propagates to the CLI (exit 2)."""
+    from fleetcalc.plan import SITE_FIELDS
+    from fleetcalc.rank import DEFAULT_POWER_USD_PER_KWH, rank, records
+    from fleetcalc.scenario import load_scenario
+    from fleetcalc.validate import command_line_date, command_line_value, is_origin
+
+    power = DEFAULT_POWER_USD_PER_KWH
+    if args.power is not None:
+        field = next(f for f in SITE_FIELDS if f.name == "power_usd_per_kwh")
+        power = command_line_value(field, args.power, "--power")
+    origin = args.origin
+    if origin is not None and not is_origin(origin):
+        raise InputError("command line", "--origin", origin,
+                         "an ISO 3166 alpha-2 country code like MY (uppercase)")
+    on = command_line_date(args.on, "--on") if args.on else None
+    ranking = rank(load_scenario(args.scenario), power, on, origin, args.sort)
+    if args.json:
+        print(json.dumps(records(ranking), indent=2))
+    else:
+        _print(ranking)
+    return 0
+
+
+def _print(ranking: Ranking) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from fleetcalc.metrics import format_value
+    from fleetcalc.rank import RANK_COLUMNS
+
+    scenario = ranking.scenario
+    origin = ranking.origin or "lowest-duty plant"
+    # The day's hashprice is one number for every row: in the title, not in a column.
+    shown = [c for c in RANK_COLUMNS if c.name != "hashprice_usd_per_ph_day"]
+    hashprice = ranking.table["hashprice_usd_per_ph_day"][0]
+    table = Table(title=f"fleetcalc rank - power USD {ranking.power_usd_per_kwh:g}/kWh, "
+                        f"{ranking.on}, origin {origin}, hashprice USD {hashprice:,.2f}/PH/day "
+                        f"(scenario: {escape(scenario.name)})", title_justify="left")
+    table.add_column("Model", no_wrap=True)
+    table.add_column("Mode", no_wrap=True)
+    table.add_column("From")
+    for column in shown:
+        table.add_column(column.label, justify="right")
+    for row in ranking.table.iter_rows(named=True):
+        loses = row["profit_usd_per_day"] < 0
+        table.add_row(escape(row["model_id"]), escape(row["mode"]), row["origin"],
+                      *(format_value(row[c.name], c.fmt) for c in shown),
+                      style="dim" if loses else None)
+    console = Console()
+    console.print(table)
+    console.print(f"Market of {ranking.on}: pool fee {scenario.network.pool_fee:.1%}; per unit "
+                  "at full uptime. NPV: one unit delivered that day, site uptime 97%, default "
+                  f"finance, {scenario.horizon_days} days from {scenario.start_date}. Dim rows "
+                  "lose money at this power price.", highlight=False)
+    for note in ranking.notes:
+        console.print(f"[yellow]Note:[/] {escape(note)}")
