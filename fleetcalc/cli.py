@@ -1,5 +1,6 @@
 """The command line (all but the TUI, which ``tui.cli`` opens): compare, batch, catalog, tariffs,
-optimize (``fleetcalc.optimize_cli``), rank (``fleetcalc.rank_cli``).
+optimize (``fleetcalc.optimize_cli``), rank (``fleetcalc.rank_cli``), sensitivity
+(``fleetcalc.sensitivity_cli``).
 
 Exit codes: 0 ok, 2 bad input (one clear line naming file, field and value), 1 internal error.
 """
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from fleetcalc import optimize_cli, rank_cli
+from fleetcalc import optimize_cli, rank_cli, sensitivity_cli
 from fleetcalc.errors import InputError
 from fleetcalc.io import OutputError
 
@@ -194,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(batch)
     optimize_cli.add_arguments(sub.add_parser("optimize", help="the best plan from candidates"))
     rank_cli.add_arguments(sub.add_parser("rank", help="every catalog machine ranked"))
+    sensitivity_cli.add_arguments(sub.add_parser(
+        "sensitivity", help="which input moves NPV most: tornado or grid"))
     return parser
 
 
@@ -206,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return EXIT_BAD_INPUT if exit_.code not in (0, None) else EXIT_OK
     handlers = {"compare": _compare, "catalog": _catalog, "tariffs": _tariffs,
-                "optimize": optimize_cli.run, "rank": rank_cli.run}
+                "optimize": optimize_cli.run, "rank": rank_cli.run,
+                "sensitivity": sensitivity_cli.run}
     try:
         if args.command == "batch":
             from fleetcalc.batch import run_batch

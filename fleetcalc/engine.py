@@ -105,7 +105,7 @@ def evaluate(
     Raises ``InputError`` on bad input.
     """
     scenario = _as_scenario(scenario)
-    plan_list = _distinct_names(_as_plans(plans))
+    plan_list = checked_plans(plans, scenario)
     market = market_paths(scenario, _simulate_chain)
     schedule = apply_overrides(load_schedule(), scenario.tariff_overrides)
     parts = [_evaluate_plan(plan, scenario, market, schedule, breakevens) for plan in plan_list]
@@ -116,7 +116,6 @@ def _evaluate_plan(
     plan: Plan, scenario: Scenario, market: MarketPaths, schedule: pl.DataFrame,
     breakevens: bool,
 ) -> PlanFrames:
-    check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
     runs = [_run_site(site_plan, np.asarray(indices, dtype=np.int64), plan, scenario, market,
                       schedule) for site_plan, indices in plan.site_plans()]
     run = combine_runs(plan, runs)
@@ -285,10 +284,14 @@ def _simulate_chain(
     return {**out, "halving_day": halving_day}
 
 
-def _as_plans(plans: Sequence[Plan | str | Path] | None) -> list[Plan]:
-    if not plans:
-        return default_plans()
-    return [p if isinstance(p, Plan) else load_plan(p) for p in plans]
+def checked_plans(plans: Sequence[Plan | str | Path] | None, scenario: Scenario) -> list[Plan]:
+    """The plans ``evaluate`` would evaluate (None or empty: the default plans), read and
+    checked: distinct names, every delivery inside the scenario's horizon (InputError)."""
+    plan_list = [p if isinstance(p, Plan) else load_plan(p) for p in plans or ()]
+    plan_list = _distinct_names(plan_list or default_plans())
+    for plan in plan_list:
+        check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
+    return plan_list
 
 
 def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:

@@ -1,0 +1,114 @@
+"""Sensitivity results as Rich renderables: a tornado table with bars and a coloured heat
+table. The command line prints them; the app shows them in its Sensitivity tab.
+
+User text (plan names) is data, never markup: it goes in as ``Text``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+from rich.color import Color
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+
+from fleetcalc.metrics import BY_NAME, format_value
+from fleetcalc.sensitivity import Tornado, is_missing
+
+BAR_CELLS = 18  # characters on each side of the base NPV
+FULL = "█"
+# Heat colours: worst, neutral, best (RGB), blended by how far a cell is from neutral.
+WORST, NEUTRAL, BEST = (178, 34, 34), (72, 72, 72), (34, 139, 34)
+
+
+def _bar(npv_low: float, npv_high: float, base: float, scale: float) -> Text:
+    """Both sides of one tornado bar: red cells for the NPV below the base, green above."""
+    below = max(base - min(npv_low, npv_high), 0.0)
+    above = max(max(npv_low, npv_high) - base, 0.0)
+    left = round(BAR_CELLS * below / scale) if scale > 0 else 0
+    right = round(BAR_CELLS * above / scale) if scale > 0 else 0
+    text = Text(" " * (BAR_CELLS - left))
+    text.append(FULL * left, style="red")
+    text.append("┊")
+    text.append(FULL * right, style="green")
+    text.append(" " * (BAR_CELLS - right))
+    return text
+
+
+def tornado_table(result: Tornado) -> Table:
+    """One plan's tornado: each input's range, the NPV at either end and the bar."""
+    irr = "n/a" if is_missing(result.base_irr) else f"{result.base_irr:.1%}"
+    title = Text(f"{result.plan}: base NPV USD {result.base_npv_usd:,.0f}, IRR {irr}")
+    table = Table(title=title, title_justify="left")
+    for label, justify in (("Input", "left"), ("Low", "right"), ("High", "right"),
+                           ("NPV at low", "right"), ("NPV at high", "right"),
+                           ("Swing", "right"), ("NPV below | above base", "center")):
+        table.add_column(label, justify=justify,
+                         no_wrap=label in ("Input", "NPV below | above base"))
+    scale = max((max(abs(b.npv_low_usd - result.base_npv_usd),
+                     abs(b.npv_high_usd - result.base_npv_usd)) for b in result.bars),
+                default=0.0)
+    for bar in result.bars:
+        table.add_row(
+            bar.label, f"{format_value(bar.low, bar.fmt)} ({bar.low_change})",
+            f"{format_value(bar.high, bar.fmt)} ({bar.high_change})",
+            f"{bar.npv_low_usd:,.0f}", f"{bar.npv_high_usd:,.0f}", f"{bar.swing_usd:,.0f}",
+            _bar(bar.npv_low_usd, bar.npv_high_usd, result.base_npv_usd, scale))
+    return table
+
+
+def _blend(score: float) -> Color:
+    """Neutral at 0, the best colour at +1, the worst at -1."""
+    target = BEST if score > 0 else WORST
+    weight = min(abs(score), 1.0)
+    r, g, b = (round(n + (t - n) * weight) for n, t in zip(NEUTRAL, target, strict=True))
+    return Color.from_rgb(r, g, b)
+
+
+def _scores(values: Sequence[Any], metric: str, pivot: float) -> list[float]:
+    """How good each cell is, in [-1, 1]: NPV and IRR diverge around ``pivot`` (0, or the
+    discount rate for IRR: the rate at which NPV is 0); payback from shortest (+1) to
+    longest (-1), never counting as the worst."""
+    if metric == "payback_days":
+        finite = [v for v in values if not is_missing(v)]
+        lo, hi = (min(finite), max(finite)) if finite else (0.0, 0.0)
+        return [-1.0 if is_missing(v) else (1.0 if hi == lo else 1.0 - 2.0 * (v - lo) / (hi - lo))
+                for v in values]
+    spread = max((abs(v - pivot) for v in values if not is_missing(v)), default=0.0)
+    return [0.0 if is_missing(v) or spread == 0 else (v - pivot) / spread for v in values]
+
+
+def heat_table(
+    frame: pl.DataFrame, plan: str, axes: Sequence[str], metric: str, pivot: float = 0.0,
+    axis_formats: Sequence[str] | None = None,
+) -> Table:
+    """A plan's grid of ``metric``: rows by the first axis, columns by the second (or one
+    column with one axis), each cell coloured by how good it is (``_scores``)."""
+    rows = frame.filter(pl.col("plan") == plan)
+    fmt = BY_NAME[metric].fmt or "usd"
+    formats = list(axis_formats or ["usd"] * len(axes))
+    first = rows[axes[0]].unique(maintain_order=True).to_list()
+    second = rows[axes[1]].unique(maintain_order=True).to_list() if len(axes) == 2 else [None]
+    cells = {(r[axes[0]], r[axes[1]] if len(axes) == 2 else None): r[metric]
+             for r in rows.iter_rows(named=True)}
+    scores = dict(zip(cells, _scores(list(cells.values()), metric, pivot), strict=True))
+    title = Text(f"{plan}: {BY_NAME[metric].label}")
+    table = Table(title=title, title_justify="left")
+    table.add_column(axes[0] if len(axes) == 1 else f"{axes[0]} \\ {axes[1]}", justify="right")
+    for value in second:
+        label = BY_NAME[metric].label if value is None else format_value(value, formats[1])
+        table.add_column(label, justify="right")
+    for value in first:
+        table.add_row(format_value(value, formats[0]), *(
+            Text(format_value(_or_nan(cells[(value, col)]), fmt),
+                 style=Style(color="white", bgcolor=_blend(scores[(value, col)])))
+            for col in second))
+    return table
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
