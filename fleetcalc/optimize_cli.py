@@ -16,11 +16,15 @@ from typing import TYPE_CHECKING, Any
 from fleetcalc.errors import InputError
 
 if TYPE_CHECKING:
-    from fleetcalc.candidates import Priced
+    from fleetcalc.candidates import CandidateSet, Priced
     from fleetcalc.optimize import Solution
+    from fleetcalc.scenario import Scenario
 
 # The worst 10% of fewer than ten paths is a fraction of one path: not a tail worth optimising.
 MIN_CVAR_PATHS = 10
+# (limit format, shadow price format) per constraint unit: a dollar of budget earns cents.
+LIMIT_FORMATS = {"USD": ("{:,.0f}", "{:,.4f} / USD"), "MW": ("{:,.3f}", "{:,.0f} / MW"),
+                 "pt": ("{:.1f}%", "{:,.0f} / pt")}
 EPILOG = """\
 With no file, the shipped candidates (fleetcalc/data/candidates/default.toml): the current
 air-cooled models of Bitmain, MicroBT, Canaan and Auradine from each plant, a 25 MW site and
@@ -62,14 +66,21 @@ def optimize_report(
     candidates: str | Path | None, scenario_path: str | Path | None, objective: str,
 ) -> dict[str, Any]:
     """Solve and describe the optimum as the JSON object ``optimize --json`` prints."""
-    from fleetcalc.candidates import load_candidates, plan_toml_text, price_candidates
+    from fleetcalc.candidates import load_candidates
+    from fleetcalc.scenario import load_scenario
+
+    return candidates_report(load_candidates(candidates), load_scenario(scenario_path),
+                             objective)
+
+
+def candidates_report(cset: CandidateSet, scenario: Scenario, objective: str) -> dict[str, Any]:
+    """``optimize_report`` on candidates and a scenario already read (the app changes the
+    budget, megawatts and exclusions of a file before solving)."""
+    from fleetcalc.candidates import plan_toml_text, price_candidates
     from fleetcalc.engine import evaluate
     from fleetcalc.optimize import solve
     from fleetcalc.plausibility import scenario_warnings
-    from fleetcalc.scenario import load_scenario
 
-    cset = load_candidates(candidates)
-    scenario = load_scenario(scenario_path)
     if objective == "cvar10" and scenario.paths < MIN_CVAR_PATHS:
         raise InputError("command line", "--objective", objective,
                          f"a scenario with at least {MIN_CVAR_PATHS} Monte Carlo paths for the "
@@ -173,11 +184,8 @@ def _print_report(report: dict[str, Any], out: Path | None) -> None:
     for column in ("constraint", "limit", "used", "unused", "USD per extra", "binding"):
         limits.add_column(column, justify="left" if column == "constraint" else "right",
                           overflow="fold")
-    # (limit format, shadow price format) per unit: a dollar of budget earns cents.
-    formats = {"USD": ("{:,.0f}", "{:,.4f} / USD"), "MW": ("{:,.3f}", "{:,.0f} / MW"),
-               "pt": ("{:.1f}%", "{:,.0f} / pt")}
     for c in report["constraints"]:
-        fmt, price_fmt = formats[c["unit"]]
+        fmt, price_fmt = LIMIT_FORMATS[c["unit"]]
         limits.add_row(escape(c["name"]), fmt.format(c["limit"]), fmt.format(c["used"]),
                        fmt.format(c["unused"]), price_fmt.format(c["shadow_price_usd"]),
                        "[bold]yes[/]" if c["binding"] else "no")

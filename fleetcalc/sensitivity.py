@@ -148,22 +148,24 @@ def tornado(
 
 
 def grid(plans: Sequence[Plan], scenario: Scenario, axes: Sequence[Axis]) -> pl.DataFrame:
-    """NPV, IRR and payback of each plan at every combination of the axes' values: one row
-    per plan and cell, a column per axis (named by its input) in the axes' order."""
-    cells = list(itertools.product(*(axis.values for axis in axes)))
+    """NPV, IRR and payback of each plan at every combination of the axes' changes: one row
+    per plan and cell, a column per axis (``Axis.column``: its value, factor or offset) in
+    the axes' order."""
+    cells = list(itertools.product(*(axis.changes for axis in axes)))
     variants = []
     for plan in plans:
         for cell in cells:
             changed_plan, changed_scenario = plan, scenario
-            for axis, value in zip(axes, cell, strict=True):
+            for axis, change in zip(axes, cell, strict=True):
                 changed_plan, changed_scenario, _ = apply(
-                    changed_plan, changed_scenario, axis.item, Change("set", value))
+                    changed_plan, changed_scenario, axis.item, change)
             variants.append((changed_plan, changed_scenario))
     records = evaluate_variants(variants)
-    rows = [{"plan": plan.name, **dict(zip((a.item.name for a in axes), cell, strict=True)),
+    rows = [{"plan": plan.name,
+             **{axis.column: change.amount for axis, change in zip(axes, cell, strict=True)},
              **{name: records[i][name] for name in GRID_METRICS}}
             for i, (plan, cell) in enumerate(itertools.product(plans, cells))]
-    schema = {"plan": pl.String(), **{axis.item.name: pl.Float64() for axis in axes},
+    schema = {"plan": pl.String(), **{axis.column: pl.Float64() for axis in axes},
               "npv_usd": pl.Float64(), "irr": pl.Float64(), "payback_days": pl.Int64()}
     return pl.DataFrame(rows, schema=schema, orient="row")
 

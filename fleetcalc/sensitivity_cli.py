@@ -26,8 +26,9 @@ sorted by swing. Default ranges are in the README; --ranges FILE gives others by
 ([btc] price_usd = [60000.0, 140000.0]; "+0.01" adds, "-20%" scales, false leaves an input out).
 
 Grid: --grid "btc.price_usd=60000:140000:9" "site.power_usd_per_kwh=0.03:0.09:7" (from, to,
-points; or comma-separated values) shows --metric per plan as a coloured table; --out writes
-every cell's NPV, IRR and payback as .csv, .json or .parquet.
+points; or comma-separated values; or changes: "orders.unit_price_usd=-20%:+20%:5") shows
+--metric per plan as a coloured table; --out writes every cell's NPV, IRR and payback as
+.csv, .json or .parquet.
 """
 
 
@@ -133,11 +134,9 @@ def _print_grid(frame: pl.DataFrame, plans: list[Plan], axes: list[Axis], metric
     from fleetcalc.sensitivity_view import heat_table
 
     console = Console()
-    names = [axis.item.name for axis in axes]
     for plan in plans:
         pivot = plan.finance.discount_rate if metric == "irr" else 0.0
-        console.print(heat_table(frame, plan.name, names, metric, pivot,
-                                 [axis.item.fmt for axis in axes]))
+        console.print(heat_table(frame, plan.name, axes, metric, pivot))
     console.print("Green is better, red worse" + (
         " (IRR against the plan's discount rate)" if metric == "irr" else "") + ".",
         highlight=False)

@@ -18,8 +18,9 @@ from rich.text import Text
 
 from fleetcalc.metrics import BY_NAME, format_value
 from fleetcalc.sensitivity import Tornado, is_missing
+from fleetcalc.variation import Axis, Change
 
-BAR_CELLS = 18  # characters on each side of the base NPV
+BAR_CELLS = 14  # characters on each side of the base NPV
 FULL = "█"
 # Heat colours: worst, neutral, best (RGB), blended by how far a cell is from neutral.
 WORST, NEUTRAL, BEST = (178, 34, 34), (72, 72, 72), (34, 139, 34)
@@ -44,11 +45,12 @@ def tornado_table(result: Tornado) -> Table:
     irr = "n/a" if is_missing(result.base_irr) else f"{result.base_irr:.1%}"
     title = Text(f"{result.plan}: base NPV USD {result.base_npv_usd:,.0f}, IRR {irr}")
     table = Table(title=title, title_justify="left")
-    for label, justify in (("Input", "left"), ("Low", "right"), ("High", "right"),
-                           ("NPV at low", "right"), ("NPV at high", "right"),
-                           ("Swing", "right"), ("NPV below | above base", "center")):
-        table.add_column(label, justify=justify,
-                         no_wrap=label in ("Input", "NPV below | above base"))
+    # Numbers never wrap or shorten: the input's label and range wrap instead.
+    for label, justify, no_wrap in (
+            ("Input", "left", False), ("Low", "right", False), ("High", "right", False),
+            ("NPV at low", "right", True), ("NPV at high", "right", True),
+            ("Swing", "right", True), ("NPV below | above base", "center", True)):
+        table.add_column(label, justify=justify, no_wrap=no_wrap)
     scale = max((max(abs(b.npv_low_usd - result.base_npv_usd),
                      abs(b.npv_high_usd - result.base_npv_usd)) for b in result.bars),
                 default=0.0)
@@ -83,30 +85,33 @@ def _scores(values: Sequence[Any], metric: str, pivot: float) -> list[float]:
 
 
 def heat_table(
-    frame: pl.DataFrame, plan: str, axes: Sequence[str], metric: str, pivot: float = 0.0,
-    axis_formats: Sequence[str] | None = None,
+    frame: pl.DataFrame, plan: str, axes: Sequence[Axis], metric: str, pivot: float = 0.0,
 ) -> Table:
-    """A plan's grid of ``metric``: rows by the first axis, columns by the second (or one
-    column with one axis), each cell coloured by how good it is (``_scores``)."""
+    """A plan's grid of ``metric`` (``sensitivity.grid``'s table): rows by the first axis,
+    columns by the second (or one column with one axis), each cell coloured by how good it
+    is (``_scores``)."""
     rows = frame.filter(pl.col("plan") == plan)
     fmt = BY_NAME[metric].fmt or "usd"
-    formats = list(axis_formats or ["usd"] * len(axes))
-    first = rows[axes[0]].unique(maintain_order=True).to_list()
-    second = rows[axes[1]].unique(maintain_order=True).to_list() if len(axes) == 2 else [None]
-    cells = {(r[axes[0]], r[axes[1]] if len(axes) == 2 else None): r[metric]
-             for r in rows.iter_rows(named=True)}
+    first = axes[0].changes
+    second: Sequence[Change | None] = axes[1].changes if len(axes) == 2 else [None]
+
+    def key(row: dict[str, Any]) -> tuple[float, float | None]:
+        return row[axes[0].column], row[axes[1].column] if len(axes) == 2 else None
+
+    cells = {key(row): row[metric] for row in rows.iter_rows(named=True)}
     scores = dict(zip(cells, _scores(list(cells.values()), metric, pivot), strict=True))
-    title = Text(f"{plan}: {BY_NAME[metric].label}")
-    table = Table(title=title, title_justify="left")
-    table.add_column(axes[0] if len(axes) == 1 else f"{axes[0]} \\ {axes[1]}", justify="right")
-    for value in second:
-        label = BY_NAME[metric].label if value is None else format_value(value, formats[1])
-        table.add_column(label, justify="right")
-    for value in first:
-        table.add_row(format_value(value, formats[0]), *(
-            Text(format_value(_or_nan(cells[(value, col)]), fmt),
-                 style=Style(color="white", bgcolor=_blend(scores[(value, col)])))
-            for col in second))
+    table = Table(title=Text(f"{plan}: {BY_NAME[metric].label}"), title_justify="left")
+    corner = axes[0].column if len(axes) == 1 else f"{axes[0].column} \\ {axes[1].column}"
+    table.add_column(corner, justify="right")
+    for change in second:
+        table.add_column(BY_NAME[metric].label if change is None else axes[1].label(change),
+                         justify="right", no_wrap=True)
+    for row_change in first:
+        cell_keys = [(row_change.amount, None if c is None else c.amount) for c in second]
+        table.add_row(axes[0].label(row_change), *(
+            Text(format_value(_or_nan(cells[k]), fmt),
+                 style=Style(color="white", bgcolor=_blend(scores[k])))
+            for k in cell_keys))
     return table
 
 

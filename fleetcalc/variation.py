@@ -306,52 +306,76 @@ def read_ranges(path: str | Path) -> dict[str, tuple[Change, Change] | None]:
 
 @dataclass(frozen=True)
 class Axis:
-    """One axis of a sensitivity grid: an input and the values it is set to."""
+    """One axis of a sensitivity grid: an input and the changes it takes, all of one kind:
+    values (``set``) or factors (``scale``, from percentages) of its value wherever it occurs
+    (a factor keeps a plan's orders priced apart and its sites' prices apart)."""
 
     item: Input
-    values: tuple[float, ...]
+    changes: tuple[Change, ...]
+
+    @property
+    def kind(self) -> str:
+        return self.changes[0].kind
+
+    @property
+    def column(self) -> str:
+        """The grid table's column: the input's name, with the kind unless values."""
+        return self.item.name if self.kind == "set" else f"{self.item.name} ({self.kind})"
+
+    def label(self, change: Change) -> str:
+        """A row or column heading: the value, or the change (``-20%``, ``+0.01``)."""
+        from fleetcalc.metrics import format_value
+
+        return format_value(change.amount, self.item.fmt) if self.kind == "set" else change.text
 
 
 MAX_AXIS_POINTS = 101
+_AXIS_FORM = ("NAME=FROM:TO:POINTS or NAME=V1,V2,... (values, or percentages of the value "
+              "like -20%:+20%:5) like btc.price_usd=60000:140000:9")
 
 
 def parse_axis(text: str) -> Axis:
-    """``"btc.price_usd=60000:140000:9"`` (from, to, number of points) or
-    ``"site.uptime=0.9,0.95,1"`` (the values); InputError naming ``--grid`` otherwise."""
+    """``"btc.price_usd=60000:140000:9"`` (from, to, number of points), ``"site.uptime=0.9,
+    0.95,1"`` (the values), or the same in percentages of the input's value wherever it
+    occurs: ``"orders.unit_price_usd=-20%:+20%:5"`` (factors; a plan's orders stay priced
+    apart); InputError naming ``--grid`` otherwise."""
     source, where = "command line", "--grid"
     name, sep, spec = text.partition("=")
     if not sep:
-        raise InputError(source, where, text, "NAME=FROM:TO:POINTS or NAME=V1,V2,... like "
-                                              "btc.price_usd=60000:140000:9")
+        raise InputError(source, where, text, _AXIS_FORM)
     item = lookup(name.strip(), source, where)
-    parts = spec.split(":")
+    parts = [part.strip() for part in spec.split(":")]
     if len(parts) == 3:
+        ends = [_change(_number_or_text(part), item, source, f"{where} {item.name}")
+                for part in parts[:2]]
         try:
-            lo, hi, count = float(parts[0]), float(parts[1]), int(parts[2])
+            count = int(parts[2])
         except ValueError:
-            raise InputError(source, where, text, "FROM:TO:POINTS with two numbers and a "
-                                                  "whole number of points") from None
+            raise InputError(source, where, text, _AXIS_FORM) from None
         if not 2 <= count <= MAX_AXIS_POINTS:
             raise InputError(source, where, text, f"from 2 to {MAX_AXIS_POINTS} points")
+        if ends[0].kind != ends[1].kind:
+            raise InputError(source, where, text, "both ends values, or both percentages")
+        lo, hi = ends[0].amount, ends[1].amount
         # 12 significant digits: 0.03:0.09:7 gives 0.05, not 0.049999999999999996.
-        raw = [float(f"{lo + (hi - lo) * i / (count - 1):.12g}") for i in range(count)]
+        changes = [Change(ends[0].kind, float(f"{lo + (hi - lo) * i / (count - 1):.12g}"))
+                   for i in range(count)]
     else:
-        raw = [value.strip() for value in spec.split(",")]
-    values = []
-    for value in raw:
-        change = _change(_number_or_text(value), item, source, f"{where} {item.name}")
-        if change.kind != "set":
-            raise InputError(source, f"{where} {item.name}", value, "values, not changes")
-        values.append(change.amount)
-    if len(set(values)) != len(values):
+        changes = [_change(_number_or_text(value), item, source, f"{where} {item.name}")
+                   for value in spec.split(",")]
+    if len({change.kind for change in changes}) != 1:
+        raise InputError(source, where, text, "all values, or all percentages")
+    if len(set(changes)) != len(changes):
         raise InputError(source, where, text, "distinct values")
-    return Axis(item, tuple(values))
+    return Axis(item, tuple(changes))
 
 
-def _number_or_text(value: float | str) -> float | str:
-    if isinstance(value, float):
-        return value
+def _number_or_text(value: str) -> float | str:
+    """A number (a value, even signed: a drift of -0.1), or a percentage (a factor)."""
+    text = value.strip()
+    if text.endswith("%"):
+        return text
     try:
-        return float(value)
+        return float(text)
     except ValueError:
-        return value
+        return text

@@ -43,7 +43,9 @@ def test_headless_modules_never_import_textual() -> None:
     loaded = _modules_after(
         "import fleetcalc.engine, fleetcalc.cli, fleetcalc.batch, fleetcalc.plan, "
         "fleetcalc.scenario, fleetcalc.network, fleetcalc.tariffs, fleetcalc.catalog, "
-        "fleetcalc.optimize, fleetcalc.candidates, fleetcalc.optimize_cli"
+        "fleetcalc.optimize, fleetcalc.candidates, fleetcalc.optimize_cli, fleetcalc.rank, "
+        "fleetcalc.rank_cli, fleetcalc.sensitivity, fleetcalc.sensitivity_cli, "
+        "fleetcalc.sensitivity_view, fleetcalc.variation, fleetcalc.sites"
     )
     assert not {m for m in loaded if m.split(".")[0] in ("textual", "textual_plotext", "tui")}
 

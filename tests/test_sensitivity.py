@@ -157,6 +157,8 @@ def test_a_bad_ranges_file_names_the_input(
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--grid", "btc.price_usd"], "--grid: got 'btc.price_usd'; expected NAME=FROM:TO:POINTS"),
+    (["--grid", "btc.price_usd=-10%:90000:3"], "--grid: got 'btc.price_usd=-10%:90000:3'; "
+                                               "expected both ends values, or both percentages"),
     (["--grid", "btc.price=1:2:3"], "--grid: got 'btc.price'; expected an input named by"),
     (["--grid", "btc.price_usd=1:2:1"], "--grid: got 'btc.price_usd=1:2:1'; expected from 2 "
                                         "to 101 points"),
@@ -203,3 +205,15 @@ def test_grid_of_a_tariff_rate_changes_only_the_duty() -> None:
     day = scenario.day_of(plan.orders[0].delivery_date)
     factor = discount_factors(day + 1, plan.finance.discount_rate)[day]
     assert math.isclose(npv[0] - npv[1], 0.5 * customs_usd * factor, rel_tol=1e-9)
+
+
+def test_a_grid_in_percentages_scales_every_order_and_its_middle_is_the_plan() -> None:
+    scenario = load_scenario(None).with_changes(horizon_days=400)
+    plan = load_plan(TWO_SITES)
+    cells = grid([plan], scenario, [parse_axis("orders.unit_price_usd=-20%:+20%:3")])
+    assert cells.columns[1] == "orders.unit_price_usd (scale)"
+    assert cells[cells.columns[1]].to_list() == [0.8, 1.0, 1.2]
+    base = engine.evaluate([plan], scenario, breakevens=False).records()[0]
+    assert cells["npv_usd"][1] == base["npv_usd"]
+    npv = cells["npv_usd"].to_list()
+    assert npv[0] > npv[1] > npv[2]

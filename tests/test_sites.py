@@ -154,3 +154,13 @@ def test_a_one_site_plan_keeps_its_site_table_and_its_site_row_is_the_plan() -> 
 def test_batch_and_sensitivity_power_changes_reach_every_site() -> None:
     plan = load_plan(EXAMPLE).with_site(power_usd_per_kwh=0.07)
     assert [site.power_usd_per_kwh for site in plan.sites] == [0.07, 0.07]
+
+
+def test_the_editor_changes_the_site_of_the_selected_order_only() -> None:
+    from tui.edits import edit_site
+
+    plan = load_plan(EXAMPLE)
+    edited = edit_site(plan, load_scenario(None), "power_usd_per_kwh", "0.06", site=1)
+    assert [s.power_usd_per_kwh for s in edited.sites] == [0.038, 0.06]
+    one = load_plan(ROOT / "fleetcalc" / "data" / "plans" / "1-bitmain.toml")
+    assert edit_site(one, load_scenario(None), "capacity_mw", "30").site.capacity_mw == 30.0

@@ -34,7 +34,7 @@ from tui.widgets.plan_picker import PlanPicker
 from tui.widgets.scenario_panel import ScenarioPanel
 
 DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
-TABS = ("compare", "editor", "scenario", "orders", "distribution")
+TABS = ("compare", "editor", "scenario", "orders", "distribution", "sensitivity")
 
 
 class FleetcalcApp(App[None]):
@@ -51,6 +51,9 @@ class FleetcalcApp(App[None]):
         Binding("s", "show_tab('scenario')", "Scenario", show=False),
         Binding("o", "show_tab('orders')", "Orders", show=False),
         Binding("d", "show_tab('distribution')", "Distribution", show=False),
+        Binding("t", "show_tab('sensitivity')", "Sensitivity", show=False),
+        Binding("r", "rank", "Rank machines", show=False),
+        Binding("p", "optimize", "Optimise", show=False),
         Binding("left_square_bracket", "select_plan(-1)", "Prev plan", show=False),
         Binding("right_square_bracket", "select_plan(1)", "Next plan", show=False),
         Binding("ctrl+o", "open_plan", "Open"),
@@ -214,6 +217,20 @@ class FleetcalcApp(App[None]):
         if isinstance(self.screen, MainScreen):
             self.screen.show_tab(tab)
 
+    def action_rank(self) -> None:
+        """The catalog ranking on a screen of its own (escape comes back)."""
+        from tui.screens.rank import RankScreen
+
+        if not isinstance(self.screen, RankScreen):
+            self.push_screen(RankScreen())
+
+    def action_optimize(self) -> None:
+        """The Optimise screen: its plan joins the comparison when opened."""
+        from tui.screens.optimize import OptimizeScreen
+
+        if not isinstance(self.screen, OptimizeScreen):
+            self.push_screen(OptimizeScreen())
+
     def action_select_plan(self, step: int) -> None:
         self.selected = (self.selected + step) % len(self.plans)
 
@@ -317,6 +334,12 @@ class FleetcalcApp(App[None]):
              "show_tab('orders')"),
             ("Distribution", "Monte Carlo NPV histogram and percentiles (d)",
              "show_tab('distribution')"),
+            ("Sensitivity", "Tornado per plan and a heat table of two inputs (t)",
+             "show_tab('sensitivity')"),
+            ("Rank machines", "Every catalog model: profit per day, shutdown prices, NPV (r)",
+             "rank"),
+            ("Optimise", "The best plan under a budget, megawatts and compliance (p)",
+             "optimize"),
             ("Next plan", "Select the next plan (])", "select_plan(1)"),
             ("Previous plan", "Select the previous plan ([)", "select_plan(-1)"),
             ("Open plan", "Add a plan TOML file to the comparison (ctrl+o)", "open_plan"),

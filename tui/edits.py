@@ -80,10 +80,11 @@ def edit_order(plan: Plan, scenario: Scenario, index: int, key: str, text: str) 
     return validated_plan(doc, plan.source, scenario)
 
 
-def edit_site(plan: Plan, scenario: Scenario, key: str, text: str) -> Plan:
-    """``plan`` with the site's ``key`` set from the typed ``text`` (validated)."""
+def edit_site(plan: Plan, scenario: Scenario, key: str, text: str, site: int = 0) -> Plan:
+    """``plan`` with site ``site``'s ``key`` set from the typed ``text`` (validated)."""
     doc = plan_to_toml(plan)
-    doc["site"][key] = coerce(text, SITE_FIELDS[key])
+    table = doc["site"] if "site" in doc else doc["sites"][site]
+    table[key] = coerce(text, SITE_FIELDS[key])
     return validated_plan(doc, plan.source, scenario)
 
 

@@ -29,6 +29,15 @@ tariffs by country of origin), what it mines under the scenario, and what it is 
   source, and the plan's daily series.
 - `d` **Distribution**: with Monte Carlo paths > 1, the NPV histogram, P10/P50/P90 and the
   probability of payback within the horizon.
+- `t` **Sensitivity**: a tornado per plan (NPV at the low and high end of every input, largest
+  swing first) and, for the selected plan, a heat table of two inputs you choose.
+
+## Screens
+- `r` **Rank machines**: every catalog model and mode at a power price and origin: profit per
+  day, shutdown power and BTC prices, landed USD/TH, payback and NPV per unit.
+- `p` **Optimise**: a candidates file with the budget, megawatts and excluded origins you set,
+  solved for the best plan; *Open the plan* adds it to the comparison.
+- `escape` on either screen comes back.
 
 ## Keys
 | Key | Action |

@@ -18,6 +18,7 @@ from tui.widgets.market_chart import MarketChart
 from tui.widgets.order_detail import OrderDetail
 from tui.widgets.plan_editor import PlanEditor
 from tui.widgets.scenario_panel import ScenarioPanel
+from tui.widgets.sensitivity_panel import SensitivityPanel
 from tui.widgets.status_line import StatusLine
 
 
@@ -45,6 +46,8 @@ class MainScreen(Screen[None]):
                 yield OrderDetail(id="order-detail")
             with TabPane("[u]D[/u]istribution", id="distribution"):
                 yield DistributionView(id="distribution-view")
+            with TabPane("Sensi[u]t[/u]ivity", id="sensitivity"):
+                yield SensitivityPanel(id="sensitivity-panel")
         yield StatusLine(id="status")
         yield Footer()
 
@@ -57,5 +60,5 @@ class MainScreen(Screen[None]):
         self.query_one("#tabs", TabbedContent).active = tab
 
     def action_leave_field(self) -> None:
-        """Move focus off a text field so the one-letter keys (c, e, s, o, d, q) work."""
+        """Move focus off a text field so the one-letter keys (c, e, s, o, d, t, q) work."""
         self.query_one("#tabs", TabbedContent).query_one("Tabs").focus()

@@ -1,5 +1,6 @@
 """The plan editor: site power price and capacity, and each order's model, quantity, origin,
-unit price and dates.
+unit price and dates. In a plan of several sites the site fields are those of the selected
+order's site.
 
 An edit is applied when the user presses Enter or leaves the field (text) or picks an option
 (drop-downs). It is validated by the same parser as a plan file; an invalid value is explained
@@ -58,7 +59,7 @@ class PlanEditor(Widget):
                 with Horizontal(classes="field"):
                     yield Label("Plan", classes="field-label")
                     yield PlanPicker(id="editor-plan")
-                yield Label("Site", classes="section")
+                yield Label("Site", id="site-section", classes="section")
                 for field_id, label in SITE_INPUTS:
                     yield from self._input_row(field_id, label)
                 yield Label("Order", classes="section")
@@ -119,9 +120,12 @@ class PlanEditor(Widget):
         self._order_index = min(self._order_index, len(plan.orders) - 1)
         order = plan.orders[self._order_index]
         unit = resolve_unit(order)
+        site = plan.sites[plan.site_index(order)]
+        self.query_one("#site-section", Label).update(
+            "Site" if len(plan.sites) == 1 else f"Site {site.name} (of the selected order)")
         values: dict[str, str] = {
-            "site-power_usd_per_kwh": number_text(plan.site.power_usd_per_kwh),
-            "site-capacity_mw": number_text(plan.site.capacity_mw),
+            "site-power_usd_per_kwh": number_text(site.power_usd_per_kwh),
+            "site-capacity_mw": number_text(site.capacity_mw),
             "order-quantity": number_text(order.quantity),
             "order-unit_price_usd": number_text(unit.unit_price_usd),
             "order-import_date": order.import_date.isoformat(),
@@ -133,7 +137,8 @@ class PlanEditor(Widget):
             error.update("")
             error.remove_class("-shown")
         self._set_select("order-index", [
-            (f"{i + 1} of {len(plan.orders)}: {o.quantity:,} x {o.model or 'custom unit'}", i)
+            (f"{i + 1} of {len(plan.orders)}: {o.quantity:,} x {o.model or 'custom unit'}"
+             + (f" at {o.site}" if o.site else ""), i)
             for i, o in enumerate(plan.orders)], self._order_index)
         maker = get_model(order.model).maker if order.model else None
         self._set_select("order-maker", [(m, m) for m in makers()], maker)
@@ -177,10 +182,15 @@ class PlanEditor(Widget):
         if plan != self.plan:
             self.post_message(self.PlanEdited(app.selected, plan))
 
+    def _site(self) -> Any:
+        """The site of the selected order (a plan's only site, or one of its sites)."""
+        plan = self.plan
+        return plan.sites[plan.site_index(plan.orders[self._order_index])]
+
     def _current_value(self, field_id: str) -> Any:
         table, key = field_id.split("-", 1)
         if table == "site":
-            return getattr(self.plan.site, key)
+            return getattr(self._site(), key)
         if key == "unit_price_usd":
             from fleetcalc.units import resolve_unit
 
@@ -202,7 +212,9 @@ class PlanEditor(Widget):
             return
         scenario = self.app.scenario  # type: ignore[attr-defined]
         if table == "site":
-            self._apply(field_id, lambda: edits.edit_site(self.plan, scenario, key, event.value))
+            site = self.plan.site_index(self.plan.orders[self._order_index])
+            self._apply(field_id, lambda: edits.edit_site(
+                self.plan, scenario, key, event.value, site))
         else:
             self._apply(field_id, lambda: edits.edit_order(
                 self.plan, scenario, self._order_index, key, event.value))
