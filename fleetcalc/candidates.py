@@ -1,6 +1,7 @@
 """Candidates files: a plan whose orders have no quantities, for ``fleetcalc optimize``.
 
-A candidates file holds the plan's ``name``, ``exclude_origins``, ``[site]`` and ``[finance]``,
+A candidates file holds the plan's ``name``, ``exclude_origins``, ``[site]`` (or ``[[sites]]``,
+each candidate then naming its ``site`` as a plan's orders do) and ``[finance]``,
 plus ``budget_usd`` (landed capex the plan may spend), ``max_share`` (capex share caps by
 ``maker`` or ``origin``) and ``[[candidates]]``: every order field except ``quantity``, plus
 ``min_units``, ``max_units`` and ``lot``. Candidates of an excluded origin stay in the file and
@@ -40,13 +41,12 @@ from fleetcalc.plan import (
     Site,
     check_plan_against_scenario,
     parse_plan,
+    parse_sites,
     plan_to_toml,
 )
 from fleetcalc.scenario import Scenario
 from fleetcalc.validate import Field, load_toml, read_table
 
-# The single [site] of a candidates file; multi-site files will name theirs.
-SITE_NAME = "site"
 MAX_UNITS = 10_000_000
 CANDIDATE_FIELDS = (
     *(f for f in ORDER_FIELDS if f.name != "quantity"),
@@ -75,7 +75,7 @@ class Candidate:
 @dataclass(frozen=True)
 class CandidateSet:
     name: str
-    site: Site
+    sites: tuple[Site, ...]  # as a plan's; each candidate is installed at one
     finance: Finance
     candidates: tuple[Candidate, ...]
     budget_usd: float | None = None
@@ -83,20 +83,36 @@ class CandidateSet:
     max_share: tuple[tuple[str, float], ...] = ()  # (maker | origin, cap)
     source: str = "<memory>"
 
+    @property
+    def site(self) -> Site:
+        """The only site of a one-site file."""
+        return self._as_plan(self.sites, ()).site
+
+    def site_of(self, index: int) -> Site:
+        """The site candidate ``index`` is installed at."""
+        order = self.candidates[index].order
+        return self.sites[self._as_plan(self.sites, ()).site_index(order)]
+
+    def _as_plan(self, sites: tuple[Site, ...], orders: tuple[Order, ...], name: str = "",
+                 ) -> Plan:
+        return Plan(name=name or self.name, sites=sites, orders=orders, finance=self.finance,
+                    exclude_origins=self.exclude_origins, source=self.source)
+
     def unit_plan(self, index: int) -> Plan:
-        """Candidate ``index`` as a plan of one unit (named ``candidates[index]``)."""
-        return Plan(name=f"candidates[{index}]", sites=(self.site,),
-                    orders=(self.candidates[index].order,), finance=self.finance,
-                    source=self.source)
+        """Candidate ``index`` as a plan of one unit at its site (named ``candidates[index]``)."""
+        return self._as_plan((self.site_of(index),), (self.candidates[index].order,),
+                             f"candidates[{index}]")
 
     def plan(self, units: np.ndarray, name: str) -> Plan | None:
-        """The plan buying ``units[i]`` of candidate i (None when it buys nothing)."""
-        orders = tuple(replace(c.order, quantity=int(q))
-                       for c, q in zip(self.candidates, units, strict=True) if q > 0)
-        if not orders:
+        """The plan buying ``units[i]`` of candidate i at its site (None when it buys
+        nothing); a site where nothing is bought is left out."""
+        bought = [i for i, q in enumerate(units) if q > 0]
+        if not bought:
             return None
-        return Plan(name=name, sites=(self.site,), orders=orders, finance=self.finance,
-                    exclude_origins=self.exclude_origins, source=self.source)
+        orders = tuple(replace(self.candidates[i].order, quantity=int(units[i]))
+                       for i in bought)
+        used = {self.site_of(i).name for i in bought}
+        return self._as_plan(tuple(s for s in self.sites if s.name in used), orders, name)
 
 
 def _renamed(error: InputError, index: int | None = None) -> InputError:
@@ -114,10 +130,10 @@ def parse_candidates(data: dict[str, Any], source: str) -> CandidateSet:
     """Build a CandidateSet from parsed TOML; raises InputError naming the bad key."""
     if not isinstance(data, dict):
         raise InputError(source, "(top level)", data, "a TOML document (a table)")
-    tables = ("candidates", "finance", "max_share", "site")
+    tables = ("candidates", "finance", "max_share", "site", "sites")
     top = {k: v for k, v in data.items() if k not in tables}
     values = read_table(top, CANDIDATE_SET_FIELDS, source, "", tables=tables)
-    site = Site(**read_table(data.get("site"), SITE_FIELDS, source, "site"))
+    sites, _ = parse_sites(data, source)
     shares = read_table(data.get("max_share", {}), SHARE_FIELDS, source, "max_share")
     raw = data.get("candidates")
     if not isinstance(raw, list) or not raw:
@@ -130,8 +146,10 @@ def parse_candidates(data: dict[str, Any], source: str) -> CandidateSet:
     # one-unit orders on a site big enough for all of them.
     orders_doc = [{**{k: v for k, v in item.items() if k not in CANDIDATE_EXTRA_KEYS},
                    "quantity": 1} for item in raw]
-    as_plan = {"name": values["name"], "site": {**data["site"], "capacity_mw": _ANY_CAPACITY_MW},
-               "orders": orders_doc}
+    site_tables = ({"sites": [{**table, "capacity_mw": _ANY_CAPACITY_MW}
+                              for table in data["sites"]]} if "sites" in data
+                   else {"site": {**data["site"], "capacity_mw": _ANY_CAPACITY_MW}})
+    as_plan = {"name": values["name"], **site_tables, "orders": orders_doc}
     if "finance" in data:
         as_plan["finance"] = data["finance"]
     try:
@@ -143,7 +161,7 @@ def parse_candidates(data: dict[str, Any], source: str) -> CandidateSet:
         for order, extra in zip(plan.orders, extras, strict=True)
     )
     return CandidateSet(
-        name=values["name"], site=site,
+        name=values["name"], sites=sites,
         finance=plan.finance, candidates=candidates, budget_usd=values["budget_usd"],
         exclude_origins=values["exclude_origins"],
         max_share=tuple((k, v) for k, v in shares.items() if v is not None), source=source,
@@ -193,9 +211,9 @@ def price_candidates(cset: CandidateSet, scenario: Scenario) -> Priced:
         unit_npv_usd=unit_npv,
         unit_cost_usd=orders["landed_cost_usd"].to_numpy().astype(np.float64),
         unit_mw=orders["power_w"].to_numpy() / 1e6,
-        site=(SITE_NAME,) * n, maker=tuple(orders["maker"].to_list()),
-        origin=tuple(orders["origin"].to_list()),
-        site_mw={SITE_NAME: cset.site.capacity_mw}, budget_usd=cset.budget_usd,
+        site=tuple(cset.site_of(i).name for i in range(n)),
+        maker=tuple(orders["maker"].to_list()), origin=tuple(orders["origin"].to_list()),
+        site_mw={site.name: site.capacity_mw for site in cset.sites}, budget_usd=cset.budget_usd,
         min_units=np.array([c.min_units for c in cset.candidates], dtype=np.int64),
         max_units=np.array([-1 if c.max_units is None else c.max_units
                             for c in cset.candidates], dtype=np.int64),

@@ -186,8 +186,9 @@ def _array_of_tables(raw: Any, key: str, source: str) -> list[Any]:
     return raw
 
 
-def _parse_sites(data: dict[str, Any], source: str) -> tuple[tuple[Site, ...], str]:
-    """The plan's sites and the key path of the first (``site`` or ``sites[0]``)."""
+def parse_sites(data: dict[str, Any], source: str) -> tuple[tuple[Site, ...], str]:
+    """The ``[site]`` or ``[[sites]]`` of a plan (or candidates) document, and the key path of
+    the first (``site`` or ``sites[0]``)."""
     if "sites" not in data:
         return (Site(**read_table(data.get("site"), SITE_FIELDS, source, "site")),), "site"
     if "site" in data:
@@ -237,7 +238,7 @@ def parse_plan(data: dict[str, Any], source: str) -> Plan:
     tables = ("finance", "orders", "site", "sites")
     top = {k: v for k, v in data.items() if k not in tables}
     values = read_table(top, PLAN_FIELDS, source, "", tables=tables)
-    sites, site_key = _parse_sites(data, source)
+    sites, site_key = parse_sites(data, source)
     finance = Finance(**read_table(data.get("finance", {}), FINANCE_FIELDS, source, "finance"))
     raw_orders = _array_of_tables(data.get("orders"), "orders", source)
     exclude = values["exclude_origins"]

@@ -164,3 +164,22 @@ def test_the_editor_changes_the_site_of_the_selected_order_only() -> None:
     assert [s.power_usd_per_kwh for s in edited.sites] == [0.038, 0.06]
     one = load_plan(ROOT / "fleetcalc" / "data" / "plans" / "1-bitmain.toml")
     assert edit_site(one, load_scenario(None), "capacity_mw", "30").site.capacity_mw == 30.0
+
+
+def test_candidates_at_two_sites_fill_each_site_and_price_each_megawatt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    candidates = ROOT / "docs" / "examples" / "candidates-two-sites.toml"
+    out = tmp_path / "best.toml"
+    assert main(["optimize", str(candidates), "--json", "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["shadow_prices"]["mw"]) == {"texas", "ohio"}
+    plan = load_plan(out)
+    assert [site.name for site in plan.sites] == ["texas", "ohio"]
+    assert main(["compare", str(out), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)[0]
+    assert math.isclose(record["npv_usd"], report["npv_usd"], rel_tol=1e-6)
+    for site in record["sites"]:
+        limit = next(c for c in report["constraints"] if c["name"] == f"{site['site']}.capacity_mw")
+        assert site["power_kw"] / 1000 <= limit["limit"] + 1e-9
+        assert math.isclose(site["power_kw"] / 1000, limit["used"], rel_tol=1e-9)

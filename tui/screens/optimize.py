@@ -24,7 +24,7 @@ from tui.format import error_text, number_text
 FIELDS = (
     ("opt-file", "Candidates file (TOML)"),
     ("opt-budget", "Budget, landed (USD)"),
-    ("opt-mw", "Site capacity (MW)"),
+    ("opt-mw", "Site capacity (MW, per site)"),
     ("opt-exclude", "Excluded origins (e.g. CN)"),
 )
 
@@ -52,12 +52,18 @@ def _candidates(settings: _Settings) -> Any:
     mw_field = next(f for f in SITE_FIELDS if f.name == "capacity_mw")
     budget = (command_line_value(budget_field, settings.budget_text.replace(",", ""), "budget")
               if settings.budget_text.strip() else None)
-    mw = command_line_value(mw_field, settings.mw_text.replace(",", ""), "site capacity")
+    texts = [t.replace(",", "").strip() for t in settings.mw_text.split(";") if t.strip()]
+    if len(texts) != len(cset.sites):
+        raise InputError("site capacity", "", settings.mw_text,
+                         f"{len(cset.sites)} capacities in MW separated by ';', one per site "
+                         f"of the file ({', '.join(site.name for site in cset.sites)})")
+    mw = [command_line_value(mw_field, text, "site capacity") for text in texts]
     exclude = convert(next(f for f in CANDIDATE_SET_FIELDS if f.name == "exclude_origins"),
                       [o.strip().upper() for o in settings.exclude_text.replace(";", ",")
                        .split(",") if o.strip()], "excluded origins", "exclude_origins")
-    return replace(cset, budget_usd=budget, site=replace(cset.site, capacity_mw=mw),
-                   exclude_origins=exclude)
+    sites = tuple(replace(site, capacity_mw=capacity)
+                  for site, capacity in zip(cset.sites, mw, strict=True))
+    return replace(cset, budget_usd=budget, sites=sites, exclude_origins=exclude)
 
 
 class OptimizeScreen(Screen[None]):
@@ -107,7 +113,7 @@ class OptimizeScreen(Screen[None]):
             self._show_error(error)
             return
         values = {"opt-budget": "" if cset.budget_usd is None else number_text(cset.budget_usd),
-                  "opt-mw": number_text(cset.site.capacity_mw),
+                  "opt-mw": "; ".join(f"{site.capacity_mw:g}" for site in cset.sites),
                   "opt-exclude": ", ".join(cset.exclude_origins)}
         for field_id, text in values.items():
             self.query_one(f"#{field_id}", Input).value = text
