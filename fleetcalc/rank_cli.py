@@ -12,6 +12,11 @@ from fleetcalc.errors import InputError
 if TYPE_CHECKING:
     from fleetcalc.rank import Ranking
 
+# Below each terminal width the table leaves out columns (the others imply them).
+NARROW_LEAVES_OUT = (
+    (150, ("power_w", "revenue_usd_per_day", "energy_usd_per_day")),
+    (110, ("hashrate_th",)),
+)
 EPILOG = """\
 Per unit, on the date's market at full uptime: revenue, energy cost and profit per day; the
 power price and the BTC price at which the day's revenue equals its energy cost (shutdown
@@ -67,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(ranking: Ranking) -> None:
+    from rich import box
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -76,24 +82,33 @@ def _print(ranking: Ranking) -> None:
 
     scenario = ranking.scenario
     origin = ranking.origin or "lowest-duty plant"
-    # The day's hashprice is one number for every row: in the title, not in a column.
-    shown = [c for c in RANK_COLUMNS if c.name != "hashprice_usd_per_ph_day"]
+    console = Console()
+    # The day's hashprice is one number for every row: in the title, not in a column. A
+    # terminal too narrow for every column leaves out those the others imply.
+    left_out = {"hashprice_usd_per_ph_day"}
+    narrow = [names for width, names in NARROW_LEAVES_OUT if console.width < width]
+    left_out |= {name for names in narrow for name in names}
+    shown = [c for c in RANK_COLUMNS if c.name not in left_out]
     hashprice = ranking.table["hashprice_usd_per_ph_day"][0]
     table = Table(title=f"fleetcalc rank - power USD {ranking.power_usd_per_kwh:g}/kWh, "
                         f"{ranking.on}, origin {origin}, hashprice USD {hashprice:,.2f}/PH/day "
-                        f"(scenario: {escape(scenario.name)})", title_justify="left")
-    table.add_column("Model", no_wrap=True)
+                        f"(scenario: {escape(scenario.name)})", title_justify="left",
+                  box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
+    table.add_column("Model", overflow="ellipsis", no_wrap=True, max_width=20)
     table.add_column("Mode", no_wrap=True)
-    table.add_column("From")
-    for column in shown:
-        table.add_column(column.label, justify="right")
+    table.add_column("From", no_wrap=True, min_width=4)
+    for column in shown:  # "Shutdown USD/kWh" in two lines: ten columns of numbers fit
+        table.add_column(column.label.replace(" ", "\n", 1), justify="right", no_wrap=True)
     for row in ranking.table.iter_rows(named=True):
         loses = row["profit_usd_per_day"] < 0
         table.add_row(escape(row["model_id"]), escape(row["mode"]), row["origin"],
                       *(format_value(row[c.name], c.fmt) for c in shown),
                       style="dim" if loses else None)
-    console = Console()
     console.print(table)
+    if narrow:
+        console.print(f"({', '.join(sorted(left_out - {'hashprice_usd_per_ph_day'}))} left "
+                      "out on a terminal this narrow; --json has every column.)",
+                      highlight=False)
     console.print(f"Market of {ranking.on}: pool fee {scenario.network.pool_fee:.1%}; per unit "
                   "at full uptime. NPV: one unit delivered that day, site uptime 97%, default "
                   f"finance, {scenario.horizon_days} days from {scenario.start_date}. Dim rows "

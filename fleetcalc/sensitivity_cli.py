@@ -119,7 +119,7 @@ def _print_tornado(results: list[Tornado], scenario_name: str, out: Path | None)
         console.print(tornado_table(result))
         for note in result.notes:
             console.print(f"[yellow]Note:[/] {escape(note)}")
-    console.print("Low/high: the input's value at each end (its change from the file's value). "
+    console.print("Low/high: the input's value at each end of its range (README: Sensitivity). "
                   "Bars: NPV below (red) and above (green) the base, one scale per plan.",
                   highlight=False)
     if out is not None:

@@ -20,7 +20,7 @@ from fleetcalc.metrics import BY_NAME, format_value
 from fleetcalc.sensitivity import Tornado, is_missing
 from fleetcalc.variation import Axis, Change
 
-BAR_CELLS = 14  # characters on each side of the base NPV
+BAR_CELLS = 12  # characters on each side of the base NPV
 FULL = "█"
 # Heat colours: worst, neutral, best (RGB), blended by how far a cell is from neutral.
 WORST, NEUTRAL, BEST = (178, 34, 34), (72, 72, 72), (34, 139, 34)
@@ -45,19 +45,17 @@ def tornado_table(result: Tornado) -> Table:
     irr = "n/a" if is_missing(result.base_irr) else f"{result.base_irr:.1%}"
     title = Text(f"{result.plan}: base NPV USD {result.base_npv_usd:,.0f}, IRR {irr}")
     table = Table(title=title, title_justify="left")
-    # Numbers never wrap or shorten: the input's label and range wrap instead.
-    for label, justify, no_wrap in (
-            ("Input", "left", False), ("Low", "right", False), ("High", "right", False),
-            ("NPV at low", "right", True), ("NPV at high", "right", True),
-            ("Swing", "right", True), ("NPV below | above base", "center", True)):
-        table.add_column(label, justify=justify, no_wrap=no_wrap)
+    # Numbers never wrap or shorten; the input's label may wrap.
+    for label, justify in (("Input", "left"), ("Low", "right"), ("High", "right"),
+                           ("NPV at low", "right"), ("NPV at high", "right"),
+                           ("Swing", "right"), ("NPV below | above base", "center")):
+        table.add_column(label, justify=justify, no_wrap=label != "Input")
     scale = max((max(abs(b.npv_low_usd - result.base_npv_usd),
                      abs(b.npv_high_usd - result.base_npv_usd)) for b in result.bars),
                 default=0.0)
     for bar in result.bars:
         table.add_row(
-            bar.label, f"{format_value(bar.low, bar.fmt)} ({bar.low_change})",
-            f"{format_value(bar.high, bar.fmt)} ({bar.high_change})",
+            bar.label, format_value(bar.low, bar.fmt), format_value(bar.high, bar.fmt),
             f"{bar.npv_low_usd:,.0f}", f"{bar.npv_high_usd:,.0f}", f"{bar.swing_usd:,.0f}",
             _bar(bar.npv_low_usd, bar.npv_high_usd, result.base_npv_usd, scale))
     return table

@@ -122,6 +122,17 @@ BY_NAME: dict[str, Input] = {item.name: item for item in INPUTS}
 TARIFF_RANGE = (Change("set", 0.0), Change("shift", 0.1))  # lifted / ten points more
 
 
+def ranges_markdown() -> str:
+    """The default ranges as the README's table (a test checks the README holds it)."""
+    lines = ["| input | what | low | high |", "|---|---|---|---|"]
+    rows = [(item.name, item.label, item.low, item.high) for item in INPUTS]
+    rows.append(("tariff.<ORIGIN>.<program>", "each tariff program in force for an order",
+                 *TARIFF_RANGE))
+    lines += [f"| `{name}` | {label} | `{low.text}` | `{high.text}` |"
+              for name, label, low, high in rows]
+    return "\n".join(lines) + "\n"
+
+
 def tariff_input(name: str) -> Input | None:
     """The input ``tariff.<origin>.<program>`` (None if ``name`` is not of that form)."""
     match = _TARIFF_INPUT.fullmatch(name)
