@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
+from rich import box
 from rich.color import Color
 from rich.style import Style
 from rich.table import Table
@@ -98,9 +99,12 @@ def heat_table(
 
     cells = {key(row): row[metric] for row in rows.iter_rows(named=True)}
     scores = dict(zip(cells, _scores(list(cells.values()), metric, pivot), strict=True))
-    table = Table(title=Text(f"{plan}: {BY_NAME[metric].label}"), title_justify="left")
-    corner = axes[0].column if len(axes) == 1 else f"{axes[0].column} \\ {axes[1].column}"
-    table.add_column(corner, justify="right")
+    # The axes' names go in the title: a corner cell that long would squeeze the numbers.
+    where = (f"by {axes[0].column}" if len(axes) == 1
+             else f"rows {axes[0].column}, columns {axes[1].column}")
+    table = Table(title=Text(f"{plan}: {BY_NAME[metric].label}, {where}"), title_justify="left",
+                  box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
+    table.add_column("", justify="right", no_wrap=True)
     for change in second:
         table.add_column(BY_NAME[metric].label if change is None else axes[1].label(change),
                          justify="right", no_wrap=True)

@@ -217,3 +217,10 @@ def test_a_grid_in_percentages_scales_every_order_and_its_middle_is_the_plan() -
     assert cells["npv_usd"][1] == base["npv_usd"]
     npv = cells["npv_usd"].to_list()
     assert npv[0] > npv[1] > npv[2]
+
+
+def test_the_readme_lists_the_default_ranges_of_the_input_table() -> None:
+    from fleetcalc.variation import ranges_markdown
+
+    assert ranges_markdown() in (ROOT / "README.md").read_text(encoding="utf-8"), (
+        "README.md's default ranges are stale: paste fleetcalc.variation.ranges_markdown()")
