@@ -41,6 +41,29 @@ def _compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report(args: argparse.Namespace) -> int:
+    from fleetcalc.engine import evaluate
+    from fleetcalc.io import read_only_mode
+    from fleetcalc.plausibility import print_warnings
+    from fleetcalc.report import Extras, report_format, write_report
+
+    # Check the destination before the evaluation, which takes a while.
+    report_format(args.out)
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):
+        raise InputError("command line", "--out", args.out, "a file in an existing folder")
+    if read_only_mode(args.out) is not None:
+        raise InputError("command line", "--out", args.out, "a file that may be written")
+    if args.sensitivity:
+        raise InputError("command line", "--sensitivity", "given",
+                         "no flag: this version has no sensitivity analysis yet")
+    results = evaluate(args.plans or None, args.scenario)
+    print_warnings(w for record in results.records() for w in record["warnings"])
+    written = write_report(results, args.out, Extras())
+    print(f"wrote {written}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _catalog(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -193,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     from fleetcalc.batch import add_arguments
 
     add_arguments(batch)
+    report = sub.add_parser("report", help="write an Excel workbook or an HTML report")
+    report.add_argument("plans", nargs="*", help="plan TOML files (default: the built-in four)")
+    report.add_argument("--scenario", help="scenario TOML (default: built-in)")
+    report.add_argument("--sensitivity", action="store_true",
+                        help="add the sensitivity tornado (needs `fleetcalc sensitivity`)")
+    report.add_argument("--out", required=True, help="FILE.xlsx or FILE.html")
     optimize_cli.add_arguments(sub.add_parser("optimize", help="the best plan from candidates"))
     rank_cli.add_arguments(sub.add_parser("rank", help="every catalog machine ranked"))
     sensitivity_cli.add_arguments(sub.add_parser(
@@ -210,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT if exit_.code not in (0, None) else EXIT_OK
     handlers = {"compare": _compare, "catalog": _catalog, "tariffs": _tariffs,
                 "optimize": optimize_cli.run, "rank": rank_cli.run,
-                "sensitivity": sensitivity_cli.run}
+                "sensitivity": sensitivity_cli.run, "report": _report}
     try:
         if args.command == "batch":
             from fleetcalc.batch import run_batch

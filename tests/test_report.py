@@ -1,0 +1,126 @@
+"""``fleetcalc report``: the workbook and the HTML report hold the numbers of ``compare --json``;
+sheets, charts and formats are present; a bad destination is refused before anything is
+written."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+
+import openpyxl
+import pytest
+import tomli_w
+
+from fleetcalc import metrics
+from fleetcalc.cli import main
+from fleetcalc.report_excel import EXCEL_FORMATS
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SCENARIO = ROOT / "fleetcalc" / "data" / "default_scenario.toml"
+MONTE_CARLO_PATHS = 12
+SHEETS = ["Summary", "Orders", "Cash flows", "Market", "Assumptions"]
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The default scenario with a few Monte Carlo paths and failures sampled per path."""
+    doc = tomllib.loads(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
+    doc["paths"] = MONTE_CARLO_PATHS
+    path = tmp_path_factory.mktemp("scenario") / "scenario.toml"
+    path.write_text(tomli_w.dumps(doc), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def records(scenario: str) -> list[dict]:
+    """What ``fleetcalc compare --scenario S --json`` prints, parsed."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["compare", "--scenario", scenario, "--json"]) == 0
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture(scope="module")
+def workbook(scenario: str, tmp_path_factory: pytest.TempPathFactory) -> openpyxl.Workbook:
+    out = tmp_path_factory.mktemp("report") / "report.xlsx"
+    assert main(["report", "--scenario", scenario, "--out", str(out)]) == 0
+    return openpyxl.load_workbook(out)
+
+
+def test_every_summary_value_equals_compare_json(
+    workbook: openpyxl.Workbook, records: list[dict]
+) -> None:
+    sheet = workbook["Summary"]
+    plans = [cell.value for cell in sheet[1][1:]]
+    assert plans == [record["plan"] for record in records]
+    rows = metrics.compare_rows(MONTE_CARLO_PATHS)
+    assert any(row.label.strip().startswith("P10") for row in rows)
+    for r, row in enumerate(rows, 2):
+        assert sheet.cell(r, 1).value == row.label
+        for col, record in enumerate(records, 2):
+            cell = sheet.cell(r, col)
+            expected = record[row.column]
+            if expected is None:
+                assert cell.value == metrics.FORMATS[row.metric.fmt].missing
+            else:  # xlsx stores 16 significant digits (Excel itself shows 15)
+                assert cell.value == float(f"{expected:.16g}"), (row.label, record["plan"])
+            assert cell.number_format == EXCEL_FORMATS[row.metric.fmt]
+
+
+def test_the_best_plan_of_each_ranked_row_is_filled(
+    workbook: openpyxl.Workbook, records: list[dict]
+) -> None:
+    sheet = workbook["Summary"]
+    for r, row in enumerate(metrics.compare_rows(MONTE_CARLO_PATHS), 2):
+        values = [record[row.column] for record in records]
+        best = metrics.best_index(values, row.metric.better)
+        filled = [i for i in range(len(records))
+                  if sheet.cell(r, i + 2).fill.fgColor.rgb not in (None, "00000000")]
+        assert filled == ([] if best is None else [best]), row.label
+
+
+def test_sheets_charts_frozen_headers_and_formats(workbook: openpyxl.Workbook) -> None:
+    assert workbook.sheetnames == SHEETS
+    assert len(workbook["Cash flows"]._charts) == 1
+    assert len(workbook["Market"]._charts) == 1
+    for name in SHEETS:
+        assert workbook[name].freeze_panes in ("A2", "B2"), name
+    orders = workbook["Orders"]
+    header = [cell.value for cell in orders[1]]
+    for column in ("program", "rate", "legal_basis", "source", "landed_cost_usd"):
+        assert column in header
+    assert orders.cell(2, header.index("rate") + 1).number_format == "0.0%"
+    assert orders.cell(2, header.index("landed_cost_usd") + 1).number_format == "#,##0"
+    cash = [cell.value for cell in workbook["Cash flows"][1]]
+    for column in ("revenue_usd", "energy_cost_usd", "repair_cost_usd", "capex_usd",
+                   "cumulative_cash_usd"):
+        assert column in cash
+    market = [cell.value for cell in workbook["Market"][1]]
+    assert market == ["month", "price_usd", "hashrate_ehs", "difficulty",
+                      "hashprice_usd_per_ph_day"]
+    notes = [row[0] for row in workbook["Assumptions"].iter_rows(values_only=True)]
+    assert any("Sensitivity not computed" in str(note) for note in notes)
+
+
+def test_every_catalogue_format_has_an_excel_format() -> None:
+    assert set(EXCEL_FORMATS) == set(metrics.FORMATS)
+
+
+@pytest.mark.parametrize(("out", "message"), [
+    ("report.pdf", "a file name ending in .xlsx or .html"),
+    ("no/such/folder/report.xlsx", "a file in an existing folder"),
+])
+def test_a_bad_destination_exits_2_and_writes_nothing(
+    out: str, message: str, tmp_path: Path, capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--out", out]) == 2
+    err = capfd.readouterr().err
+    assert message in err and out in err
+    assert os.listdir(tmp_path) == []
