@@ -18,7 +18,7 @@ import polars as pl
 
 from fleetcalc import metrics
 from fleetcalc.io import write_bytes_atomic
-from fleetcalc.report import (
+from fleetcalc.report_tables import (
     MISSING_SECTION,
     Extras,
     assumptions_table,

@@ -1,0 +1,134 @@
+"""The report's tables, built once from ``Results`` and the metric catalogue for both
+``fleetcalc.report_excel`` (xlsxwriter) and ``fleetcalc.report_html`` (Altair charts
+rendered to inline SVG).
+
+Optional sections (sensitivity, optimiser) are given as frames in ``Extras``; a section whose
+frame is None is left out of the report with a note saying how to get it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from fleetcalc import metrics
+from fleetcalc.errors import InputError
+
+if TYPE_CHECKING:
+    from fleetcalc.engine import Results
+
+REPORT_FORMATS = (".xlsx", ".html")
+# Daily columns that are levels (a state on the day), not flows: a month shows their mean (or,
+# for the running total, the month's last value) instead of their sum.
+LEVEL_COLUMNS = ("hashrate_th", "power_w", "running_units", "price_usd",
+                 "hashprice_usd_per_ph_day")
+CUMULATIVE = "cumulative_cash_usd"
+MISSING_SECTION = {
+    "sensitivity": "Sensitivity not computed: run `fleetcalc report ... --sensitivity`.",
+    "optimiser": "Optimiser not run: `fleetcalc optimize` writes its plan; report that plan.",
+}
+
+
+@dataclass(frozen=True)
+class Extras:
+    """Sections computed outside the evaluation; None leaves the section out with a note."""
+
+    sensitivity: pl.DataFrame | None = None  # one row per input: its NPV at low and high
+    optimiser: pl.DataFrame | None = None  # one row per candidate order bought
+
+
+def report_format(path: str | Path) -> str:
+    """'.xlsx' or '.html' from ``path``'s extension; InputError for any other."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in REPORT_FORMATS:
+        raise InputError("command line", "--out", str(path),
+                         "a file name ending in " + " or ".join(REPORT_FORMATS))
+    return suffix
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One row of the summary: label, the metric's format code, the plans' values as in
+    ``compare --json`` (None: does not exist) and which plan is best (None: no ranking)."""
+
+    label: str
+    fmt: str
+    values: tuple[Any, ...]
+    best: int | None
+
+
+def summary_rows(results: Results) -> list[SummaryRow]:
+    """The compare table's rows (P10/P50/P90 with Monte Carlo), values from the JSON records,
+    so that every number in a report equals ``compare --json``."""
+    records = results.records()
+    rows = []
+    for row in metrics.compare_rows(results.scenario.paths):
+        values = tuple(record[row.column] for record in records)
+        fmt = row.metric.fmt or "usd"
+        rows.append(SummaryRow(row.label, fmt, values, metrics.best_index(values,
+                                                                         row.metric.better)))
+    return rows
+
+
+def plan_names(results: Results) -> list[str]:
+    return results.summary["plan"].to_list()
+
+
+def orders_table(results: Results) -> pl.DataFrame:
+    """One row per order and tariff program in force: landed cost, rate, legal basis, source."""
+    from fleetcalc.tariffs import apply_overrides, load_schedule
+
+    schedule = apply_overrides(load_schedule(), results.scenario.tariff_overrides)
+    basis = schedule.select("program", "legal_basis").unique("program", keep="first")
+    orders = results.orders.select(
+        "plan", "order_index", "model", "quantity", "origin", "tariff_origin", "import_date",
+        "customs_value_usd", "landed_cost_usd", "tariffs_usd")
+    lines = results.tariff_lines.select(
+        "plan", "order_index", "program", "rate", "status", "tariff_usd", "source")
+    return (orders.join(lines, on=["plan", "order_index"], how="left")
+            .join(basis, on="program", how="left")
+            .select("plan", "order_index", "model", "quantity", "origin", "tariff_origin",
+                    "import_date", "customs_value_usd", "landed_cost_usd", "tariffs_usd",
+                    "program", "rate", "tariff_usd", "status", "legal_basis", "source")
+            .sort("plan", "order_index", maintain_order=True))
+
+
+def monthly_cash(results: Results) -> pl.DataFrame:
+    """Per plan and month: every flow column of ``daily`` summed (revenue, energy, repairs,
+    capex and payments, and debt and tax where the engine models them), the cumulative cash
+    at the month's end."""
+    daily = results.daily
+    flows = [name for name, dtype in daily.schema.items() if dtype == pl.Float64
+             and name not in LEVEL_COLUMNS and name != CUMULATIVE]
+    return (daily.with_columns(month=pl.col("date").dt.truncate("1mo"))
+            .group_by("plan", "month", maintain_order=True)
+            .agg(*(pl.col(name).sum() for name in flows), pl.col(CUMULATIVE).last()))
+
+
+def monthly_market(results: Results) -> pl.DataFrame:
+    """The scenario's market per month (means over the month and over paths)."""
+    return (results.market.with_columns(month=pl.col("date").dt.truncate("1mo"))
+            .group_by("month", maintain_order=True)
+            .agg(pl.col("price_usd", "hashrate_ehs", "difficulty",
+                        "hashprice_usd_per_ph_day").mean()))
+
+
+def assumptions_table(results: Results) -> pl.DataFrame:
+    """Every assumption, unverified input and warning the numbers rest on, one per row."""
+    from fleetcalc.tariffs import ASSUMPTION_CAVEAT
+
+    rows = [("scenario assumption", "all", text) for text in results.scenario.assumptions]
+    for record in results.records():
+        if record["tariff_assumption"]:
+            rows.append(("tariff assumption", record["plan"], ASSUMPTION_CAVEAT))
+        rows += [("warning", record["plan"], text) for text in record["warnings"] or ()]
+        if record["missing_metrics"]:
+            rows.append(("missing metric", record["plan"], record["missing_metrics"]))
+    rows.append(("scenario", "all", f"{results.scenario.name}: start "
+                 f"{results.scenario.start_date}, {results.scenario.horizon_days:,} days, "
+                 f"{results.scenario.paths:,} path(s), seed {results.scenario.seed}"))
+    return pl.DataFrame(rows, schema={"kind": pl.String(), "plan": pl.String(),
+                                      "text": pl.String()}, orient="row")
