@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
@@ -124,3 +125,69 @@ def test_a_bad_destination_exits_2_and_writes_nothing(
     err = capfd.readouterr().err
     assert message in err and out in err
     assert os.listdir(tmp_path) == []
+
+
+class _Sections(HTMLParser):
+    """Per <section id>: how many inline <svg> it holds and its table cells' text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.svgs: dict[str, int] = {}
+        self.cells: dict[str, list[str]] = {}
+        self.links: list[str] = []
+        self._section = ""
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "section":
+            self._section = dict(attrs)["id"] or ""
+            self.svgs[self._section] = 0
+            self.cells[self._section] = []
+        elif tag == "svg":
+            self.svgs[self._section] += 1
+        elif tag == "td":
+            self._cell = []
+        self.links += [value or "" for name, value in attrs if name in ("src", "href")]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.cells[self._section].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.fixture(scope="module")
+def report_html(scenario: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    assert main(["report", "--scenario", scenario, "--out", str(out)]) == 0
+    return out.read_text(encoding="utf-8")
+
+
+def test_the_html_has_a_chart_per_section_and_the_summary_numbers(
+    report_html: str, records: list[dict]
+) -> None:
+    parsed = _Sections()
+    parsed.feed(report_html)
+    charted = ("summary", "cumulative-cash", "npv-distribution", "market", "tariffs-per-order")
+    for section in charted:
+        assert parsed.svgs[section] >= 1, section
+    assert "Sensitivity not computed" in report_html
+    cells = parsed.cells["summary"]
+    width = 1 + len(records)  # the label, then one cell per plan
+    rows = metrics.compare_rows(MONTE_CARLO_PATHS)
+    assert len(cells) == width * len(rows)
+    for r, row in enumerate(rows):
+        shown = cells[r * width:(r + 1) * width]
+        assert shown == [row.label, *(row.metric.text(record[row.column]) for record in records)]
+
+
+def test_the_html_references_no_external_url(report_html: str) -> None:
+    parsed = _Sections()
+    parsed.feed(report_html)
+    assert parsed.links == []
+    assert "http://" not in report_html and "https://" not in report_html
+    assert "<script" not in report_html and "<link" not in report_html
+    assert "url(" not in report_html and "@import" not in report_html
