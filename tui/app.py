@@ -59,6 +59,7 @@ class FleetcalcApp(App[None]):
         Binding("ctrl+o", "open_plan", "Open"),
         Binding("ctrl+s", "save_plan", "Save"),
         Binding("ctrl+e", "export", "Export"),
+        Binding("ctrl+r", "export_report", "Report", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme"),
         Binding("f2", "save_screenshot", "Screenshot", show=False),
         Binding("f1,question_mark", "help", "Help"),
@@ -322,6 +323,33 @@ class FleetcalcApp(App[None]):
 
         self._prompt("Export the comparison (.csv or .parquet)", "comparison.csv", run)
 
+    def action_export_report(self) -> None:
+        results = self.results
+        if results is None:
+            self.notify("No results yet: wait for the evaluation", severity="warning")
+            return
+
+        def run(path: str) -> str:
+            # The extension and folder are checked here, so the prompt shows a bad path; the
+            # report itself (charts take seconds) is written by a worker.
+            target = files.report_target(path)
+            self._write_report(results, target)
+            return f"Writing the report to {target}..."
+
+        self._prompt("Export a report (.xlsx or .html)", "report.html", run)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report")
+    def _write_report(self, results: Results, target: Path) -> None:
+        from fleetcalc.report import write_report
+
+        try:
+            written = write_report(results, target)
+        except (InputError, OSError) as error:
+            self.call_from_thread(self.notify, str(error), title="Could not write the report",
+                                  severity="error")
+            return
+        self.call_from_thread(self.notify, f"Report written to {written}")
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         commands = (
@@ -348,6 +376,8 @@ class FleetcalcApp(App[None]):
             ("Open scenario", "Load a scenario TOML file", "open_scenario"),
             ("Save scenario", "Write the scenario as TOML", "save_scenario"),
             ("Export comparison", "Write the comparison as CSV or Parquet (ctrl+e)", "export"),
+            ("Export report", "Write an Excel workbook or an HTML report (ctrl+r)",
+             "export_report"),
             ("Save screenshot", "Save an SVG of the current screen (f2)", "save_screenshot"),
             ("Toggle dark/light theme", "Switch between the dark and light themes (ctrl+t)",
              "toggle_theme"),

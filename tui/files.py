@@ -43,3 +43,15 @@ def export_summary(summary: pl.DataFrame, path: str | Path) -> Path:
         raise InputError(str(path), "", suffix or "(no extension)",
                          "a file name ending in .csv or .parquet")
     return write_table_atomic(summary, target, str(path), make_parents=False)
+
+
+def report_target(path: str | Path) -> Path:
+    """``path`` (``~`` expanded) if a report can be written there: .xlsx or .html in an
+    existing folder; InputError otherwise."""
+    from fleetcalc.report import report_format
+
+    target = Path(path).expanduser()
+    report_format(target)
+    if not target.parent.is_dir():
+        raise InputError(str(path), "", str(target.parent), "an existing folder")
+    return target
