@@ -56,7 +56,8 @@ def _report(args: argparse.Namespace) -> int:
         raise InputError("command line", "--out", args.out, "a file that may be written")
     if args.sensitivity:
         raise InputError("command line", "--sensitivity", "given",
-                         "no flag: this version has no sensitivity analysis yet")
+                         "no flag: the report does not include the tornado yet; "
+                         "run `fleetcalc sensitivity` for it")
     results = evaluate(args.plans or None, args.scenario)
     print_warnings(w for record in results.records() for w in record["warnings"])
     written = write_report(results, args.out, Extras())

@@ -39,7 +39,7 @@ EXCEL_FORMATS = {
     "btc": "#,##0.00", "btc_4dp": "0.0000", "j_per_th": "0.00", "usd_per_kwh": "0.0000",
     "th_as_ehs": "#,##0.000,,", "th_as_phs": "#,##0.0,", "kw_as_mw": "#,##0.00,",
     "w_as_mw": "#,##0.00,,", "fraction_as_pct_0dp": "0%", "fraction_as_pct": "0.0%",
-    "fraction_as_pct_2dp": "0.00%", "days": "#,##0",
+    "fraction_as_pct_2dp": "0.00%", "days": "#,##0", "th": "#,##0.0", "w": "#,##0",
 }
 DATE_FORMAT = "yyyy-mm-dd"
 BEST_FILL = "#C6EFCE"  # Excel's own "good" green

@@ -27,7 +27,7 @@ LEVEL_COLUMNS = ("hashrate_th", "power_w", "running_units", "price_usd",
                  "hashprice_usd_per_ph_day")
 CUMULATIVE = "cumulative_cash_usd"
 MISSING_SECTION = {
-    "sensitivity": "Sensitivity not computed: run `fleetcalc report ... --sensitivity`.",
+    "sensitivity": "Sensitivity not in this report: run `fleetcalc sensitivity` for the tornado.",
     "optimiser": "Optimiser not run: `fleetcalc optimize` writes its plan; report that plan.",
 }
 

@@ -105,7 +105,7 @@ def test_sheets_charts_frozen_headers_and_formats(workbook: openpyxl.Workbook) -
     assert market == ["month", "price_usd", "hashrate_ehs", "difficulty",
                       "hashprice_usd_per_ph_day"]
     notes = [row[0] for row in workbook["Assumptions"].iter_rows(values_only=True)]
-    assert any("Sensitivity not computed" in str(note) for note in notes)
+    assert any("Sensitivity not in this report" in str(note) for note in notes)
 
 
 def test_every_catalogue_format_has_an_excel_format() -> None:
@@ -174,7 +174,7 @@ def test_the_html_has_a_chart_per_section_and_the_summary_numbers(
     charted = ("summary", "cumulative-cash", "npv-distribution", "market", "tariffs-per-order")
     for section in charted:
         assert parsed.svgs[section] >= 1, section
-    assert "Sensitivity not computed" in report_html
+    assert "Sensitivity not in this report" in report_html
     cells = parsed.cells["summary"]
     width = 1 + len(records)  # the label, then one cell per plan
     rows = metrics.compare_rows(MONTE_CARLO_PATHS)
