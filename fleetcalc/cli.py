@@ -42,25 +42,30 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from fleetcalc.engine import evaluate
+    from fleetcalc.engine import checked_plans, evaluate
     from fleetcalc.io import read_only_mode
     from fleetcalc.plausibility import print_warnings
-    from fleetcalc.report import Extras, report_format, write_report
+    from fleetcalc.report import Extras, report_format, sensitivity_extras, write_report
+    from fleetcalc.scenario import load_scenario
+    from fleetcalc.variation import read_ranges
 
-    # Check the destination before the evaluation, which takes a while.
+    # Check the destination and the ranges before the evaluation, which takes a while.
     report_format(args.out)
     folder = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(folder):
         raise InputError("command line", "--out", args.out, "a file in an existing folder")
     if read_only_mode(args.out) is not None:
         raise InputError("command line", "--out", args.out, "a file that may be written")
-    if args.sensitivity:
-        raise InputError("command line", "--sensitivity", "given",
-                         "no flag: the report does not include the tornado yet; "
-                         "run `fleetcalc sensitivity` for it")
-    results = evaluate(args.plans or None, args.scenario)
+    if args.ranges and not args.sensitivity:
+        raise InputError("command line", "--ranges", args.ranges,
+                         "--ranges only with --sensitivity (it sets the tornado's ranges)")
+    ranges = read_ranges(args.ranges) if args.ranges else None
+    scenario = load_scenario(args.scenario)
+    plans = checked_plans(args.plans or None, scenario)
+    results = evaluate(plans, scenario)
     print_warnings(w for record in results.records() for w in record["warnings"])
-    written = write_report(results, args.out, Extras())
+    extras = sensitivity_extras(plans, scenario, ranges) if args.sensitivity else Extras()
+    written = write_report(results, args.out, extras)
     print(f"wrote {written}", file=sys.stderr)
     return EXIT_OK
 
@@ -221,7 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("plans", nargs="*", help="plan TOML files (default: the built-in four)")
     report.add_argument("--scenario", help="scenario TOML (default: built-in)")
     report.add_argument("--sensitivity", action="store_true",
-                        help="add the sensitivity tornado (needs `fleetcalc sensitivity`)")
+                        help="add each plan's tornado (as `fleetcalc sensitivity` computes it)")
+    report.add_argument("--ranges", metavar="FILE",
+                        help="with --sensitivity: TOML of input ranges (as `sensitivity`)")
     report.add_argument("--out", required=True, help="FILE.xlsx or FILE.html")
     optimize_cli.add_arguments(sub.add_parser("optimize", help="the best plan from candidates"))
     rank_cli.add_arguments(sub.add_parser("rank", help="every catalog machine ranked"))

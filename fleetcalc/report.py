@@ -12,9 +12,27 @@ from typing import TYPE_CHECKING
 from fleetcalc.report_tables import Extras, report_format
 
 if TYPE_CHECKING:
-    from fleetcalc.engine import Results
+    from collections.abc import Sequence
 
-__all__ = ["Extras", "report_format", "write_report"]
+    from fleetcalc.engine import Results
+    from fleetcalc.plan import Plan
+    from fleetcalc.scenario import Scenario
+    from fleetcalc.sensitivity import Ranges
+
+__all__ = ["Extras", "report_format", "sensitivity_extras", "write_report"]
+
+
+def sensitivity_extras(plans: Sequence[Plan], scenario: Scenario, ranges: Ranges | None = None,
+                       extras: Extras | None = None) -> Extras:
+    """``extras`` with the plans' tornado (``fleetcalc sensitivity``'s, same ranges) as its
+    Sensitivity section."""
+    from dataclasses import replace
+
+    from fleetcalc.report_tables import sensitivity_table
+    from fleetcalc.sensitivity import tornado
+
+    table = sensitivity_table(tornado(plans, scenario, ranges))
+    return replace(extras or Extras(), sensitivity=table)
 
 
 def write_report(results: Results, path: str | Path, extras: Extras | None = None) -> Path:

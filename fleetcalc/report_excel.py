@@ -52,7 +52,8 @@ def column_format(name: str, dtype: pl.DataType) -> str | None:
         return DATE_FORMAT
     if not dtype.is_numeric():
         return None
-    if name == "rate" or name.endswith(("_rate", "_fraction", "_share")):
+    if name in ("rate", "irr") or name.startswith("irr_") or name.endswith(
+            ("_rate", "_fraction", "_share")):
         return EXCEL_FORMATS["fraction_as_pct"]
     if name == "difficulty":
         return "0.000E+00"

@@ -19,6 +19,7 @@ from fleetcalc import metrics
 from fleetcalc.io import write_text_atomic
 from fleetcalc.report_tables import (
     MISSING_SECTION,
+    SENSITIVITY_FORMATS,
     Extras,
     assumptions_table,
     monthly_cash,
@@ -153,17 +154,34 @@ def _tariffs(results: Results) -> str:
 
 
 def _tornado(extras: Extras) -> str:
+    """Per plan a tornado chart (each plan on its own NPV scale, as the terminal shows it)
+    and its bars' numbers."""
     import altair as alt
 
     if extras.sensitivity is None:
         return f"<p class='note'>{html.escape(MISSING_SECTION['sensitivity'])}</p>"
-    frame = extras.sensitivity
-    value_columns = [c for c, t in frame.schema.items() if t.is_numeric()]
-    long = frame.unpivot(value_columns, index=frame.columns[0])
-    chart = alt.Chart(long).mark_bar().encode(
-        x=alt.X("value:Q", title=None), y=alt.Y(f"{frame.columns[0]}:N", title=None, sort=None),
-        color="variable:N").properties(width=CHART_WIDTH_PX - 300)
-    return _figure(chart, "Sensitivity of NPV to each input.") + _table(frame)
+    parts = []
+    for (plan,), bars in extras.sensitivity.group_by("plan", maintain_order=True):
+        ends = bars.unpivot(["npv_low_usd", "npv_high_usd"], index=["label", "base_npv_usd"],
+                            variable_name="end", value_name="npv_usd").with_columns(
+            end=pl.col("end").replace({"npv_low_usd": "input at low",
+                                       "npv_high_usd": "input at high"}))
+        base = alt.Chart(bars.head(1)).mark_rule(color="#444").encode(x="base_npv_usd:Q")
+        chart = alt.Chart(ends).mark_bar(opacity=0.85).encode(
+            x=alt.X("npv_usd:Q", title="NPV (USD)"), x2="base_npv_usd:Q",
+            # The table's order: largest swing at the top.
+            y=alt.Y("label:N", title=None, sort=bars["label"].to_list()),
+            color=alt.Color("end:N", title=None, legend=alt.Legend(orient="bottom"),
+                            scale=alt.Scale(domain=["input at low", "input at high"],
+                                            range=["#d62728", "#2ca02c"])))
+        base_npv = metrics.format_value(bars["base_npv_usd"][0], "usd")
+        parts.append(
+            f"<h3>{html.escape(str(plan))}</h3>"
+            + _figure((chart + base).properties(width=CHART_WIDTH_PX - 300),
+                      f"NPV with each input at the low and at the high end of its range; the "
+                      f"line is the base NPV, USD {base_npv}.")
+            + _table(bars.drop("plan", "input", "base_npv_usd"), SENSITIVITY_FORMATS))
+    return "".join(parts)
 
 
 def html_text(results: Results, extras: Extras) -> str:

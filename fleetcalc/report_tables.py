@@ -18,7 +18,10 @@ from fleetcalc import metrics
 from fleetcalc.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from fleetcalc.engine import Results
+    from fleetcalc.sensitivity import Tornado
 
 REPORT_FORMATS = (".xlsx", ".html")
 # Daily columns that are levels (a state on the day), not flows: a month shows their mean (or,
@@ -27,7 +30,8 @@ LEVEL_COLUMNS = ("hashrate_th", "power_w", "running_units", "price_usd",
                  "hashprice_usd_per_ph_day")
 CUMULATIVE = "cumulative_cash_usd"
 MISSING_SECTION = {
-    "sensitivity": "Sensitivity not in this report: run `fleetcalc sensitivity` for the tornado.",
+    "sensitivity": ("Sensitivity not in this report: `fleetcalc report --sensitivity` adds "
+                    "each plan's tornado."),
     "optimiser": "Optimiser not run: `fleetcalc optimize` writes its plan; report that plan.",
 }
 
@@ -36,7 +40,7 @@ MISSING_SECTION = {
 class Extras:
     """Sections computed outside the evaluation; None leaves the section out with a note."""
 
-    sensitivity: pl.DataFrame | None = None  # one row per input: its NPV at low and high
+    sensitivity: pl.DataFrame | None = None  # ``sensitivity_table``: a row per plan and input
     optimiser: pl.DataFrame | None = None  # one row per candidate order bought
 
 
@@ -132,3 +136,29 @@ def assumptions_table(results: Results) -> pl.DataFrame:
                  f"{results.scenario.paths:,} path(s), seed {results.scenario.seed}"))
     return pl.DataFrame(rows, schema={"kind": pl.String(), "plan": pl.String(),
                                       "text": pl.String()}, orient="row")
+
+
+# The sensitivity table's numeric columns and the catalogue format each is shown in.
+SENSITIVITY_FORMATS = {"base_npv_usd": "usd", "npv_low_usd": "usd", "npv_high_usd": "usd",
+                       "swing_usd": "usd", "irr_low": "fraction_as_pct",
+                       "irr_high": "fraction_as_pct"}
+
+
+def sensitivity_table(tornadoes: Sequence[Tornado]) -> pl.DataFrame:
+    """Every bar of every plan's tornado (``fleetcalc sensitivity``), largest swing first
+    within a plan. NPVs, IRRs and swings are the numbers ``sensitivity --json`` prints; an
+    input's low and high values are text in the input's own format (a price, a rate, a
+    count), since one column holds inputs of different units."""
+    from fleetcalc.metrics import format_value
+
+    rows = [{"plan": result.plan, "input": bar.input, "label": bar.label,
+             "low": format_value(bar.low, bar.fmt), "high": format_value(bar.high, bar.fmt),
+             "low_change": bar.low_change, "high_change": bar.high_change,
+             "base_npv_usd": result.base_npv_usd, "npv_low_usd": bar.npv_low_usd,
+             "npv_high_usd": bar.npv_high_usd, "swing_usd": bar.swing_usd,
+             "irr_low": bar.irr_low, "irr_high": bar.irr_high}
+            for result in tornadoes for bar in result.bars]
+    schema = {name: pl.String() for name in ("plan", "input", "label", "low", "high",
+                                             "low_change", "high_change")}
+    schema |= {name: pl.Float64() for name in SENSITIVITY_FORMATS}
+    return pl.DataFrame(rows, schema=schema, orient="row")

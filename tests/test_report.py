@@ -191,3 +191,68 @@ def test_the_html_references_no_external_url(report_html: str) -> None:
     assert "http://" not in report_html and "https://" not in report_html
     assert "<script" not in report_html and "<link" not in report_html
     assert "url(" not in report_html and "@import" not in report_html
+
+
+SENSITIVITY_PLAN = str(ROOT / "fleetcalc" / "data" / "plans" / "1-bitmain.toml")
+
+
+@pytest.fixture(scope="module")
+def sensitivity_json() -> list[dict]:
+    """What ``fleetcalc sensitivity PLAN --json`` prints, parsed."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["sensitivity", SENSITIVITY_PLAN, "--json"]) == 0
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture(scope="module", params=[".xlsx", ".html"])
+def sensitivity_report(request: pytest.FixtureRequest,
+                       tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / f"report{request.param}"
+    assert main(["report", SENSITIVITY_PLAN, "--sensitivity", "--out", str(out)]) == 0
+    return out
+
+
+def test_the_report_carries_the_swings_of_sensitivity_json(
+    sensitivity_report: Path, sensitivity_json: list[dict]
+) -> None:
+    [plan] = sensitivity_json
+    bars = plan["tornado"]
+    assert len(bars) > 5
+    if sensitivity_report.suffix == ".xlsx":
+        book = openpyxl.load_workbook(sensitivity_report)
+        assert book.sheetnames == [*SHEETS, "Sensitivity"]
+        rows = list(book["Sensitivity"].iter_rows(values_only=True))
+        header, body = rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+        assert "swing_usd" in header
+        assert [(row["plan"], row["input"]) for row in body] == [
+            (plan["plan"], bar["input"]) for bar in bars]
+        for row, bar in zip(body, bars, strict=True):
+            for column in ("swing_usd", "npv_low_usd", "npv_high_usd"):
+                assert row[column] == float(f"{bar[column]:.16g}"), (bar["input"], column)
+        notes = [row[0] for row in book["Assumptions"].iter_rows(values_only=True)]
+        assert not any("Sensitivity not in this report" in str(note) for note in notes)
+        return
+    text = sensitivity_report.read_text(encoding="utf-8")
+    parsed = _Sections()
+    parsed.feed(text)
+    assert parsed.svgs["sensitivity"] == 1  # one tornado per plan
+    assert "Sensitivity not in this report" not in text
+    cells = parsed.cells["sensitivity"]
+    width = len(cells) // len(bars)
+    shown = [cells[i * width:(i + 1) * width] for i in range(len(bars))]
+    assert [row[0] for row in shown] == [bar["label"] for bar in bars]
+    for row, bar in zip(shown, bars, strict=True):
+        assert metrics.format_value(bar["swing_usd"], "usd") in row, bar["input"]
+        assert metrics.format_value(bar["npv_low_usd"], "usd") in row, bar["input"]
+
+
+def test_ranges_without_sensitivity_exits_2(tmp_path: Path,
+                                            capfd: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "report.html"
+    assert main(["report", "--ranges", "ranges.toml", "--out", str(out)]) == 2
+    assert "--sensitivity" in capfd.readouterr().err
+    assert not out.exists()
