@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -275,6 +276,30 @@ def test_export_writes_the_comparison(tmp_path: Path) -> None:
         assert app.results is not None
         assert pl.read_parquet(target).equals(app.results.summary)
         assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no temp file left
+
+    run_app(check)
+
+
+def test_ctrl_r_writes_the_html_report_and_a_bad_extension_stays_in_the_dialog(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "report.html"
+
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, PathPrompt)
+        await enter_path(pilot, tmp_path / "report.pdf")
+        assert isinstance(app.screen, PathPrompt)
+        error = str(app.screen.query_one("#path-error", Static).render())
+        assert "report.pdf" in error and ".xlsx or .html" in error
+        await enter_path(pilot, target)  # settles: waits for the worker writing the report
+        assert not isinstance(app.screen, PathPrompt)
+        assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no temp file left
+        text = target.read_text(encoding="utf-8")
+        assert text.startswith("<!DOCTYPE html>") and "<svg" in text
+        assert all(html.escape(plan.name) in text for plan in app.plans)
+        assert any(f"Report written to {target}" in n.message for n in app._notifications)
 
     run_app(check)
 
