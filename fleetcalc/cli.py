@@ -42,10 +42,17 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from fleetcalc.candidates import load_candidates
     from fleetcalc.engine import checked_plans, evaluate
     from fleetcalc.io import read_only_mode
     from fleetcalc.plausibility import print_warnings
-    from fleetcalc.report import Extras, report_format, sensitivity_extras, write_report
+    from fleetcalc.report import (
+        Extras,
+        optimiser_extras,
+        report_format,
+        sensitivity_extras,
+        write_report,
+    )
     from fleetcalc.scenario import load_scenario
     from fleetcalc.variation import read_ranges
 
@@ -60,11 +67,14 @@ def _report(args: argparse.Namespace) -> int:
         raise InputError("command line", "--ranges", args.ranges,
                          "--ranges only with --sensitivity (it sets the tornado's ranges)")
     ranges = read_ranges(args.ranges) if args.ranges else None
+    candidates = load_candidates(args.optimize) if args.optimize else None
     scenario = load_scenario(args.scenario)
     plans = checked_plans(args.plans or None, scenario)
     results = evaluate(plans, scenario)
     print_warnings(w for record in results.records() for w in record["warnings"])
     extras = sensitivity_extras(plans, scenario, ranges) if args.sensitivity else Extras()
+    if candidates is not None:
+        extras = optimiser_extras(candidates, scenario, extras)
     written = write_report(results, args.out, extras)
     print(f"wrote {written}", file=sys.stderr)
     return EXIT_OK
@@ -229,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="add each plan's tornado (as `fleetcalc sensitivity` computes it)")
     report.add_argument("--ranges", metavar="FILE",
                         help="with --sensitivity: TOML of input ranges (as `sensitivity`)")
+    report.add_argument("--optimize", metavar="CANDIDATES.toml",
+                        help="add the optimum of these candidates (as `fleetcalc optimize`, "
+                             "NPV objective, under --scenario)")
     report.add_argument("--out", required=True, help="FILE.xlsx or FILE.html")
     optimize_cli.add_arguments(sub.add_parser("optimize", help="the best plan from candidates"))
     rank_cli.add_arguments(sub.add_parser("rank", help="every catalog machine ranked"))

@@ -14,12 +14,13 @@ from fleetcalc.report_tables import Extras, report_format
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from fleetcalc.candidates import CandidateSet
     from fleetcalc.engine import Results
     from fleetcalc.plan import Plan
     from fleetcalc.scenario import Scenario
     from fleetcalc.sensitivity import Ranges
 
-__all__ = ["Extras", "report_format", "sensitivity_extras", "write_report"]
+__all__ = ["Extras", "optimiser_extras", "report_format", "sensitivity_extras", "write_report"]
 
 
 def sensitivity_extras(plans: Sequence[Plan], scenario: Scenario, ranges: Ranges | None = None,
@@ -33,6 +34,19 @@ def sensitivity_extras(plans: Sequence[Plan], scenario: Scenario, ranges: Ranges
 
     table = sensitivity_table(tornado(plans, scenario, ranges))
     return replace(extras or Extras(), sensitivity=table)
+
+
+def optimiser_extras(candidates: CandidateSet, scenario: Scenario,
+                     extras: Extras | None = None) -> Extras:
+    """``extras`` with the candidates' optimum (``fleetcalc optimize``, NPV objective, under
+    the report's scenario) as its Optimiser section."""
+    from dataclasses import replace
+
+    from fleetcalc.optimize_cli import candidates_report
+    from fleetcalc.report_tables import optimiser_table
+
+    report = candidates_report(candidates, scenario, "npv")
+    return replace(extras or Extras(), optimiser=optimiser_table(report))
 
 
 def write_report(results: Results, path: str | Path, extras: Extras | None = None) -> Path:

@@ -57,7 +57,8 @@ def column_format(name: str, dtype: pl.DataType) -> str | None:
         return EXCEL_FORMATS["fraction_as_pct"]
     if name == "difficulty":
         return "0.000E+00"
-    if name.endswith(("_usd", "_usd_per_btc")) or name in ("quantity", "order_index"):
+    if name.endswith(("_usd", "_usd_per_btc")) or name in (
+            "quantity", "order_index", "units", "candidate"):
         return EXCEL_FORMATS["usd"]
     return "#,##0.00"
 

@@ -19,6 +19,7 @@ from fleetcalc import metrics
 from fleetcalc.io import write_text_atomic
 from fleetcalc.report_tables import (
     MISSING_SECTION,
+    OPTIMISER_FORMATS,
     SENSITIVITY_FORMATS,
     Extras,
     assumptions_table,
@@ -202,7 +203,7 @@ def html_text(results: Results, extras: Extras) -> str:
         ("Assumptions", _table(assumptions_table(results))),
     ]
     if extras.optimiser is not None:
-        sections.append(("Optimiser", _table(extras.optimiser)))
+        sections.append(("Optimiser", _table(extras.optimiser, OPTIMISER_FORMATS)))
     body = "".join(f"<section id='{title.lower().replace(' ', '-')}'><h2>{title}</h2>{content}"
                    "</section>" for title, content in sections)
     title = html.escape(f"fleetcalc report - {scenario.name}")

@@ -32,7 +32,8 @@ CUMULATIVE = "cumulative_cash_usd"
 MISSING_SECTION = {
     "sensitivity": ("Sensitivity not in this report: `fleetcalc report --sensitivity` adds "
                     "each plan's tornado."),
-    "optimiser": "Optimiser not run: `fleetcalc optimize` writes its plan; report that plan.",
+    "optimiser": ("Optimiser not run: `fleetcalc report --optimize CANDIDATES.toml` adds what "
+                  "the optimum buys; `fleetcalc optimize --out` writes its plan."),
 }
 
 
@@ -41,7 +42,7 @@ class Extras:
     """Sections computed outside the evaluation; None leaves the section out with a note."""
 
     sensitivity: pl.DataFrame | None = None  # ``sensitivity_table``: a row per plan and input
-    optimiser: pl.DataFrame | None = None  # one row per candidate order bought
+    optimiser: pl.DataFrame | None = None  # ``optimiser_table``: a row per candidate bought
 
 
 def report_format(path: str | Path) -> str:
@@ -162,3 +163,23 @@ def sensitivity_table(tornadoes: Sequence[Tornado]) -> pl.DataFrame:
                                              "low_change", "high_change")}
     schema |= {name: pl.Float64() for name in SENSITIVITY_FORMATS}
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+# The optimiser table's columns (``optimize --json``'s quantities) and their formats.
+OPTIMISER_FORMATS = {"candidate": "index", "units": "count", "landed_cost_usd_per_unit": "usd",
+                     "npv_usd_per_unit": "usd", "power_kw_per_unit": "usd_cents",
+                     "landed_cost_usd": "usd"}
+
+
+def optimiser_table(report: dict[str, Any]) -> pl.DataFrame:
+    """The candidates the optimum buys (``fleetcalc optimize --json``'s ``quantities`` with
+    units > 0): units, per-unit landed cost, mean NPV and power, and the landed cost of all
+    its units."""
+    rows = [{**q, "landed_cost_usd": q["units"] * q["landed_cost_usd_per_unit"]}
+            for q in report["quantities"] if q["units"] > 0]
+    schema = {"candidate": pl.Int64(), "model_id": pl.String(), "origin": pl.String(),
+              "units": pl.Int64(), "landed_cost_usd_per_unit": pl.Float64(),
+              "npv_usd_per_unit": pl.Float64(), "power_kw_per_unit": pl.Float64(),
+              "landed_cost_usd": pl.Float64()}
+    return pl.DataFrame([{name: row[name] for name in schema} for row in rows],
+                        schema=schema, orient="row")

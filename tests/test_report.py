@@ -256,3 +256,37 @@ def test_ranges_without_sensitivity_exits_2(tmp_path: Path,
     assert main(["report", "--ranges", "ranges.toml", "--out", str(out)]) == 2
     assert "--sensitivity" in capfd.readouterr().err
     assert not out.exists()
+
+
+def test_the_report_carries_what_optimize_json_buys(tmp_path: Path) -> None:
+    import contextlib
+    import io
+
+    from fleetcalc.candidates import default_candidates_path
+
+    candidates = str(default_candidates_path())
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["optimize", candidates, "--json"]) == 0
+    bought = [q for q in json.loads(out.getvalue())["quantities"] if q["units"] > 0]
+    assert bought
+    for suffix in (".xlsx", ".html"):
+        report = tmp_path / f"report{suffix}"
+        assert main(["report", SENSITIVITY_PLAN, "--optimize", candidates,
+                     "--out", str(report)]) == 0
+        if suffix == ".xlsx":
+            rows = list(openpyxl.load_workbook(report)["Optimiser"].iter_rows(values_only=True))
+            body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+            assert [(row["model_id"], row["origin"], row["units"]) for row in body] == [
+                (q["model_id"], q["origin"], q["units"]) for q in bought]
+            for row, q in zip(body, bought, strict=True):
+                assert row["npv_usd_per_unit"] == float(f"{q['npv_usd_per_unit']:.16g}")
+                assert row["landed_cost_usd"] == pytest.approx(
+                    q["units"] * q["landed_cost_usd_per_unit"], rel=1e-15)
+        else:
+            parsed = _Sections()
+            parsed.feed(report.read_text(encoding="utf-8"))
+            cells = parsed.cells["optimiser"]
+            for q in bought:
+                assert q["model_id"] in cells
+                assert metrics.format_value(q["units"], "count") in cells
