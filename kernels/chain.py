@@ -58,6 +58,71 @@ def _subsidy_sats_nb(height: int) -> int:
 
 
 @jit()
+def chain_day_nb(hashrate_ehs, fees_btc, diff, h, epoch_start, epoch_elapsed_s):
+    """One day of expected block production from the chain state at its start.
+
+    The state is (difficulty, height, height where the epoch started, seconds the epoch has
+    run). Returns the state at the end of the day, then the day's expected blocks, the mean
+    subsidy over them (0 with no blocks), the gross BTC per TH/s over the day and whether the
+    day crossed a halving height. The responsive network (``kernels.responsive``) steps the
+    same day with the hashrate its miners bring online.
+    """
+    hashes_per_s = hashrate_ehs * HASHES_PER_S_PER_EH_S
+    remaining_s = SECONDS_PER_DAY
+    day_blocks = 0.0
+    subsidy_blocks_btc = 0.0
+    per_th = 0.0
+    halvings_at_start = np.floor(h / HALVING_BLOCKS)
+    while remaining_s > 0.0:
+        rate = hashes_per_s / (diff * HASHES_PER_DIFFICULTY)  # blocks per second
+        next_retarget = epoch_start + RETARGET_BLOCKS
+        next_halving = (np.floor(h / HALVING_BLOCKS) + 1.0) * HALVING_BLOCKS
+        boundary = min(next_retarget, next_halving)
+        time_to_boundary = (boundary - h) / rate
+        hit = time_to_boundary <= remaining_s
+        if hit:
+            seg_s = time_to_boundary
+            seg_blocks = boundary - h
+        else:
+            seg_s = remaining_s
+            seg_blocks = seg_s * rate
+        subsidy = _subsidy_sats_nb(np.int64(np.floor(h))) / SATS_PER_BTC
+        day_blocks += seg_blocks
+        subsidy_blocks_btc += seg_blocks * subsidy
+        per_th += (seg_s * HASHES_PER_S_PER_TH_S * (subsidy + fees_btc)
+                   / (diff * HASHES_PER_DIFFICULTY))
+        epoch_elapsed_s += seg_s
+        if hit:
+            h = boundary
+            remaining_s -= seg_s
+            if boundary == next_retarget:
+                factor = RETARGET_TIMESPAN_S / epoch_elapsed_s
+                # Written as NumPy's clip so a NaN stays NaN, as in the reference.
+                if factor < RETARGET_MIN_FACTOR:
+                    factor = RETARGET_MIN_FACTOR
+                elif factor > RETARGET_MAX_FACTOR:
+                    factor = RETARGET_MAX_FACTOR
+                diff *= factor
+                epoch_start = next_retarget
+                epoch_elapsed_s = 0.0
+        else:
+            h += seg_blocks
+            remaining_s = 0.0
+    crossed_halving = np.floor(h / HALVING_BLOCKS) > halvings_at_start
+    mean_subsidy_btc = subsidy_blocks_btc / day_blocks if day_blocks > 0 else 0.0
+    return (diff, h, epoch_start, epoch_elapsed_s, day_blocks, mean_subsidy_btc, per_th,
+            crossed_halving)
+
+
+@jit()
+def chain_start_nb(height0):
+    """The epoch state at the start: where the epoch in progress began, and the seconds it has
+    run, assumed at one block per target spacing so far."""
+    epoch_start = float(height0 - height0 % RETARGET_BLOCKS)
+    return epoch_start, (float(height0) - epoch_start) * TARGET_BLOCK_SPACING_S
+
+
+@jit()
 def simulate_chain_nb(
     hashrate_ehs, difficulty0, height0, fees_btc, difficulty, blocks, height, subsidy_btc,
     btc_per_th_day, halving_day,
@@ -67,56 +132,16 @@ def simulate_chain_nb(
     for p in range(n_paths):
         diff = float(difficulty0)
         h = float(height0)
-        epoch_start = float(height0 - height0 % RETARGET_BLOCKS)
-        # The epoch in progress at the start is assumed to have run at 600 s a block so far.
-        epoch_elapsed_s = (h - epoch_start) * TARGET_BLOCK_SPACING_S
+        epoch_start, epoch_elapsed_s = chain_start_nb(height0)
         halving_day[p] = -1
         for t in range(n_days):
             difficulty[p, t] = diff
             height[p, t] = h
-            hashes_per_s = hashrate_ehs[p, t] * HASHES_PER_S_PER_EH_S
-            remaining_s = SECONDS_PER_DAY
-            day_blocks = 0.0
-            subsidy_blocks_btc = 0.0
-            per_th = 0.0
-            halvings_at_start = np.floor(h / HALVING_BLOCKS)
-            while remaining_s > 0.0:
-                rate = hashes_per_s / (diff * HASHES_PER_DIFFICULTY)  # blocks per second
-                next_retarget = epoch_start + RETARGET_BLOCKS
-                next_halving = (np.floor(h / HALVING_BLOCKS) + 1.0) * HALVING_BLOCKS
-                boundary = min(next_retarget, next_halving)
-                time_to_boundary = (boundary - h) / rate
-                hit = time_to_boundary <= remaining_s
-                if hit:
-                    seg_s = time_to_boundary
-                    seg_blocks = boundary - h
-                else:
-                    seg_s = remaining_s
-                    seg_blocks = seg_s * rate
-                subsidy = _subsidy_sats_nb(np.int64(np.floor(h))) / SATS_PER_BTC
-                day_blocks += seg_blocks
-                subsidy_blocks_btc += seg_blocks * subsidy
-                per_th += (seg_s * HASHES_PER_S_PER_TH_S * (subsidy + fees_btc)
-                           / (diff * HASHES_PER_DIFFICULTY))
-                epoch_elapsed_s += seg_s
-                if hit:
-                    h = boundary
-                    remaining_s -= seg_s
-                    if boundary == next_retarget:
-                        factor = RETARGET_TIMESPAN_S / epoch_elapsed_s
-                        # Written as NumPy's clip so a NaN stays NaN, as in the reference.
-                        if factor < RETARGET_MIN_FACTOR:
-                            factor = RETARGET_MIN_FACTOR
-                        elif factor > RETARGET_MAX_FACTOR:
-                            factor = RETARGET_MAX_FACTOR
-                        diff *= factor
-                        epoch_start = next_retarget
-                        epoch_elapsed_s = 0.0
-                else:
-                    h += seg_blocks
-                    remaining_s = 0.0
-            if np.floor(h / HALVING_BLOCKS) > halvings_at_start and halving_day[p] < 0:
+            diff, h, epoch_start, epoch_elapsed_s, day_blocks, mean_subsidy, per_th, crossed = (
+                chain_day_nb(hashrate_ehs[p, t], fees_btc, diff, h, epoch_start,
+                             epoch_elapsed_s))
+            if crossed and halving_day[p] < 0:
                 halving_day[p] = t
             blocks[p, t] = day_blocks
-            subsidy_btc[p, t] = subsidy_blocks_btc / day_blocks if day_blocks > 0 else 0.0
+            subsidy_btc[p, t] = mean_subsidy
             btc_per_th_day[p, t] = per_th

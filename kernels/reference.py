@@ -1,8 +1,9 @@
 """The kernels' models written plainly with NumPy: the oracles the kernels are tested against.
 
 ``simulate_chain_reference`` is ``kernels.chain.simulate_chain_nb`` (the chain model, with the
-constants of ``kernels.protocol``) stepping every path at once; ``fleetcalc.network`` uses it
-when no faster chain is given.
+constants of ``kernels.protocol``) stepping every path at once, a day at a time
+(``chain_day_reference``, which the responsive network's reference steps too);
+``fleetcalc.network`` uses it when no faster chain is given.
 
 ``simulate_rigdays_reference`` is the rig-day model, one vectorised step per day over (paths,
 rigs): same contract as ``kernels.rigdays.simulate_rigdays`` (minus the scratch buffers).
@@ -24,6 +25,8 @@ One unit on day t in [delivery, retire):
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,65 +61,99 @@ def subsidy_sats_reference(height: np.ndarray | int) -> np.ndarray:
     return np.where(halvings >= protocol.SUBSIDY_HALVINGS, 0, shifted)
 
 
+@dataclass
+class ChainState:
+    """The chain at the start of a day, per path: the state ``chain_day_reference`` steps."""
+
+    difficulty: np.ndarray
+    height: np.ndarray  # fractional: an expectation
+    epoch_start: np.ndarray  # height where the epoch in progress began
+    epoch_elapsed_s: np.ndarray  # seconds that epoch has run
+
+    @classmethod
+    def start(cls, n_paths: int, difficulty0: float, height0: int) -> ChainState:
+        """The state at day 0; the epoch in progress is assumed to have run at one block per
+        target spacing so far."""
+        height = np.full(n_paths, float(height0))
+        epoch_start = np.full(n_paths, float(height0 - height0 % protocol.RETARGET_BLOCKS))
+        return cls(np.full(n_paths, float(difficulty0)), height, epoch_start,
+                   (height - epoch_start) * protocol.TARGET_BLOCK_SPACING_S)
+
+
+def chain_day_reference(
+    state: ChainState, hashrate_ehs: np.ndarray, fees_btc: float | np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Step ``state`` over one day at ``hashrate_ehs[P]`` (in place), all paths together,
+    masked where a path's day is done: ``kernels.chain.chain_day_nb``.
+
+    Returns the day's expected blocks, mean subsidy over them (0 with no blocks), gross BTC per
+    TH/s, and whether each path crossed a halving height that day.
+    """
+    halving_blocks = protocol.HALVING_BLOCKS
+    difficulty, height = state.difficulty, state.height
+    epoch_start, epoch_elapsed_s = state.epoch_start, state.epoch_elapsed_s
+    n_paths = height.shape[0]
+    hashes_per_s = hashrate_ehs * protocol.HASHES_PER_S_PER_EH_S
+    remaining_s = np.full(n_paths, protocol.SECONDS_PER_DAY)
+    blocks = np.zeros(n_paths)
+    subsidy_blocks_btc = np.zeros(n_paths)
+    per_th = np.zeros(n_paths)
+    halvings_at_start = np.floor(height / halving_blocks)
+    while True:
+        active = remaining_s > 0.0
+        if not active.any():
+            break
+        rate = hashes_per_s / (difficulty * protocol.HASHES_PER_DIFFICULTY)  # blocks per second
+        next_retarget = epoch_start + protocol.RETARGET_BLOCKS
+        next_halving = (np.floor(height / halving_blocks) + 1.0) * halving_blocks
+        boundary = np.minimum(next_retarget, next_halving)
+        with np.errstate(divide="ignore"):  # a network with nothing online finds no block
+            time_to_boundary = (boundary - height) / rate
+        hits = active & (time_to_boundary <= remaining_s)
+        seg_s = np.where(hits, time_to_boundary, np.where(active, remaining_s, 0.0))
+        seg_blocks = np.where(hits, boundary - height, seg_s * rate)
+        subsidy = (subsidy_sats_reference(np.floor(height).astype(np.int64))
+                   / protocol.SATS_PER_BTC)
+        blocks += seg_blocks
+        subsidy_blocks_btc += seg_blocks * subsidy
+        per_th += (seg_s * protocol.HASHES_PER_S_PER_TH_S * (subsidy + fees_btc)
+                   / (difficulty * protocol.HASHES_PER_DIFFICULTY))
+        height = np.where(hits, boundary, height + seg_blocks)
+        epoch_elapsed_s = epoch_elapsed_s + seg_s
+        remaining_s = np.where(hits, remaining_s - seg_s, 0.0)
+        retarget = hits & (boundary == next_retarget)
+        factor = np.clip(
+            protocol.RETARGET_TIMESPAN_S / np.where(retarget, epoch_elapsed_s, 1.0),
+            protocol.RETARGET_MIN_FACTOR, protocol.RETARGET_MAX_FACTOR)
+        difficulty = np.where(retarget, difficulty * factor, difficulty)
+        epoch_start = np.where(retarget, next_retarget, epoch_start)
+        epoch_elapsed_s = np.where(retarget, 0.0, epoch_elapsed_s)
+    state.difficulty, state.height = difficulty, height
+    state.epoch_start, state.epoch_elapsed_s = epoch_start, epoch_elapsed_s
+    crossed = np.floor(height / halving_blocks) > halvings_at_start
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_subsidy_btc = np.where(blocks > 0, subsidy_blocks_btc / blocks, 0.0)
+    return blocks, mean_subsidy_btc, per_th, crossed
+
+
 def simulate_chain_reference(
     hashrate_ehs: np.ndarray, difficulty0: float, height0: int, fees_btc: float
 ) -> dict[str, np.ndarray]:
     """Expected block production, retargets and subsidy per day for ``hashrate_ehs[P, T]``:
     ``kernels.chain.simulate_chain_nb``'s outputs, returned as a dict (``CHAIN_FIELDS`` and
-    ``halving_day``). All paths step together, masked where a path's day is done.
-
-    The epoch in progress at the start is assumed to have run at 600 s a block so far.
-    """
+    ``halving_day``)."""
     n_paths, n_days = hashrate_ehs.shape
-    halving_blocks = protocol.HALVING_BLOCKS
-    difficulty = np.full(n_paths, float(difficulty0))
-    height = np.full(n_paths, float(height0))
-    epoch_start = np.full(n_paths, float(height0 - height0 % protocol.RETARGET_BLOCKS))
-    epoch_elapsed_s = (height - epoch_start) * protocol.TARGET_BLOCK_SPACING_S
+    state = ChainState.start(n_paths, difficulty0, height0)
     out = {name: np.empty((n_paths, n_days)) for name in CHAIN_FIELDS}
     halving_day = np.full(n_paths, -1, dtype=np.int64)
     for t in range(n_days):
-        out["difficulty"][:, t] = difficulty
-        out["height"][:, t] = height
-        hashes_per_s = hashrate_ehs[:, t] * protocol.HASHES_PER_S_PER_EH_S
-        remaining_s = np.full(n_paths, protocol.SECONDS_PER_DAY)
-        blocks = np.zeros(n_paths)
-        subsidy_blocks_btc = np.zeros(n_paths)
-        per_th = np.zeros(n_paths)
-        halvings_at_start = np.floor(height / halving_blocks)
-        while True:
-            active = remaining_s > 0.0
-            if not active.any():
-                break
-            rate = hashes_per_s / (difficulty * protocol.HASHES_PER_DIFFICULTY)  # blocks per second
-            next_retarget = epoch_start + protocol.RETARGET_BLOCKS
-            next_halving = (np.floor(height / halving_blocks) + 1.0) * halving_blocks
-            boundary = np.minimum(next_retarget, next_halving)
-            time_to_boundary = (boundary - height) / rate
-            hits = active & (time_to_boundary <= remaining_s)
-            seg_s = np.where(hits, time_to_boundary, np.where(active, remaining_s, 0.0))
-            seg_blocks = np.where(hits, boundary - height, seg_s * rate)
-            subsidy = (subsidy_sats_reference(np.floor(height).astype(np.int64))
-                       / protocol.SATS_PER_BTC)
-            blocks += seg_blocks
-            subsidy_blocks_btc += seg_blocks * subsidy
-            per_th += (seg_s * protocol.HASHES_PER_S_PER_TH_S * (subsidy + fees_btc)
-                       / (difficulty * protocol.HASHES_PER_DIFFICULTY))
-            height = np.where(hits, boundary, height + seg_blocks)
-            epoch_elapsed_s = epoch_elapsed_s + seg_s
-            remaining_s = np.where(hits, remaining_s - seg_s, 0.0)
-            retarget = hits & (boundary == next_retarget)
-            factor = np.clip(
-                protocol.RETARGET_TIMESPAN_S / np.where(retarget, epoch_elapsed_s, 1.0),
-                protocol.RETARGET_MIN_FACTOR, protocol.RETARGET_MAX_FACTOR)
-            difficulty = np.where(retarget, difficulty * factor, difficulty)
-            epoch_start = np.where(retarget, next_retarget, epoch_start)
-            epoch_elapsed_s = np.where(retarget, 0.0, epoch_elapsed_s)
-        crossed = (np.floor(height / halving_blocks) > halvings_at_start) & (halving_day < 0)
-        halving_day = np.where(crossed, t, halving_day)
+        out["difficulty"][:, t] = state.difficulty
+        out["height"][:, t] = state.height
+        blocks, subsidy_btc, per_th, crossed = chain_day_reference(
+            state, hashrate_ehs[:, t], fees_btc)
+        halving_day = np.where(crossed & (halving_day < 0), t, halving_day)
         out["blocks"][:, t] = blocks
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["subsidy_btc"][:, t] = np.where(blocks > 0, subsidy_blocks_btc / blocks, 0.0)
+        out["subsidy_btc"][:, t] = subsidy_btc
         out["btc_per_th_day"][:, t] = per_th
     out["halving_day"] = halving_day
     return out
