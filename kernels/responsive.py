@@ -1,0 +1,204 @@
+"""The responsive network as a jitted loop: miners' economics set the hashrate, the protocol
+sets the difficulty, and each day's difficulty sets the next day's economics.
+
+Per path and day t (``fleetcalc.responsive.simulate_responsive`` is the same model in NumPy, the
+oracle this kernel is tested against):
+
+1. Hashprice at the start of the day, net of the pool fee (USD per TH/s-day):
+   ``hp = P[t] * 1e12 * 86400 * (S(h) + F[t]) / (D * 2**32) * (1 - pool_fee)``, with D the
+   difficulty in force and S(h) the subsidy at the day's starting height: today's price and the
+   current difficulty, both known when the day starts, so the loop is causal.
+2. A tier of efficiency e (J/TH) breaks even at power price ``be = hp / (0.024 * e)`` USD/kWh;
+   its online share is the share of the network's power prices below ``be``. Power prices are
+   log-logistic across the network (median m, ``beta = pi / (sigma * sqrt(3))``, so sigma is
+   the standard deviation of log power price, as a lognormal's would be):
+   ``F(be) = 1 / (1 + (m / be) ** beta) = 1 / (1 + u * a)`` with ``u = hp ** -beta`` once a
+   day and ``a = (0.024 * e * m) ** beta`` once per tier: one division per tier and day.
+3. Online hashrate = sum over the start tiers (installed, retirements applied, given per day)
+   and the cohorts of new machines of installed x F; the chain steps the day with it
+   (``kernels.chain.chain_day_nb``).
+4. Orders: the frontier machine of the day (efficiency e_f of the day's cohort) earns
+   ``margin = hp - 0.024 * e_f * m`` per TH/s-day; ``x = target_payback_days * margin /
+   capex_usd_per_th`` (1: it pays back in the target time); the day orders
+   ``supply_ehs_per_day * clip(x * noise[t], 0, 1)`` EH/s, delivered ``lag_days`` later into
+   the order day's cohort and retired ``life_days`` after delivery. Orders in flight at the start
+   (placed at day 0's rate, without noise) deliver on days 1 .. lag_days - 1; day 0 runs the
+   start tiers alone.
+
+Paths are stepped in blocks of ``PATH_BLOCK`` in lock step: each day's work is a chain of
+dependent operations (difficulty -> hashprice -> online -> difficulty), so one path at a time
+leaves the core waiting on latencies; interleaving independent paths fills them, and the tier
+sums run across the block's paths in SIMD. Every path's arithmetic is the same whatever the
+block, so results never depend on the number of paths.
+
+Array contract (P paths, T days, K start tiers, C cohorts, L = lag_days; float64 unless noted,
+C-contiguous):
+
+inputs
+    price_usd[P, T]          BTC price, USD
+    order_noise[P, T]        factor on each day's orders (1.0: no noise)
+    fees_btc[T]              fees per block, BTC
+    start_ehs[T, K]          installed hashrate of each start tier on each day, EH/s
+    start_j_per_th[K]        efficiency of the start tiers, J/TH
+    cohort_of_order[L + T]   int64: cohort of the orders delivered on day j - L + L = j (order
+                             day j - L); entries before L are the orders in flight at the start
+    cohort_j_per_th[C]       efficiency of the machines of each cohort, J/TH
+    difficulty0, height0     difficulty and block height (int) at the start of day 0
+    pool_fee, power_median_usd_per_kwh, power_sigma, capex_usd_per_th, target_payback_days,
+    supply_ehs_per_day       scalars (see above)
+    lag_days, life_days      int >= 1
+outputs (caller-allocated; fully overwritten)
+    hashrate_ehs[P, T]       online hashrate of the day, EH/s
+    installed_ehs[P, T]      installed hashrate (online or not), EH/s
+    ordered_ehs[P, T]        hashrate ordered that day, EH/s
+    difficulty, blocks, height, subsidy_btc, btc_per_th_day [P, T] and halving_day[P] (int64):
+                             as ``kernels.chain.simulate_chain_nb``
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kernels._jit import jit
+from kernels.chain import (
+    SATS_PER_BTC,
+    SECONDS_PER_DAY,
+    TWO_POW_32,
+    _subsidy_sats_nb,
+    chain_day_nb,
+    chain_start_nb,
+)
+
+# kWh a machine of 1 J/TH uses per TH/s-day: 1 W per TH/s x 24 h / 1000.
+KWH_PER_TH_DAY_PER_J_PER_TH = 0.024
+# Paths stepped in lock step (8 x float64 = two AVX2 registers per quantity).
+PATH_BLOCK = 8
+
+
+@jit()
+def loglogistic_beta_nb(power_sigma: float) -> float:
+    """Shape of the log-logistic whose log has standard deviation ``power_sigma``."""
+    return math.pi / (power_sigma * math.sqrt(3.0))
+
+
+@jit()
+def start_hashprice_nb(price_usd, fees_btc, diff, h, pool_fee):
+    """Net hashprice (USD per TH/s-day) at the start of a day: its price, the difficulty in
+    force and the subsidy at its starting height."""
+    subsidy = _subsidy_sats_nb(np.int64(np.floor(h))) / SATS_PER_BTC
+    btc_per_th = 1e12 * SECONDS_PER_DAY * (subsidy + fees_btc) / (diff * TWO_POW_32)
+    return price_usd * btc_per_th * (1.0 - pool_fee)
+
+
+@jit()
+def order_rate_nb(hashprice, frontier_j_per_th, power_median_usd_per_kwh, capex_usd_per_th,
+                  target_payback_days, supply_ehs_per_day, noise):
+    """EH/s ordered on a day: the supply rate times the frontier machine's profitability
+    (target payback over payback), clipped to [0, 1]."""
+    margin = hashprice - KWH_PER_TH_DAY_PER_J_PER_TH * frontier_j_per_th * power_median_usd_per_kwh
+    x = target_payback_days * margin / capex_usd_per_th * noise
+    if x < 0.0:
+        x = 0.0
+    elif x > 1.0:
+        x = 1.0
+    return supply_ehs_per_day * x
+
+
+@jit()
+def simulate_responsive_nb(
+    price_usd, order_noise, fees_btc, start_ehs, start_j_per_th, cohort_of_order,
+    cohort_j_per_th, difficulty0, height0, pool_fee, power_median_usd_per_kwh, power_sigma,
+    response_days, capex_usd_per_th, target_payback_days, supply_ehs_per_day, lag_days,
+    life_days, hashrate_ehs, installed_ehs, ordered_ehs, difficulty, blocks, height,
+    subsidy_btc, btc_per_th_day, halving_day,
+):
+    """Fill the caller's output arrays; see the module docstring for the contract.
+
+    Longer than most functions because the block's per-day phases share its state arrays;
+    each phase is a short loop over the block's paths.
+    """
+    n_paths, n_days = price_usd.shape
+    n_start = start_j_per_th.shape[0]
+    n_cohorts = cohort_j_per_th.shape[0]
+    n_tiers = n_start + n_cohorts
+    beta = loglogistic_beta_nb(power_sigma)
+    step = 1.0 / response_days
+    kwh = KWH_PER_TH_DAY_PER_J_PER_TH
+    tier_a = np.empty(n_tiers)  # start tiers, then cohorts
+    for k in range(n_tiers):
+        j_per_th = start_j_per_th[k] if k < n_start else cohort_j_per_th[k - n_start]
+        tier_a[k] = (kwh * j_per_th * power_median_usd_per_kwh) ** beta
+    epoch_start0, epoch_elapsed0 = chain_start_nb(height0)
+    diff = np.empty(PATH_BLOCK)
+    h = np.empty(PATH_BLOCK)
+    epoch_start = np.empty(PATH_BLOCK)
+    epoch_elapsed = np.empty(PATH_BLOCK)
+    hashprice = np.empty(PATH_BLOCK)
+    u = np.empty(PATH_BLOCK)
+    online = np.empty(PATH_BLOCK)
+    installed = np.empty(PATH_BLOCK)
+    cohort_ehs = np.empty((n_cohorts, PATH_BLOCK))  # installed EH/s of each cohort
+    share = np.empty((n_tiers, PATH_BLOCK))  # online share of every tier
+    orders = np.empty((PATH_BLOCK, lag_days + n_days))  # by delivery day
+    for p0 in range(0, n_paths, PATH_BLOCK):
+        nb = min(PATH_BLOCK, n_paths - p0)
+        for b in range(nb):
+            p = p0 + b
+            diff[b] = difficulty0
+            h[b] = float(height0)
+            epoch_start[b] = epoch_start0
+            epoch_elapsed[b] = epoch_elapsed0
+            hp0 = start_hashprice_nb(price_usd[p, 0], fees_btc[0], diff[b], h[b], pool_fee)
+            u0 = hp0 ** -beta
+            for k in range(n_tiers):
+                share[k, b] = 1.0 / (1.0 + u0 * tier_a[k])  # in equilibrium at the start
+            for c in range(n_cohorts):
+                cohort_ehs[c, b] = 0.0
+            in_flight = order_rate_nb(
+                hp0, cohort_j_per_th[cohort_of_order[lag_days]], power_median_usd_per_kwh,
+                capex_usd_per_th, target_payback_days, supply_ehs_per_day, 1.0)
+            orders[b, 0] = 0.0
+            orders[b, 1:lag_days] = in_flight
+            halving_day[p] = -1
+        for t in range(n_days):
+            for b in range(nb):
+                p = p0 + b
+                difficulty[p, t] = diff[b]
+                height[p, t] = h[b]
+                hashprice[b] = start_hashprice_nb(price_usd[p, t], fees_btc[t], diff[b], h[b],
+                                                  pool_fee)
+                u[b] = hashprice[b] ** -beta
+                cohort_ehs[cohort_of_order[t], b] += orders[b, t]
+                if t >= life_days:
+                    cohort_ehs[cohort_of_order[t - life_days], b] -= orders[b, t - life_days]
+                online[b] = 0.0
+                installed[b] = 0.0
+            # Tiers in a fixed order (start tiers, then cohorts), the paths of the block inside:
+            # independent lanes the compiler can run in SIMD.
+            for k in range(n_tiers):
+                a = tier_a[k]
+                start_tier = k < n_start
+                start_cap = start_ehs[t, k] if start_tier else 0.0
+                for b in range(nb):
+                    tier_cap = start_cap if start_tier else cohort_ehs[k - n_start, b]
+                    target = 1.0 / (1.0 + u[b] * a)
+                    share[k, b] += (target - share[k, b]) * step
+                    online[b] += tier_cap * share[k, b]
+                    installed[b] += tier_cap
+            frontier = cohort_j_per_th[cohort_of_order[lag_days + t]]
+            for b in range(nb):
+                p = p0 + b
+                hashrate_ehs[p, t] = online[b]
+                installed_ehs[p, t] = installed[b]
+                (diff[b], h[b], epoch_start[b], epoch_elapsed[b], blocks[p, t], subsidy_btc[p, t],
+                 btc_per_th_day[p, t], crossed) = chain_day_nb(
+                    online[b], fees_btc[t], diff[b], h[b], epoch_start[b], epoch_elapsed[b])
+                if crossed and halving_day[p] < 0:
+                    halving_day[p] = t
+                rate = order_rate_nb(hashprice[b], frontier, power_median_usd_per_kwh,
+                                     capex_usd_per_th, target_payback_days, supply_ehs_per_day,
+                                     order_noise[p, t])
+                ordered_ehs[p, t] = rate
+                orders[b, lag_days + t] = rate
