@@ -23,6 +23,9 @@ STREAM_PRICE = 2
 STREAM_HASHRATE = 3
 STREAM_PRICE_AUX = 4
 STREAM_HASHRATE_AUX = 5
+# Monthly factors on the responsive network's orders of new machines.
+STREAM_ORDERS = 6
+STREAM_ORDERS_AUX = 7
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
