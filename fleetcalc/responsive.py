@@ -33,14 +33,16 @@ def loglogistic_beta(power_sigma: float) -> float:
 
 
 def c_pow(base: np.ndarray | float, exponent: float) -> np.ndarray:
-    """``base ** exponent`` element by element through the C library's ``pow``, as the jitted
-    loop computes it (NumPy's own SIMD ``power`` can differ in the last bit, and the network's
-    feedback would grow that bit), with C's inf for an overflow or a zero base."""
+    """``base ** exponent`` element by element as the jitted loop computes it, ``exp(exponent
+    * log(base))`` with the C library's functions (NumPy's own SIMD ones can differ in the last
+    bit, and the network's feedback would grow that bit), inf for a zero base."""
 
     def one(x: float) -> float:
+        if x == 0.0:  # C: log(0) = -inf
+            return math.inf if exponent < 0.0 else 0.0
         try:
-            return math.pow(x, exponent)
-        except (OverflowError, ValueError):
+            return math.exp(exponent * math.log(x))
+        except OverflowError:
             return math.inf
 
     flat = np.asarray(base, dtype=np.float64).ravel()
@@ -61,24 +63,23 @@ def online_share(
     return 1.0 / (1.0 + c_pow(hashprice_usd_per_th_day, -beta) * a)
 
 
-def start_hashprice(
-    price_usd: np.ndarray, fees_btc: float, state: ChainState, pool_fee: float
+def net_btc_per_th(
+    fees_btc: float, state: ChainState, pool_fee: float
 ) -> np.ndarray:
-    """Net hashprice (USD per TH/s-day) at the start of a day, per path."""
+    """BTC per TH/s-day net of the pool fee at the start of a day, per path: times the day's
+    BTC price, the hashprice miners act on."""
     subsidy = subsidy_sats(np.floor(state.height).astype(np.int64)) / SATS_PER_BTC
-    btc_per_th = 1e12 * SECONDS_PER_DAY * (subsidy + fees_btc) / (state.difficulty * TWO_POW_32)
-    return price_usd * btc_per_th * (1.0 - pool_fee)
+    return 1e12 * SECONDS_PER_DAY * (subsidy + fees_btc) / (state.difficulty * TWO_POW_32) * (
+        1.0 - pool_fee)
 
 
 def order_rate(
-    hashprice: np.ndarray, frontier_j_per_th: float, power_median_usd_per_kwh: float,
-    capex_usd_per_th: float, target_payback_days: float, supply_ehs_per_day: float,
-    noise: np.ndarray | float,
+    hashprice: np.ndarray, frontier_cost: float, payback_per_capex: float,
+    supply_ehs_per_day: float, noise: np.ndarray | float,
 ) -> np.ndarray:
-    """EH/s ordered on a day: supply rate x clip(target payback / payback, 0, 1)."""
-    margin = hashprice - (KWH_PER_TH_DAY_PER_J_PER_TH * frontier_j_per_th
-                          * power_median_usd_per_kwh)
-    x = target_payback_days * margin / capex_usd_per_th * noise
+    """EH/s ordered on a day: supply rate x clip(target payback / payback, 0, 1), from the
+    frontier machine's power cost per TH/s-day and the target payback days per USD/TH."""
+    x = (hashprice - frontier_cost) * payback_per_capex * noise
     return supply_ehs_per_day * np.clip(x, 0.0, 1.0)
 
 
@@ -92,38 +93,41 @@ def simulate_responsive(
 ) -> dict[str, np.ndarray]:
     """The responsive network's daily arrays (``RESPONSIVE_FIELDS`` and ``halving_day``)."""
     n_paths, n_days = price_usd.shape
-    n_start = start_j_per_th.shape[0]
     beta = loglogistic_beta(power_sigma)
     step = 1.0 / response_days
-    tier_j_per_th = np.concatenate([start_j_per_th, cohort_j_per_th])
-    tier_a = c_pow(KWH_PER_TH_DAY_PER_J_PER_TH * tier_j_per_th * power_median_usd_per_kwh, beta)
-    rate_args = (power_median_usd_per_kwh, capex_usd_per_th, target_payback_days,
-                 supply_ehs_per_day)
+    kwh = KWH_PER_TH_DAY_PER_J_PER_TH
+    start_a = c_pow(kwh * start_j_per_th * power_median_usd_per_kwh, beta)
+    cohort_a = c_pow(kwh * cohort_j_per_th * power_median_usd_per_kwh, beta)
+    payback_per_capex = target_payback_days / capex_usd_per_th
     state = ChainState.start(n_paths, difficulty0, height0)
     out = {name: np.empty((n_paths, n_days)) for name in RESPONSIVE_FIELDS}
     halving_day = np.full(n_paths, -1, dtype=np.int64)
-    cap = np.zeros((tier_a.shape[0], n_paths))
-    hashprice = start_hashprice(price_usd[:, 0], fees_btc[0], state, pool_fee)
-    share = 1.0 / (1.0 + c_pow(hashprice, -beta)[None, :] * tier_a[:, None])
+    cohort_ehs = np.zeros((cohort_a.shape[0], n_paths))
+    signal = price_usd[:, 0] * net_btc_per_th(fees_btc[0], state, pool_fee)
     orders = np.empty((n_paths, lag_days + n_days))  # by delivery day
     orders[:, 0] = 0.0
-    orders[:, 1:lag_days] = order_rate(
-        hashprice, cohort_j_per_th[cohort_of_order[lag_days]], *rate_args, 1.0)[:, None]
+    first_cost = kwh * cohort_j_per_th[cohort_of_order[lag_days]] * power_median_usd_per_kwh
+    orders[:, 1:lag_days] = order_rate(signal, first_cost, payback_per_capex,
+                                       supply_ehs_per_day, 1.0)[:, None]
     for t in range(n_days):
         out["difficulty"][:, t] = state.difficulty
         out["height"][:, t] = state.height
-        hashprice = start_hashprice(price_usd[:, t], fees_btc[t], state, pool_fee)
-        u = c_pow(hashprice, -beta)
-        cap[:n_start] = start_ehs[t][:, None]
-        cap[n_start + cohort_of_order[t]] += orders[:, t]
+        hashprice = price_usd[:, t] * net_btc_per_th(fees_btc[t], state, pool_fee)
+        signal = signal + (hashprice - signal) * step
+        u = c_pow(signal, -beta)
+        cohort_ehs[cohort_of_order[t]] += orders[:, t]
         if t >= life_days:
-            cap[n_start + cohort_of_order[t - life_days]] -= orders[:, t - life_days]
+            cohort_ehs[cohort_of_order[t - life_days]] -= orders[:, t - life_days]
+        installed_start = 0.0
+        for k in range(start_a.shape[0]):
+            installed_start += start_ehs[t, k]
         online = np.zeros(n_paths)
-        installed = np.zeros(n_paths)
-        for k in range(tier_a.shape[0]):
-            share[k] += (1.0 / (1.0 + u * tier_a[k]) - share[k]) * step
-            online += cap[k] * share[k]
-            installed += cap[k]
+        for k in range(start_a.shape[0]):
+            online += start_ehs[t, k] / (1.0 + u * start_a[k])
+        installed = np.full(n_paths, installed_start)
+        for c in range(cohort_of_order[t] + 1):
+            online += cohort_ehs[c] / (1.0 + u * cohort_a[c])
+            installed += cohort_ehs[c]
         out["hashrate_ehs"][:, t] = online
         out["installed_ehs"][:, t] = installed
         blocks, subsidy_btc, per_th, crossed = chain_day(state, online, fees_btc[t])
@@ -131,8 +135,10 @@ def simulate_responsive(
         out["blocks"][:, t] = blocks
         out["subsidy_btc"][:, t] = subsidy_btc
         out["btc_per_th_day"][:, t] = per_th
-        frontier = cohort_j_per_th[cohort_of_order[lag_days + t]]
-        rate = order_rate(hashprice, frontier, *rate_args, order_noise[:, t])
+        frontier_cost = (kwh * cohort_j_per_th[cohort_of_order[lag_days + t]]
+                         * power_median_usd_per_kwh)
+        rate = order_rate(signal, frontier_cost, payback_per_capex, supply_ehs_per_day,
+                          order_noise[:, t])
         out["ordered_ehs"][:, t] = rate
         orders[:, lag_days + t] = rate
     out["halving_day"] = halving_day

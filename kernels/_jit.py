@@ -24,6 +24,8 @@ from numba import njit
 JIT_OPTIONS: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
-def jit() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``njit`` with the project's options."""
-    return njit(**JIT_OPTIONS)
+def jit(*, inline: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``njit`` with the project's options; ``inline`` for a small step a hot loop calls (Numba
+    then compiles it into the caller, where LLVM would not inline it: the call and its tuple
+    return cost more than the step)."""
+    return njit(inline="always" if inline else "never", **JIT_OPTIONS)

@@ -57,7 +57,7 @@ def _subsidy_sats_nb(height: int) -> int:
     return INITIAL_SUBSIDY_SATS >> halvings
 
 
-@jit()
+@jit(inline=True)
 def chain_day_nb(hashrate_ehs, fees_btc, diff, h, epoch_start, epoch_elapsed_s):
     """One day of expected block production from the chain state at its start.
 
@@ -114,7 +114,7 @@ def chain_day_nb(hashrate_ehs, fees_btc, diff, h, epoch_start, epoch_elapsed_s):
             crossed_halving)
 
 
-@jit()
+@jit(inline=True)
 def chain_start_nb(height0):
     """The epoch state at the start: where the epoch in progress began, and the seconds it has
     run, assumed at one block per target spacing so far."""

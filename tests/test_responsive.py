@@ -155,9 +155,10 @@ def test_orders_arrive_after_the_lag_and_retire_after_the_life() -> None:
     np.testing.assert_allclose(installed[life + 1:], supply * life, rtol=1e-12)
 
 
-def test_the_online_share_settles_at_the_target_at_the_response_rate() -> None:
-    # Halve the price from day 10 on, with difficulty left alone (no retarget within 12 days,
-    # height mid-epoch): each tier's share closes 1/response_days of its gap a day.
+def test_miners_act_on_the_moving_average_of_hashprice() -> None:
+    # Halve the price from day 10 on, difficulty left alone (no retarget within 12 days, height
+    # mid-epoch): the hashprice miners act on closes 1/response_days of its gap a day, and each
+    # tier runs its online share at that hashprice.
     n_days, response = 12, 4.0
     price = np.full((1, n_days), 90_000.0)
     price[0, 10:] = 45_000.0
@@ -165,12 +166,10 @@ def test_the_online_share_settles_at_the_target_at_the_response_rate() -> None:
                          supply_ehs_per_day=0.0, height0=2016 * 490)
     out = run_nb(args)
     np.testing.assert_array_equal(out["difficulty"][0], args["difficulty0"])
-    hashprice = 45_000.0 * out["btc_per_th_day"][0, 0] * (1 - 0.02)
     before = 90_000.0 * out["btc_per_th_day"][0, 0] * (1 - 0.02)
-    share_before = online_share(before, args["start_j_per_th"], 0.05, 0.5)
-    target = online_share(hashprice, args["start_j_per_th"], 0.05, 0.5)
-    expected = share_before + (target - share_before) * (1 - (1 - 1 / response) ** 2)
-    np.testing.assert_allclose(out["hashrate_ehs"][0, 11], (args["start_ehs"][11] * expected).sum(),
+    signal = before + (before / 2 - before) * (1 - (1 - 1 / response) ** 2)
+    share = online_share(signal, args["start_j_per_th"], 0.05, 0.5)
+    np.testing.assert_allclose(out["hashrate_ehs"][0, 11], (args["start_ehs"][11] * share).sum(),
                                rtol=1e-9)
 
 
