@@ -35,8 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fleetcalc.network import btc_per_th_day, subsidy_sats
-from fleetcalc.responsive import RESPONSIVE_FIELDS
+from fleetcalc.network import btc_per_th_day, hashrate_from_difficulty
 from fleetcalc.tiers import (
     cohorts,
     default_frontier_j_per_th,
@@ -45,9 +44,10 @@ from fleetcalc.tiers import (
     start_capacity,
     tier_snapshot,
 )
+from kernels.reference import subsidy_sats_reference
+from kernels.responsive_reference import RESPONSIVE_FIELDS
 
 HISTORY = Path(__file__).resolve().parent / "data" / "network_history.csv"
-TWO_POW_32 = 2.0**32
 POOL_FEE = 0.02  # as the default scenario: FPPS, large US fleet (facts 4)
 FIT_START = dt.date(2024, 1, 5)
 OUT_OF_SAMPLE_START = dt.date(2025, 1, 1)
@@ -122,9 +122,9 @@ def run_responsive(
     fees = daily(history.fees, start, n_days, log=False)
     snapshot = tier_snapshot(start)
     assert snapshot is not None
-    subsidy = float(subsidy_sats(height0)) / 1e8
+    subsidy = float(subsidy_sats_reference(height0)) / 1e8
     hashprice0 = price[0, 0] * btc_per_th_day(difficulty0, subsidy, fees[0]) * (1 - POOL_FEE)
-    hashrate0 = difficulty0 * TWO_POW_32 / 600.0 / 1e18
+    hashrate0 = hashrate_from_difficulty(difficulty0)
     start_ehs = scale_to_hashrate(
         start_capacity(snapshot, start, n_days, params.service_life_years), snapshot.j_per_th,
         hashrate0, hashprice0, params.power_median_usd_per_kwh, params.power_price_log_sd)
@@ -151,7 +151,7 @@ def run_exogenous(
     from kernels.chain import CHAIN_FIELDS, simulate_chain_nb
 
     n_days = (end - start).days + 1
-    hashrate0 = difficulty0 * TWO_POW_32 / 600.0 / 1e18
+    hashrate0 = hashrate_from_difficulty(difficulty0)
     days = np.arange(n_days, dtype=float)
     hashrate = (hashrate0 * np.exp(math.log1p(annual_growth) / 365.0 * days))[None, :]
     out = {name: np.empty((1, n_days)) for name in CHAIN_FIELDS}

@@ -37,6 +37,12 @@ def difficulty_from_hashrate(hashrate_ehs: float) -> float:
     return hashrate_ehs * HASHES_PER_S_PER_EH_S * TARGET_BLOCK_SPACING_S / HASHES_PER_DIFFICULTY
 
 
+def hashrate_from_difficulty(difficulty: float) -> float:
+    """EH/s that finds one block per 600 s at this difficulty (``difficulty_from_hashrate``'s
+    inverse)."""
+    return difficulty * HASHES_PER_DIFFICULTY / TARGET_BLOCK_SPACING_S / HASHES_PER_S_PER_EH_S
+
+
 def btc_per_th_day(difficulty: float, subsidy_btc: float, fees_btc: float) -> float:
     """Expected gross BTC per TH/s per day at one difficulty (the pools' 2**32 convention)."""
     return (HASHES_PER_S_PER_TH_S * SECONDS_PER_DAY * (subsidy_btc + fees_btc)

@@ -187,7 +187,7 @@ def scale_to_hashrate(
     """``capacity[T, K]`` (shares of the base) in EH/s: scaled so that the machines online at
     day 0's net hashprice make ``hashrate_ehs``. Raises ValueError when nothing of the base is
     installed or online on day 0."""
-    from fleetcalc.responsive import online_share
+    from kernels.responsive_reference import online_share
 
     online = capacity[0] * online_share(hashprice_usd_per_th_day, j_per_th,
                                         power_median_usd_per_kwh, power_price_log_sd)

@@ -49,7 +49,7 @@ CHAIN_FIELDS = ("difficulty", "blocks", "height", "subsidy_btc", "btc_per_th_day
 
 
 @jit()
-def _subsidy_sats_nb(height: int) -> int:
+def subsidy_sats_nb(height: int) -> int:
     """Consensus subsidy of a block at ``height``: 50 BTC shifted right once per halving."""
     halvings = height // HALVING_BLOCKS
     if halvings >= SUBSIDY_HALVINGS:
@@ -86,7 +86,7 @@ def chain_day_nb(hashrate_ehs, fees_btc, diff, h, epoch_start, epoch_elapsed_s):
         else:
             seg_s = remaining_s
             seg_blocks = seg_s * rate
-        subsidy = _subsidy_sats_nb(np.int64(np.floor(h))) / SATS_PER_BTC
+        subsidy = subsidy_sats_nb(np.int64(np.floor(h))) / SATS_PER_BTC
         day_blocks += seg_blocks
         subsidy_blocks_btc += seg_blocks * subsidy
         per_th += (seg_s * HASHES_PER_S_PER_TH_S * (subsidy + fees_btc)

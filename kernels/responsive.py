@@ -1,8 +1,8 @@
 """The responsive network as a jitted loop: miners' economics set the hashrate, the protocol
 sets the difficulty, and each day's difficulty sets the next day's economics.
 
-Per path and day t (``fleetcalc.responsive.simulate_responsive`` is the same model in NumPy, the
-oracle this kernel is tested against):
+Per path and day t (``kernels.responsive_reference.simulate_responsive_reference`` is the same
+model in NumPy, the oracle this kernel is tested against):
 
 1. Hashprice at the start of the day, net of the pool fee (USD per TH/s-day):
    ``hp = P[t] * 1e12 * 86400 * (S(h) + F[t]) / (D * 2**32) * (1 - pool_fee)``, with D the
@@ -62,13 +62,12 @@ import math
 import numpy as np
 
 from kernels._jit import jit
-from kernels.chain import (
+from kernels.chain import chain_day_nb, chain_start_nb, subsidy_sats_nb
+from kernels.protocol import (
+    HASHES_PER_DIFFICULTY,
+    HASHES_PER_S_PER_TH_S,
     SATS_PER_BTC,
     SECONDS_PER_DAY,
-    TWO_POW_32,
-    _subsidy_sats_nb,
-    chain_day_nb,
-    chain_start_nb,
 )
 
 # kWh a machine of 1 J/TH uses per TH/s-day: 1 W per TH/s x 24 h / 1000.
@@ -87,15 +86,15 @@ def loglogistic_beta_nb(power_sigma: float) -> float:
 @jit(inline=True)
 def subsidy_btc_nb(h):
     """Subsidy (BTC) of the block at height ``h`` (fractional: the block in progress)."""
-    return _subsidy_sats_nb(np.int64(np.floor(h))) / SATS_PER_BTC
+    return subsidy_sats_nb(np.int64(np.floor(h))) / SATS_PER_BTC
 
 
 @jit(inline=True)
 def net_btc_per_th_nb(fees_btc, diff, subsidy_btc, pool_fee):
     """BTC per TH/s-day net of the pool fee at a difficulty and subsidy: times the day's BTC
     price, the hashprice miners act on at the start of the day."""
-    return 1e12 * SECONDS_PER_DAY * (subsidy_btc + fees_btc) / (diff * TWO_POW_32) * (
-        1.0 - pool_fee)
+    return (HASHES_PER_S_PER_TH_S * SECONDS_PER_DAY * (subsidy_btc + fees_btc)
+            / (diff * HASHES_PER_DIFFICULTY) * (1.0 - pool_fee))
 
 
 @jit(inline=True)

@@ -10,9 +10,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from fleetcalc.network import difficulty_from_hashrate
-from fleetcalc.responsive import RESPONSIVE_FIELDS, online_share, simulate_responsive
 from fleetcalc.tiers import cohorts
 from kernels.responsive import PATH_BLOCK, simulate_responsive_nb
+from kernels.responsive_reference import (
+    RESPONSIVE_FIELDS,
+    online_share,
+    simulate_responsive_reference,
+)
 
 HALVING_2028 = 1_050_000
 
@@ -90,7 +94,7 @@ def _flat_network(n_paths: int, n_days: int, **changes) -> dict:
 
 
 def _assert_equal_to_reference(args: dict) -> None:
-    expected = simulate_responsive(**args)
+    expected = simulate_responsive_reference(**args)
     actual = run_nb(args)
     for name in RESPONSIVE_FIELDS:
         np.testing.assert_allclose(actual[name], expected[name], rtol=1e-9, atol=0.0,

@@ -3,7 +3,8 @@
 The model (hashprice at the start of the day -> online share of each tier -> hashrate -> the
 chain's day -> the day's orders) is described in ``kernels.responsive``; this is the same model,
 the oracle the jitted loop is tested against, and it takes the same arrays (minus the output
-buffers). The chain's day is ``fleetcalc.network.chain_day``, the exogenous model's own.
+buffers). The chain's day is ``kernels.reference.chain_day_reference``, the exogenous model's
+own NumPy chain.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import math
 
 import numpy as np
 
-from fleetcalc.network import (
+from kernels.protocol import (
+    HASHES_PER_DIFFICULTY,
+    HASHES_PER_S_PER_TH_S,
     SATS_PER_BTC,
     SECONDS_PER_DAY,
-    TWO_POW_32,
-    ChainState,
-    chain_day,
-    subsidy_sats,
 )
+from kernels.reference import ChainState, chain_day_reference, subsidy_sats_reference
 
 # kWh a machine of 1 J/TH uses per TH/s-day: 1 W per TH/s x 24 h / 1000.
 KWH_PER_TH_DAY_PER_J_PER_TH = 0.024
@@ -68,9 +68,9 @@ def net_btc_per_th(
 ) -> np.ndarray:
     """BTC per TH/s-day net of the pool fee at the start of a day, per path: times the day's
     BTC price, the hashprice miners act on."""
-    subsidy = subsidy_sats(np.floor(state.height).astype(np.int64)) / SATS_PER_BTC
-    return 1e12 * SECONDS_PER_DAY * (subsidy + fees_btc) / (state.difficulty * TWO_POW_32) * (
-        1.0 - pool_fee)
+    subsidy = subsidy_sats_reference(np.floor(state.height).astype(np.int64)) / SATS_PER_BTC
+    return (HASHES_PER_S_PER_TH_S * SECONDS_PER_DAY * (subsidy + fees_btc)
+            / (state.difficulty * HASHES_PER_DIFFICULTY) * (1.0 - pool_fee))
 
 
 def order_rate(
@@ -83,7 +83,7 @@ def order_rate(
     return supply_ehs_per_day * np.clip(x, 0.0, 1.0)
 
 
-def simulate_responsive(
+def simulate_responsive_reference(
     price_usd: np.ndarray, order_noise: np.ndarray, fees_btc: np.ndarray,
     start_ehs: np.ndarray, start_j_per_th: np.ndarray, cohort_of_order: np.ndarray,
     cohort_j_per_th: np.ndarray, difficulty0: float, height0: int, pool_fee: float,
@@ -130,7 +130,7 @@ def simulate_responsive(
             installed += cohort_ehs[c]
         out["hashrate_ehs"][:, t] = online
         out["installed_ehs"][:, t] = installed
-        blocks, subsidy_btc, per_th, crossed = chain_day(state, online, fees_btc[t])
+        blocks, subsidy_btc, per_th, crossed = chain_day_reference(state, online, fees_btc[t])
         halving_day = np.where(crossed & (halving_day < 0), t, halving_day)
         out["blocks"][:, t] = blocks
         out["subsidy_btc"][:, t] = subsidy_btc
