@@ -30,21 +30,14 @@ import argparse
 import csv
 import datetime as dt
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
-from fleetcalc.network import btc_per_th_day, hashrate_from_difficulty
-from fleetcalc.tiers import (
-    cohorts,
-    default_frontier_j_per_th,
-    months_to_days,
-    scale_to_hashrate,
-    start_capacity,
-    tier_snapshot,
-)
-from kernels.reference import subsidy_sats_reference
+from fleetcalc.errors import InputError
+from fleetcalc.network import hashrate_from_difficulty, responsive_inputs
+from fleetcalc.scenario import BtcMarket, Network, Scenario
 from kernels.responsive_reference import RESPONSIVE_FIELDS
 
 HISTORY = Path(__file__).resolve().parent / "data" / "network_history.csv"
@@ -56,21 +49,8 @@ OUT_OF_SAMPLE_START = dt.date(2025, 1, 1)
 OUT_OF_SAMPLE_HEIGHT = 877_390
 
 
-@dataclass(frozen=True)
-class Params:
-    """The responsive network's parameters (``fleetcalc.tiers`` documents each)."""
-
-    power_median_usd_per_kwh: float = 0.05
-    power_price_log_sd: float = 0.5
-    online_response_days: float = 30.0
-    capex_usd_per_th: float = 24.0
-    target_payback_days: float = 540.0
-    supply_ehs_per_month: float = 30.0
-    order_lag_days: int = 90
-    service_life_years: float = 6.0
-    frontier_improvement_per_year: float = 0.10
-
-
+# A parameter set: Network fields that differ from the shipped defaults (the in-sample fit).
+Params = dict[str, float]
 CONTINUOUS = ("power_median_usd_per_kwh", "supply_ehs_per_month", "target_payback_days")
 LAGS_DAYS = (60, 90, 120, 180)
 RESPONSE_DAYS = (7.0, 14.0, 30.0, 45.0, 60.0)
@@ -110,36 +90,36 @@ def daily(points: list[tuple[dt.date, float]], start: dt.date, n_days: int,
     return np.interp(days, x, y)
 
 
+def backtest_scenario(
+    params: Params, start: dt.date, end: dt.date, price0: float, fees0: float,
+    difficulty0: float, height0: int,
+) -> Scenario:
+    """A responsive scenario from the published state on ``start``."""
+    network = Network(model="responsive", hashrate_ehs=hashrate_from_difficulty(difficulty0),
+                      difficulty=difficulty0, block_height=height0, pool_fee=POOL_FEE,
+                      fees_btc_per_block=fees0, **params)
+    return Scenario(start_date=start, horizon_days=(end - start).days + 1,
+                    btc=BtcMarket(price_usd=price0), network=network, source="backtest")
+
+
 def run_responsive(
     params: Params, history: History, start: dt.date, end: dt.date, difficulty0: float,
     height0: int,
 ) -> dict[str, np.ndarray]:
-    """The jitted responsive chain from ``start`` with the actual price path (one path)."""
+    """The jitted responsive chain from ``start`` with the actual price and fee paths (one
+    path), its installed base, cohorts and parameters as the product builds them."""
     from kernels.responsive import simulate_responsive_nb
 
     n_days = (end - start).days + 1
     price = daily(history.prices, start, n_days, log=True)[None, :]
     fees = daily(history.fees, start, n_days, log=False)
-    snapshot = tier_snapshot(start)
-    assert snapshot is not None
-    subsidy = float(subsidy_sats_reference(height0)) / 1e8
-    hashprice0 = price[0, 0] * btc_per_th_day(difficulty0, subsidy, fees[0]) * (1 - POOL_FEE)
-    hashrate0 = hashrate_from_difficulty(difficulty0)
-    start_ehs = scale_to_hashrate(
-        start_capacity(snapshot, start, n_days, params.service_life_years), snapshot.j_per_th,
-        hashrate0, hashprice0, params.power_median_usd_per_kwh, params.power_price_log_sd)
-    frontier = default_frontier_j_per_th(start, params.frontier_improvement_per_year)
-    cohort_of_order, cohort_j_per_th = cohorts(n_days, params.order_lag_days, frontier,
-                                               params.frontier_improvement_per_year)
+    scenario = backtest_scenario(params, start, end, float(price[0, 0]), float(fees[0]),
+                                 difficulty0, height0)
     out = {name: np.empty((1, n_days)) for name in RESPONSIVE_FIELDS}
     halving_day = np.empty(1, dtype=np.int64)
-    simulate_responsive_nb(
-        np.ascontiguousarray(price), np.ones((1, n_days)), fees, start_ehs, snapshot.j_per_th,
-        cohort_of_order, cohort_j_per_th, difficulty0, height0, POOL_FEE,
-        params.power_median_usd_per_kwh, params.power_price_log_sd, params.online_response_days,
-        params.capex_usd_per_th, params.target_payback_days,
-        months_to_days(params.supply_ehs_per_month), params.order_lag_days,
-        round(params.service_life_years * 365.25), *out.values(), halving_day)
+    simulate_responsive_nb(np.ascontiguousarray(price), np.ones((1, n_days)), fees,
+                           **responsive_inputs(scenario, float(price[0, 0])), **out,
+                           halving_day=halving_day)
     return out
 
 
@@ -185,7 +165,7 @@ def _objective(params: Params, history: History, start: dt.date, end: dt.date,
     points = points_between(history.difficulties, start, end)
     try:
         out = run_responsive(params, history, start, end, difficulty0, height0)
-    except ValueError:  # nothing online on day 0: a parameter set far off
+    except InputError:  # nothing online on day 0: a parameter set far off
         return 1e9
     errors = log_errors(out["difficulty"][0], start, points)
     value = float(np.sqrt(np.mean(errors**2)))
@@ -220,33 +200,36 @@ def _nelder_mead(f, x0: np.ndarray, step: float = 0.25, iterations: int = 300) -
     return simplex[int(np.argmin(values))]
 
 
-def fit(history: History, start: dt.date, end: dt.date, difficulty0: float, height0: int,
-        base: Params = Params()) -> tuple[Params, float]:
+def fit(history: History, start: dt.date, end: dt.date, difficulty0: float,
+        height0: int) -> tuple[Params, float]:
     """Parameters minimising the RMS log difficulty error over the dated points in
-    (start, end]."""
-    best: tuple[float, Params] = (math.inf, base)
+    (start, end]: a grid over the order lag and the response time, Nelder-Mead (restarted
+    once) over ``CONTINUOUS`` from the shipped defaults."""
+    defaults = {f.name: f.default for f in fields(Network)}
+    best: tuple[float, Params] = (math.inf, {})
     for lag in LAGS_DAYS:
         for response in RESPONSE_DAYS:
-            trial = replace(base, order_lag_days=lag, online_response_days=response)
+            grid = {"order_lag_days": lag, "online_response_days": response}
 
-            def f(x: np.ndarray, trial: Params = trial) -> float:
-                candidate = replace(trial, **dict(zip(CONTINUOUS, np.exp(x), strict=True)))
-                return _objective(candidate, history, start, end, difficulty0, height0)
+            def f(x: np.ndarray, grid: Params = grid) -> float:
+                trial = {**grid, **dict(zip(CONTINUOUS, np.exp(x).tolist(), strict=True))}
+                return _objective(trial, history, start, end, difficulty0, height0)
 
-            x = _nelder_mead(f, np.log([getattr(trial, k) for k in CONTINUOUS]))
+            x = _nelder_mead(f, np.log([defaults[k] for k in CONTINUOUS]))
             x = _nelder_mead(f, x, step=0.1)  # a restart: the surface has shallow pockets
             value = f(x)
             if value < best[0]:
-                best = (value, replace(trial, **dict(zip(CONTINUOUS, np.exp(x), strict=True))))
+                best = (value, {**grid, **dict(zip(CONTINUOUS, np.exp(x).tolist(),
+                                                   strict=True))})
     return best[1], best[0]
 
 
-# The fits of ``--fit`` (rounded), so the table runs in a second; the shipped scenario
-# defaults are IN_SAMPLE's.
-IN_SAMPLE = Params(power_median_usd_per_kwh=0.04942, online_response_days=30.0,
-                   target_payback_days=684.1, supply_ehs_per_month=33.92, order_lag_days=60)
-FIT_ON_2024 = Params(power_median_usd_per_kwh=0.04012, online_response_days=7.0,
-                     target_payback_days=325.1, supply_ehs_per_month=32.07, order_lag_days=180)
+# The fits of ``--fit``: in sample, the shipped defaults of fleetcalc.scenario.Network (no
+# override); on 2024 only, these (rounded), so the table runs in a second.
+IN_SAMPLE: Params = {}
+FIT_ON_2024: Params = {"power_median_usd_per_kwh": 0.04012, "online_response_days": 7.0,
+                       "target_payback_days": 325.1, "supply_ehs_per_month": 32.07,
+                       "order_lag_days": 180}
 
 
 def backtest_table(history: History, in_sample: Params, out_of_sample: Params) -> str:
@@ -304,7 +287,7 @@ def main() -> None:
         h_fit0 = dict(history.heights)[FIT_START]
         end = history.difficulties[-1][0]
         in_sample, rms = fit(history, FIT_START, end, d_fit0, h_fit0)
-        print(f"in sample: {in_sample} (RMS {rms:.4f})")
+        print(f"in sample: {in_sample} (RMS {rms:.4f}); the defaults of Network")
         out_of_sample, rms = fit(history, FIT_START, OUT_OF_SAMPLE_START, d_fit0, h_fit0)
         print(f"fit on 2024: {out_of_sample} (RMS {rms:.4f})")
     print(backtest_table(history, in_sample, out_of_sample))

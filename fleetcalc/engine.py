@@ -35,7 +35,7 @@ from fleetcalc.frames import (
     summary_row,
     tariff_lines_frame,
 )
-from fleetcalc.network import MarketPaths, market_paths
+from fleetcalc.network import MarketPaths, market_paths, responsive_btc_per_th_day
 from fleetcalc.plan import (
     Finance,
     Plan,
@@ -106,10 +106,16 @@ def evaluate(
     """
     scenario = _as_scenario(scenario)
     plan_list = checked_plans(plans, scenario)
-    market = market_paths(scenario, _simulate_chain)
+    market = scenario_market(scenario)
     schedule = apply_overrides(load_schedule(), scenario.tariff_overrides)
     parts = [_evaluate_plan(plan, scenario, market, schedule, breakevens) for plan in plan_list]
     return Results(**result_frames(parts, scenario, market), scenario=scenario)
+
+
+def scenario_market(scenario: Scenario) -> MarketPaths:
+    """The market step: the scenario's daily market arrays through the jitted chains (cached
+    per scenario)."""
+    return market_paths(scenario, _simulate_chain, _simulate_responsive)
 
 
 def _evaluate_plan(
@@ -187,6 +193,10 @@ def kernel_flows(
     if price_factor is None:
         price_factor = np.ones(market.n_paths)
     price = market.price_usd * price_factor[:, None]
+    btc_per_th_day = market.btc_per_th_day
+    if scenario.network.model == "responsive" and np.any(price_factor != 1.0):
+        # The network answers the price: a scaled price path has its own difficulty.
+        btc_per_th_day = responsive_btc_per_th_day(scenario, price, _simulate_responsive)
     usd_scale = np.ones_like(price_factor)
     energy_override = None
     if energy_usd_per_kwh is not None:
@@ -194,7 +204,7 @@ def kernel_flows(
         price = price / usd_scale[:, None]
         energy_override = np.ones(fleet.rigs.n_rigs)
     daily, groups = _run_kernel(
-        fleet.rigs, market.btc_per_th_day, price, scenario.network.pool_fee,
+        fleet.rigs, btc_per_th_day, price, scenario.network.pool_fee,
         scenario.failures == "sampled", scenario.seed, fleet.n_orders, energy_override, buffers,
     )
     # In the order of cashflows.ORDER_TOTAL_COLUMNS.
@@ -281,6 +291,22 @@ def _simulate_chain(
     simulate_chain_nb(np.ascontiguousarray(hashrate_ehs, dtype=np.float64),
                       float(difficulty0), int(height0), float(fees_btc), *out.values(),
                       halving_day)
+    return {**out, "halving_day": halving_day}
+
+
+def _simulate_responsive(
+    price_usd: np.ndarray, order_noise: np.ndarray, fees_btc: np.ndarray, **inputs: Any
+) -> dict[str, np.ndarray]:
+    """``kernels.responsive_reference.simulate_responsive_reference`` through the jitted
+    kernel (same outputs), for ``market_paths`` with ``network.model = "responsive"``: on the
+    kernel's thread pool from a few dozen paths (``kernels.responsive.threads_for``)."""
+    from kernels.responsive import simulate_responsive
+    from kernels.responsive_reference import RESPONSIVE_FIELDS
+
+    out = {name: np.empty(price_usd.shape) for name in RESPONSIVE_FIELDS}
+    halving_day = np.empty(price_usd.shape[0], dtype=np.int64)
+    simulate_responsive(price_usd, order_noise, fees_btc, **inputs, **out,
+                        halving_day=halving_day)
     return {**out, "halving_day": halving_day}
 
 

@@ -19,9 +19,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
+from fleetcalc.errors import InputError
 from fleetcalc.scenario import Scenario
 from kernels.protocol import (
     HASHES_PER_DIFFICULTY,
@@ -47,6 +49,10 @@ def btc_per_th_day(difficulty: float, subsidy_btc: float, fees_btc: float) -> fl
     """Expected gross BTC per TH/s per day at one difficulty (the pools' 2**32 convention)."""
     return (HASHES_PER_S_PER_TH_S * SECONDS_PER_DAY * (subsidy_btc + fees_btc)
             / (difficulty * HASHES_PER_DIFFICULTY))
+
+
+# The chain's daily outputs (kernels.chain.CHAIN_FIELDS), both models.
+CHAIN_OUTPUTS = ("difficulty", "blocks", "height", "subsidy_btc", "btc_per_th_day")
 
 
 @dataclass(frozen=True)
@@ -91,35 +97,49 @@ def _log_paths(
     return start * np.exp(np.cumsum(steps, axis=1))
 
 
-def _price_and_hashrate(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    from fleetcalc.series import HASHRATE_SERIES, PRICE_SERIES, series_paths
-    from kernels.rng import (
-        STREAM_HASHRATE,
-        STREAM_HASHRATE_AUX,
-        STREAM_PRICE,
-        STREAM_PRICE_AUX,
-        standard_normal_np,
-    )
+def _price_shocks(scenario: Scenario) -> np.ndarray | None:
+    """The price paths' daily standard normal shocks, keyed (seed, path, day); None for one
+    path."""
+    from kernels.rng import STREAM_PRICE, STREAM_PRICE_AUX, standard_normal_np
 
-    n_days = scenario.horizon_days
-    btc, net = scenario.btc, scenario.network
-    annual_hash_growth = (1.0 + net.monthly_growth) ** 12 - 1.0
     if scenario.paths == 1:
-        price_shocks = hash_shocks = None
-    else:
-        path = np.arange(scenario.paths)[:, None]
-        day = np.arange(n_days)[None, :]
-        z_price = standard_normal_np(scenario.seed, STREAM_PRICE, STREAM_PRICE_AUX, path, day)
-        z_own = standard_normal_np(scenario.seed, STREAM_HASHRATE, STREAM_HASHRATE_AUX, path, day)
-        rho = net.price_correlation
-        price_shocks = z_price
-        hash_shocks = rho * z_price + math.sqrt(1.0 - rho * rho) * z_own
+        return None
+    path = np.arange(scenario.paths)[:, None]
+    day = np.arange(scenario.horizon_days)[None, :]
+    return standard_normal_np(scenario.seed, STREAM_PRICE, STREAM_PRICE_AUX, path, day)
+
+
+def _price_paths(scenario: Scenario, price_shocks: np.ndarray | None) -> np.ndarray:
+    """``[paths, days]`` BTC price: the drift path or the CSV series, with the shocks."""
+    from fleetcalc.series import PRICE_SERIES, series_paths
+
+    n_days, btc = scenario.horizon_days, scenario.btc
     if scenario.price_series_usd is None:
         price = _log_paths(
             btc.price_usd, btc.annual_drift, btc.annual_volatility, price_shocks, n_days)
     else:  # a CSV series replaces the generated path (fleetcalc.series)
         price = series_paths(scenario.price_series_usd, n_days, btc.annual_volatility,
                              price_shocks, scenario.source, PRICE_SERIES)
+    if scenario.paths > 1:
+        price = np.broadcast_to(price, (scenario.paths, n_days)).copy()
+    return price
+
+
+def _exogenous_hashrate(scenario: Scenario, price_shocks: np.ndarray | None) -> np.ndarray:
+    """``[paths, days]`` network hashrate of the exogenous model: growth or a CSV series, with
+    shocks correlated to the price's."""
+    from fleetcalc.series import HASHRATE_SERIES, series_paths
+    from kernels.rng import STREAM_HASHRATE, STREAM_HASHRATE_AUX, standard_normal_np
+
+    n_days, net = scenario.horizon_days, scenario.network
+    annual_hash_growth = (1.0 + net.monthly_growth) ** 12 - 1.0
+    hash_shocks = None
+    if price_shocks is not None:
+        path = np.arange(scenario.paths)[:, None]
+        day = np.arange(n_days)[None, :]
+        z_own = standard_normal_np(scenario.seed, STREAM_HASHRATE, STREAM_HASHRATE_AUX, path, day)
+        rho = net.price_correlation
+        hash_shocks = rho * price_shocks + math.sqrt(1.0 - rho * rho) * z_own
     if scenario.hashrate_series_ehs is None:
         hashrate = _log_paths(
             net.hashrate_ehs, annual_hash_growth, net.annual_volatility, hash_shocks, n_days
@@ -128,31 +148,115 @@ def _price_and_hashrate(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
         hashrate = series_paths(scenario.hashrate_series_ehs, n_days, net.annual_volatility,
                                 hash_shocks, scenario.source, HASHRATE_SERIES)
     if scenario.paths > 1:
-        price = np.broadcast_to(price, (scenario.paths, n_days)).copy()
         hashrate = np.broadcast_to(hashrate, (scenario.paths, n_days)).copy()
-    return price, hashrate
+    return hashrate
 
 
 ChainFunction = Callable[[np.ndarray, float, int, float], dict[str, np.ndarray]]
+ResponsiveFunction = Callable[..., dict[str, np.ndarray]]
+
+
+def responsive_inputs(scenario: Scenario, price0_usd: float) -> dict[str, Any]:
+    """The responsive chain's arrays and parameters for a scenario (keyword arguments of
+    ``kernels.responsive_reference.simulate_responsive_reference`` other than the price, the
+    order noise and the fees), its installed base scaled to ``network.hashrate_ehs`` online at
+    day 0's hashprice (BTC price ``price0_usd``). InputError when nothing would be online."""
+    from fleetcalc.tiers import (
+        DAYS_PER_YEAR,
+        MIN_START_ONLINE_SHARE,
+        check_start_date,
+        cohorts,
+        default_frontier_j_per_th,
+        months_to_days,
+        scale_to_hashrate,
+        start_capacity,
+    )
+    from kernels.reference import subsidy_sats_reference
+
+    net, n_days = scenario.network, scenario.horizon_days
+    snapshot = check_start_date(scenario.start_date, scenario.source)
+    difficulty0 = net.difficulty or difficulty_from_hashrate(net.hashrate_ehs)
+    subsidy0 = float(subsidy_sats_reference(net.block_height)) / 1e8
+    hashprice0 = (price0_usd * btc_per_th_day(difficulty0, subsidy0, net.fees_btc_per_block)
+                  * (1.0 - net.pool_fee))
+    capacity = start_capacity(snapshot, scenario.start_date, n_days, net.service_life_years)
+    try:
+        start_ehs = scale_to_hashrate(capacity, snapshot.j_per_th, net.hashrate_ehs, hashprice0,
+                                      net.power_median_usd_per_kwh, net.power_price_log_sd)
+    except ValueError as share:
+        raise InputError(
+            scenario.source, "network.power_median_usd_per_kwh", net.power_median_usd_per_kwh,
+            f"a median power price at which at least {MIN_START_ONLINE_SHARE:.0%} of the "
+            f"installed base runs at the start's hashprice ({hashprice0 * 1000:.3g} USD per "
+            f"PH/s-day; {float(share.args[0]):.2%} would)") from None
+    improvement = net.frontier_improvement_per_year
+    frontier = net.frontier_j_per_th or default_frontier_j_per_th(scenario.start_date,
+                                                                  improvement)
+    cohort_of_order, cohort_j_per_th = cohorts(n_days, net.order_lag_days, frontier, improvement)
+    return {
+        "start_ehs": start_ehs, "start_j_per_th": np.ascontiguousarray(snapshot.j_per_th),
+        "cohort_of_order": cohort_of_order, "cohort_j_per_th": cohort_j_per_th,
+        "difficulty0": float(difficulty0), "height0": int(net.block_height),
+        "pool_fee": float(net.pool_fee),
+        "power_median_usd_per_kwh": float(net.power_median_usd_per_kwh),
+        "power_sigma": float(net.power_price_log_sd),
+        "response_days": float(net.online_response_days),
+        "capex_usd_per_th": float(net.capex_usd_per_th),
+        "target_payback_days": float(net.target_payback_days),
+        "supply_ehs_per_day": months_to_days(net.supply_ehs_per_month),
+        "lag_days": int(net.order_lag_days),
+        "life_days": round(net.service_life_years * DAYS_PER_YEAR),
+    }
+
+
+def _responsive_chain(
+    scenario: Scenario, price: np.ndarray, responsive: ResponsiveFunction
+) -> dict[str, np.ndarray]:
+    """The responsive network's arrays: each price path drives its own network."""
+    from fleetcalc.tiers import order_noise
+
+    net = scenario.network
+    inputs = responsive_inputs(scenario, float(price[0, 0]))
+    noise = order_noise(scenario.seed, price.shape[0], scenario.horizon_days,
+                        net.order_volatility)
+    fees = np.full(scenario.horizon_days, net.fees_btc_per_block)
+    out = responsive(np.ascontiguousarray(price), noise, fees, **inputs)
+    # MarketPaths holds the network's online hashrate; installed and ordered EH/s stay here.
+    return {name: out[name] for name in ("hashrate_ehs", "halving_day", *CHAIN_OUTPUTS)}
 
 
 @lru_cache(maxsize=32)
-def market_paths(scenario: Scenario, chain: ChainFunction | None = None) -> MarketPaths:
+def market_paths(
+    scenario: Scenario, chain: ChainFunction | None = None,
+    responsive: ResponsiveFunction | None = None,
+) -> MarketPaths:
     """The scenario's daily market arrays (cached: scenarios are frozen and hashable).
 
-    ``chain`` computes the chain arrays with the signature and outputs of
-    ``kernels.reference.simulate_chain_reference``, the NumPy chain used when none is given;
-    the engine passes the jitted ``kernels.chain`` version (only the engine calls jitted code).
+    ``chain`` computes the exogenous model's chain arrays with the signature and outputs of
+    ``kernels.reference.simulate_chain_reference``, ``responsive`` the responsive model's with
+    those of ``kernels.responsive_reference.simulate_responsive_reference``: the NumPy
+    references are used when none is given; the engine passes the jitted kernels (only the
+    engine calls jitted code).
     """
-    if chain is None:
-        from kernels.reference import simulate_chain_reference as chain
-    price, hashrate = _price_and_hashrate(scenario)
+    price_shocks = _price_shocks(scenario)
+    price = _price_paths(scenario, price_shocks)
     net = scenario.network
-    difficulty0 = net.difficulty or difficulty_from_hashrate(net.hashrate_ehs)
-    chain_arrays = chain(hashrate, difficulty0, net.block_height, net.fees_btc_per_block)
+    if net.model == "responsive":
+        if responsive is None:
+            from kernels.responsive_reference import (
+                simulate_responsive_reference as responsive,
+            )
+        chain_arrays = _responsive_chain(scenario, price, responsive)
+    else:
+        if chain is None:
+            from kernels.reference import simulate_chain_reference as chain
+        hashrate = _exogenous_hashrate(scenario, price_shocks)
+        difficulty0 = net.difficulty or difficulty_from_hashrate(net.hashrate_ehs)
+        chain_arrays = {"hashrate_ehs": hashrate, **chain(
+            hashrate, difficulty0, net.block_height, net.fees_btc_per_block)}
     arrays = {
-        "price_usd": price, "hashrate_ehs": hashrate,
-        "fees_btc": np.full_like(price, net.fees_btc_per_block), **chain_arrays,
+        "price_usd": price, "fees_btc": np.full_like(price, net.fees_btc_per_block),
+        **chain_arrays,
     }
     for array in arrays.values():
         array.setflags(write=False)

@@ -23,6 +23,17 @@ from fleetcalc.validate import (
 )
 
 FAILURE_MODES = ("expected", "sampled")
+NETWORK_MODELS = ("exogenous", "responsive")
+# [network] keys only one model reads: giving one to the other model is an error, so a value
+# that would be ignored never looks like it was used.
+EXOGENOUS_ONLY_KEYS = ("monthly_growth", "hashrate_series", "annual_volatility",
+                       "price_correlation")
+RESPONSIVE_ONLY_KEYS = (
+    "power_median_usd_per_kwh", "power_price_log_sd", "online_response_days",
+    "capex_usd_per_th", "target_payback_days", "supply_ehs_per_month", "order_lag_days",
+    "service_life_years", "frontier_j_per_th", "frontier_improvement_per_year",
+    "order_volatility",
+)
 
 
 # Every TOML key below is declared once, as a ``checked`` dataclass field (kind, bounds,
@@ -52,6 +63,38 @@ class Network:
     block_height: int = checked("int", lo=0, hi=100_000_000)
     fees_btc_per_block: float = checked("float", 0.0, lo=0.0, hi=1000.0)
     pool_fee: float = checked("float", 0.0, lo=0.0, hi=0.99)
+    # "exogenous": hashrate grows at monthly_growth (or follows hashrate_series);
+    # "responsive": it comes from the economics of the network's miners (fleetcalc.tiers,
+    # kernels.responsive). The responsive model's parameters follow; the calibrated ones are
+    # the fit of `python -m benchmarks.backtest_network --fit` on 2024-2026.
+    model: str = checked("str", "exogenous", choices=NETWORK_MODELS)
+    # Median all-in power price of the network's miners (calibrated; facts 4: self-miners
+    # ~2-4 c/kWh, hosted 5-9 c).
+    power_median_usd_per_kwh: float = checked("float", 0.04942, lo=0.001, hi=1.0)
+    # Spread of the miners' power prices: the standard deviation of their log, of a
+    # log-logistic distribution (facts 4's range, 2-9 c/kWh as the 10th-90th percentiles).
+    power_price_log_sd: float = checked("float", 0.5, lo=0.05, hi=3.0)
+    # Time constant (days) of the moving average of hashprice miners act on (calibrated).
+    online_response_days: float = checked("float", 30.0, lo=1.0, hi=365.0)
+    # Capex of a new machine plus its share of a site, USD per TH/s (facts 1.2: new machines
+    # USD 13-26/TH 2024-2026; facts 4: USD 0.3-0.8M per MW, ~USD 7/TH at 14 J/TH). ASSUMPTION.
+    capex_usd_per_th: float = checked("float", 24.0, lo=0.1, hi=1000.0)
+    # Payback at which the frontier machine is ordered at the full supply rate (calibrated).
+    target_payback_days: float = checked("float", 684.1, lo=1.0, hi=10_000.0)
+    # Most new hashrate the makers deliver a month, EH/s (calibrated).
+    supply_ehs_per_month: float = checked("float", 33.92, lo=0.0, hi=1e6)
+    # Days from an order to mining (calibrated among 60, 90, 120 and 180).
+    order_lag_days: int = checked("int", 60, lo=1, hi=3650)
+    # Machines retire this long after installation. ASSUMPTION (filings depreciate over 2-5
+    # years, facts 4; machines run longer while they earn).
+    service_life_years: float = checked("float", 6.0, lo=0.5, hi=50.0)
+    # Efficiency of the machines ordered at the start (J/TH); default from the date
+    # (fleetcalc.tiers.default_frontier_j_per_th).
+    frontier_j_per_th: float | None = checked("float", None, lo=1.0, hi=1000.0)
+    frontier_improvement_per_year: float = checked("float", 0.10, lo=0.0, hi=0.9)
+    # Monte Carlo (paths > 1): standard deviation of the log of each month's order factor.
+    # ASSUMPTION.
+    order_volatility: float = checked("float", 0.25, lo=0.0, hi=2.0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,6 +207,25 @@ def _check_level(
                          f"the horizon (it would reach about 1e{log_end / math.log(10):.0f})")
 
 
+def _check_network_model(
+    net_table: dict[str, Any], model: str, source: str, start: dt.date
+) -> None:
+    """Keys of the other model are errors; the responsive model needs an installed-base
+    snapshot dated on or before the start."""
+    other = EXOGENOUS_ONLY_KEYS if model == "responsive" else RESPONSIVE_ONLY_KEYS
+    for key in other:
+        if key in net_table:
+            needs = "exogenous" if model == "responsive" else "responsive"
+            default = "" if "model" in net_table else "the default; "
+            raise InputError(source, f"network.{key}", net_table[key],
+                             f"no {key} with network.model = '{model}' ({default}only the "
+                             f"'{needs}' model reads it)")
+    if model == "responsive":
+        from fleetcalc.tiers import check_start_date
+
+        check_start_date(start, source)
+
+
 def _read_market(
     data: dict[str, Any], source: str, start: dt.date, n_days: int,
 ) -> tuple[BtcMarket, Network, tuple[float, ...] | None, tuple[float, ...] | None]:
@@ -174,6 +236,7 @@ def _read_market(
     btc_values = read_table(btc_table, BTC_FIELDS, source, "btc")
     net_values = read_table(net_table, NETWORK_FIELDS, source, "network")
     assert isinstance(btc_table, dict) and isinstance(net_table, dict)  # read_table checked
+    _check_network_model(net_table, net_values["model"], source, start)
     _level_from_series(btc_table, btc_values, "price_usd", "annual_drift", "price_series",
                        "btc", source)
     _level_from_series(net_table, net_values, "hashrate_ehs", "monthly_growth",
@@ -277,13 +340,14 @@ def scenario_to_toml(scenario: Scenario) -> dict[str, Any]:
                 if getattr(obj, f.name) is not None and f.name not in replaced}
 
     btc, net = scenario.btc, scenario.network
+    replaced = ("hashrate_ehs", "monthly_growth") if net.hashrate_series else ()
+    other_model = EXOGENOUS_ONLY_KEYS if net.model == "responsive" else RESPONSIVE_ONLY_KEYS
     doc: dict[str, Any] = {
         "name": scenario.name, "start_date": scenario.start_date,
         "horizon_days": scenario.horizon_days, "seed": scenario.seed, "paths": scenario.paths,
         "failures": scenario.failures,
         "btc": present(btc, ("price_usd", "annual_drift") if btc.price_series else ()),
-        "network": present(
-            net, ("hashrate_ehs", "monthly_growth") if net.hashrate_series else ()),
+        "network": present(net, replaced + other_model),
     }
     if scenario.tariff_overrides:
         doc["tariff_overrides"] = [

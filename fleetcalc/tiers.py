@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from fleetcalc.catalog import DataFileError, read_data_csv
+from fleetcalc.errors import InputError
 
 NETWORK_TIERS_SCHEMA: dict[str, pl.DataType] = {
     "as_of": pl.Date(),
@@ -105,6 +105,19 @@ def tier_snapshot(on: dt.date) -> TierSnapshot | None:
     share = rows["share"].to_numpy()
     return TierSnapshot(dates[-1], rows["j_per_th"].to_numpy(), share / share.sum(),
                         tuple(rows["installed_from"]), tuple(rows["installed_to"]))
+
+
+def check_start_date(start: dt.date, source: str) -> TierSnapshot:
+    """The snapshot a responsive scenario starting on ``start`` uses; InputError on
+    ``start_date`` when none is dated on or before it."""
+    snapshot = tier_snapshot(start)
+    if snapshot is None:
+        first = snapshot_dates()[0]
+        raise InputError(source, "start_date", start.isoformat(),
+                         f"a date on or after {first.isoformat()} with network.model = "
+                         "'responsive' (its first installed-base snapshot, "
+                         "fleetcalc/data/network_tiers.csv)")
+    return snapshot
 
 
 def remaining_share(
@@ -180,18 +193,25 @@ def order_noise(
 
 
 
+# Below this share of the installed base online at the start, the parameters contradict the
+# start's hashrate (the base would have to be a hundred times the network to make it).
+MIN_START_ONLINE_SHARE = 0.01
+
+
 def scale_to_hashrate(
     capacity: np.ndarray, j_per_th: np.ndarray, hashrate_ehs: float,
     hashprice_usd_per_th_day: float, power_median_usd_per_kwh: float, power_price_log_sd: float,
 ) -> np.ndarray:
     """``capacity[T, K]`` (shares of the base) in EH/s: scaled so that the machines online at
-    day 0's net hashprice make ``hashrate_ehs``. Raises ValueError when nothing of the base is
-    installed or online on day 0."""
+    day 0's net hashprice make ``hashrate_ehs``. Raises ValueError (with the online share)
+    when less than ``MIN_START_ONLINE_SHARE`` of the base still installed would run."""
     from kernels.responsive_reference import online_share
 
     online = capacity[0] * online_share(hashprice_usd_per_th_day, j_per_th,
                                         power_median_usd_per_kwh, power_price_log_sd)
-    total = float(online.sum())
-    if not total > 0.0 or not math.isfinite(hashrate_ehs / total):
-        raise ValueError("no machine of the installed base is online on day 0")
-    return np.ascontiguousarray(capacity * (hashrate_ehs / total))
+    installed = float(capacity[0].sum())
+    share = float(online.sum()) / installed if installed > 0.0 else 0.0
+    if not share >= MIN_START_ONLINE_SHARE:
+        raise ValueError(share)
+    return np.ascontiguousarray(capacity * (hashrate_ehs / float(online.sum())))
+

@@ -68,6 +68,11 @@ SCENARIO_CASES: tuple[Case, ...] = (
     scenario_case('Key given twice', 'duplicate_key.toml',
               "line 3, column 19: got 'horizon_days = 120'; expected valid TOML (cannot "
               'overwrite a value)'),
+    scenario_case("A responsive-model key without model = 'responsive'",
+                  'exogenous_with_responsive_key.toml',
+              'network.power_median_usd_per_kwh: got 0.05; expected no '
+              "power_median_usd_per_kwh with network.model = 'exogenous' (the default; "
+              "only the 'responsive' model reads it)"),
     scenario_case('Unknown failure mode', 'failures_bad.toml',
               "failures: got 'random'; expected one of 'expected', 'sampled'"),
     scenario_case('Negative fees', 'fees_negative.toml',
@@ -83,6 +88,8 @@ SCENARIO_CASES: tuple[Case, ...] = (
               'horizon_days: got 40000; expected an integer in [1, 36525]'),
     scenario_case('Zero horizon', 'horizon_zero.toml',
               'horizon_days: got 0; expected an integer in [1, 36525]'),
+    scenario_case('Unknown network model', 'network_model_bad.toml',
+              "network.model: got 'endogenous'; expected one of 'exogenous', 'responsive'"),
     scenario_case('tariff_origin_as key not an ISO code', 'origin_as_bad_key.toml',
               "tariff_origin_as.Malaysia: got 'Malaysia'; expected an ISO 3166 alpha-2 "
               "country code like 'MY' as the key"),
@@ -128,6 +135,23 @@ SCENARIO_CASES: tuple[Case, ...] = (
               'btc.price_usd: got -90000.0; expected a number in [0.01, 1e+09]'),
     scenario_case('Zero price', 'price_zero.toml',
               'btc.price_usd: got 0.0; expected a number in [0.01, 1e+09]'),
+    scenario_case('Responsive network before its first installed-base snapshot',
+                  'responsive_before_snapshot.toml',
+              "start_date: got '2023-06-01'; expected a date on or after 2024-01-05 with "
+              "network.model = 'responsive' (its first installed-base snapshot, "
+              'fleetcalc/data/network_tiers.csv)'),
+    scenario_case('Responsive network: zero order lag', 'responsive_lag_zero.toml',
+              'network.order_lag_days: got 0; expected an integer in [1, 3650]'),
+    scenario_case('Responsive network: no spread of power prices', 'responsive_log_sd_zero.toml',
+              'network.power_price_log_sd: got 0.0; expected a number in [0.05, 3]'),
+    scenario_case('Responsive network: almost nothing online at the start',
+                  'responsive_nothing_online.toml',
+              'network.power_median_usd_per_kwh: got 1.0; expected a median power price '
+              "at which at least 1% of the installed base runs at the start's hashprice "
+              '(40.5 USD per PH/s-day; 0.00% would)'),
+    scenario_case('Growth with the responsive network', 'responsive_with_growth.toml',
+              'network.monthly_growth: got 0.01; expected no monthly_growth with '
+              "network.model = 'responsive' (only the 'exogenous' model reads it)"),
     scenario_case('Fractional seed', 'seed_float.toml',
               'seed: got 1.5; expected an integer in [0, 9223372036854775807]'),
     scenario_case('Negative seed', 'seed_negative.toml',
@@ -152,8 +176,12 @@ SCENARIO_CASES: tuple[Case, ...] = (
               'annual_volatility, price_series, price_usd'),
     scenario_case('Unknown key (network)', 'unknown_key_network.toml',
               "network.hashrate: got 'hashrate'; expected one of the keys annual_volatility, "
-              'block_height, difficulty, fees_btc_per_block, hashrate_ehs, hashrate_series, '
-              'monthly_growth, pool_fee, price_correlation'),
+              'block_height, capex_usd_per_th, difficulty, fees_btc_per_block, '
+              'frontier_improvement_per_year, frontier_j_per_th, hashrate_ehs, '
+              'hashrate_series, model, monthly_growth, online_response_days, order_lag_days, '
+              'order_volatility, pool_fee, power_median_usd_per_kwh, power_price_log_sd, '
+              'price_correlation, service_life_years, supply_ehs_per_month, '
+              'target_payback_days'),
     scenario_case('Unknown key (top level)', 'unknown_key_top.toml',
               "horizon: got 'horizon'; expected one of the keys assumptions, btc, failures, "
               'horizon_days, name, network, origin_risk, paths, seed, start_date, '
