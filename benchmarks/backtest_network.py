@@ -118,7 +118,7 @@ def run_responsive(
     out = {name: np.empty((1, n_days)) for name in RESPONSIVE_FIELDS}
     halving_day = np.empty(1, dtype=np.int64)
     simulate_responsive_nb(np.ascontiguousarray(price), np.ones((1, n_days)), fees,
-                           **responsive_inputs(scenario, float(price[0, 0])), **out,
+                           **responsive_inputs(scenario), **out,
                            halving_day=halving_day)
     return out
 

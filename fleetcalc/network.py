@@ -156,11 +156,11 @@ ChainFunction = Callable[[np.ndarray, float, int, float], dict[str, np.ndarray]]
 ResponsiveFunction = Callable[..., dict[str, np.ndarray]]
 
 
-def responsive_inputs(scenario: Scenario, price0_usd: float) -> dict[str, Any]:
+def responsive_inputs(scenario: Scenario) -> dict[str, Any]:
     """The responsive chain's arrays and parameters for a scenario (keyword arguments of
     ``kernels.responsive_reference.simulate_responsive_reference`` other than the price, the
-    order noise and the fees), its installed base scaled to ``network.hashrate_ehs`` online at
-    day 0's hashprice (BTC price ``price0_usd``). InputError when nothing would be online."""
+    order noise and the fees). InputError when almost none of the installed base would run at
+    the start (at ``btc.price_usd``), which ``network.hashrate_ehs`` online then contradicts."""
     from fleetcalc.tiers import (
         DAYS_PER_YEAR,
         MIN_START_ONLINE_SHARE,
@@ -168,8 +168,8 @@ def responsive_inputs(scenario: Scenario, price0_usd: float) -> dict[str, Any]:
         cohorts,
         default_frontier_j_per_th,
         months_to_days,
-        scale_to_hashrate,
         start_capacity,
+        start_online_share,
     )
     from kernels.reference import subsidy_sats_reference
 
@@ -177,24 +177,26 @@ def responsive_inputs(scenario: Scenario, price0_usd: float) -> dict[str, Any]:
     snapshot = check_start_date(scenario.start_date, scenario.source)
     difficulty0 = net.difficulty or difficulty_from_hashrate(net.hashrate_ehs)
     subsidy0 = float(subsidy_sats_reference(net.block_height)) / 1e8
-    hashprice0 = (price0_usd * btc_per_th_day(difficulty0, subsidy0, net.fees_btc_per_block)
+    hashprice0 = (scenario.btc.price_usd
+                  * btc_per_th_day(difficulty0, subsidy0, net.fees_btc_per_block)
                   * (1.0 - net.pool_fee))
     capacity = start_capacity(snapshot, scenario.start_date, n_days, net.service_life_years)
-    try:
-        start_ehs = scale_to_hashrate(capacity, snapshot.j_per_th, net.hashrate_ehs, hashprice0,
-                                      net.power_median_usd_per_kwh, net.power_price_log_sd)
-    except ValueError as share:
+    share = start_online_share(capacity, snapshot.j_per_th, hashprice0,
+                               net.power_median_usd_per_kwh, net.power_price_log_sd)
+    if not share >= MIN_START_ONLINE_SHARE:
         raise InputError(
             scenario.source, "network.power_median_usd_per_kwh", net.power_median_usd_per_kwh,
             f"a median power price at which at least {MIN_START_ONLINE_SHARE:.0%} of the "
             f"installed base runs at the start's hashprice ({hashprice0 * 1000:.3g} USD per "
-            f"PH/s-day; {float(share.args[0]):.2%} would)") from None
+            f"PH/s-day; {share:.2%} would)")
     improvement = net.frontier_improvement_per_year
     frontier = net.frontier_j_per_th or default_frontier_j_per_th(scenario.start_date,
                                                                   improvement)
     cohort_of_order, cohort_j_per_th = cohorts(n_days, net.order_lag_days, frontier, improvement)
     return {
-        "start_ehs": start_ehs, "start_j_per_th": np.ascontiguousarray(snapshot.j_per_th),
+        "start_share": np.ascontiguousarray(capacity),
+        "start_j_per_th": np.ascontiguousarray(snapshot.j_per_th),
+        "hashrate0_ehs": float(net.hashrate_ehs),
         "cohort_of_order": cohort_of_order, "cohort_j_per_th": cohort_j_per_th,
         "difficulty0": float(difficulty0), "height0": int(net.block_height),
         "pool_fee": float(net.pool_fee),
@@ -216,13 +218,23 @@ def _responsive_chain(
     from fleetcalc.tiers import order_noise
 
     net = scenario.network
-    inputs = responsive_inputs(scenario, float(price[0, 0]))
     noise = order_noise(scenario.seed, price.shape[0], scenario.horizon_days,
                         net.order_volatility)
     fees = np.full(scenario.horizon_days, net.fees_btc_per_block)
-    out = responsive(np.ascontiguousarray(price), noise, fees, **inputs)
+    out = responsive(np.ascontiguousarray(price), noise, fees, **responsive_inputs(scenario))
     # MarketPaths holds the network's online hashrate; installed and ordered EH/s stay here.
     return {name: out[name] for name in ("hashrate_ehs", "halving_day", *CHAIN_OUTPUTS)}
+
+
+def responsive_btc_per_th_day(
+    scenario: Scenario, price: np.ndarray, responsive: ResponsiveFunction | None = None
+) -> np.ndarray:
+    """Gross BTC per TH/s-day ``[P, T]`` of the scenario's responsive network driven by other
+    BTC price paths (a breakeven search's scaled ones): the same installed base and order
+    noise, the network answering these prices."""
+    if responsive is None:
+        from kernels.responsive_reference import simulate_responsive_reference as responsive
+    return _responsive_chain(scenario, price, responsive)["btc_per_th_day"]
 
 
 @lru_cache(maxsize=32)

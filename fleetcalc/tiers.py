@@ -10,7 +10,8 @@ starting on day S uses the latest snapshot dated on or before S:
   ``R(x) = clip((installed_to + life - x) / (installed_to - installed_from), 0, 1)``; a tier
   wholly past its service life at the snapshot date is gone;
 - the tiers are scaled together so that on day 0 the machines online (``online_share`` at day
-  0's hashprice) make the scenario's ``hashrate_ehs``;
+  0's hashprice) make the scenario's ``hashrate_ehs`` (the chain scales them per path, at the
+  path's own day-0 price);
 - new machines are ordered in yearly cohorts from the start: orders of year c (days
   365c .. 365c + 364) are machines of ``frontier_j_per_th * (1 - improvement) ** c``, the
   frontier improving a step a year as makers release a generation a year; the orders in flight
@@ -198,20 +199,17 @@ def order_noise(
 MIN_START_ONLINE_SHARE = 0.01
 
 
-def scale_to_hashrate(
-    capacity: np.ndarray, j_per_th: np.ndarray, hashrate_ehs: float,
-    hashprice_usd_per_th_day: float, power_median_usd_per_kwh: float, power_price_log_sd: float,
-) -> np.ndarray:
-    """``capacity[T, K]`` (shares of the base) in EH/s: scaled so that the machines online at
-    day 0's net hashprice make ``hashrate_ehs``. Raises ValueError (with the online share)
-    when less than ``MIN_START_ONLINE_SHARE`` of the base still installed would run."""
+def start_online_share(
+    capacity: np.ndarray, j_per_th: np.ndarray, hashprice_usd_per_th_day: float,
+    power_median_usd_per_kwh: float, power_price_log_sd: float,
+) -> float:
+    """Share of the base installed on day 0 (``capacity[0]``) that runs at day 0's net
+    hashprice; 0 when nothing is installed."""
     from kernels.responsive_reference import online_share
 
+    installed = float(capacity[0].sum())
+    if not installed > 0.0:
+        return 0.0
     online = capacity[0] * online_share(hashprice_usd_per_th_day, j_per_th,
                                         power_median_usd_per_kwh, power_price_log_sd)
-    installed = float(capacity[0].sum())
-    share = float(online.sum()) / installed if installed > 0.0 else 0.0
-    if not share >= MIN_START_ONLINE_SHARE:
-        raise ValueError(share)
-    return np.ascontiguousarray(capacity * (hashrate_ehs / float(online.sum())))
-
+    return float(online.sum()) / installed

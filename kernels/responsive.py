@@ -38,8 +38,11 @@ inputs
     price_usd[P, T]          BTC price, USD
     order_noise[P, T]        factor on each day's orders (1.0: no noise)
     fees_btc[T]              fees per block, BTC
-    start_ehs[T, K]          installed hashrate of each start tier on each day, EH/s
+    start_share[T, K]        installed share of each start tier on each day (retirements
+                             applied), in units of the installed base on day 0
     start_j_per_th[K]        efficiency of the start tiers, J/TH
+    hashrate0_ehs            the start tiers' online hashrate on day 0: each path scales the
+                             base to it at its own day-0 price
     cohort_of_order[L + T]   int64: cohort of the orders delivered on day j - L + L = j (order
                              day j - L); entries before L are the orders in flight at the start
     cohort_j_per_th[C]       efficiency of the machines of each cohort, J/TH
@@ -118,9 +121,9 @@ def order_rate_nb(hashprice, frontier_cost, payback_per_capex, supply_ehs_per_da
 
 @jit()
 def simulate_responsive_nb(
-    price_usd, order_noise, fees_btc, start_ehs, start_j_per_th, cohort_of_order,
-    cohort_j_per_th, difficulty0, height0, pool_fee, power_median_usd_per_kwh, power_sigma,
-    response_days, capex_usd_per_th, target_payback_days, supply_ehs_per_day, lag_days,
+    price_usd, order_noise, fees_btc, start_share, start_j_per_th, hashrate0_ehs,
+    cohort_of_order, cohort_j_per_th, difficulty0, height0, pool_fee, power_median_usd_per_kwh,
+    power_sigma, response_days, capex_usd_per_th, target_payback_days, supply_ehs_per_day, lag_days,
     life_days, hashrate_ehs, installed_ehs, ordered_ehs, difficulty, blocks, height,
     subsidy_btc, btc_per_th_day, halving_day,
 ):
@@ -157,8 +160,9 @@ def simulate_responsive_nb(
     u = np.empty(PATH_BLOCK)
     online = np.empty(PATH_BLOCK)
     installed = np.empty(PATH_BLOCK)
+    scale = np.empty(PATH_BLOCK)  # EH/s of the start tiers per unit of start_share
     cohort_ehs = np.empty((n_cohorts, PATH_BLOCK))
-    orders = np.empty((PATH_BLOCK, lag_days + n_days))  # by delivery day
+    orders = np.empty((lag_days + n_days, PATH_BLOCK))  # by delivery day, paths inside
     for p0 in range(0, n_paths, PATH_BLOCK):
         nb = min(PATH_BLOCK, n_paths - p0)
         first_cost = kwh * cohort_j_per_th[cohort_of_order[lag_days]] * power_median_usd_per_kwh
@@ -171,11 +175,19 @@ def simulate_responsive_nb(
             subsidy[b] = subsidy_btc_nb(h[b])
             net[b] = net_btc_per_th_nb(fees_btc[0], diff[b], subsidy[b], pool_fee)
             signal[b] = price_usd[p, 0] * net[b]
+            u0 = loglogistic_u_nb(signal[b], beta)
+            online0 = 0.0
+            for k in range(n_start):
+                online0 += start_share[0, k] / (1.0 + u0 * start_a[k])
+            # The start tiers make hashrate0_ehs online on day 0, at this path's price; none
+            # online (a zero price) leaves them empty.
+            scale[b] = hashrate0_ehs / online0 if online0 > 0.0 else 0.0
             cohort_ehs[:, b] = 0.0
             in_flight = order_rate_nb(signal[b], first_cost, payback_per_capex,
                                       supply_ehs_per_day, 1.0)
-            orders[b, 0] = 0.0
-            orders[b, 1:lag_days] = in_flight
+            orders[0, b] = 0.0
+            for j in range(1, lag_days):
+                orders[j, b] = in_flight
             halving_day[p] = -1
         for t in range(n_days):
             if t > 0 and fees_btc[t] != fees_btc[t - 1]:
@@ -183,25 +195,27 @@ def simulate_responsive_nb(
                     net[b] = net_btc_per_th_nb(fees_btc[t], diff[b], subsidy[b], pool_fee)
             installed_start = 0.0
             for k in range(n_start):
-                installed_start += start_ehs[t, k]
+                installed_start += start_share[t, k]
             for b in range(nb):
                 p = p0 + b
                 difficulty[p, t] = diff[b]
                 height[p, t] = h[b]
                 signal[b] += (price_usd[p, t] * net[b] - signal[b]) * step
                 u[b] = loglogistic_u_nb(signal[b], beta)
-                cohort_ehs[cohort_of_order[t], b] += orders[b, t]
+                cohort_ehs[cohort_of_order[t], b] += orders[t, b]
                 if t >= life_days:
-                    cohort_ehs[cohort_of_order[t - life_days], b] -= orders[b, t - life_days]
+                    cohort_ehs[cohort_of_order[t - life_days], b] -= orders[t - life_days, b]
                 online[b] = 0.0
-                installed[b] = installed_start
+                installed[b] = installed_start * scale[b]
             # Tiers in a fixed order (start tiers, then the cohorts ordered so far), the block's
             # paths inside: independent lanes the compiler runs in SIMD.
             for k in range(n_start):
-                cap = start_ehs[t, k]
+                share = start_share[t, k]
                 a = start_a[k]
                 for b in range(nb):
-                    online[b] += cap / (1.0 + u[b] * a)
+                    online[b] += share / (1.0 + u[b] * a)
+            for b in range(nb):
+                online[b] *= scale[b]
             for c in range(cohort_of_order[t] + 1):
                 a = cohort_a[c]
                 for b in range(nb):
@@ -227,4 +241,4 @@ def simulate_responsive_nb(
                 rate = order_rate_nb(signal[b], frontier_cost, payback_per_capex,
                                      supply_ehs_per_day, order_noise[p, t])
                 ordered_ehs[p, t] = rate
-                orders[b, lag_days + t] = rate
+                orders[lag_days + t, b] = rate

@@ -85,8 +85,9 @@ def order_rate(
 
 def simulate_responsive_reference(
     price_usd: np.ndarray, order_noise: np.ndarray, fees_btc: np.ndarray,
-    start_ehs: np.ndarray, start_j_per_th: np.ndarray, cohort_of_order: np.ndarray,
-    cohort_j_per_th: np.ndarray, difficulty0: float, height0: int, pool_fee: float,
+    start_share: np.ndarray, start_j_per_th: np.ndarray, hashrate0_ehs: float,
+    cohort_of_order: np.ndarray, cohort_j_per_th: np.ndarray, difficulty0: float,
+    height0: int, pool_fee: float,
     power_median_usd_per_kwh: float, power_sigma: float, response_days: float,
     capex_usd_per_th: float, target_payback_days: float, supply_ehs_per_day: float,
     lag_days: int, life_days: int,
@@ -104,6 +105,13 @@ def simulate_responsive_reference(
     halving_day = np.full(n_paths, -1, dtype=np.int64)
     cohort_ehs = np.zeros((cohort_a.shape[0], n_paths))
     signal = price_usd[:, 0] * net_btc_per_th(fees_btc[0], state, pool_fee)
+    u0 = c_pow(signal, -beta)
+    online0 = np.zeros(n_paths)
+    for k in range(start_a.shape[0]):
+        online0 += start_share[0, k] / (1.0 + u0 * start_a[k])
+    # The start tiers make hashrate0_ehs online on day 0 at each path's price (none: empty).
+    with np.errstate(divide="ignore"):
+        scale = np.where(online0 > 0.0, hashrate0_ehs / online0, 0.0)
     orders = np.empty((n_paths, lag_days + n_days))  # by delivery day
     orders[:, 0] = 0.0
     first_cost = kwh * cohort_j_per_th[cohort_of_order[lag_days]] * power_median_usd_per_kwh
@@ -120,11 +128,12 @@ def simulate_responsive_reference(
             cohort_ehs[cohort_of_order[t - life_days]] -= orders[:, t - life_days]
         installed_start = 0.0
         for k in range(start_a.shape[0]):
-            installed_start += start_ehs[t, k]
+            installed_start += start_share[t, k]
         online = np.zeros(n_paths)
         for k in range(start_a.shape[0]):
-            online += start_ehs[t, k] / (1.0 + u * start_a[k])
-        installed = np.full(n_paths, installed_start)
+            online += start_share[t, k] / (1.0 + u * start_a[k])
+        online *= scale
+        installed = installed_start * scale
         for c in range(cohort_of_order[t] + 1):
             online += cohort_ehs[c] / (1.0 + u * cohort_a[c])
             installed += cohort_ehs[c]

@@ -156,8 +156,12 @@ def _growth_range(
 def scenario_docs(
     draw: st.DrawFn, max_horizon_days: int = 36_525, max_paths: int = 8,
 ) -> Doc:
-    """A valid scenario document (no CSV series: those are files, tested on their own)."""
+    """A valid scenario document (no CSV series: those are files, tested on their own); one
+    in four uses the responsive network."""
     from fleetcalc.scenario import HASHRATE_BOUNDS_EHS, PRICE_BOUNDS_USD
+
+    if draw(st.integers(0, 3)) == 0:
+        return draw(responsive_scenario_docs(max_horizon_days, max_paths))
 
     n_days = draw(st.integers(1, max_horizon_days))
     doc: Doc = {"start_date": draw(dates()), "horizon_days": n_days}
@@ -212,6 +216,46 @@ def scenario_docs(
             "deemed": st.sampled_from(ORIGINS), "us_assembled_deemed": st.booleans()}))
     if draw(st.booleans()):
         doc["assumptions"] = draw(st.lists(names, max_size=3))
+    return doc
+
+
+# Ranges where the responsive network's installed base runs at the start (the parser's
+# evaluation refuses a base under 1% online): the default's hashprice within a factor of ~3,
+# before the 2028 halving, power prices around the default's.
+_RESPONSIVE_OPTIONAL = {
+    "fees_btc_per_block": st.floats(0.0, 0.5), "pool_fee": st.floats(0.0, 0.1),
+    "power_median_usd_per_kwh": st.floats(0.03, 0.06), "power_price_log_sd": st.floats(0.4, 1.0),
+    "online_response_days": st.floats(1.0, 90.0), "capex_usd_per_th": st.floats(5.0, 60.0),
+    "target_payback_days": st.floats(100.0, 3000.0), "supply_ehs_per_month": st.floats(0.0, 100.0),
+    "order_lag_days": st.integers(1, 365), "service_life_years": st.floats(2.0, 10.0),
+    "frontier_j_per_th": st.floats(5.0, 30.0),
+    "frontier_improvement_per_year": st.floats(0.0, 0.3),
+    "order_volatility": st.floats(0.0, 1.0),
+}
+
+
+@st.composite
+def responsive_scenario_docs(
+    draw: st.DrawFn, max_horizon_days: int = 36_525, max_paths: int = 8,
+) -> Doc:
+    """A valid scenario document with ``network.model = "responsive"``."""
+    from fleetcalc.tiers import snapshot_dates
+
+    first = snapshot_dates()[0]
+    doc: Doc = {"start_date": draw(dates(first, dt.date(2030, 12, 31))),
+                "horizon_days": draw(st.integers(1, min(max_horizon_days, 7305)))}
+    if draw(st.booleans()):
+        doc["paths"] = draw(st.integers(1, max_paths))
+    price = draw(st.floats(3e4, 3e5))
+    btc: Doc = {"price_usd": price}
+    if draw(st.booleans()):
+        btc["annual_volatility"] = draw(st.floats(0.0, 1.0))
+    hashrate = price / 84_714.0 * 964.0 * draw(st.floats(0.5, 1.5))
+    network: Doc = {"model": "responsive", "hashrate_ehs": hashrate,
+                    "block_height": draw(st.integers(900_000, 1_040_000))}
+    for key in draw(st.sets(st.sampled_from(sorted(_RESPONSIVE_OPTIONAL)))):
+        network[key] = draw(_RESPONSIVE_OPTIONAL[key])
+    doc.update(btc=btc, network=network)
     return doc
 
 

@@ -135,7 +135,7 @@ def test_the_written_plan_gives_the_reported_npv_through_compare(
     # Calmer markets than the default's: at 55% price volatility the worst tenth of paths
     # loses money on every mix, and the CVaR optimum buys nothing.
     scenario = _scenario_file(tmp_path, paths=paths, btc={"annual_volatility": 0.15},
-                              network={"annual_volatility": 0.05})
+                              network={"order_volatility": 0.05})
     plan_path = tmp_path / "best.toml"
     code, out, err = _run(["optimize", VALID, "--scenario", scenario, "--objective", objective,
                            "--out", str(plan_path), "--json"], capfd)

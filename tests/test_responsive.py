@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -46,7 +46,7 @@ def networks(draw, max_paths: int = 3, max_days: int = 150) -> dict:
     # Each tier keeps a share of its machines that falls day by day (retirements).
     keep = np.cumprod(draw(hnp.arrays(np.float64, (n_days, n_tiers),
                                       elements=_floats(0.95, 1.0))), axis=0)
-    start_ehs = np.ascontiguousarray(total_ehs * shares / shares.sum() * keep)
+    start_share = np.ascontiguousarray(shares / shares.sum() * keep)
     moves = draw(hnp.arrays(np.float64, (n_paths, n_days), elements=_floats(-0.1, 0.1)))
     moves[:, 0] = 0.0
     price = np.ascontiguousarray(draw(_floats(1e3, 1e6)) * np.exp(np.cumsum(moves, axis=1)))
@@ -59,7 +59,7 @@ def networks(draw, max_paths: int = 3, max_days: int = 150) -> dict:
     return {
         "price_usd": price, "order_noise": noise,
         "fees_btc": draw(hnp.arrays(np.float64, n_days, elements=_floats(0.0, 1.0))),
-        "start_ehs": start_ehs,
+        "start_share": start_share, "hashrate0_ehs": total_ehs * draw(_floats(0.05, 1.0)),
         "start_j_per_th": draw(hnp.arrays(np.float64, n_tiers, elements=_floats(8.0, 60.0))),
         "cohort_of_order": cohort_of_order, "cohort_j_per_th": cohort_j_per_th,
         # Difficulty off the network's by up to x4 either way drives the retarget clamps.
@@ -76,12 +76,12 @@ def networks(draw, max_paths: int = 3, max_days: int = 150) -> dict:
 
 def _flat_network(n_paths: int, n_days: int, **changes) -> dict:
     """A network of three tiers at a flat price, for the examples."""
-    start_ehs = np.ascontiguousarray(np.tile([300.0, 400.0, 300.0], (n_days, 1)))
+    start_share = np.ascontiguousarray(np.tile([0.3, 0.4, 0.3], (n_days, 1)))
     cohort_of_order, cohort_j_per_th = cohorts(n_days, 30, 12.0, 0.1)
     args = {
         "price_usd": np.full((n_paths, n_days), 90_000.0),
         "order_noise": np.ones((n_paths, n_days)),
-        "fees_btc": np.full(n_days, 0.02), "start_ehs": start_ehs,
+        "fees_btc": np.full(n_days, 0.02), "start_share": start_share, "hashrate0_ehs": 900.0,
         "start_j_per_th": np.array([15.0, 20.0, 30.0]), "cohort_of_order": cohort_of_order,
         "cohort_j_per_th": cohort_j_per_th, "difficulty0": difficulty_from_hashrate(900.0),
         "height0": 978_200, "pool_fee": 0.02, "power_median_usd_per_kwh": 0.05,
@@ -140,11 +140,20 @@ def test_online_never_exceeds_installed_and_orders_stay_within_supply(args) -> N
     assert np.all(out["blocks"] >= 0.0)
 
 
+def test_day_zero_runs_the_start_hashrate_on_every_path_whatever_its_price() -> None:
+    price = np.array([[3e4], [9e4], [3e5]]) * np.ones((3, 50))
+    out = run_nb(_flat_network(3, 50, price_usd=price))
+    np.testing.assert_allclose(out["hashrate_ehs"][:, 0], 900.0, rtol=1e-12)
+    # The base is one fact scaled per path: a higher price has more of it online, so less of
+    # it installed.
+    assert np.all(np.diff(out["installed_ehs"][:, 0]) < 0.0)
+
+
 def test_no_supply_leaves_only_the_start_tiers_installed() -> None:
     args = _flat_network(1, 200, supply_ehs_per_day=0.0)
-    out = run_nb(args)
-    np.testing.assert_allclose(out["installed_ehs"][0], args["start_ehs"].sum(axis=1), rtol=1e-12)
-    np.testing.assert_array_equal(out["ordered_ehs"], 0.0)
+    installed = run_nb(args)["installed_ehs"][0]
+    np.testing.assert_allclose(installed / installed[0], args["start_share"].sum(axis=1),
+                               rtol=1e-12)
 
 
 def test_orders_arrive_after_the_lag_and_retire_after_the_life() -> None:
@@ -153,10 +162,11 @@ def test_orders_arrive_after_the_lag_and_retire_after_the_life() -> None:
     lag, life, supply = 30, 100, 2.0
     args = _flat_network(1, 200, price_usd=np.full((1, 200), 1e7), lag_days=lag,
                          life_days=life, supply_ehs_per_day=supply)
-    installed = run_nb(args)["installed_ehs"][0] - 1000.0
+    base = run_nb({**args, "supply_ehs_per_day": 0.0})["installed_ehs"][0]
+    installed = run_nb(args)["installed_ehs"][0] - base
     assert installed[0] == 0.0  # day 0 runs the installed base alone
-    np.testing.assert_allclose(installed[1:life + 1], supply * np.arange(1, life + 1), rtol=1e-12)
-    np.testing.assert_allclose(installed[life + 1:], supply * life, rtol=1e-12)
+    np.testing.assert_allclose(installed[1:life + 1], supply * np.arange(1, life + 1), rtol=1e-9)
+    np.testing.assert_allclose(installed[life + 1:], supply * life, rtol=1e-9)
 
 
 def test_miners_act_on_the_moving_average_of_hashprice() -> None:
@@ -172,8 +182,10 @@ def test_miners_act_on_the_moving_average_of_hashprice() -> None:
     np.testing.assert_array_equal(out["difficulty"][0], args["difficulty0"])
     before = 90_000.0 * out["btc_per_th_day"][0, 0] * (1 - 0.02)
     signal = before + (before / 2 - before) * (1 - (1 - 1 / response) ** 2)
-    share = online_share(signal, args["start_j_per_th"], 0.05, 0.5)
-    np.testing.assert_allclose(out["hashrate_ehs"][0, 11], (args["start_ehs"][11] * share).sum(),
+    j_per_th, share = args["start_j_per_th"], args["start_share"]
+    online_then = (share[0] * online_share(before, j_per_th, 0.05, 0.5)).sum()
+    online_now = (share[11] * online_share(signal, j_per_th, 0.05, 0.5)).sum()
+    np.testing.assert_allclose(out["hashrate_ehs"][0, 11], 900.0 * online_now / online_then,
                                rtol=1e-9)
 
 
@@ -196,14 +208,17 @@ def test_a_tier_at_its_breakeven_median_is_half_online() -> None:
 
 @given(networks(max_days=120), st.data())
 def test_a_higher_price_never_lowers_hashrate_until_the_chain_answers(args, data) -> None:
-    """Raise the price from day s on: every day from s until either network's difficulty or
-    subsidy first changes has at least the hashrate of the lower path.
+    """Raise the price from day s >= 1 on: every day from s until either network's difficulty
+    or subsidy first changes has at least the hashrate of the lower path. (From day 0 the
+    start itself changes: day 0 runs the scenario's hashrate at any price, from a smaller base
+    when more of it runs.)
 
     Beyond that window the statement is false, in this model and on the real network: the
     extra hashrate raises the next difficulty (so the next epoch's hashprice, at the same
     price, is lower) and brings the halving earlier; see the README's design notes."""
     n_days = args["price_usd"].shape[1]
-    s = data.draw(st.integers(0, n_days - 1))
+    assume(n_days > 1)
+    s = data.draw(st.integers(1, n_days - 1))
     factor = data.draw(_floats(1.0, 3.0))
     higher = args["price_usd"].copy()
     higher[:, s:] *= factor

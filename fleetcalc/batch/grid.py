@@ -6,7 +6,10 @@
     [btc]
     price_usd = [60000.0, 90000.0]          # also annual_drift, annual_volatility
     [network]
-    monthly_growth = [0.0, 0.02]            # also hashrate_ehs, fees_btc_per_block
+    monthly_growth = [0.0, 0.02]            # also hashrate_ehs, fees_btc_per_block; with
+                                            # model = "responsive" power_median_usd_per_kwh,
+                                            # power_price_log_sd, supply_ehs_per_month,
+                                            # target_payback_days instead of monthly_growth
     [[tariff]]                              # -> a TariffOverride per value
     origin = "MY"
     program = "reciprocal"
@@ -34,6 +37,9 @@ if TYPE_CHECKING:
 SCENARIO_AXES = (
     "btc.price_usd", "btc.annual_drift", "btc.annual_volatility", "network.monthly_growth",
     "network.hashrate_ehs", "network.fees_btc_per_block",
+    # The responsive network's (network.model = "responsive"):
+    "network.power_median_usd_per_kwh", "network.power_price_log_sd",
+    "network.supply_ehs_per_month", "network.target_payback_days",
 )
 SITE_AXES = ("power_usd_per_kwh",)
 
@@ -152,10 +158,18 @@ def expand_grid(scenario: Scenario, grid_path: str | Path | None) -> list[Varian
         "network.hashrate_ehs": scenario.hashrate_series_ehs,
         "network.monthly_growth": scenario.hashrate_series_ehs,
     }
+    from fleetcalc.scenario import EXOGENOUS_ONLY_KEYS, RESPONSIVE_ONLY_KEYS
+
+    model = scenario.network.model
+    other_model = EXOGENOUS_ONLY_KEYS if model == "responsive" else RESPONSIVE_ONLY_KEYS
     for axis in axes:
         if series_bound.get(axis.name) is not None:
             raise InputError(source, axis.name, list(axis.values),
                              "no sweep of a field the scenario's CSV series replaces")
+        if axis.name.startswith("network.") and axis.name.split(".")[1] in other_model:
+            raise InputError(source, axis.name, list(axis.values),
+                             f"no sweep of a field the scenario's network.model = '{model}' "
+                             "does not read")
     variants = []
     for index, combo in enumerate(itertools.product(*(axis.values for axis in axes))):
         varied, power = scenario, None
