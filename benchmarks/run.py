@@ -255,6 +255,68 @@ def case_chain(n_paths: int) -> dict[str, Any]:
             "jit_ms": jit_t["wall_s"] * 1e3, "speedup": numpy_t["wall_s"] / jit_t["wall_s"]}
 
 
+def case_responsive(n_paths: int) -> dict[str, Any]:
+    """The responsive chain on the default scenario's Monte Carlo price paths against the
+    exogenous chain on the same number of paths (both jitted, same process, same run), and
+    against its NumPy reference (first 3 paths: the reference's C-library powers are Python
+    calls)."""
+    import dataclasses
+
+    from fleetcalc.network import _price_paths, _price_shocks, responsive_inputs
+    from fleetcalc.scenario import load_scenario
+    from fleetcalc.tiers import order_noise
+    from kernels.chain import CHAIN_FIELDS, simulate_chain_nb
+    from kernels.responsive import simulate_responsive_nb
+    from kernels.responsive_reference import RESPONSIVE_FIELDS, simulate_responsive_reference
+
+    scenario = load_scenario(None)
+    scenario = scenario.with_changes(paths=n_paths)
+    price = np.ascontiguousarray(_price_paths(scenario, _price_shocks(scenario)))
+    net, n_days = scenario.network, scenario.horizon_days
+    noise = order_noise(scenario.seed, n_paths, n_days, net.order_volatility)
+    fees = np.full(n_days, net.fees_btc_per_block)
+    inputs = responsive_inputs(scenario)
+    out = {name: np.empty(price.shape) for name in RESPONSIVE_FIELDS}
+    halving_day = np.empty(n_paths, dtype=np.int64)
+
+    def responsive() -> None:
+        simulate_responsive_nb(price, noise, fees, **inputs, **out, halving_day=halving_day)
+
+    responsive()
+    sub = slice(0, min(3, n_paths))
+    expected = simulate_responsive_reference(price[sub].copy(), noise[sub].copy(), fees,
+                                             **inputs)
+    for name in RESPONSIVE_FIELDS:
+        np.testing.assert_allclose(out[name][sub], expected[name], rtol=REL, atol=0.0)
+    hashrate = np.ascontiguousarray(out["hashrate_ehs"])
+    chain_out = {name: np.empty(price.shape) for name in CHAIN_FIELDS}
+    chain_args = (hashrate, inputs["difficulty0"], inputs["height0"], net.fees_btc_per_block)
+
+    def exogenous() -> None:
+        simulate_chain_nb(*chain_args, *chain_out.values(), np.empty(n_paths, dtype=np.int64))
+
+    exogenous()
+    numpy_t = _timed(lambda: simulate_responsive_reference(
+        price[sub].copy(), noise[sub].copy(), fees, **inputs), 1)
+    # Interleaved timings: the machine's load hits both alike.
+    resp, chain = [], []
+    for _ in range(RUNS * 4):
+        resp.append(_timed(responsive, 1, warmup=0))
+        chain.append(_timed(exogenous, 1, warmup=0))
+    resp_wall = statistics.median(r["wall_s"] for r in resp)
+    chain_wall = statistics.median(r["wall_s"] for r in chain)
+    resp_cpu = statistics.median(r["cpu_s"] for r in resp)
+    chain_cpu = statistics.median(r["cpu_s"] for r in chain)
+    del dataclasses
+    return {
+        "paths": n_paths, "days": n_days, "jit_ms": resp_wall * 1e3,
+        "chain_ms": chain_wall * 1e3, "ratio": resp_wall / chain_wall,
+        "jit_cpu_ms": resp_cpu * 1e3, "chain_cpu_ms": chain_cpu * 1e3,
+        "ratio_cpu": resp_cpu / chain_cpu,
+        "numpy_ms_per_path": numpy_t["wall_s"] * 1e3 / (sub.stop - sub.start),
+    }
+
+
 def case_jit_compile() -> dict[str, Any]:
     """First calls with an empty Numba cache (the parent sets NUMBA_CACHE_DIR to a new dir)."""
     from benchmarks.workloads import fleet
@@ -276,6 +338,11 @@ def case_jit_compile() -> dict[str, Any]:
     simulate_chain_nb(np.full((1, 3), 900.0), 1e14, 900_000, 0.0,
                       *(np.empty((1, 3)) for _ in CHAIN_FIELDS), np.empty(1, dtype=np.int64))
     out["chain_s"] = time.perf_counter() - t0
+    from tests.test_responsive import _flat_network, run_nb
+
+    t0 = time.perf_counter()
+    run_nb(_flat_network(2, 3))
+    out["responsive_s"] = time.perf_counter() - t0
     return out
 
 
@@ -295,6 +362,8 @@ CASES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "batch": lambda quick: case_batch(40 if quick else 200),
     "chain_1_path": lambda quick: case_chain(1),
     "chain_200_paths": lambda quick: case_chain(20 if quick else 200),
+    "responsive_1_path": lambda quick: case_responsive(1),
+    "responsive_200_paths": lambda quick: case_responsive(20 if quick else 200),
 }
 QUICK_SKIP = {"scaling_1e+06"}
 # Run by the startup figures, in a process with an empty Numba cache.
@@ -435,6 +504,13 @@ def _table(report: dict[str, Any]) -> str:
         rows.append((name, f"chain model, {c['paths']} paths x {c['days']} d",
                      f"{c['jit_ms']:.2f} ms", f"NumPy {c['numpy_ms']:.0f} ms",
                      f"{c['speedup']:.0f}x", ""))
+    for name in ("responsive_1_path", "responsive_200_paths"):
+        c = cases[name]
+        rows.append((name, f"responsive chain, {c['paths']} paths x {c['days']} d",
+                     f"{c['jit_ms']:.2f} ms",
+                     f"exogenous chain {c['chain_ms']:.2f} ms (same run): {c['ratio']:.2f}x",
+                     f"{c['ratio_cpu']:.2f}x per CPU-s", "",
+                     f"NumPy {c['numpy_ms_per_path']:.0f} ms/path"))
     s = report["startup"]
     j = s["jit_compile"]
     rows += [
@@ -446,8 +522,9 @@ def _table(report: dict[str, Any]) -> str:
          f"cold: {s['first_result_cold_cache_s']:.1f} s "
          f"({s['first_result_cold_cache_s'] / s['first_result_warm_cache_s']:.1f}x)", "",
          f"{s['first_result_warm_cache_cpu_s']:.2f} s CPU"),
-        ("jit_compile", "first call, empty cache: rig-day kernel / again on 1 thread / chain",
-         f"{j['rigdays_s']:.1f} s", f"{j['rigdays_serial_s']:.2f} s / {j['chain_s']:.2f} s",
+        ("jit_compile", "first call, empty cache: rig-day kernel / again on 1 thread / chain / "
+         "responsive", f"{j['rigdays_s']:.1f} s",
+         f"{j['rigdays_serial_s']:.2f} s / {j['chain_s']:.2f} s / {j['responsive_s']:.1f} s",
          "", ""),
     ]
     rows = [r + ("",) * (len(rows[0]) - len(r)) for r in rows]

@@ -25,11 +25,11 @@ model in NumPy, the oracle this kernel is tested against):
    (placed at day 0's rate, without noise) deliver on days 1 .. lag_days - 1; day 0 runs the
    start tiers alone.
 
-Paths are stepped in blocks of ``PATH_BLOCK`` in lock step: each day's work is a chain of
-dependent operations (difficulty -> hashprice -> online -> difficulty), so one path at a time
+Paths are stepped in blocks of up to ``PATH_BLOCK`` in lock step: each day's work is a chain
+of dependent operations (difficulty -> hashprice -> online -> difficulty), so one path at a time
 leaves the core waiting on latencies; interleaving independent paths fills them, and the tier
-sums run across the block's paths in SIMD. Every path's arithmetic is the same whatever the
-block, so results never depend on the number of paths.
+sums run across the block's paths in SIMD. Blocks run on the threads. Every path's arithmetic
+is the same whatever its block, so results never depend on the number of paths or threads.
 
 Array contract (P paths, T days, K start tiers, C cohorts, L = lag_days; float64 unless noted,
 C-contiguous):
@@ -78,6 +78,7 @@ KWH_PER_TH_DAY_PER_J_PER_TH = 0.024
 # Paths stepped in lock step: enough independent work per day to hide each path's latencies
 # (measured: 8 paths 16 ms, 32 paths 13 ms, 128 paths 11 ms for 200 paths x 1826 days).
 PATH_BLOCK = 128
+MIN_BLOCKS = 4
 
 
 @jit()
@@ -120,25 +121,134 @@ def order_rate_nb(hashprice, frontier_cost, payback_per_capex, supply_ehs_per_da
 
 
 @jit()
-def simulate_responsive_nb(
-    price_usd, order_noise, fees_btc, start_share, start_j_per_th, hashrate0_ehs,
-    cohort_of_order, cohort_j_per_th, difficulty0, height0, pool_fee, power_median_usd_per_kwh,
-    power_sigma, response_days, capex_usd_per_th, target_payback_days, supply_ehs_per_day, lag_days,
+def _responsive_block_nb(
+    p0, nb, price_usd, order_noise, fees_btc, start_share, start_a, hashrate0_ehs,
+    cohort_of_order, cohort_j_per_th, cohort_a, difficulty0, height0, pool_fee,
+    power_median_usd_per_kwh, beta, step, payback_per_capex, supply_ehs_per_day, lag_days,
     life_days, hashrate_ehs, installed_ehs, ordered_ehs, difficulty, blocks, height,
     subsidy_btc, btc_per_th_day, halving_day,
 ):
-    """Fill the caller's output arrays; see the module docstring for the contract.
+    """Paths ``p0 .. p0 + nb - 1`` in lock step (the model and contract: module docstring).
 
     Longer than most functions because the block's per-day phases share its state arrays;
     each phase is a short loop over the block's paths.
     """
-    n_paths, n_days = price_usd.shape
+    n_days = price_usd.shape[1]
+    n_start = start_a.shape[0]
+    n_cohorts = cohort_a.shape[0]
+    kwh = KWH_PER_TH_DAY_PER_J_PER_TH
+    epoch_start0, epoch_elapsed0 = chain_start_nb(height0)
+    diff = np.empty(nb)
+    h = np.empty(nb)
+    epoch_start = np.empty(nb)
+    epoch_elapsed = np.empty(nb)
+    # Subsidy and net BTC per TH/s at the start of the day, recomputed only on the days a
+    # retarget, a halving or a change of fees moves them: branches the core predicts, so the
+    # next day's economics need not wait for the chain's arithmetic.
+    subsidy = np.empty(nb)
+    net = np.empty(nb)
+    signal = np.empty(nb)  # the hashprice miners act on (moving average)
+    u = np.empty(nb)
+    online = np.empty(nb)
+    installed = np.empty(nb)
+    scale = np.empty(nb)  # EH/s of the start tiers per unit of start_share
+    cohort_ehs = np.empty((n_cohorts, nb))
+    orders = np.empty((lag_days + n_days, nb))  # by delivery day, paths inside
+    first_cost = kwh * cohort_j_per_th[cohort_of_order[lag_days]] * power_median_usd_per_kwh
+    for b in range(nb):
+        p = p0 + b
+        diff[b] = difficulty0
+        h[b] = float(height0)
+        epoch_start[b] = epoch_start0
+        epoch_elapsed[b] = epoch_elapsed0
+        subsidy[b] = subsidy_btc_nb(h[b])
+        net[b] = net_btc_per_th_nb(fees_btc[0], diff[b], subsidy[b], pool_fee)
+        signal[b] = price_usd[p, 0] * net[b]
+        u0 = loglogistic_u_nb(signal[b], beta)
+        online0 = 0.0
+        for k in range(n_start):
+            online0 += start_share[0, k] / (1.0 + u0 * start_a[k])
+        # The start tiers make hashrate0_ehs online on day 0, at this path's price; none
+        # online (a zero price) leaves them empty.
+        scale[b] = hashrate0_ehs / online0 if online0 > 0.0 else 0.0
+        cohort_ehs[:, b] = 0.0
+        in_flight = order_rate_nb(signal[b], first_cost, payback_per_capex,
+                                  supply_ehs_per_day, 1.0)
+        orders[0, b] = 0.0
+        for j in range(1, lag_days):
+            orders[j, b] = in_flight
+        halving_day[p] = -1
+    for t in range(n_days):
+        if t > 0 and fees_btc[t] != fees_btc[t - 1]:
+            for b in range(nb):
+                net[b] = net_btc_per_th_nb(fees_btc[t], diff[b], subsidy[b], pool_fee)
+        installed_start = 0.0
+        for k in range(n_start):
+            installed_start += start_share[t, k]
+        for b in range(nb):
+            p = p0 + b
+            difficulty[p, t] = diff[b]
+            height[p, t] = h[b]
+            signal[b] += (price_usd[p, t] * net[b] - signal[b]) * step
+            u[b] = loglogistic_u_nb(signal[b], beta)
+            cohort_ehs[cohort_of_order[t], b] += orders[t, b]
+            if t >= life_days:
+                cohort_ehs[cohort_of_order[t - life_days], b] -= orders[t - life_days, b]
+            online[b] = 0.0
+            installed[b] = installed_start * scale[b]
+        # Tiers in a fixed order (start tiers, then the cohorts ordered so far), the block's
+        # paths inside: independent lanes the compiler runs in SIMD.
+        for k in range(n_start):
+            share = start_share[t, k]
+            if share == 0.0:  # retired: adding its zero changes no bit
+                continue
+            a = start_a[k]
+            for b in range(nb):
+                online[b] += share / (1.0 + u[b] * a)
+        for b in range(nb):
+            online[b] *= scale[b]
+        for c in range(cohort_of_order[t] + 1):
+            a = cohort_a[c]
+            for b in range(nb):
+                online[b] += cohort_ehs[c, b] / (1.0 + u[b] * a)
+                installed[b] += cohort_ehs[c, b]
+        frontier_cost = (kwh * cohort_j_per_th[cohort_of_order[lag_days + t]]
+                         * power_median_usd_per_kwh)
+        next_fees = fees_btc[min(t + 1, n_days - 1)]
+        for b in range(nb):
+            p = p0 + b
+            hashrate_ehs[p, t] = online[b]
+            installed_ehs[p, t] = installed[b]
+            diff_before = diff[b]
+            (diff[b], h[b], epoch_start[b], epoch_elapsed[b], blocks[p, t], subsidy_btc[p, t],
+             btc_per_th_day[p, t], crossed) = chain_day_nb(
+                online[b], fees_btc[t], diff[b], h[b], epoch_start[b], epoch_elapsed[b])
+            if crossed:
+                subsidy[b] = subsidy_btc_nb(h[b])
+                if halving_day[p] < 0:
+                    halving_day[p] = t
+            if crossed or diff[b] != diff_before:
+                net[b] = net_btc_per_th_nb(next_fees, diff[b], subsidy[b], pool_fee)
+            rate = order_rate_nb(signal[b], frontier_cost, payback_per_capex,
+                                 supply_ehs_per_day, order_noise[p, t])
+            ordered_ehs[p, t] = rate
+            orders[lag_days + t, b] = rate
+
+
+@jit()
+def simulate_responsive_nb(
+    price_usd, order_noise, fees_btc, start_share, start_j_per_th, hashrate0_ehs,
+    cohort_of_order, cohort_j_per_th, difficulty0, height0, pool_fee, power_median_usd_per_kwh,
+    power_sigma, response_days, capex_usd_per_th, target_payback_days, supply_ehs_per_day,
+    lag_days, life_days, hashrate_ehs, installed_ehs, ordered_ehs, difficulty, blocks, height,
+    subsidy_btc, btc_per_th_day, halving_day,
+):
+    """Fill the caller's output arrays; see the module docstring for the contract."""
+    n_paths = price_usd.shape[0]
     n_start = start_j_per_th.shape[0]
     n_cohorts = cohort_j_per_th.shape[0]
     beta = loglogistic_beta_nb(power_sigma)
-    step = 1.0 / response_days
     kwh = KWH_PER_TH_DAY_PER_J_PER_TH
-    payback_per_capex = target_payback_days / capex_usd_per_th
     start_a = np.empty(n_start)
     for k in range(n_start):
         start_a[k] = loglogistic_u_nb(kwh * start_j_per_th[k] * power_median_usd_per_kwh, -beta)
@@ -146,99 +256,16 @@ def simulate_responsive_nb(
     for c in range(n_cohorts):
         cohort_a[c] = loglogistic_u_nb(kwh * cohort_j_per_th[c] * power_median_usd_per_kwh,
                                        -beta)
-    epoch_start0, epoch_elapsed0 = chain_start_nb(height0)
-    diff = np.empty(PATH_BLOCK)
-    h = np.empty(PATH_BLOCK)
-    epoch_start = np.empty(PATH_BLOCK)
-    epoch_elapsed = np.empty(PATH_BLOCK)
-    # Subsidy and net BTC per TH/s at the start of the day, recomputed only on the days a
-    # retarget, a halving or a change of fees moves them: branches the core predicts, so the
-    # next day's economics need not wait for the chain's arithmetic.
-    subsidy = np.empty(PATH_BLOCK)
-    net = np.empty(PATH_BLOCK)
-    signal = np.empty(PATH_BLOCK)  # the hashprice miners act on (moving average)
-    u = np.empty(PATH_BLOCK)
-    online = np.empty(PATH_BLOCK)
-    installed = np.empty(PATH_BLOCK)
-    scale = np.empty(PATH_BLOCK)  # EH/s of the start tiers per unit of start_share
-    cohort_ehs = np.empty((n_cohorts, PATH_BLOCK))
-    orders = np.empty((lag_days + n_days, PATH_BLOCK))  # by delivery day, paths inside
-    for p0 in range(0, n_paths, PATH_BLOCK):
-        nb = min(PATH_BLOCK, n_paths - p0)
-        first_cost = kwh * cohort_j_per_th[cohort_of_order[lag_days]] * power_median_usd_per_kwh
-        for b in range(nb):
-            p = p0 + b
-            diff[b] = difficulty0
-            h[b] = float(height0)
-            epoch_start[b] = epoch_start0
-            epoch_elapsed[b] = epoch_elapsed0
-            subsidy[b] = subsidy_btc_nb(h[b])
-            net[b] = net_btc_per_th_nb(fees_btc[0], diff[b], subsidy[b], pool_fee)
-            signal[b] = price_usd[p, 0] * net[b]
-            u0 = loglogistic_u_nb(signal[b], beta)
-            online0 = 0.0
-            for k in range(n_start):
-                online0 += start_share[0, k] / (1.0 + u0 * start_a[k])
-            # The start tiers make hashrate0_ehs online on day 0, at this path's price; none
-            # online (a zero price) leaves them empty.
-            scale[b] = hashrate0_ehs / online0 if online0 > 0.0 else 0.0
-            cohort_ehs[:, b] = 0.0
-            in_flight = order_rate_nb(signal[b], first_cost, payback_per_capex,
-                                      supply_ehs_per_day, 1.0)
-            orders[0, b] = 0.0
-            for j in range(1, lag_days):
-                orders[j, b] = in_flight
-            halving_day[p] = -1
-        for t in range(n_days):
-            if t > 0 and fees_btc[t] != fees_btc[t - 1]:
-                for b in range(nb):
-                    net[b] = net_btc_per_th_nb(fees_btc[t], diff[b], subsidy[b], pool_fee)
-            installed_start = 0.0
-            for k in range(n_start):
-                installed_start += start_share[t, k]
-            for b in range(nb):
-                p = p0 + b
-                difficulty[p, t] = diff[b]
-                height[p, t] = h[b]
-                signal[b] += (price_usd[p, t] * net[b] - signal[b]) * step
-                u[b] = loglogistic_u_nb(signal[b], beta)
-                cohort_ehs[cohort_of_order[t], b] += orders[t, b]
-                if t >= life_days:
-                    cohort_ehs[cohort_of_order[t - life_days], b] -= orders[t - life_days, b]
-                online[b] = 0.0
-                installed[b] = installed_start * scale[b]
-            # Tiers in a fixed order (start tiers, then the cohorts ordered so far), the block's
-            # paths inside: independent lanes the compiler runs in SIMD.
-            for k in range(n_start):
-                share = start_share[t, k]
-                a = start_a[k]
-                for b in range(nb):
-                    online[b] += share / (1.0 + u[b] * a)
-            for b in range(nb):
-                online[b] *= scale[b]
-            for c in range(cohort_of_order[t] + 1):
-                a = cohort_a[c]
-                for b in range(nb):
-                    online[b] += cohort_ehs[c, b] / (1.0 + u[b] * a)
-                    installed[b] += cohort_ehs[c, b]
-            frontier_cost = (kwh * cohort_j_per_th[cohort_of_order[lag_days + t]]
-                             * power_median_usd_per_kwh)
-            next_fees = fees_btc[min(t + 1, n_days - 1)]
-            for b in range(nb):
-                p = p0 + b
-                hashrate_ehs[p, t] = online[b]
-                installed_ehs[p, t] = installed[b]
-                diff_before = diff[b]
-                (diff[b], h[b], epoch_start[b], epoch_elapsed[b], blocks[p, t], subsidy_btc[p, t],
-                 btc_per_th_day[p, t], crossed) = chain_day_nb(
-                    online[b], fees_btc[t], diff[b], h[b], epoch_start[b], epoch_elapsed[b])
-                if crossed:
-                    subsidy[b] = subsidy_btc_nb(h[b])
-                    if halving_day[p] < 0:
-                        halving_day[p] = t
-                if crossed or diff[b] != diff_before:
-                    net[b] = net_btc_per_th_nb(next_fees, diff[b], subsidy[b], pool_fee)
-                rate = order_rate_nb(signal[b], frontier_cost, payback_per_capex,
-                                     supply_ehs_per_day, order_noise[p, t])
-                ordered_ehs[p, t] = rate
-                orders[lag_days + t, b] = rate
+    # At least MIN_BLOCKS blocks when the paths are few (work for every thread), each at most
+    # PATH_BLOCK paths.
+    block = max(1, min(PATH_BLOCK, (n_paths + MIN_BLOCKS - 1) // MIN_BLOCKS))
+    n_blocks = (n_paths + block - 1) // block
+    for i in range(n_blocks):
+        p0 = i * block
+        _responsive_block_nb(
+            p0, min(block, n_paths - p0), price_usd, order_noise, fees_btc, start_share,
+            start_a, hashrate0_ehs, cohort_of_order, cohort_j_per_th, cohort_a, difficulty0,
+            height0, pool_fee, power_median_usd_per_kwh, beta, 1.0 / response_days,
+            target_payback_days / capex_usd_per_th, supply_ehs_per_day, lag_days, life_days,
+            hashrate_ehs, installed_ehs, ordered_ehs, difficulty, blocks, height, subsidy_btc,
+            btc_per_th_day, halving_day)

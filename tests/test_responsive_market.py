@@ -227,3 +227,36 @@ def test_the_default_current_generation_fleets_keep_mining_after_the_halving() -
                 assert btc[halving + 30:].min() > 0.0, plan
             else:
                 assert btc[halving + 180:].max() == 0.0, plan
+
+
+def test_the_network_is_the_same_bits_on_one_thread_and_on_two() -> None:
+    # In a subprocess with two threads, so the comparison cannot run on one thread twice.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import numba, numpy as np\n"
+        "from tests.test_responsive_market import _scenario\n"
+        "from tests.test_responsive import run_nb\n"
+        "from fleetcalc.network import _price_paths, _price_shocks, responsive_inputs\n"
+        "from fleetcalc.tiers import order_noise\n"
+        "assert numba.get_num_threads() == 2\n"
+        "s = _scenario(paths=9)\n"
+        "price = np.ascontiguousarray(_price_paths(s, _price_shocks(s)))\n"
+        "noise = order_noise(s.seed, 9, s.horizon_days, 0.25)\n"
+        "fees = np.full(s.horizon_days, 0.02)\n"
+        "runs = []\n"
+        "for threads in (1, 2):\n"
+        "    numba.set_num_threads(threads)\n"
+        "    out = run_nb({'price_usd': price, 'order_noise': noise, 'fees_btc': fees,\n"
+        "                  **responsive_inputs(s)})\n"
+        "    runs.append(b''.join(out[k].tobytes() for k in sorted(out)))\n"
+        "print(runs[0] == runs[1])\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "NUMBA_NUM_THREADS": "2", "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "True"
