@@ -156,11 +156,14 @@ ChainFunction = Callable[[np.ndarray, float, int, float], dict[str, np.ndarray]]
 ResponsiveFunction = Callable[..., dict[str, np.ndarray]]
 
 
+@lru_cache(maxsize=32)
 def responsive_inputs(scenario: Scenario) -> dict[str, Any]:
     """The responsive chain's arrays and parameters for a scenario (keyword arguments of
     ``kernels.responsive_reference.simulate_responsive_reference`` other than the price, the
     order noise and the fees). InputError when almost none of the installed base would run at
-    the start (at ``btc.price_usd``), which ``network.hashrate_ehs`` online then contradicts."""
+    the start (at ``btc.price_usd``), which ``network.hashrate_ehs`` online then contradicts.
+    Cached per scenario (breakeven searches re-run the network ~30 times): the arrays are
+    shared, and no caller writes to them."""
     from fleetcalc.tiers import (
         DAYS_PER_YEAR,
         MIN_START_ONLINE_SHARE,

@@ -97,6 +97,7 @@ def snapshot_dates() -> list[dt.date]:
     return sorted(load_network_tiers()["as_of"].unique().to_list())
 
 
+@functools.lru_cache(maxsize=64)
 def tier_snapshot(on: dt.date) -> TierSnapshot | None:
     """The latest shipped snapshot dated on or before ``on`` (None if there is none)."""
     dates = [d for d in snapshot_dates() if d <= on]
