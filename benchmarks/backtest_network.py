@@ -108,7 +108,7 @@ def run_responsive(
 ) -> dict[str, np.ndarray]:
     """The jitted responsive chain from ``start`` with the actual price and fee paths (one
     path), its installed base, cohorts and parameters as the product builds them."""
-    from kernels.responsive import simulate_responsive_nb
+    from kernels.responsive import simulate_responsive
 
     n_days = (end - start).days + 1
     price = daily(history.prices, start, n_days, log=True)[None, :]
@@ -117,7 +117,7 @@ def run_responsive(
                                  difficulty0, height0)
     out = {name: np.empty((1, n_days)) for name in RESPONSIVE_FIELDS}
     halving_day = np.empty(1, dtype=np.int64)
-    simulate_responsive_nb(np.ascontiguousarray(price), np.ones((1, n_days)), fees,
+    simulate_responsive(np.ascontiguousarray(price), np.ones((1, n_days)), fees,
                            **responsive_inputs(scenario), **out,
                            halving_day=halving_day)
     return out

@@ -257,21 +257,19 @@ def case_chain(n_paths: int) -> dict[str, Any]:
 
 def case_responsive(n_paths: int) -> dict[str, Any]:
     """The responsive chain on the default scenario's Monte Carlo price paths against the
-    exogenous chain on the same number of paths (both jitted, same process, same run), and
-    against its NumPy reference (first 3 paths: the reference's C-library powers are Python
-    calls)."""
-    import dataclasses
-
-    from fleetcalc.network import _price_paths, _price_shocks, responsive_inputs
+    exogenous chain on the same number of paths (both jitted, same process, same run, timings
+    interleaved), on the thread count the engine picks and on one thread; and against its
+    NumPy reference (first 3 paths: the reference's C-library powers are Python calls)."""
+    from fleetcalc.engine import scenario_market
+    from fleetcalc.network import responsive_inputs
     from fleetcalc.scenario import load_scenario
     from fleetcalc.tiers import order_noise
     from kernels.chain import CHAIN_FIELDS, simulate_chain_nb
-    from kernels.responsive import simulate_responsive_nb
+    from kernels.responsive import simulate_responsive, threads_for
     from kernels.responsive_reference import RESPONSIVE_FIELDS, simulate_responsive_reference
 
-    scenario = load_scenario(None)
-    scenario = scenario.with_changes(paths=n_paths)
-    price = np.ascontiguousarray(_price_paths(scenario, _price_shocks(scenario)))
+    scenario = load_scenario(None).with_changes(paths=n_paths)
+    price = np.ascontiguousarray(scenario_market(scenario).price_usd)
     net, n_days = scenario.network, scenario.horizon_days
     noise = order_noise(scenario.seed, n_paths, n_days, net.order_volatility)
     fees = np.full(n_days, net.fees_btc_per_block)
@@ -279,8 +277,9 @@ def case_responsive(n_paths: int) -> dict[str, Any]:
     out = {name: np.empty(price.shape) for name in RESPONSIVE_FIELDS}
     halving_day = np.empty(n_paths, dtype=np.int64)
 
-    def responsive() -> None:
-        simulate_responsive_nb(price, noise, fees, **inputs, **out, halving_day=halving_day)
+    def responsive(threads: int | None = None) -> None:
+        simulate_responsive(price, noise, fees, **inputs, **out, halving_day=halving_day,
+                            threads=threads)
 
     responsive()
     sub = slice(0, min(3, n_paths))
@@ -298,21 +297,19 @@ def case_responsive(n_paths: int) -> dict[str, Any]:
     exogenous()
     numpy_t = _timed(lambda: simulate_responsive_reference(
         price[sub].copy(), noise[sub].copy(), fees, **inputs), 1)
-    # Interleaved timings: the machine's load hits both alike.
-    resp, chain = [], []
-    for _ in range(RUNS * 4):
-        resp.append(_timed(responsive, 1, warmup=0))
-        chain.append(_timed(exogenous, 1, warmup=0))
-    resp_wall = statistics.median(r["wall_s"] for r in resp)
-    chain_wall = statistics.median(r["wall_s"] for r in chain)
-    resp_cpu = statistics.median(r["cpu_s"] for r in resp)
-    chain_cpu = statistics.median(r["cpu_s"] for r in chain)
-    del dataclasses
+    runs: dict[str, list[dict[str, float]]] = {"resp": [], "one": [], "chain": []}
+    for _ in range(RUNS * 4):  # interleaved: the machine's load hits all three alike
+        runs["resp"].append(_timed(responsive, 1, warmup=0))
+        runs["one"].append(_timed(lambda: responsive(1), 1, warmup=0))
+        runs["chain"].append(_timed(exogenous, 1, warmup=0))
+    wall = {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(r["cpu_s"] for r in v) for k, v in runs.items()}
     return {
-        "paths": n_paths, "days": n_days, "jit_ms": resp_wall * 1e3,
-        "chain_ms": chain_wall * 1e3, "ratio": resp_wall / chain_wall,
-        "jit_cpu_ms": resp_cpu * 1e3, "chain_cpu_ms": chain_cpu * 1e3,
-        "ratio_cpu": resp_cpu / chain_cpu,
+        "paths": n_paths, "days": n_days, "threads": threads_for(n_paths),
+        "jit_ms": wall["resp"] * 1e3, "one_thread_ms": wall["one"] * 1e3,
+        "chain_ms": wall["chain"] * 1e3, "ratio": wall["resp"] / wall["chain"],
+        "ratio_one_thread": wall["one"] / wall["chain"],
+        "ratio_cpu": cpu["resp"] / cpu["chain"],
         "numpy_ms_per_path": numpy_t["wall_s"] * 1e3 / (sub.stop - sub.start),
     }
 
@@ -508,9 +505,11 @@ def _table(report: dict[str, Any]) -> str:
         c = cases[name]
         rows.append((name, f"responsive chain, {c['paths']} paths x {c['days']} d",
                      f"{c['jit_ms']:.2f} ms",
-                     f"exogenous chain {c['chain_ms']:.2f} ms (same run): {c['ratio']:.2f}x",
-                     f"{c['ratio_cpu']:.2f}x per CPU-s", "",
-                     f"NumPy {c['numpy_ms_per_path']:.0f} ms/path"))
+                     f"exogenous chain {c['chain_ms']:.2f} ms: {c['ratio']:.2f}x "
+                     f"({c['threads']} thread(s))",
+                     f"one thread {c['one_thread_ms']:.2f} ms: {c['ratio_one_thread']:.2f}x", "",
+                     f"{c['ratio_cpu']:.2f}x per CPU-s; NumPy "
+                     f"{c['numpy_ms_per_path']:.0f} ms/path"))
     s = report["startup"]
     j = s["jit_compile"]
     rows += [

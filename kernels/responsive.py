@@ -25,11 +25,14 @@ model in NumPy, the oracle this kernel is tested against):
    (placed at day 0's rate, without noise) deliver on days 1 .. lag_days - 1; day 0 runs the
    start tiers alone.
 
-Paths are stepped in blocks of up to ``PATH_BLOCK`` in lock step: each day's work is a chain
-of dependent operations (difficulty -> hashprice -> online -> difficulty), so one path at a time
-leaves the core waiting on latencies; interleaving independent paths fills them, and the tier
-sums run across the block's paths in SIMD. Blocks run on the threads. Every path's arithmetic
-is the same whatever its block, so results never depend on the number of paths or threads.
+Entry point ``simulate_responsive(<arrays below>, threads=None)``, plain Python. Paths are
+stepped in blocks of up to ``PATH_BLOCK`` in lock step: each day's work is a chain of dependent
+operations (difficulty -> hashprice -> online -> difficulty), so one path at a time leaves the
+core waiting on latencies; interleaving independent paths fills them, and the tier sums run
+across the block's paths in SIMD. The blocks are tasks of ``kernels.tasks.run_tasks`` (a plain
+thread pool calling the ``nogil`` body ``simulate_responsive_tasks_nb``). Every path's
+arithmetic is the same whatever its block, so results never depend on the number of paths or
+threads.
 
 Array contract (P paths, T days, K start tiers, C cohorts, L = lag_days; float64 unless noted,
 C-contiguous):
@@ -72,6 +75,7 @@ from kernels.protocol import (
     SATS_PER_BTC,
     SECONDS_PER_DAY,
 )
+from kernels.tasks import default_threads, run_tasks
 
 # kWh a machine of 1 J/TH uses per TH/s-day: 1 W per TH/s x 24 h / 1000.
 KWH_PER_TH_DAY_PER_J_PER_TH = 0.024
@@ -79,6 +83,8 @@ KWH_PER_TH_DAY_PER_J_PER_TH = 0.024
 # (measured: 8 paths 16 ms, 32 paths 13 ms, 128 paths 11 ms for 200 paths x 1826 days).
 PATH_BLOCK = 128
 MIN_BLOCKS = 4
+# From this many paths the blocks run on the thread pool.
+PARALLEL_MIN_PATHS = 32
 
 
 @jit()
@@ -236,31 +242,26 @@ def _responsive_block_nb(
 
 
 @jit()
-def simulate_responsive_nb(
-    price_usd, order_noise, fees_btc, start_share, start_j_per_th, hashrate0_ehs,
-    cohort_of_order, cohort_j_per_th, difficulty0, height0, pool_fee, power_median_usd_per_kwh,
-    power_sigma, response_days, capex_usd_per_th, target_payback_days, supply_ehs_per_day,
-    lag_days, life_days, hashrate_ehs, installed_ehs, ordered_ehs, difficulty, blocks, height,
-    subsidy_btc, btc_per_th_day, halving_day,
+def simulate_responsive_tasks_nb(
+    first_block, last_block, block, price_usd, order_noise, fees_btc, start_share,
+    start_j_per_th, hashrate0_ehs, cohort_of_order, cohort_j_per_th, difficulty0, height0,
+    pool_fee, power_median_usd_per_kwh, power_sigma, response_days, capex_usd_per_th,
+    target_payback_days, supply_ehs_per_day, lag_days, life_days, hashrate_ehs, installed_ehs,
+    ordered_ehs, difficulty, blocks, height, subsidy_btc, btc_per_th_day, halving_day,
 ):
-    """Fill the caller's output arrays; see the module docstring for the contract."""
+    """Blocks ``first_block .. last_block - 1`` of ``block`` paths each (the tasks of
+    ``kernels.tasks.run_tasks``): each writes only its own paths' rows."""
     n_paths = price_usd.shape[0]
-    n_start = start_j_per_th.shape[0]
-    n_cohorts = cohort_j_per_th.shape[0]
     beta = loglogistic_beta_nb(power_sigma)
     kwh = KWH_PER_TH_DAY_PER_J_PER_TH
-    start_a = np.empty(n_start)
-    for k in range(n_start):
+    start_a = np.empty(start_j_per_th.shape[0])
+    for k in range(start_a.shape[0]):
         start_a[k] = loglogistic_u_nb(kwh * start_j_per_th[k] * power_median_usd_per_kwh, -beta)
-    cohort_a = np.empty(n_cohorts)
-    for c in range(n_cohorts):
+    cohort_a = np.empty(cohort_j_per_th.shape[0])
+    for c in range(cohort_a.shape[0]):
         cohort_a[c] = loglogistic_u_nb(kwh * cohort_j_per_th[c] * power_median_usd_per_kwh,
                                        -beta)
-    # At least MIN_BLOCKS blocks when the paths are few (work for every thread), each at most
-    # PATH_BLOCK paths.
-    block = max(1, min(PATH_BLOCK, (n_paths + MIN_BLOCKS - 1) // MIN_BLOCKS))
-    n_blocks = (n_paths + block - 1) // block
-    for i in range(n_blocks):
+    for i in range(first_block, last_block):
         p0 = i * block
         _responsive_block_nb(
             p0, min(block, n_paths - p0), price_usd, order_noise, fees_btc, start_share,
@@ -269,3 +270,41 @@ def simulate_responsive_nb(
             target_payback_days / capex_usd_per_th, supply_ehs_per_day, lag_days, life_days,
             hashrate_ehs, installed_ehs, ordered_ehs, difficulty, blocks, height, subsidy_btc,
             btc_per_th_day, halving_day)
+
+
+def paths_per_block(n_paths: int) -> int:
+    """At least ``MIN_BLOCKS`` blocks when the paths are few (work for every thread), each at
+    most ``PATH_BLOCK`` paths: a function of the path count only, never of the threads."""
+    return max(1, min(PATH_BLOCK, -(-n_paths // MIN_BLOCKS)))
+
+
+def threads_for(n_paths: int) -> int:
+    """One thread below ``PARALLEL_MIN_PATHS`` paths (waking the pool costs more than a few
+    paths take), else ``default_threads()``. Any number gives the same bits."""
+    return 1 if n_paths < PARALLEL_MIN_PATHS else default_threads()
+
+
+def simulate_responsive(
+    price_usd: np.ndarray, order_noise: np.ndarray, fees_btc: np.ndarray,
+    start_share: np.ndarray, start_j_per_th: np.ndarray, hashrate0_ehs: float,
+    cohort_of_order: np.ndarray, cohort_j_per_th: np.ndarray, difficulty0: float,
+    height0: int, pool_fee: float, power_median_usd_per_kwh: float, power_sigma: float,
+    response_days: float, capex_usd_per_th: float, target_payback_days: float,
+    supply_ehs_per_day: float, lag_days: int, life_days: int, hashrate_ehs: np.ndarray,
+    installed_ehs: np.ndarray, ordered_ehs: np.ndarray, difficulty: np.ndarray,
+    blocks: np.ndarray, height: np.ndarray, subsidy_btc: np.ndarray,
+    btc_per_th_day: np.ndarray, halving_day: np.ndarray, *, threads: int | None = None,
+) -> None:
+    """Fill the caller's output arrays (the module docstring's contract): the path blocks run
+    on ``threads`` threads (None: ``threads_for``); the bits are the same for any number."""
+    n_paths = price_usd.shape[0]
+    block = paths_per_block(n_paths)
+    args = (block, price_usd, order_noise, fees_btc, start_share, start_j_per_th,
+            float(hashrate0_ehs), cohort_of_order, cohort_j_per_th, float(difficulty0),
+            int(height0), float(pool_fee), float(power_median_usd_per_kwh), float(power_sigma),
+            float(response_days), float(capex_usd_per_th), float(target_payback_days),
+            float(supply_ehs_per_day), int(lag_days), int(life_days), hashrate_ehs,
+            installed_ehs, ordered_ehs, difficulty, blocks, height, subsidy_btc,
+            btc_per_th_day, halving_day)
+    run_tasks(simulate_responsive_tasks_nb, -(-n_paths // block),
+              threads_for(n_paths) if threads is None else threads, args)

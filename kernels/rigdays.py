@@ -68,17 +68,13 @@ Model of one unit on day t in [delivery, retire): see ``kernels.reference`` and 
 from __future__ import annotations
 
 import functools
-import itertools
-import os
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 
-import numba
 import numpy as np
 
 from kernels._jit import jit
 from kernels.rng import STREAM_FAILURE, uniform_nb
+from kernels.tasks import default_threads, run_tasks
 
 BLOCK_RIGS = 2048  # most rigs in a block: bounds the tasks' scratch to T x N_ACC per 2048 rigs
 # A plan of a few thousand rigs on one path still makes enough tasks to keep every thread busy
@@ -380,58 +376,6 @@ def reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, 
                 group_out[path, g, field] = total
 
 
-def default_threads() -> int:
-    """Threads a large workload runs on: ``NUMBA_NUM_THREADS`` if set, else the CPUs this
-    process may use (Numba reads both into its config once, at import)."""
-    return max(1, int(numba.config.NUMBA_NUM_THREADS))
-
-
-# The pool that runs tasks besides the calling thread, made on first use, and remade for more
-# workers or after a fork (a forked child inherits the executor but not its threads, and would
-# wait forever): (executor, workers, process id).
-_POOL: tuple[ThreadPoolExecutor, int, int] | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _pool(workers: int) -> ThreadPoolExecutor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None or _POOL[1] < workers or _POOL[2] != os.getpid():
-            if _POOL is not None and _POOL[2] == os.getpid():
-                _POOL[0].shutdown(wait=False)  # its queued work still runs
-            _POOL = (ThreadPoolExecutor(workers, thread_name_prefix="rigdays"), workers,
-                     os.getpid())
-        return _POOL[0]
-
-
-def _run_tasks(n_tasks: int, threads: int, args: tuple) -> None:
-    """Run every task on ``threads`` threads (the caller one of them), each taking the next
-    task not yet taken until none is left. Which thread runs which task never changes a bit:
-    tasks write only their own scratch slices."""
-    if threads <= 1 or n_tasks <= 1:
-        simulate_tasks_nb(0, n_tasks, *args)
-        return
-    taken = itertools.count()
-    take_lock = threading.Lock()
-
-    def work() -> None:
-        while True:
-            with take_lock:
-                task = next(taken)
-            if task >= n_tasks:
-                return
-            simulate_tasks_nb(task, task + 1, *args)  # nogil: the threads run in parallel
-
-    helpers = [_pool(threads - 1).submit(work) for _ in range(min(threads, n_tasks) - 1)]
-    try:
-        work()
-    finally:
-        # Before returning or raising, every helper must be done writing the scratch.
-        wait(helpers)
-    for helper in helpers:
-        helper.result()  # re-raises a helper's error
-
-
 def simulate_rigdays(
     hashrate_th: np.ndarray, power_w: np.ndarray, weight: np.ndarray, delivery_day: np.ndarray,
     retire_day: np.ndarray, decay_per_day: np.ndarray, uptime: np.ndarray,
@@ -453,7 +397,8 @@ def simulate_rigdays(
     args = (hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
             failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
             group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc)
-    _run_tasks(day_acc.shape[0], default_threads() if threads is None else threads, args)
+    run_tasks(simulate_tasks_nb, day_acc.shape[0],
+              default_threads() if threads is None else threads, args)
     reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, group_out)
 
 

@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 
 from fleetcalc.network import difficulty_from_hashrate
 from fleetcalc.tiers import cohorts
-from kernels.responsive import PATH_BLOCK, simulate_responsive_nb
+from kernels.responsive import PATH_BLOCK, simulate_responsive
 from kernels.responsive_reference import (
     RESPONSIVE_FIELDS,
     online_share,
@@ -21,12 +21,13 @@ from kernels.responsive_reference import (
 HALVING_2028 = 1_050_000
 
 
-def run_nb(args: dict) -> dict[str, np.ndarray]:
-    """The jitted chain into fresh buffers, outputs keyed as the reference's."""
+def run_nb(args: dict, threads: int = 1) -> dict[str, np.ndarray]:
+    """The jitted chain (on one thread unless told) into fresh buffers, outputs keyed as the
+    reference's."""
     shape = args["price_usd"].shape
     out = {name: np.empty(shape) for name in RESPONSIVE_FIELDS}
     halving_day = np.empty(shape[0], dtype=np.int64)
-    simulate_responsive_nb(**args, **out, halving_day=halving_day)
+    simulate_responsive(**args, **out, halving_day=halving_day, threads=threads)
     return {**out, "halving_day": halving_day}
 
 
@@ -116,6 +117,14 @@ def test_jitted_chain_equals_numpy_reference(args) -> None:
 @given(networks(max_paths=2 * PATH_BLOCK + 3, max_days=60))
 def test_jitted_chain_equals_reference_over_several_path_blocks(args) -> None:
     _assert_equal_to_reference(args)
+
+
+@settings(max_examples=10)
+@given(networks(max_paths=PATH_BLOCK + 3, max_days=60))
+def test_the_chain_on_two_threads_is_the_chain_on_one(args) -> None:
+    one, two = run_nb(args, threads=1), run_nb(args, threads=2)
+    for name in one:
+        np.testing.assert_array_equal(two[name], one[name], err_msg=name)
 
 
 @settings(max_examples=20)

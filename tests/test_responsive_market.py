@@ -12,7 +12,7 @@ import pytest
 
 from fleetcalc.engine import scenario_market
 from fleetcalc.errors import InputError
-from fleetcalc.network import market_paths
+from fleetcalc.network import market_paths, responsive_inputs
 from fleetcalc.scenario import load_scenario, parse_scenario, scenario_to_toml
 from fleetcalc.tiers import (
     MIN_START_ONLINE_SHARE,
@@ -229,34 +229,45 @@ def test_the_default_current_generation_fleets_keep_mining_after_the_halving() -
                 assert btc[halving + 180:].max() == 0.0, plan
 
 
-def test_the_network_is_the_same_bits_on_one_thread_and_on_two() -> None:
-    # In a subprocess with two threads, so the comparison cannot run on one thread twice.
-    import os
-    import subprocess
-    import sys
+def test_the_network_is_the_same_bits_on_one_thread_and_on_two(monkeypatch) -> None:
+    """Two threads each run a task (each waits at a barrier for the other on its first one,
+    so a run on one thread fails instead of passing by accident), and the bits match one
+    thread's."""
+    import threading
+
+    from fleetcalc.tiers import order_noise
+    from kernels import responsive as kernel
+    from tests.test_responsive import run_nb
+
+    scenario = _scenario(paths=9)
+    args = {"price_usd": np.ascontiguousarray(_jitted(scenario).price_usd),
+            "order_noise": order_noise(scenario.seed, 9, scenario.horizon_days, 0.25),
+            "fees_btc": np.full(scenario.horizon_days, 0.02), **responsive_inputs(scenario)}
+    one = run_nb(args, threads=1)
+    barrier = threading.Barrier(2, timeout=60.0)
+    ran_on: set[int] = set()
+    lock = threading.Lock()
+    jitted = kernel.simulate_responsive_tasks_nb
+
+    def recording(*task_args: object) -> None:
+        with lock:
+            first = threading.get_ident() not in ran_on
+            ran_on.add(threading.get_ident())
+        if first:
+            barrier.wait()
+        jitted(*task_args)
+
+    monkeypatch.setattr(kernel, "simulate_responsive_tasks_nb", recording)
+    two = run_nb(args, threads=2)
+    assert len(ran_on) == 2
+    for name in one:
+        np.testing.assert_array_equal(two[name], one[name], err_msg=name)
+
+
+def test_the_readme_quotes_the_backtest_command_output() -> None:
     from pathlib import Path
 
-    code = (
-        "import numba, numpy as np\n"
-        "from tests.test_responsive_market import _scenario\n"
-        "from tests.test_responsive import run_nb\n"
-        "from fleetcalc.network import _price_paths, _price_shocks, responsive_inputs\n"
-        "from fleetcalc.tiers import order_noise\n"
-        "assert numba.get_num_threads() == 2\n"
-        "s = _scenario(paths=9)\n"
-        "price = np.ascontiguousarray(_price_paths(s, _price_shocks(s)))\n"
-        "noise = order_noise(s.seed, 9, s.horizon_days, 0.25)\n"
-        "fees = np.full(s.horizon_days, 0.02)\n"
-        "runs = []\n"
-        "for threads in (1, 2):\n"
-        "    numba.set_num_threads(threads)\n"
-        "    out = run_nb({'price_usd': price, 'order_noise': noise, 'fees_btc': fees,\n"
-        "                  **responsive_inputs(s)})\n"
-        "    runs.append(b''.join(out[k].tobytes() for k in sorted(out)))\n"
-        "print(runs[0] == runs[1])\n"
-    )
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "NUMBA_NUM_THREADS": "2", "PYTHONPATH": str(root)}
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True,
-                          text=True, check=True)
-    assert done.stdout.strip() == "True"
+    from benchmarks.backtest_network import FIT_ON_2024, IN_SAMPLE, backtest_table, load_history
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert backtest_table(load_history(), IN_SAMPLE, FIT_ON_2024) in readme
