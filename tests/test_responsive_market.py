@@ -233,30 +233,17 @@ def test_the_network_is_the_same_bits_on_one_thread_and_on_two(monkeypatch) -> N
     """Two threads each run a task (each waits at a barrier for the other on its first one,
     so a run on one thread fails instead of passing by accident), and the bits match one
     thread's."""
-    import threading
-
     from fleetcalc.tiers import order_noise
     from kernels import responsive as kernel
     from tests.test_responsive import run_nb
+    from tests.thread_probe import recording_threads
 
     scenario = _scenario(paths=9)
     args = {"price_usd": np.ascontiguousarray(_jitted(scenario).price_usd),
             "order_noise": order_noise(scenario.seed, 9, scenario.horizon_days, 0.25),
             "fees_btc": np.full(scenario.horizon_days, 0.02), **responsive_inputs(scenario)}
     one = run_nb(args, threads=1)
-    barrier = threading.Barrier(2, timeout=60.0)
-    ran_on: set[int] = set()
-    lock = threading.Lock()
-    jitted = kernel.simulate_responsive_tasks_nb
-
-    def recording(*task_args: object) -> None:
-        with lock:
-            first = threading.get_ident() not in ran_on
-            ran_on.add(threading.get_ident())
-        if first:
-            barrier.wait()
-        jitted(*task_args)
-
+    recording, ran_on = recording_threads(kernel.simulate_responsive_tasks_nb, 2)
     monkeypatch.setattr(kernel, "simulate_responsive_tasks_nb", recording)
     two = run_nb(args, threads=2)
     assert len(ran_on) == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 
 from kernels import rigdays
 from tests.kernel_cases import digest, run_kernel, thread_test_fleet
@@ -17,12 +18,15 @@ from tests.kernel_cases import digest, run_kernel, thread_test_fleet
 BARRIER_TIMEOUT_S = 60.0
 
 
-def main() -> None:
-    threads = rigdays.default_threads()
+def recording_threads(
+    task: Callable[..., None], threads: int
+) -> tuple[Callable[..., None], set[int]]:
+    """``task`` wrapped to record the threads that run it (the set, filled as they do); each
+    waits for ``threads`` threads in all on its first call, so a run on fewer fails (at the
+    barrier's timeout) instead of passing a bit-identity check by accident."""
     barrier = threading.Barrier(threads, timeout=BARRIER_TIMEOUT_S)
     ran_on: set[int] = set()
     lock = threading.Lock()
-    jitted = rigdays.simulate_tasks_nb
 
     def recording(*args: object) -> None:
         with lock:
@@ -30,9 +34,14 @@ def main() -> None:
             ran_on.add(threading.get_ident())
         if first:
             barrier.wait()
-        jitted(*args)
+        task(*args)
 
-    rigdays.simulate_tasks_nb = recording
+    return recording, ran_on
+
+
+def main() -> None:
+    threads = rigdays.default_threads()
+    rigdays.simulate_tasks_nb, ran_on = recording_threads(rigdays.simulate_tasks_nb, threads)
     daily, groups = run_kernel(thread_test_fleet(), 3)
     print(json.dumps({"threads": threads, "ran_on": len(ran_on),
                       "digest": digest(daily, groups)}))
