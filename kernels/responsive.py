@@ -4,18 +4,21 @@ sets the difficulty, and each day's difficulty sets the next day's economics.
 Per path and day t (``kernels.responsive_reference.simulate_responsive_reference`` is the same
 model in NumPy, the oracle this kernel is tested against):
 
-1. Hashprice at the start of the day, net of the pool fee (USD per TH/s-day):
-   ``hp = P[t] * 1e12 * 86400 * (S(h) + F[t]) / (D * 2**32) * (1 - pool_fee)``, with D the
-   difficulty in force and S(h) the subsidy at the day's starting height: today's price and the
-   current difficulty, both known when the day starts, so the loop is causal.
+1. The day's hashprice, net of the pool fee (USD per TH/s-day):
+   ``P[t] * 1e12 * 86400 * (S(h) + F[t]) / (D * 2**32) * (1 - pool_fee)``, with D the
+   difficulty in force and S(h) the subsidy of the block in progress: today's price and the
+   current difficulty, both known when the day starts, so the loop is causal. Miners act on
+   its moving average ``hp += (hashprice - hp) / response_days`` (day 0: the day's own).
 2. A tier of efficiency e (J/TH) breaks even at power price ``be = hp / (0.024 * e)`` USD/kWh;
    its online share is the share of the network's power prices below ``be``. Power prices are
    log-logistic across the network (median m, ``beta = pi / (sigma * sqrt(3))``, so sigma is
    the standard deviation of log power price, as a lognormal's would be):
    ``F(be) = 1 / (1 + (m / be) ** beta) = 1 / (1 + u * a)`` with ``u = hp ** -beta`` once a
    day and ``a = (0.024 * e * m) ** beta`` once per tier: one division per tier and day.
-3. Online hashrate = sum over the start tiers (installed, retirements applied, given per day)
-   and the cohorts of new machines of installed x F; the chain steps the day with it
+   Powers are ``exp(y * log(x))`` with the C library's functions, as the reference computes them.
+3. Online hashrate = the start tiers' shares (retirements applied, given per day) x F, times the
+   path's scale (the EH/s that puts ``hashrate0_ehs`` online on day 0 at the path's own day-0
+   price), plus each cohort of new machines' EH/s x F; the chain steps the day with it
    (``kernels.chain.chain_day_nb``).
 4. Orders: the frontier machine of the day (efficiency e_f of the day's cohort) earns
    ``margin = hp - 0.024 * e_f * m`` per TH/s-day; ``x = target_payback_days * margin /
@@ -46,12 +49,12 @@ inputs
     start_j_per_th[K]        efficiency of the start tiers, J/TH
     hashrate0_ehs            the start tiers' online hashrate on day 0: each path scales the
                              base to it at its own day-0 price
-    cohort_of_order[L + T]   int64: cohort of the orders delivered on day j - L + L = j (order
-                             day j - L); entries before L are the orders in flight at the start
+    cohort_of_order[L + T]   int64: cohort of the orders delivered on day j (placed on day
+                             j - L); entries before L are the orders in flight at the start
     cohort_j_per_th[C]       efficiency of the machines of each cohort, J/TH
     difficulty0, height0     difficulty and block height (int) at the start of day 0
-    pool_fee, power_median_usd_per_kwh, power_sigma, capex_usd_per_th, target_payback_days,
-    supply_ehs_per_day       scalars (see above)
+    pool_fee, power_median_usd_per_kwh, power_sigma, response_days, capex_usd_per_th,
+    target_payback_days, supply_ehs_per_day   scalars (see above)
     lag_days, life_days      int >= 1
 outputs (caller-allocated; fully overwritten)
     hashrate_ehs[P, T]       online hashrate of the day, EH/s
