@@ -92,7 +92,11 @@ def simulate_responsive_reference(
     capex_usd_per_th: float, target_payback_days: float, supply_ehs_per_day: float,
     lag_days: int, life_days: int,
 ) -> dict[str, np.ndarray]:
-    """The responsive network's daily arrays (``RESPONSIVE_FIELDS`` and ``halving_day``)."""
+    """The responsive network's daily arrays (``RESPONSIVE_FIELDS`` and ``halving_day``).
+
+    One loop over days, its phases in the kernel's order (a little over 60 lines: split up,
+    the order of the operations the two implementations share bit for bit would be harder to
+    check against ``kernels.responsive``)."""
     n_paths, n_days = price_usd.shape
     beta = loglogistic_beta(power_sigma)
     step = 1.0 / response_days
