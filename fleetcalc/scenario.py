@@ -70,19 +70,19 @@ class Network:
     model: str = checked("str", "exogenous", choices=NETWORK_MODELS)
     # Median all-in power price of the network's miners (calibrated; facts 4: self-miners
     # ~2-4 c/kWh, hosted 5-9 c).
-    power_median_usd_per_kwh: float = checked("float", 0.04942, lo=0.001, hi=1.0)
+    power_median_usd_per_kwh: float = checked("float", 0.04778, lo=0.001, hi=1.0)
     # Spread of the miners' power prices: the standard deviation of their log, of a
     # log-logistic distribution (facts 4's range, 2-9 c/kWh as the 10th-90th percentiles).
     power_price_log_sd: float = checked("float", 0.5, lo=0.05, hi=3.0)
-    # Time constant (days) of the moving average of hashprice miners act on (calibrated).
+    # Time constant (days) of the moving averages of hashprice miners act on (calibrated).
     online_response_days: float = checked("float", 30.0, lo=1.0, hi=365.0)
     # Capex of a new machine plus its share of a site, USD per TH/s (facts 1.2: new machines
     # USD 13-26/TH 2024-2026; facts 4: USD 0.3-0.8M per MW, ~USD 7/TH at 14 J/TH). ASSUMPTION.
     capex_usd_per_th: float = checked("float", 24.0, lo=0.1, hi=1000.0)
     # Payback at which the frontier machine is ordered at the full supply rate (calibrated).
-    target_payback_days: float = checked("float", 684.1, lo=1.0, hi=10_000.0)
+    target_payback_days: float = checked("float", 641.7, lo=1.0, hi=10_000.0)
     # Most new hashrate the makers deliver a month, EH/s (calibrated).
-    supply_ehs_per_month: float = checked("float", 33.92, lo=0.0, hi=1e6)
+    supply_ehs_per_month: float = checked("float", 34.24, lo=0.0, hi=1e6)
     # Days from an order to mining (calibrated among 60, 90, 120 and 180).
     order_lag_days: int = checked("int", 60, lo=1, hi=3650)
     # Machines retire this long after installation. ASSUMPTION (filings depreciate over 2-5

@@ -82,6 +82,9 @@ from kernels.tasks import default_threads, run_tasks
 
 # kWh a machine of 1 J/TH uses per TH/s-day: 1 W per TH/s x 24 h / 1000.
 KWH_PER_TH_DAY_PER_J_PER_TH = 0.024
+# Floor under a price or a net BTC per TH/s before its log (a zero price; a zero subsidy with
+# no fees): far below any breakeven, so nothing runs, and the moving average stays finite.
+LOG_FLOOR = 1e-300
 # Paths stepped in lock step: enough independent work per day to hide each path's latencies
 # (measured: 8 paths 16 ms, 32 paths 13 ms, 128 paths 11 ms for 200 paths x 1826 days).
 PATH_BLOCK = 128
@@ -111,9 +114,9 @@ def net_btc_per_th_nb(fees_btc, diff, subsidy_btc, pool_fee):
 
 
 @jit(inline=True)
-def loglogistic_u_nb(hashprice, beta):
-    """``hashprice ** -beta``, written as the reference computes it (C exp and log)."""
-    return math.exp(-beta * math.log(hashprice))
+def pow_nb(x, exponent):
+    """``x ** exponent`` as the reference computes it: ``exp(exponent * log(x))`` (C)."""
+    return math.exp(exponent * math.log(x))
 
 
 @jit(inline=True)
@@ -131,7 +134,7 @@ def order_rate_nb(hashprice, frontier_cost, payback_per_capex, supply_ehs_per_da
 
 @jit()
 def _responsive_block_nb(
-    p0, nb, price_usd, order_noise, fees_btc, start_share, start_a, hashrate0_ehs,
+    p0, nb, price_usd, log_price_usd, order_noise, fees_btc, start_share, start_a, hashrate0_ehs,
     cohort_of_order, cohort_j_per_th, cohort_a, difficulty0, height0, pool_fee,
     power_median_usd_per_kwh, beta, step, payback_per_capex, supply_ehs_per_day, lag_days,
     life_days, hashrate_ehs, installed_ehs, ordered_ehs, difficulty, blocks, height,
@@ -156,7 +159,9 @@ def _responsive_block_nb(
     # next day's economics need not wait for the chain's arithmetic.
     subsidy = np.empty(nb)
     net = np.empty(nb)
-    signal = np.empty(nb)  # the hashprice miners act on (moving average)
+    log_net = np.empty(nb)
+    signal = np.empty(nb)  # moving average of hashprice: what orders answer
+    log_signal = np.empty(nb)  # moving average of log hashprice: what runs answers
     u = np.empty(nb)
     online = np.empty(nb)
     installed = np.empty(nb)
@@ -172,8 +177,10 @@ def _responsive_block_nb(
         epoch_elapsed[b] = epoch_elapsed0
         subsidy[b] = subsidy_btc_nb(h[b])
         net[b] = net_btc_per_th_nb(fees_btc[0], diff[b], subsidy[b], pool_fee)
+        log_net[b] = math.log(max(net[b], LOG_FLOOR))
         signal[b] = price_usd[p, 0] * net[b]
-        u0 = loglogistic_u_nb(signal[b], beta)
+        log_signal[b] = log_price_usd[p, 0] + log_net[b]
+        u0 = math.exp(-beta * log_signal[b])
         online0 = 0.0
         for k in range(n_start):
             online0 += start_share[0, k] / (1.0 + u0 * start_a[k])
@@ -191,6 +198,7 @@ def _responsive_block_nb(
         if t > 0 and fees_btc[t] != fees_btc[t - 1]:
             for b in range(nb):
                 net[b] = net_btc_per_th_nb(fees_btc[t], diff[b], subsidy[b], pool_fee)
+                log_net[b] = math.log(max(net[b], LOG_FLOOR))
         installed_start = 0.0
         for k in range(n_start):
             installed_start += start_share[t, k]
@@ -199,7 +207,8 @@ def _responsive_block_nb(
             difficulty[p, t] = diff[b]
             height[p, t] = h[b]
             signal[b] += (price_usd[p, t] * net[b] - signal[b]) * step
-            u[b] = loglogistic_u_nb(signal[b], beta)
+            log_signal[b] += (log_price_usd[p, t] + log_net[b] - log_signal[b]) * step
+            u[b] = math.exp(-beta * log_signal[b])
             cohort_ehs[cohort_of_order[t], b] += orders[t, b]
             if t >= life_days:
                 cohort_ehs[cohort_of_order[t - life_days], b] -= orders[t - life_days, b]
@@ -238,6 +247,7 @@ def _responsive_block_nb(
                     halving_day[p] = t
             if crossed or diff[b] != diff_before:
                 net[b] = net_btc_per_th_nb(next_fees, diff[b], subsidy[b], pool_fee)
+                log_net[b] = math.log(max(net[b], LOG_FLOOR))
             rate = order_rate_nb(signal[b], frontier_cost, payback_per_capex,
                                  supply_ehs_per_day, order_noise[p, t])
             ordered_ehs[p, t] = rate
@@ -246,7 +256,8 @@ def _responsive_block_nb(
 
 @jit()
 def simulate_responsive_tasks_nb(
-    first_block, last_block, block, price_usd, order_noise, fees_btc, start_share,
+    first_block, last_block, block, price_usd, log_price_usd, order_noise, fees_btc,
+    start_share,
     start_j_per_th, hashrate0_ehs, cohort_of_order, cohort_j_per_th, difficulty0, height0,
     pool_fee, power_median_usd_per_kwh, power_sigma, response_days, capex_usd_per_th,
     target_payback_days, supply_ehs_per_day, lag_days, life_days, hashrate_ehs, installed_ehs,
@@ -259,20 +270,28 @@ def simulate_responsive_tasks_nb(
     kwh = KWH_PER_TH_DAY_PER_J_PER_TH
     start_a = np.empty(start_j_per_th.shape[0])
     for k in range(start_a.shape[0]):
-        start_a[k] = loglogistic_u_nb(kwh * start_j_per_th[k] * power_median_usd_per_kwh, -beta)
+        start_a[k] = pow_nb(kwh * start_j_per_th[k] * power_median_usd_per_kwh, beta)
     cohort_a = np.empty(cohort_j_per_th.shape[0])
     for c in range(cohort_a.shape[0]):
-        cohort_a[c] = loglogistic_u_nb(kwh * cohort_j_per_th[c] * power_median_usd_per_kwh,
-                                       -beta)
+        cohort_a[c] = pow_nb(kwh * cohort_j_per_th[c] * power_median_usd_per_kwh, beta)
     for i in range(first_block, last_block):
         p0 = i * block
         _responsive_block_nb(
-            p0, min(block, n_paths - p0), price_usd, order_noise, fees_btc, start_share,
+            p0, min(block, n_paths - p0), price_usd, log_price_usd, order_noise, fees_btc,
+            start_share,
             start_a, hashrate0_ehs, cohort_of_order, cohort_j_per_th, cohort_a, difficulty0,
             height0, pool_fee, power_median_usd_per_kwh, beta, 1.0 / response_days,
             target_payback_days / capex_usd_per_th, supply_ehs_per_day, lag_days, life_days,
             hashrate_ehs, installed_ehs, ordered_ehs, difficulty, blocks, height, subsidy_btc,
             btc_per_th_day, halving_day)
+
+
+def log_price(price_usd: np.ndarray) -> np.ndarray:
+    """``log(price)`` of every path and day, by NumPy in one vectorised pass (the chain would
+    otherwise take a C ``log`` per path and day: a quarter of its time); a zero price (a
+    breakeven search's lower end) counts as ``LOG_FLOOR``. The reference reads the same
+    array."""
+    return np.log(np.maximum(price_usd, LOG_FLOOR))
 
 
 def paths_per_block(n_paths: int) -> int:
@@ -302,7 +321,8 @@ def simulate_responsive(
     on ``threads`` threads (None: ``threads_for``); the bits are the same for any number."""
     n_paths = price_usd.shape[0]
     block = paths_per_block(n_paths)
-    args = (block, price_usd, order_noise, fees_btc, start_share, start_j_per_th,
+    args = (block, price_usd, log_price(price_usd), order_noise, fees_btc, start_share,
+            start_j_per_th,
             float(hashrate0_ehs), cohort_of_order, cohort_j_per_th, float(difficulty0),
             int(height0), float(pool_fee), float(power_median_usd_per_kwh), float(power_sigma),
             float(response_days), float(capex_usd_per_th), float(target_payback_days),

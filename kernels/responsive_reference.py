@@ -10,6 +10,7 @@ own NumPy chain.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from kernels.protocol import (
     SECONDS_PER_DAY,
 )
 from kernels.reference import ChainState, chain_day_reference, subsidy_sats_reference
+from kernels.responsive import LOG_FLOOR, log_price
 
 # kWh a machine of 1 J/TH uses per TH/s-day: 1 W per TH/s x 24 h / 1000.
 KWH_PER_TH_DAY_PER_J_PER_TH = 0.024
@@ -32,22 +34,44 @@ def loglogistic_beta(power_sigma: float) -> float:
     return math.pi / (power_sigma * math.sqrt(3.0))
 
 
+def _c_elementwise(function: Callable[[float], float], x: np.ndarray | float) -> np.ndarray:
+    """``function`` (a C library function through ``math``) element by element: NumPy's own
+    SIMD versions can differ in the last bit, and the network's feedback would grow that bit."""
+    flat = np.asarray(x, dtype=np.float64).ravel()
+    return np.fromiter((function(v) for v in flat.tolist()), np.float64, flat.size).reshape(
+        np.shape(x))
+
+
+def c_exp(x: np.ndarray | float) -> np.ndarray:
+    """C ``exp``, inf on overflow, as the jitted loop computes it."""
+
+    def one(v: float) -> float:
+        try:
+            return math.exp(v)
+        except OverflowError:
+            return math.inf
+
+    return _c_elementwise(one, x)
+
+
+def c_log(x: np.ndarray | float) -> np.ndarray:
+    """C ``log`` of a positive number."""
+    return _c_elementwise(math.log, x)
+
+
 def c_pow(base: np.ndarray | float, exponent: float) -> np.ndarray:
-    """``base ** exponent`` element by element as the jitted loop computes it, ``exp(exponent
-    * log(base))`` with the C library's functions (NumPy's own SIMD ones can differ in the last
-    bit, and the network's feedback would grow that bit), inf for a zero base."""
+    """``base ** exponent`` as the jitted loop computes it: ``exp(exponent * log(base))``
+    (C); a zero base gives inf or 0 as C's ``log(0) = -inf`` would."""
 
     def one(x: float) -> float:
-        if x == 0.0:  # C: log(0) = -inf
+        if x == 0.0:
             return math.inf if exponent < 0.0 else 0.0
         try:
             return math.exp(exponent * math.log(x))
         except OverflowError:
             return math.inf
 
-    flat = np.asarray(base, dtype=np.float64).ravel()
-    return np.fromiter((one(x) for x in flat.tolist()), np.float64, flat.size).reshape(
-        np.shape(base))
+    return _c_elementwise(one, base)
 
 
 def online_share(
@@ -108,8 +132,11 @@ def simulate_responsive_reference(
     out = {name: np.empty((n_paths, n_days)) for name in RESPONSIVE_FIELDS}
     halving_day = np.full(n_paths, -1, dtype=np.int64)
     cohort_ehs = np.zeros((cohort_a.shape[0], n_paths))
-    signal = price_usd[:, 0] * net_btc_per_th(fees_btc[0], state, pool_fee)
-    u0 = c_pow(signal, -beta)
+    log_price_usd = log_price(price_usd)
+    net = net_btc_per_th(fees_btc[0], state, pool_fee)
+    signal = price_usd[:, 0] * net
+    log_signal = log_price_usd[:, 0] + c_log(np.maximum(net, LOG_FLOOR))
+    u0 = c_exp(-beta * log_signal)
     online0 = np.zeros(n_paths)
     for k in range(start_a.shape[0]):
         online0 += start_share[0, k] / (1.0 + u0 * start_a[k])
@@ -124,9 +151,11 @@ def simulate_responsive_reference(
     for t in range(n_days):
         out["difficulty"][:, t] = state.difficulty
         out["height"][:, t] = state.height
-        hashprice = price_usd[:, t] * net_btc_per_th(fees_btc[t], state, pool_fee)
-        signal = signal + (hashprice - signal) * step
-        u = c_pow(signal, -beta)
+        net = net_btc_per_th(fees_btc[t], state, pool_fee)
+        signal = signal + (price_usd[:, t] * net - signal) * step
+        log_signal = log_signal + (log_price_usd[:, t] + c_log(np.maximum(net, LOG_FLOOR))
+                                   - log_signal) * step
+        u = c_exp(-beta * log_signal)
         cohort_ehs[cohort_of_order[t]] += orders[:, t]
         if t >= life_days:
             cohort_ehs[cohort_of_order[t - life_days]] -= orders[:, t - life_days]

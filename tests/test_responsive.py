@@ -189,8 +189,10 @@ def test_miners_act_on_the_moving_average_of_hashprice() -> None:
                          supply_ehs_per_day=0.0, height0=2016 * 490)
     out = run_nb(args)
     np.testing.assert_array_equal(out["difficulty"][0], args["difficulty0"])
+    # Which tiers run answers the moving average of log hashprice (what orders answer, the
+    # moving average of hashprice itself).
     before = 90_000.0 * out["btc_per_th_day"][0, 0] * (1 - 0.02)
-    signal = before + (before / 2 - before) * (1 - (1 - 1 / response) ** 2)
+    signal = before * 0.5 ** (1 - (1 - 1 / response) ** 2)
     j_per_th, share = args["start_j_per_th"], args["start_share"]
     online_then = (share[0] * online_share(before, j_per_th, 0.05, 0.5)).sum()
     online_now = (share[11] * online_share(signal, j_per_th, 0.05, 0.5)).sum()
