@@ -140,9 +140,12 @@ def _write(tmp_path: Path, name: str, document: dict) -> str:
 
 @pytest.fixture()
 def implausible(tmp_path: Path, scenario) -> tuple[str, str]:
-    """A plan with power typed in cents and a scenario with hashrate typed in PH/s, short."""
+    """A plan with power typed in cents and a scenario with hashrate typed in PH/s, short. On
+    the exogenous network: the responsive one refuses such a hashrate outright (next to none of
+    its installed base would run at the hashprice it implies)."""
     plan = default_plans()[0].with_site(power_usd_per_kwh=6.0).with_order(0, quantity=10)
-    bad = _network(scenario, hashrate_ehs=964_000.0).with_changes(horizon_days=120)
+    bad = _network(scenario, model="exogenous",
+                   hashrate_ehs=964_000.0).with_changes(horizon_days=120)
     return (_write(tmp_path, "plan.toml", plan_to_toml(plan)),
             _write(tmp_path, "scenario.toml", scenario_to_toml(bad)))
 
