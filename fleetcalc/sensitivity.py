@@ -27,6 +27,7 @@ from fleetcalc.variation import (
     Input,
     apply,
     lookup,
+    model_unread,
     series_bound,
     tariff_inputs,
 )
@@ -114,6 +115,10 @@ def plan_inputs(
     for name in sorted(series_bound(scenario) & set(chosen)):
         del chosen[name]
         notes.append(f"{name} left out: the scenario's CSV series sets it day by day")
+    for name in sorted(model_unread(scenario) & set(chosen)):
+        del chosen[name]
+        notes.append(f"{name} left out: network.model = '{scenario.network.model}' does not "
+                     "read it")
     return list(chosen.values()), notes
 
 

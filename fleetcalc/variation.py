@@ -105,6 +105,12 @@ INPUTS: tuple[Input, ...] = (
     Input("network.hashrate_ehs", "Network hashrate (EH/s)", "usd", *_scale(0.8, 1.2)),
     Input("network.monthly_growth", "Hashrate growth (a month)", "fraction_as_pct_2dp",
           *_shift(-0.01, 0.01)),
+    # The responsive network's (network.model = "responsive"), in place of the growth: the
+    # miners' power prices and the makers' supply, the two that set where hashprice settles.
+    Input("network.power_median_usd_per_kwh", "Miners' median power price (USD/kWh)",
+          "usd_per_kwh", *_scale(0.8, 1.2)),
+    Input("network.supply_ehs_per_month", "New machines' supply (EH/s a month)", "th",
+          *_scale(0.7, 1.3)),
     Input("network.fees_btc_per_block", "Fees (BTC a block)", "btc_4dp", *_scale(0.5, 2.0)),
     Input("network.pool_fee", "Pool fee", "fraction_as_pct", *_shift(-0.01, 0.01)),
     Input("site.power_usd_per_kwh", "Power price (USD/kWh)", "usd_per_kwh", *_scale(0.8, 1.2)),
@@ -267,6 +273,15 @@ def series_bound(scenario: Scenario) -> frozenset[str]:
     if scenario.hashrate_series_ehs is not None:
         bound |= {"network.hashrate_ehs", "network.monthly_growth"}
     return frozenset(bound)
+
+
+def model_unread(scenario: Scenario) -> frozenset[str]:
+    """``[network]`` inputs the scenario's network model does not read (varying them would
+    change nothing)."""
+    from fleetcalc.scenario import EXOGENOUS_ONLY_KEYS, RESPONSIVE_ONLY_KEYS
+
+    keys = EXOGENOUS_ONLY_KEYS if scenario.network.model == "responsive" else RESPONSIVE_ONLY_KEYS
+    return frozenset(f"network.{key}" for key in keys)
 
 
 # -- ranges files and grid axes ------------------------------------------------------------

@@ -258,3 +258,18 @@ def test_the_readme_quotes_the_backtest_command_output() -> None:
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert backtest_table(load_history(), IN_SAMPLE, FIT_ON_2024) in readme
+
+
+def test_a_tornado_varies_the_inputs_its_network_model_reads() -> None:
+    from fleetcalc.plan import default_plans
+    from fleetcalc.sensitivity import plan_inputs
+
+    plan, scenario = default_plans()[0], load_scenario()
+    names = {item.name for item, _, _ in plan_inputs(plan, scenario)[0]}
+    notes = plan_inputs(plan, scenario)[1]
+    assert {"network.power_median_usd_per_kwh", "network.supply_ehs_per_month"} <= names
+    assert "network.monthly_growth" not in names
+    assert any(n.startswith("network.monthly_growth left out") for n in notes)
+    exogenous = replace(scenario, network=replace(scenario.network, model="exogenous"))
+    names = {item.name for item, _, _ in plan_inputs(plan, exogenous)[0]}
+    assert "network.monthly_growth" in names and "network.power_median_usd_per_kwh" not in names
