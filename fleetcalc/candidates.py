@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from fleetcalc.customs_fees import add_customs_fees
+from fleetcalc.customs_fees import add_customs_fees, import_discount
 from fleetcalc.errors import InputError
 from fleetcalc.optimize import SHARE_KEYS, Problem
 from fleetcalc.plan import (
@@ -225,8 +225,7 @@ def price_candidates(cset: CandidateSet, scenario: Scenario) -> Priced:
     orders = results.orders.sort(results.orders["plan"].replace_strict(order))
     # A one-unit order pays the merchandise processing fee's minimum, a fee per order, not per
     # unit: left out of the per-unit figures, and priced for the chosen quantities apart.
-    days = (orders["import_date"] - priced_under.start_date).dt.total_days().to_numpy()
-    discount = (1.0 + cset.finance.discount_rate) ** (-days / 365.0)
+    discount = import_discount(orders, priced_under.start_date, cset.finance.discount_rate)
     mpf_usd = orders["mpf_usd"].to_numpy()
     unit_npv += (mpf_usd * discount)[:, None]
     n = len(cset.candidates)

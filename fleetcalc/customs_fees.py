@@ -20,6 +20,7 @@ is not proportional to its quantity (``fleetcalc.candidates`` prices candidates 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 import numpy as np
@@ -116,3 +117,12 @@ def add_customs_fees(orders: pl.DataFrame, table: pl.DataFrame | None = None) ->
         customs_fees_usd=pl.Series(mpf_usd + hmf_usd, dtype=pl.Float64),
         customs_fee_assumption=pl.Series(assumed, dtype=pl.Boolean),
     )
+
+
+def import_discount(orders: pl.DataFrame, start_date: dt.date, annual_rate: float) -> np.ndarray:
+    """[orders]: what USD 1 paid on each order's import date is worth on day 0 (discounted, or
+    carried forward before the start, as the payment schedule does). Per-unit figures read a
+    one-unit order's merchandise processing fee, paid per entry rather than per unit, back
+    out with it (``fleetcalc.candidates``, ``fleetcalc.rank``)."""
+    days = (orders["import_date"] - start_date).dt.total_days().to_numpy()
+    return (1.0 + annual_rate) ** (-days / 365.0)
