@@ -14,7 +14,12 @@ one-unit plan: its landed cost per unit and its NPV per unit on every Monte Carl
 A plan's NPV is the sum of its orders' quantities times those per-unit NPVs when every order is
 a cohort simulated in expectation: the kernel scales a cohort's flows by its quantity, the
 curtailment decision is per unit and day, capex, residual and kept BTC are per unit, and
-nothing in the model depends on how many units a site holds. With ``failures = "sampled"``
+nothing in the model depends on how many units a site holds. The one exception is the
+merchandise processing fee, paid per customs entry (an order) between a minimum and a cap
+(``fleetcalc.customs_fees``): a candidate's per-unit cost and NPV leave it out, and
+``Priced.entry_fees_usd`` gives, for chosen quantities, the present value the plan's fees
+take off the sum (so the optimum is the optimum of the rest, within a cap per order bought,
+and the reported NPV is the plan's exactly). With ``failures = "sampled"``
 each unit draws its own failures, so per-unit NPVs are linear only in expectation: the
 optimiser then prices candidates with expected failures (and says so), and the plan's metrics
 come from the scenario as given.
@@ -28,7 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 
+from fleetcalc.customs_fees import add_customs_fees, import_discount
 from fleetcalc.errors import InputError
 from fleetcalc.optimize import SHARE_KEYS, Problem
 from fleetcalc.plan import (
@@ -185,6 +192,16 @@ class Priced:
     problem: Problem
     model_id: tuple[str, ...]
     scenario: Scenario  # the scenario the candidates were priced under (expected failures)
+    # The one-unit orders (``Results.orders``, one row per candidate, with the discount factor
+    # of its import day): what ``entry_fees_usd`` prices the fees from.
+    orders: pl.DataFrame
+
+    def entry_fees_usd(self, units: np.ndarray) -> float:
+        """Present value at day 0 of the merchandise processing fees of the plan buying
+        ``units[i]`` of candidate i (one entry per candidate bought)."""
+        bought = self.orders.with_columns(quantity=pl.Series(np.asarray(units, dtype=np.int64)))
+        fees = add_customs_fees(bought.filter(pl.col("quantity") > 0))
+        return float((fees["mpf_usd"] * fees["discount_factor"]).sum())
 
 
 def price_candidates(cset: CandidateSet, scenario: Scenario) -> Priced:
@@ -206,10 +223,15 @@ def price_candidates(cset: CandidateSet, scenario: Scenario) -> Priced:
     for name, frame in paths.group_by("plan"):
         unit_npv[order[name[0]]] = frame["npv_usd"].to_numpy()
     orders = results.orders.sort(results.orders["plan"].replace_strict(order))
+    # A one-unit order pays the merchandise processing fee's minimum, a fee per order, not per
+    # unit: left out of the per-unit figures, and priced for the chosen quantities apart.
+    discount = import_discount(orders, priced_under.start_date, cset.finance.discount_rate)
+    mpf_usd = orders["mpf_usd"].to_numpy()
+    unit_npv += (mpf_usd * discount)[:, None]
     n = len(cset.candidates)
     problem = Problem(
         unit_npv_usd=unit_npv,
-        unit_cost_usd=orders["landed_cost_usd"].to_numpy().astype(np.float64),
+        unit_cost_usd=(orders["landed_cost_usd"].to_numpy() - mpf_usd).astype(np.float64),
         unit_mw=orders["power_w"].to_numpy() / 1e6,
         site=tuple(cset.site_of(i).name for i in range(n)),
         maker=tuple(orders["maker"].to_list()), origin=tuple(orders["origin"].to_list()),
@@ -221,7 +243,9 @@ def price_candidates(cset: CandidateSet, scenario: Scenario) -> Priced:
         exclude_origins=cset.exclude_origins, max_share=dict(cset.max_share),
         source=cset.source,
     )
-    return Priced(problem, tuple(orders["model_id"].to_list()), priced_under)
+    fee_columns = ("tariff_origin", "import_date", "quantity", "customs_value_usd", "shipped_by")
+    return Priced(problem, tuple(orders["model_id"].to_list()), priced_under,
+                  orders.select(*fee_columns, discount_factor=pl.Series(discount)))
 
 
 def plan_toml_text(plan: Plan, header: list[str]) -> str:

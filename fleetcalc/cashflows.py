@@ -1,9 +1,10 @@
 """The evaluation's steps around the kernel run: fleet arrays in, cash flows out.
 
-``fleet_arrays`` turns priced orders into the kernel's per-rig arrays, the capex schedule and
-the residual value; ``KernelFlows`` is what the kernel produced (made by
-``fleetcalc.engine.kernel_flows``, the one kernel caller); ``cash_flows`` turns those flows
-into daily cash per path. Arrays are ``[paths, days]`` unless noted.
+``fleet_arrays`` turns priced orders into the kernel's per-rig arrays, the capex schedule (by
+payment day, ``fleetcalc.schedule``) and the residual value; ``KernelFlows`` is what the
+kernel produced (made by ``fleetcalc.engine.kernel_flows``, the one kernel caller);
+``cash_flows`` turns those flows into daily cash per path. Arrays are ``[paths, days]``
+unless noted.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from fleetcalc.fleet import RigArrays, rig_arrays
 from fleetcalc.plan import Finance, Plan
 from fleetcalc.scenario import Scenario
+from fleetcalc.schedule import Payments, payment_schedule
 from fleetcalc.tariffs import LandedCosts
 
 
@@ -23,10 +25,15 @@ class FleetArrays:
     """One plan's fleet as the kernel and the cash flows need it."""
 
     rigs: RigArrays  # one entry per rig (sampled failures) or per order (expected)
-    capex_by_day_usd: np.ndarray  # [days]: landed cost booked on each order's delivery day
+    # [days]: landed cost by payment day (deposit, balance, duty and fees, freight and install);
+    # payments before the start at face value on day 0
+    capex_by_day_usd: np.ndarray
+    # Day 0's cost of having paid those before the start: carried forward at the discount rate.
+    capex_carry_usd: float
     residual_usd: float  # resale value at the horizon of the units still in service
     first_delivery_day: int
     n_orders: int
+    payments: Payments
 
     @property
     def capex_usd(self) -> float:
@@ -34,22 +41,21 @@ class FleetArrays:
 
 
 def fleet_arrays(landed: LandedCosts, plan: Plan, scenario: Scenario) -> FleetArrays:
-    """The fleet-arrays step: kernel inputs, capex by delivery day, residual value."""
+    """The fleet-arrays step: kernel inputs, capex by payment day, residual value."""
     orders = landed.per_order
     n_days = scenario.horizon_days
-    capex_by_day_usd = np.bincount(
-        orders["delivery_day"].to_numpy(), weights=orders["landed_cost_usd"].to_numpy(),
-        minlength=n_days,
-    )[:n_days]
+    payments = payment_schedule(orders, scenario.start_date, n_days)
     in_service_at_end = orders["retire_day"].to_numpy() >= n_days
     customs_value_usd = orders["customs_value_usd"].to_numpy() * orders["quantity"].to_numpy()
     return FleetArrays(
         rigs=rig_arrays(orders, plan, scenario.failures == "sampled"),
-        capex_by_day_usd=capex_by_day_usd,
+        capex_by_day_usd=payments.nominal_by_day(),
+        capex_carry_usd=payments.carry_usd(plan.finance.discount_rate),
         residual_usd=float(plan.finance.residual_fraction
                            * customs_value_usd[in_service_at_end].sum()),
         first_delivery_day=int(orders["delivery_day"].min()),
         n_orders=orders.height,
+        payments=payments,
     )
 
 
@@ -77,12 +83,14 @@ class KernelFlows:
 
 
 def cash_flows(flows: KernelFlows, fleet: FleetArrays, terms: Finance) -> np.ndarray:
-    """The cash-flows step: sold BTC less energy, repairs and capex; the residual value and the
-    kept BTC (``hodl_fraction``, valued at the horizon's price) on the last day."""
+    """The cash-flows step: sold BTC less energy, repairs and capex (with the carry of payments
+    made before the start on day 0); the residual value and the kept BTC (``hodl_fraction``,
+    valued at the horizon's price) on the last day."""
     hodl = terms.hodl_fraction
     cash = (
         flows.revenue_usd * (1.0 - hodl) - flows.energy_cost_usd
         - flows.repair_cost_usd - fleet.capex_by_day_usd[None, :]
     )
+    cash[:, 0] -= fleet.capex_carry_usd
     cash[:, -1] += fleet.residual_usd + hodl * flows.btc.sum(axis=1) * flows.final_price_usd
     return cash

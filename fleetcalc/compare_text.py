@@ -197,7 +197,14 @@ def print_compare(results: Results, console: Console) -> None:
         console.print(escape(note), highlight=False)
     if scenario.assumptions:
         console.print("[yellow]Assumptions:[/] " + escape("; ".join(scenario.assumptions)))
-    if any(r["tariff_assumption"] for r in results.records()):
-        from fleetcalc.tariffs import ASSUMPTION_CAVEAT
+    from fleetcalc.tariffs import ASSUMPTION_CAVEAT
 
+    # What the plans add (payment terms, customs fees, tax rules); the tariff caveat has its
+    # own line below.
+    added = dict.fromkeys(item for r in results.records() for item in r["assumptions"].split("; ")
+                          if item and item not in scenario.assumptions
+                          and item != ASSUMPTION_CAVEAT)
+    if added:
+        console.print("[yellow]Plan assumptions:[/] " + escape("; ".join(added)))
+    if any(r["tariff_assumption"] for r in results.records()):
         console.print("[yellow]Tariffs:[/] " + escape(ASSUMPTION_CAVEAT))

@@ -1,11 +1,12 @@
 """evaluate(plans, scenario) -> Results: the evaluation as named steps, and the one module
 that calls the jitted kernels.
 
-Per plan: orders -> landed costs -> fleet arrays -> kernel flows -> cash flows (per site, the
-sites' put together: ``fleetcalc.sites``) -> metrics -> breakevens -> frames, on the
-scenario's market (computed once for all plans). Each step is a
-function with typed inputs and outputs in the module that owns it (``fleet``, ``tariffs``,
-``network``, ``cashflows``, ``plan_metrics``, ``frames``); the kernel steps are here: they turn
+Per plan: orders -> landed costs -> payment schedule -> fleet arrays -> kernel flows -> cash
+flows (per site, the sites' put together: ``fleetcalc.sites``) -> financing (debt and tax) ->
+metrics -> breakevens -> frames, on the scenario's market (computed once for all plans). Each
+step is a function with typed inputs and outputs in the module that owns it (``fleet``,
+``tariffs``, ``network``, ``schedule``, ``cashflows``, ``financing``, ``plan_metrics``,
+``frames``); the kernel steps are here: they turn
 arrays into contiguous inputs once, allocate the kernel's output and scratch buffers, and call
 it. Kernel calls need no lock: each writes only the buffers it was given, and the kernels use
 no Numba threading layer (the rig-day kernel runs its tasks on its own thread pool).
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from fleetcalc import finance, metrics
+from fleetcalc import finance, financing, metrics
 from fleetcalc.cashflows import FleetArrays, KernelFlows, cash_flows, fleet_arrays
 from fleetcalc.errors import InputError
 from fleetcalc.fleet import RigArrays, orders_frame, plan_rig_keys
@@ -54,6 +55,7 @@ from fleetcalc.plan_metrics import (
 )
 from fleetcalc.plausibility import warnings_for
 from fleetcalc.scenario import Scenario, load_scenario
+from fleetcalc.schedule import with_payments
 from fleetcalc.sites import SiteRun, combine_runs
 from fleetcalc.tariffs import apply_overrides, load_schedule, price_orders
 
@@ -125,10 +127,17 @@ def _evaluate_plan(
     runs = [_run_site(site_plan, np.asarray(indices, dtype=np.int64), plan, scenario, market,
                       schedule) for site_plan, indices in plan.site_plans()]
     run = combine_runs(plan, runs)
-    fixed = fixed_metrics(plan, scenario, run.landed, run.fleet, market.n_paths)
+    orders = run.landed.per_order
+    financed = financing.financed_flows(run.cash_usd, run.flows, run.fleet, orders,
+                                        plan.finance, scenario.start_date)
+    fixed = fixed_metrics(plan, scenario, run.landed, run.fleet, market.n_paths,
+                          financing.assumptions(orders, plan.finance, financed))
+    fixed |= financing.fixed_metrics(orders, financed)
     fixed |= shutdown_metrics(run.fleet, market, scenario.network.pool_fee)
     fixed["warnings"] = warnings_for(plan, scenario)
     values = path_metrics(run.flows, run.cash_usd, run.fleet, market, plan.finance)
+    values |= financing.financing_metrics(financed, plan.finance, values["npv_usd"],
+                                          values["irr"])
     if breakevens:
         npv_at = _npv_function(runs, market, scenario, plan.finance)
         values |= breakeven_metrics(npv_at, run.fleet.capex_usd,
@@ -137,7 +146,8 @@ def _evaluate_plan(
         values |= no_breakevens(market.n_paths)
     return PlanFrames(
         summary=summary_row(fixed, values, market.n_paths, breakevens),
-        daily=daily_frame(plan.name, scenario, market, run.fleet, run.flows, run.cash_usd),
+        daily=daily_frame(plan.name, scenario, market, run.fleet, run.flows, run.cash_usd,
+                          financed),
         orders=orders_result(plan.name, run.landed, run.flows),
         tariff_lines=tariff_lines_frame(plan.name, run.landed),
         paths=paths_frame(plan.name, values),
@@ -151,11 +161,11 @@ def _run_site(
     site_plan: Plan, order_indices: np.ndarray, plan: Plan, scenario: Scenario,
     market: MarketPaths, schedule: pl.DataFrame,
 ) -> SiteRun:
-    """One site's steps: orders -> landed costs -> fleet arrays -> kernel flows -> cash flows
-    (``site_plan``: the plan as if it held only that site; its orders are ``order_indices``
-    of ``plan``)."""
+    """One site's steps: orders -> landed costs -> payment schedule -> fleet arrays -> kernel
+    flows -> cash flows (``site_plan``: the plan as if it held only that site; its orders are
+    ``order_indices`` of ``plan``)."""
     orders = orders_frame(site_plan, scenario)
-    landed = price_orders(orders, schedule, scenario.origin_risk)
+    landed = with_payments(price_orders(orders, schedule, scenario.origin_risk))
     fleet = fleet_arrays(landed, site_plan, scenario)
     if site_plan is not plan:  # the rigs' random streams as in the whole plan (fleetcalc.sites)
         quantities = np.array([order.quantity for order in plan.orders], dtype=np.int64)

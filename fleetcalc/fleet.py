@@ -15,6 +15,7 @@ import polars as pl
 
 from fleetcalc.plan import Plan
 from fleetcalc.scenario import Scenario
+from fleetcalc.schedule import resolve_terms
 from fleetcalc.units import resolve_unit
 
 DAYS_PER_YEAR = 365.0
@@ -44,12 +45,18 @@ ORDERS_SCHEMA: dict[str, pl.DataType] = {
     "repair_days": pl.Int64(),
     "repair_cost_usd": pl.Float64(),
     "service_life_years": pl.Float64(),
+    # The payment terms (``fleetcalc.schedule``), defaults filled in.
+    "order_date": pl.Date(),
+    "deposit_share": pl.Float64(),
+    "balance_days_before_import": pl.Int64(),
+    "shipped_by": pl.String(),
+    "payment_terms_assumed": pl.Boolean(),  # a term was left out and took its default
 }
 
 
 def orders_frame(plan: Plan, scenario: Scenario) -> pl.DataFrame:
-    """One row per order of a one-site plan with resolved unit, day indices and the origin
-    used for duty."""
+    """One row per order of a one-site plan with resolved unit, day indices, the origin used
+    for duty and the payment terms."""
     rows = []
     site_name = plan.site.name
     for i, order in enumerate(plan.orders):
@@ -72,6 +79,7 @@ def orders_frame(plan: Plan, scenario: Scenario) -> pl.DataFrame:
             "annual_failure_rate": figures.annual_failure_rate,
             "repair_days": figures.repair_days, "repair_cost_usd": figures.repair_cost_usd,
             "service_life_years": figures.service_life_years,
+            **resolve_terms(order, scenario.start_date),
         })
     return pl.DataFrame(rows, schema=ORDERS_SCHEMA)
 

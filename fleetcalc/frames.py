@@ -17,10 +17,12 @@ import polars as pl
 
 from fleetcalc import metrics
 from fleetcalc.cashflows import ORDER_TOTAL_COLUMNS, FleetArrays, KernelFlows
+from fleetcalc.financing import FinancedFlows
 from fleetcalc.fleet import ORDERS_SCHEMA
 from fleetcalc.network import MarketPaths
 from fleetcalc.plan import Site
 from fleetcalc.scenario import Scenario
+from fleetcalc.schedule import PAYMENT_SCHEMA
 from fleetcalc.tariffs import LANDED_COST_SCHEMA, TARIFF_LINE_SCHEMA, LandedCosts
 from kernels.protocol import HALVING_BLOCKS
 
@@ -33,6 +35,10 @@ DAILY_SCHEMA: Schema = {
     "running_units": pl.Float64(), "capex_usd": pl.Float64(), "cash_flow_usd": pl.Float64(),
     "cumulative_cash_usd": pl.Float64(), "price_usd": pl.Float64(),
     "hashprice_usd_per_ph_day": pl.Float64(),
+    # The financing step's views (``fleetcalc.financing``): the unlevered project's income tax,
+    # the equity's cash flow before and after its tax.
+    "tax_usd": pl.Float64(), "equity_cash_flow_usd": pl.Float64(),
+    "equity_cash_flow_after_tax_usd": pl.Float64(),
 }
 # Per-order totals over the horizon (cashflows.ORDER_TOTAL_COLUMNS), means over paths.
 ORDER_TOTALS_SCHEMA: Schema = {
@@ -40,7 +46,8 @@ ORDER_TOTALS_SCHEMA: Schema = {
     "repairs_usd": pl.Float64(), "running_unit_days": pl.Float64(), "failures": pl.Float64(),
 }
 ORDERS_RESULT_SCHEMA: Schema = {
-    **ORDERS_SCHEMA, **LANDED_COST_SCHEMA, **ORDER_TOTALS_SCHEMA, "plan": pl.String(),
+    **ORDERS_SCHEMA, **LANDED_COST_SCHEMA, **PAYMENT_SCHEMA, **ORDER_TOTALS_SCHEMA,
+    "plan": pl.String(),
 }
 TARIFF_LINES_SCHEMA: Schema = {**TARIFF_LINE_SCHEMA, "plan": pl.String()}
 PATHS_SCHEMA: Schema = {
@@ -119,7 +126,7 @@ def summary_row(
 
 def daily_frame(
     plan_name: str, scenario: Scenario, market: MarketPaths, fleet: FleetArrays,
-    flows: KernelFlows, cash_usd: np.ndarray,
+    flows: KernelFlows, cash_usd: np.ndarray, financed: FinancedFlows,
 ) -> pl.DataFrame:
     n_days = scenario.horizon_days
     cash_mean = cash_usd.mean(axis=0)
@@ -133,12 +140,16 @@ def daily_frame(
         "cash_flow_usd": cash_mean, "cumulative_cash_usd": np.cumsum(cash_mean),
         "price_usd": market.price_usd.mean(axis=0),
         "hashprice_usd_per_ph_day": market.hashprice_usd_per_ph_day.mean(axis=0),
+        "tax_usd": financed.tax_usd.mean(axis=0),
+        "equity_cash_flow_usd": financed.equity_usd.mean(axis=0),
+        "equity_cash_flow_after_tax_usd": financed.equity_after_tax_usd.mean(axis=0),
     }, schema=DAILY_SCHEMA)
     return conform(frame, DAILY_SCHEMA, "daily")
 
 
 def orders_result(plan_name: str, landed: LandedCosts, flows: KernelFlows) -> pl.DataFrame:
-    """The priced orders with their totals over the horizon."""
+    """The priced orders with their payments (``fleetcalc.schedule.with_payments``) and their
+    totals over the horizon."""
     means = flows.order_totals.mean(axis=0)
     totals = pl.DataFrame({
         "order_index": np.arange(landed.per_order.height),

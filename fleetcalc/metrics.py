@@ -129,6 +129,7 @@ class Metric:
     summary: str = FIXED  # one of SUMMARY_KINDS
     missing: str | None = None  # why it may be missing (NaN, null in JSON); None: always exists
     undefined_end: str | None = None  # per path: where a missing value stands (UNDEFINED_ENDS)
+    npv_of: str = "npv_usd"  # BY_NPV_SIGN: the metric whose sign places a missing value
     needs_breakevens: bool = False  # solved only with ``evaluate(breakevens=True)``
     json_whole: bool = False  # the JSON field is a whole number (rounded)
     # An amount: a plan's value (on every path) is the sum of its sites' (and of plans put
@@ -175,6 +176,7 @@ _SHUTDOWN = ("day-0 running-cost shutdown price: the fleet's revenue equals its 
              "`power_kw x 24 x energy_usd_per_kwh = hashrate_th x btc_per_th_day x "
              "(1 - pool_fee) x btc_price_usd` solved for ")
 _NO_REWARD = "the network pays no reward at the start (no subsidy and no fees)"
+_NO_IRR = "NPV keeps one sign for every rate from -99% to +100,000% a year"
 
 METRICS: tuple[Metric, ...] = (
     Metric("plan", "plan name", dtype="str"),
@@ -186,7 +188,9 @@ METRICS: tuple[Metric, ...] = (
            fmt="kw_as_mw", views=(COMPARE, SITES), **_SUM),
     Metric("efficiency_j_per_th", "nameplate power over nameplate hashrate", unit="J/TH",
            label="Efficiency (J/TH)", fmt="j_per_th", better="low", views=(COMPARE,)),
-    Metric("capex_usd", "landed capex: customs value, import duty, freight and install",
+    Metric("capex_usd",
+           "landed capex: customs value, import duty, customs fees, freight and install (paid "
+           "on the schedule's days: deposit, balance, import, delivery)",
            label="Capex landed (USD)", better="low", views=(COMPARE, SITES), **_USD, **_SUM),
     Metric("tariffs_usd", "import duty, part of `capex_usd`", label="  of which tariffs (USD)",
            better="low", views=(COMPARE, SITES), **_USD, **_SUM),
@@ -196,6 +200,12 @@ METRICS: tuple[Metric, ...] = (
            "SE-Asian-assembled units); US-assembled orders keep their origin unless "
            "`us_assembled_deemed = true`",
            label="  tariffs under origin risk", better="low", views=(COMPARE,), **_USD, **_SUM),
+    Metric("customs_fees_usd",
+           "US customs fees, part of `capex_usd`: merchandise processing (0.3464% of each "
+           "order's value, with a minimum and cap per entry) and harbor maintenance (0.125% "
+           "by sea)", label="  of which customs fees (USD)", better="low", **_USD, **_SUM),
+    Metric("debt_usd", "loan drawn: `debt_share` of every capital payment, on its day",
+           label="Debt drawn (USD)", **_USD, **_SUM),
     Metric("tariff_assumption",
            "true if an order's duty used a row with status `assumption` (every import from "
            "2026-07-24 on, see Data)", dtype="bool"),
@@ -211,14 +221,32 @@ METRICS: tuple[Metric, ...] = (
            better="high", views=(COMPARE, DISTRIBUTION, SITES), **_USD, **_AMOUNT),
     Metric("irr", "internal rate of return, annual", unit="1/year", label="IRR (per year)",
            fmt="fraction_as_pct", better="high", views=(COMPARE, DISTRIBUTION, SITES),
-           missing="NPV keeps one sign for every rate from -99% to +100,000% a year",
-           undefined_end=BY_NPV_SIGN, **_MEDIAN),
+           missing=_NO_IRR, undefined_end=BY_NPV_SIGN, **_MEDIAN),
     Metric("payback_days",
            "days from the first delivery until cumulative cash turns non-negative",
            unit="days", label="Payback (days)", fmt="days", better="low",
            views=(COMPARE, DISTRIBUTION, SITES),
            missing="cumulative cash never turns non-negative within the horizon",
            undefined_end=ABOVE_ALL, json_whole=True, **_MEDIAN),
+    Metric("equity_npv_usd",
+           "NPV of the equity's cash flows (the project's plus loan draws less loan payments) "
+           "at the plan's discount rate; `npv_usd` when there is no debt",
+           label="Equity NPV (USD)", better="high", views=(COMPARE,), **_USD, **_AMOUNT),
+    Metric("equity_irr", "IRR of the equity's cash flows, annual", unit="1/year",
+           label="Equity IRR (per year)", fmt="fraction_as_pct", better="high",
+           missing=_NO_IRR, undefined_end=BY_NPV_SIGN, npv_of="equity_npv_usd", **_MEDIAN),
+    Metric("npv_after_tax_usd",
+           "NPV of the project's cash flows after income tax (depreciation, losses carried "
+           "forward), without debt; `npv_usd` when `tax_rate` is 0",
+           label="NPV after tax (USD)", better="high", views=(COMPARE,), **_USD, **_PER_PATH),
+    Metric("equity_npv_after_tax_usd",
+           "NPV of the equity's cash flows after income tax (interest deducted)",
+           label="Equity NPV after tax (USD)", better="high", views=(COMPARE,), **_USD,
+           **_PER_PATH),
+    Metric("equity_irr_after_tax", "IRR of the equity's cash flows after tax, annual",
+           unit="1/year", label="Equity IRR after tax (per year)", fmt="fraction_as_pct",
+           better="high", missing=_NO_IRR, undefined_end=BY_NPV_SIGN,
+           npv_of="equity_npv_after_tax_usd", **_MEDIAN),
     Metric("cost_to_mine_usd_per_btc",
            "all-in cost per BTC mined: energy, repairs and capex less residual value",
            unit="USD/BTC", label="Cost to mine 1 BTC, all-in (USD)", fmt="usd", better="low",
@@ -326,7 +354,7 @@ def ordered(metric: Metric, values_by_metric: Mapping[str, np.ndarray]) -> np.nd
         return values
     end = {ABOVE_ALL: np.inf, BELOW_ALL: -np.inf}.get(metric.undefined_end)
     if end is None:  # BY_NPV_SIGN
-        end = np.where(values_by_metric["npv_usd"] < 0.0, -np.inf, np.inf)
+        end = np.where(values_by_metric[metric.npv_of] < 0.0, -np.inf, np.inf)
     return np.where(np.isnan(values), end, values)
 
 

@@ -87,7 +87,17 @@ def candidates_report(cset: CandidateSet, scenario: Scenario, objective: str) ->
                          f"worst 10% of paths ({scenario.source} has paths = {scenario.paths})")
     priced = price_candidates(cset, scenario)
     solution = solve(priced.problem, objective)
+    # The merchandise processing fee is per order (entry), not per unit: the program leaves it
+    # out and the chosen plan's fees come off its NPV on every path (a constant shifts the
+    # mean and the worst-10% mean alike).
+    entry_fees_usd = priced.entry_fees_usd(solution.units)
+    objective_usd = solution.objective_usd - entry_fees_usd
+    npv_usd = solution.npv_usd - entry_fees_usd
     notes = []
+    if entry_fees_usd > 0:
+        notes.append(f"the per-unit figures leave out the merchandise processing fee, paid per "
+                     f"order between a minimum and a cap; the plan's fees (USD "
+                     f"{entry_fees_usd:,.0f} at day 0) are in its objective and NPV")
     if scenario.failures == "sampled":
         notes.append("candidates are priced with expected failures (NPV is linear in "
                      "quantity only in expectation); the metrics are the plan's under the "
@@ -104,15 +114,15 @@ def candidates_report(cset: CandidateSet, scenario: Scenario, objective: str) ->
         plan_toml = plan_toml_text(plan, [
             f"Written by `fleetcalc optimize` from {cset.source} under the scenario "
             f"'{scenario.name}'.",
-            f"Objective {objective}: USD {solution.objective_usd:,.0f}; mean NPV USD "
-            f"{solution.npv_usd:,.0f} over {scenario.paths} path(s).",
+            f"Objective {objective}: USD {objective_usd:,.0f}; mean NPV USD "
+            f"{npv_usd:,.0f} over {scenario.paths} path(s).",
             "Binding: " + (", ".join(binding) or "none"),
         ])
         metrics = evaluate([plan], scenario).records()[0]
     return {
         "name": cset.name, "candidates_file": cset.source, "scenario": scenario.name,
-        "paths": scenario.paths, "objective": objective, "objective_usd": solution.objective_usd,
-        "npv_usd": solution.npv_usd, "lp_objective_usd": solution.lp_objective_usd,
+        "paths": scenario.paths, "objective": objective, "objective_usd": objective_usd,
+        "npv_usd": npv_usd, "lp_objective_usd": solution.lp_objective_usd,
         "mip_gap": solution.mip_gap, **_solution_rows(priced, solution),
         "metrics": metrics, "plan_toml": plan_toml, "notes": notes,
         # The chosen plan's (its scenario's first), or the scenario's when it buys nothing.

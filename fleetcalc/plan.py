@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetcalc.catalog import COOLING_TYPES, STOCK_MODE, UnitFigures, get_model, model_ids
+from fleetcalc.customs_fees import SHIPPED_BY
 from fleetcalc.errors import InputError
 from fleetcalc.validate import Field, checked, load_toml, overridable, read_table, table_fields
 
@@ -46,11 +47,25 @@ class Site:
         return self.power_usd_per_kwh + self.hosting_usd_per_kwh
 
 
+DEPRECIATION_METHODS = ("macrs5", "straight_line")
+MACRS5_YEARS = 5
+
+
 @dataclass(frozen=True, kw_only=True)
 class Finance:
     discount_rate: float = checked("float", 0.15, lo=-0.99, hi=10.0)
     residual_fraction: float = checked("float", 0.10, lo=0.0, hi=1.0)
     hodl_fraction: float = checked("float", 0.0, lo=0.0, hi=1.0)
+    # Debt and tax (``fleetcalc.financing``), off unless given. A loan rate has no default: a
+    # plan that borrows must say what the money costs.
+    debt_share: float = checked("float", 0.0, lo=0.0, hi=1.0)
+    debt_rate: float | None = checked("float", None, lo=0.0, hi=1.0)
+    debt_term_years: float = checked("float", 3.0, lo=0.0, hi=30.0, lo_open=True)
+    tax_rate: float = checked("float", 0.0, lo=0.0, hi=0.99)
+    depreciation: str = checked("str", "macrs5", choices=DEPRECIATION_METHODS)
+    depreciation_years: int = checked("int", MACRS5_YEARS, lo=1, hi=40)
+    # None: the US rule for each order's dates (``fleetcalc.financing.us_bonus_share``).
+    bonus_depreciation: float | None = checked("float", None, lo=0.0, hi=1.0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +90,13 @@ class Order:
     cooling: str | None = checked("str", None, choices=COOLING_TYPES)
     # The name of the [[sites]] table the order is installed at (None: the plan's only site).
     site: str | None = checked("str", None)
+    # The payment schedule (``fleetcalc.schedule``): None takes the default, an ASSUMPTION
+    # the results name (ordered on the scenario's start date, 30% deposit, the balance 30 days
+    # before import, shipped by sea).
+    order_date: dt.date | None = checked("date", None)
+    deposit_share: float | None = checked("float", None, lo=0.0, hi=1.0)
+    balance_days_before_import: int | None = checked("int", None, lo=0, hi=3650)
+    shipped_by: str | None = checked("str", None, choices=SHIPPED_BY)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,10 +193,26 @@ def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -
     if values["delivery_date"] < values["import_date"]:
         raise InputError(source, f"{where}.delivery_date", values["delivery_date"].isoformat(),
                          f"a date on or after import_date ({values['import_date'].isoformat()})")
+    if values["order_date"] is not None and values["order_date"] > values["import_date"]:
+        raise InputError(source, f"{where}.order_date", values["order_date"].isoformat(),
+                         f"a date on or before import_date ({values['import_date'].isoformat()})")
     if values["origin"] in exclude:
         raise InputError(source, f"{where}.origin", values["origin"],
                          f"an origin not excluded by exclude_origins {list(exclude)}")
     return Order(**values)
+
+
+def _parse_finance(table: Any, source: str) -> Finance:
+    values = read_table(table, FINANCE_FIELDS, source, "finance")
+    if values["debt_share"] > 0 and values["debt_rate"] is None:
+        raise InputError(source, "finance.debt_rate", "(missing)",
+                         f"the loan's annual rate, as debt_share is {values['debt_share']:g} "
+                         "(a number in [0, 1]: 0.1 is 10%)")
+    if values["depreciation"] == "macrs5" and values["depreciation_years"] != MACRS5_YEARS:
+        raise InputError(source, "finance.depreciation_years", values["depreciation_years"],
+                         f"{MACRS5_YEARS} with depreciation = 'macrs5' (its recovery period), or "
+                         "depreciation = 'straight_line'")
+    return Finance(**values)
 
 
 def _array_of_tables(raw: Any, key: str, source: str) -> list[Any]:
@@ -239,7 +277,7 @@ def parse_plan(data: dict[str, Any], source: str) -> Plan:
     top = {k: v for k, v in data.items() if k not in tables}
     values = read_table(top, PLAN_FIELDS, source, "", tables=tables)
     sites, site_key = parse_sites(data, source)
-    finance = Finance(**read_table(data.get("finance", {}), FINANCE_FIELDS, source, "finance"))
+    finance = _parse_finance(data.get("finance", {}), source)
     raw_orders = _array_of_tables(data.get("orders"), "orders", source)
     exclude = values["exclude_origins"]
     orders = tuple(_parse_order(item, i, source, exclude) for i, item in enumerate(raw_orders))

@@ -7,7 +7,7 @@ what it means, its unit and how Monte Carlo paths summarise it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,13 +34,16 @@ NpvFunction = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
 
 def fixed_metrics(
     plan: Plan, scenario: Scenario, landed: LandedCosts, fleet: FleetArrays, n_paths: int,
+    extra_assumptions: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The metrics that are one value per plan: nameplate totals, capex, duty, assumptions."""
+    """The metrics that are one value per plan: nameplate totals, capex, duty, assumptions
+    (the scenario's, the tariff caveat, then ``extra_assumptions``)."""
     orders = landed.per_order
     hashrate_th = float((orders["hashrate_th"] * orders["quantity"]).sum())
     power_w = float((orders["power_w"] * orders["quantity"]).sum())
     tariff_assumption = bool(orders["tariff_assumption"].any())
-    assumptions = [*scenario.assumptions, *([ASSUMPTION_CAVEAT] if tariff_assumption else [])]
+    assumptions = [*scenario.assumptions, *([ASSUMPTION_CAVEAT] if tariff_assumption else []),
+                   *extra_assumptions]
     return {
         "plan": plan.name, "units": int(orders["quantity"].sum()), "hashrate_th": hashrate_th,
         "power_kw": power_w / 1000.0, "efficiency_j_per_th": power_w / hashrate_th,

@@ -35,8 +35,9 @@ import polars as pl
 
 from fleetcalc import finance
 from fleetcalc.catalog import STOCK_MODE, ModelSpec, default_price, get_model, index_price
+from fleetcalc.customs_fees import import_discount
 from fleetcalc.errors import InputError
-from fleetcalc.plan import Order, Plan, Site
+from fleetcalc.plan import Finance, Order, Plan, Site
 from fleetcalc.scenario import Scenario
 
 # The default plans' site price (fleetcalc/data/plans): what a ranking runs at unless told.
@@ -178,9 +179,18 @@ def rank(
     if priced:
         results = evaluate([_one_unit_plan(u, power_usd_per_kwh, on) for u in priced],
                            scenario, breakevens=False)
-        landed = dict(zip(results.orders["plan"], results.orders["landed_cost_usd_per_unit"],
+        # Per unit of a large order: a one-unit order pays the merchandise processing fee's
+        # minimum, a fee per customs entry, not per unit (fleetcalc.customs_fees).
+        orders = results.orders
+        fee_usd = orders["mpf_usd"].to_numpy()
+        fee_at_start_usd = fee_usd * import_discount(orders, scenario.start_date,
+                                                     Finance().discount_rate)
+        landed = dict(zip(orders["plan"], orders["landed_cost_usd_per_unit"].to_numpy() - fee_usd,
                           strict=True))
-        npv = dict(zip(results.summary["plan"], results.summary["npv_usd"], strict=True))
+        summary = results.summary  # one order per plan: its rows in the orders' order
+        assert summary["plan"].to_list() == orders["plan"].to_list()
+        npv = dict(zip(summary["plan"], summary["npv_usd"].to_numpy() + fee_at_start_usd,
+                       strict=True))
         market = results.market
     else:  # evaluate([]) would mean the default plans
         from fleetcalc.frames import market_frame

@@ -25,6 +25,7 @@ import polars as pl
 from fleetcalc.cashflows import FleetArrays, KernelFlows
 from fleetcalc.fleet import RigArrays
 from fleetcalc.plan import Plan
+from fleetcalc.schedule import combine_payments
 from fleetcalc.tariffs import LandedCosts
 
 _T = TypeVar("_T")
@@ -77,7 +78,7 @@ def combine_runs(plan: Plan, runs: Sequence[SiteRun]) -> SiteRun:
         "group": lambda groups: np.concatenate(
             [run.order_indices[group] for run, group in zip(runs, groups, strict=True)])})
     fleet = _field_by_field([run.fleet for run in runs], {
-        "rigs": lambda _: rigs, "first_delivery_day": min})
+        "rigs": lambda _: rigs, "first_delivery_day": min, "payments": combine_payments})
     flows = _field_by_field([run.flows for run in runs], {
         "final_price_usd": lambda prices: prices[0],  # the market's: the same at every site
         "order_totals": lambda totals: np.ascontiguousarray(

@@ -14,8 +14,9 @@ reference rates that regime low confidence while a Section 301 forced-labor acti
 Its proposed rates ship as an optional scenario fragment, ``SECTION_301_FORCED_LABOR``, read with
 ``fleetcalc.scenario.load_tariff_overrides``.
 
-``price_orders`` is the evaluation's landed-cost step: per-order landed cost, the programs in
-force per order, and the origin-risk duty (the scenario's ``OriginRisk`` rule).
+``price_orders`` is the evaluation's landed-cost step: per-order landed cost (with the customs
+fees of ``fleetcalc.customs_fees``), the programs in force per order, and the origin-risk duty
+(the scenario's ``OriginRisk`` rule).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 import polars as pl
 
 from fleetcalc.catalog import DataFileError, read_data_csv
+from fleetcalc.customs_fees import CUSTOMS_FEE_SCHEMA, add_customs_fees
 from fleetcalc.validate import ISO_3166_ALPHA2, checked
 
 ANY_ORIGIN = "*"
@@ -82,8 +84,9 @@ ORDER_TARIFF_SCHEMA: dict[str, pl.DataType] = {
     "hashrate_th": pl.Float64(),
 }
 
-# Columns landed_costs adds to each order.
+# Columns price_orders adds to each order (landed_costs all but the customs fees).
 LANDED_COST_SCHEMA: dict[str, pl.DataType] = {
+    **CUSTOMS_FEE_SCHEMA,
     "tariff_rate": pl.Float64(),  # sum of the rates in force, fraction of customs value
     "tariff_assumption": pl.Boolean(),  # a row used has status ``assumption``
     "tariffs_usd_per_unit": pl.Float64(),
@@ -354,11 +357,21 @@ class LandedCosts:
 
 
 def price_orders(orders: pl.DataFrame, schedule: pl.DataFrame, risk: OriginRisk) -> LandedCosts:
-    """Landed cost and tariff lines of every order, and the duty under origin risk."""
+    """Landed cost and tariff lines of every order, and the duty under origin risk.
+
+    The landed cost includes the order's customs fees (MPF and HMF, paid per entry: see
+    ``fleetcalc.customs_fees``); ``orders`` also needs ``shipped_by`` for them.
+    """
     per_order, per_program = landed_costs(orders.lazy(), schedule)
     deemed = orders.lazy().with_columns(deemed_origin(risk).alias("tariff_origin"))
     risk_total = landed_costs(deemed, schedule)[0].select(pl.col("tariffs_usd").sum())
     # One collect_all: polars plans the three queries together instead of three round trips.
     per_order_frame, per_program_frame, risk_frame = pl.collect_all(
         [per_order, per_program, risk_total])
+    per_order_frame = add_customs_fees(per_order_frame).with_columns(
+        landed_cost_usd=pl.col("landed_cost_usd") + pl.col("customs_fees_usd"),
+        # Spread per unit as fee / quantity, so a fee-free order keeps its per-unit cost exactly.
+        landed_cost_usd_per_unit=pl.col("landed_cost_usd_per_unit")
+        + pl.col("customs_fees_usd") / pl.col("quantity"),
+    ).with_columns(landed_usd_per_th=pl.col("landed_cost_usd_per_unit") / pl.col("hashrate_th"))
     return LandedCosts(per_order_frame, per_program_frame, float(risk_frame.item()))

@@ -94,6 +94,16 @@ def orders(
         order["unit_price_usd"] = draw(field_numbers(ORDER_FIELDS, "unit_price_usd"))
     else:
         order["usd_per_th"] = draw(field_numbers(ORDER_FIELDS, "usd_per_th"))
+    # The payment terms (their defaults otherwise): the order date on or before the import.
+    terms = {
+        "order_date": dates(max(EARLIEST_DATE, order["import_date"] - dt.timedelta(days=800)),
+                            order["import_date"]),
+        "deposit_share": field_numbers(ORDER_FIELDS, "deposit_share"),
+        "balance_days_before_import": field_numbers(ORDER_FIELDS, "balance_days_before_import"),
+        "shipped_by": st.sampled_from(("sea", "air")),
+    }
+    for key in draw(st.sets(st.sampled_from(sorted(terms)), max_size=2)):
+        order[key] = draw(terms[key])
     # The unit figures an order may override (its cooling type's defaults otherwise).
     optional = {f.name: field_numbers(ORDER_FIELDS, f.name) for f in UNIT_FIGURE_FIELDS}
     for key in draw(st.sets(st.sampled_from(sorted(optional)), max_size=3)):
@@ -128,12 +138,28 @@ def plan_docs(
                              max_size=3, unique=True))
     if excluded or draw(st.booleans()):
         doc["exclude_origins"] = excluded
-    finance_fields = {f.name: field_numbers(FINANCE_FIELDS, f.name) for f in FINANCE_FIELDS}
-    finance = {key: draw(finance_fields[key])
-               for key in draw(st.sets(st.sampled_from(sorted(finance_fields))))}
+    finance = draw(finance_tables())
     if finance or draw(st.booleans()):
         doc["finance"] = finance
     return doc
+
+
+@st.composite
+def finance_tables(draw: st.DrawFn) -> Doc:
+    """A valid ``[finance]`` table: any subset of its keys, with the cross-field rules kept
+    (a loan rate with debt, 5 years with MACRS 5-year)."""
+    strategies: dict[str, st.SearchStrategy[Any]] = {
+        f.name: (st.sampled_from(f.choices) if f.choices else field_numbers(FINANCE_FIELDS, f.name))
+        for f in FINANCE_FIELDS
+    }
+    finance = {key: draw(strategies[key])
+               for key in draw(st.sets(st.sampled_from(sorted(strategies))))}
+    if finance.get("debt_share", 0) > 0 and "debt_rate" not in finance:
+        finance["debt_rate"] = draw(strategies["debt_rate"])
+    if finance.get("depreciation", "macrs5") == "macrs5" and finance.get(
+            "depreciation_years", 5) != 5:
+        finance["depreciation"] = "straight_line"
+    return finance
 
 
 def _growth_range(

@@ -51,15 +51,18 @@ def test_monte_carlo_json_has_percentiles_and_payback_probability(capsys, tmp_pa
     assert 0.0 <= record["payback_probability"] <= 1.0
 
 
-def test_same_order_from_cn_and_us_differs_by_exactly_the_tariff(short_scenario) -> None:
+def test_same_order_from_cn_and_us_differs_by_exactly_the_tariff_and_customs_fees(
+    short_scenario,
+) -> None:
     plan = default_plans()[1]  # MicroBT M70S, built in CN and US
     from_cn = dataclasses.replace(plan.with_order(0, origin="CN"), name="from CN")
     from_us = dataclasses.replace(plan.with_order(0, origin="US"), name="from US")
     summary = evaluate([from_cn, from_us], short_scenario).summary
     cn, us = summary.row(0, named=True), summary.row(1, named=True)
-    assert us["tariffs_usd"] == 0.0
-    assert cn["tariffs_usd"] > 0
-    assert cn["capex_usd"] - us["capex_usd"] == pytest.approx(cn["tariffs_usd"], rel=1e-12)
+    assert us["tariffs_usd"] == 0.0 and us["customs_fees_usd"] == 0.0  # not imported
+    assert cn["tariffs_usd"] > 0 and cn["customs_fees_usd"] > 0
+    assert cn["capex_usd"] - us["capex_usd"] == pytest.approx(
+        cn["tariffs_usd"] + cn["customs_fees_usd"], rel=1e-12)
 
 
 def test_breakeven_btc_price_gives_zero_npv_when_plugged_back(short_scenario) -> None:

@@ -85,7 +85,7 @@ def test_a_breakeven_power_price_that_does_not_exist_ranks_below_every_price() -
 def test_p10_is_the_pessimistic_decile_for_every_metric() -> None:
     days = np.arange(1.0, 12.0)  # 1..11: the 10th percentile is 2, the 90th 10
     for metric in metrics.PATH_METRICS:
-        data = metrics.ordered(metric, {metric.name: days, "npv_usd": days})
+        data = metrics.ordered(metric, {metric.name: days, metric.npv_of: days})
         p10, p90 = (metrics.pessimistic_percentile(metric, data, q) for q in (10, 90))
         if metric.better == "low":  # payback, costs, breakeven prices: the long / dear end
             assert (p10, p90) == (10.0, 2.0), metric.name

@@ -109,10 +109,11 @@ PLAN_CASES: tuple[Case, ...] = (
               "curtail_when_unprofitable, hosting_usd_per_kwh, power_usd_per_kwh, uptime"),
     plan_case("Unknown key (order, a typo)", "unknown_key_order.toml",
               "orders[0].quantiy: got 'quantiy'; expected one of the keys annual_degradation, "
-              "annual_failure_rate, cooling, delivery_date, freight_usd_per_unit, hashrate_th, "
-              "import_date, install_usd_per_unit, mode, model, origin, power_w, quantity, "
-              "repair_cost_usd, repair_days, service_life_years, site, unit_price_usd, "
-              "usd_per_th"),
+              "annual_failure_rate, balance_days_before_import, cooling, delivery_date, "
+              "deposit_share, freight_usd_per_unit, hashrate_th, import_date, "
+              "install_usd_per_unit, mode, model, order_date, origin, power_w, quantity, "
+              "repair_cost_usd, repair_days, service_life_years, shipped_by, site, "
+              "unit_price_usd, usd_per_th"),
     plan_case("Mode the model does not have", "unknown_mode.toml",
               "orders[0].mode: got 'turbo'; expected a mode of Antminer S21 XP: stock"),
     plan_case("Wrong type (string for an integer)", "quantity_string.toml",
@@ -127,6 +128,29 @@ PLAN_CASES: tuple[Case, ...] = (
               "site.uptime: got 1.5; expected a number in [0, 1]"),
     plan_case("Discount rate out of range", "discount_rate_bad.toml",
               "finance.discount_rate: got -1.5; expected a number in [-0.99, 10]"),
+    plan_case("Order date after import", "order_date_after_import.toml",
+              "orders[0].order_date: got '2027-01-01'; expected a date on or before import_date "
+              "(2026-12-15)"),
+    plan_case("Deposit share over 1", "deposit_share_over_one.toml",
+              "orders[0].deposit_share: got 1.3; expected a number in [0, 1]"),
+    plan_case("Negative balance days", "balance_days_negative.toml",
+              "orders[0].balance_days_before_import: got -10; expected an integer in [0, 3650]"),
+    plan_case("Unknown shipping mode", "shipped_by_bad.toml",
+              "orders[0].shipped_by: got 'rail'; expected one of 'sea', 'air'"),
+    plan_case("Debt without a loan rate", "debt_without_rate.toml",
+              "finance.debt_rate: got '(missing)'; expected the loan's annual rate, as "
+              "debt_share is 0.6 (a number in [0, 1]: 0.1 is 10%)"),
+    plan_case("Zero loan term", "debt_term_zero.toml",
+              "finance.debt_term_years: got 0; expected a number in (0, 30]"),
+    plan_case("Tax rate in percent", "tax_rate_percent.toml",
+              "finance.tax_rate: got 21; expected a number in [0, 0.99]"),
+    plan_case("Unknown depreciation method", "depreciation_bad.toml",
+              "finance.depreciation: got 'macrs7'; expected one of 'macrs5', 'straight_line'"),
+    plan_case("MACRS 5-year over another period", "macrs_years.toml",
+              "finance.depreciation_years: got 3; expected 5 with depreciation = 'macrs5' (its "
+              "recovery period), or depreciation = 'straight_line'"),
+    plan_case("Bonus depreciation over 1", "bonus_over_one.toml",
+              "finance.bonus_depreciation: got 1.5; expected a number in [0, 1]"),
     plan_case("Unknown cooling type", "cooling_bad.toml",
               "orders[0].cooling: got 'oil'; expected one of 'air', 'hydro', 'immersion'"),
     plan_case("Custom unit without power_w", "custom_missing_power.toml",

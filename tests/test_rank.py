@@ -135,3 +135,24 @@ def test_bad_rank_options_exit_2_naming_the_option(
     assert main(["rank", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"fleetcalc: error: command line: {message}"), err
+
+
+def test_an_imported_units_figures_are_per_unit_of_a_large_order() -> None:
+    """The merchandise processing fee is per customs entry (minimum and cap), not per unit:
+    a one-unit order's minimum is left out, and N units cost N x the unit plus one fee."""
+    scenario = _scenario()
+    row = rank(scenario, 0.04, origin="MY").table.filter(
+        model_id="antminer-s21-xp", mode="stock").row(0, named=True)
+    plan = Plan(name="100 S21 XP", sites=(Site(power_usd_per_kwh=0.04, capacity_mw=1.0),),
+                orders=(Order(model="antminer-s21-xp", quantity=100,
+                              unit_price_usd=row["unit_price_usd"], origin="MY",
+                              import_date=scenario.start_date,
+                              delivery_date=scenario.start_date),))
+    results = evaluate([plan], scenario, breakevens=False)
+    summary, order = results.summary.row(0, named=True), results.orders.row(0, named=True)
+    assert order["mpf_usd"] == 651.50  # the FY2026 cap: 0.3464% of USD 459,000 is more
+    assert math.isclose(summary["capex_usd"], 100 * row["landed_cost_usd_per_unit"] + 651.50,
+                        rel_tol=1e-12)
+    # Paid on day 0 (imported on the start date): at face value.
+    assert math.isclose(summary["npv_usd"], 100 * row["npv_per_unit_usd"] - 651.50,
+                        rel_tol=1e-9)

@@ -199,10 +199,11 @@ def test_grid_of_a_tariff_rate_changes_only_the_duty() -> None:
     npv = cells["npv_usd"].to_list()
     plan = load_plan(BITMAIN)
     customs_usd = plan.orders[0].unit_price_usd * plan.orders[0].quantity
-    # Capex on the delivery day, discounted to day 0: the duty's 50 points of customs value.
+    # Duty is paid on the import day (fleetcalc.schedule), discounted to day 0: the duty's 50
+    # points of customs value.
     from fleetcalc.finance import discount_factors
 
-    day = scenario.day_of(plan.orders[0].delivery_date)
+    day = scenario.day_of(plan.orders[0].import_date)
     factor = discount_factors(day + 1, plan.finance.discount_rate)[day]
     assert math.isclose(npv[0] - npv[1], 0.5 * customs_usd * factor, rel_tol=1e-9)
 

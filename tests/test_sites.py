@@ -50,9 +50,12 @@ def site_docs(draw: st.DrawFn, name: str) -> dict:
 def order_docs(draw: st.DrawFn, site: str) -> dict:
     model, origin, price = draw(st.sampled_from(UNITS))
     delivery = START + dt.timedelta(days=draw(st.integers(0, 300)))
+    imported = delivery - dt.timedelta(days=draw(st.integers(0, 60)))
+    # Orders signed up to a year before the start: the sites' payments begin on other days.
+    ordered = min(imported, START - dt.timedelta(days=draw(st.integers(-30, 365))))
     return {"site": site, "model": model, "origin": origin, "unit_price_usd": price,
             "quantity": draw(st.integers(1, 2000)), "delivery_date": delivery,
-            "import_date": delivery - dt.timedelta(days=draw(st.integers(0, 60)))}
+            "import_date": imported, "order_date": ordered}
 
 
 @st.composite
@@ -63,7 +66,9 @@ def two_site_docs(draw: st.DrawFn) -> dict:
             "orders": draw(st.permutations(orders)),
             "finance": {"discount_rate": draw(st.floats(0.0, 0.3)),
                         "residual_fraction": draw(st.floats(0.0, 0.3)),
-                        "hodl_fraction": draw(st.sampled_from([0.0, 0.5]))}}
+                        "hodl_fraction": draw(st.sampled_from([0.0, 0.5])),
+                        "debt_share": draw(st.sampled_from([0.0, 0.6])),
+                        "debt_rate": draw(st.floats(0.0, 0.2))}}
 
 
 def _site_alone(doc: dict, site: str) -> Plan:

@@ -410,3 +410,57 @@ def test_from_files_raises_input_error_on_a_delivery_outside_the_horizon(tmp_pat
     late.write_text(tomli_w.dumps(plan))
     with pytest.raises(InputError, match="horizon"):
         FleetcalcApp.from_files([str(late)], None)
+
+
+def test_the_finance_editor_takes_debt_and_tax_and_the_compare_rows_follow() -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        app.selected = 3  # Auradine, the default plan with a positive NPV
+        await pilot.press("e")
+        await pilot.pause()
+        # Debt without a loan rate is explained under the field and changes nothing.
+        plans = app.plans
+        await type_into(pilot, "finance-debt_share", "0.5")
+        error = str(app.screen.query_one("#error-finance-debt_share", Static).render())
+        assert "debt_rate" in error and app.plans == plans
+        await type_into(pilot, "finance-debt_rate", "0.08")
+        await type_into(pilot, "finance-debt_share", "0.5")
+        await type_into(pilot, "finance-tax_rate", "0.21")
+        finance = app.plans[3].finance
+        assert (finance.debt_share, finance.debt_rate, finance.tax_rate) == (0.5, 0.08, 0.21)
+        after = record(app, 3)
+        assert after["debt_usd"] == pytest.approx(0.5 * after["capex_usd"], rel=1e-12)
+        assert after["equity_npv_usd"] != after["npv_usd"]
+        assert after["npv_after_tax_usd"] < after["npv_usd"]
+        # Emptying an optional field gives it back its default (here: the US rule).
+        await type_into(pilot, "finance-bonus_depreciation", "0.4")
+        assert app.plans[3].finance.bonus_depreciation == 0.4
+        await type_into(pilot, "finance-bonus_depreciation", "")
+        assert app.plans[3].finance.bonus_depreciation is None
+        assert record(app, 3)["npv_after_tax_usd"] == after["npv_after_tax_usd"]
+        app.screen.set_focus(None)  # "c" typed into a field would stay there
+        await pilot.press("c")
+        await settle(pilot)
+        table = app.screen.query_one("#compare-table", DataTable)
+        shown = [str(cell) for cell in table.get_row("equity_npv_usd")[1:]]
+        assert shown[3].replace(",", "") == f"{after['equity_npv_usd']:.0f}"
+        assert {"npv_after_tax_usd", "equity_npv_after_tax_usd"} <= {
+            str(key.value) for key in table.rows}
+
+    run_app(check)
+
+
+def test_an_earlier_order_date_pays_the_deposit_earlier_and_lowers_npv() -> None:
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        before = record(app, 0)
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen.query_one("#order-order_date", Input).value == ""  # the default
+        await type_into(pilot, "order-order_date", "2026-06-01")
+        await type_into(pilot, "order-deposit_share", "0.5")
+        order = app.plans[0].orders[0]
+        assert (order.order_date, order.deposit_share) == (dt.date(2026, 6, 1), 0.5)
+        assert record(app, 0)["npv_usd"] < before["npv_usd"]
+        await type_into(pilot, "order-order_date", "")
+        assert app.plans[0].orders[0].order_date is None
+
+    run_app(check)

@@ -130,3 +130,35 @@ def test_export_needs_a_csv_or_parquet_name(tmp_path: Path) -> None:
 def test_numbers_shown_in_fields_read_back(value: float) -> None:
     kind = "int" if isinstance(value, int) else "float"
     assert edits.coerce(number_text(value), kind) == pytest.approx(value, rel=1e-6, abs=1e-6)
+
+
+def test_every_order_site_and_finance_key_of_a_plan_is_editable() -> None:
+    from fleetcalc import plan as plan_fields
+
+    for table, kinds in ((plan_fields.ORDER_FIELDS, edits.ORDER_FIELDS),
+                         (plan_fields.SITE_FIELDS, edits.SITE_FIELDS),
+                         (plan_fields.FINANCE_FIELDS, edits.FINANCE_FIELDS)):
+        assert kinds == {f.name: f.kind for f in table}
+
+
+def test_typed_finance_and_payment_terms_set_exactly_those_values() -> None:
+    edited = edits.edit_finance(BITMAIN, SCENARIO, "debt_rate", "0.07")
+    edited = edits.edit_finance(edited, SCENARIO, "debt_share", "0.6")
+    edited = edits.edit_finance(edited, SCENARIO, "depreciation", "straight_line")
+    edited = edits.edit_finance(edited, SCENARIO, "depreciation_years", "3")
+    assert (edited.finance.debt_rate, edited.finance.debt_share) == (0.07, 0.6)
+    assert (edited.finance.depreciation, edited.finance.depreciation_years) == (
+        "straight_line", 3)
+    edited = edits.edit_order(edited, SCENARIO, 0, "order_date", "2026-09-01")
+    edited = edits.edit_order(edited, SCENARIO, 0, "shipped_by", "air")
+    assert edited.orders[0].order_date == dt.date(2026, 9, 1)
+    assert edited.orders[0].shipped_by == "air"
+
+
+def test_an_emptied_optional_field_takes_its_default_and_a_required_one_is_an_error() -> None:
+    dated = edits.edit_order(BITMAIN, SCENARIO, 0, "order_date", "2026-09-01")
+    assert edits.edit_order(dated, SCENARIO, 0, "order_date", " ") == BITMAIN
+    with pytest.raises(InputError, match="debt_rate"):
+        edits.edit_finance(BITMAIN, SCENARIO, "debt_share", "0.5")  # a loan needs its rate
+    with pytest.raises(InputError, match=r"orders\[0\]\.quantity"):
+        edits.edit_order(BITMAIN, SCENARIO, 0, "quantity", "")

@@ -13,17 +13,20 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from fleetcalc import plan as plan_fields
 from fleetcalc.errors import InputError
 from fleetcalc.plan import Plan, check_plan_against_scenario, parse_plan, plan_to_toml
 from fleetcalc.scenario import Scenario, parse_scenario, scenario_to_toml
 from fleetcalc.tariffs import TariffOverride
 
-# Keys of an order and a site that the editor changes, with the kind of text each takes.
-ORDER_FIELDS = {
-    "quantity": "int", "unit_price_usd": "float", "import_date": "date",
-    "delivery_date": "date",
-}
-SITE_FIELDS = {"power_usd_per_kwh": "float", "capacity_mw": "float"}
+# The keys of an order, a site and the finance table, with the kind of text each takes: read
+# from the plan's field tables, so a key added to a plan is editable here too.
+ORDER_FIELDS = {f.name: f.kind for f in plan_fields.ORDER_FIELDS}
+SITE_FIELDS = {f.name: f.kind for f in plan_fields.SITE_FIELDS}
+FINANCE_FIELDS = {f.name: f.kind for f in plan_fields.FINANCE_FIELDS}
+# Keys that may be left out (their default applies): an emptied field removes the key.
+_OPTIONAL = {f.name for table in (plan_fields.ORDER_FIELDS, plan_fields.SITE_FIELDS,
+                                  plan_fields.FINANCE_FIELDS) for f in table if not f.required}
 # Scenario fields: (table or "" for top level, key) -> kind.
 SCENARIO_FIELDS: dict[tuple[str, str], str] = {
     ("btc", "price_usd"): "float", ("btc", "annual_drift"): "float",
@@ -68,15 +71,22 @@ def validated_plan(doc: dict[str, Any], source: str, scenario: Scenario) -> Plan
     return plan
 
 
+def _set(table: dict[str, Any], key: str, text: str, kind: str) -> None:
+    """Set ``key`` of a plan table from typed text; emptied text removes an optional key."""
+    if not text.strip() and key in _OPTIONAL:
+        table.pop(key, None)
+    else:
+        table[key] = coerce(text, kind)
+
+
 def edit_order(plan: Plan, scenario: Scenario, index: int, key: str, text: str) -> Plan:
     """``plan`` with order ``index``'s ``key`` set from the typed ``text`` (validated)."""
     doc = plan_to_toml(plan)
-    value = coerce(text, ORDER_FIELDS[key])
     order = doc["orders"][index]
     if key == "unit_price_usd":
         # A typed unit price replaces a USD/TH price: an order carries one or the other.
         order.pop("usd_per_th", None)
-    order[key] = value
+    _set(order, key, text, ORDER_FIELDS[key])
     return validated_plan(doc, plan.source, scenario)
 
 
@@ -84,7 +94,14 @@ def edit_site(plan: Plan, scenario: Scenario, key: str, text: str, site: int = 0
     """``plan`` with site ``site``'s ``key`` set from the typed ``text`` (validated)."""
     doc = plan_to_toml(plan)
     table = doc["site"] if "site" in doc else doc["sites"][site]
-    table[key] = coerce(text, SITE_FIELDS[key])
+    _set(table, key, text, SITE_FIELDS[key])
+    return validated_plan(doc, plan.source, scenario)
+
+
+def edit_finance(plan: Plan, scenario: Scenario, key: str, text: str) -> Plan:
+    """``plan`` with the finance table's ``key`` set from the typed ``text`` (validated)."""
+    doc = plan_to_toml(plan)
+    _set(doc["finance"], key, text, FINANCE_FIELDS[key])
     return validated_plan(doc, plan.source, scenario)
 
 

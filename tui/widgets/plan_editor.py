@@ -1,6 +1,7 @@
-"""The plan editor: site power price and capacity, and each order's model, quantity, origin,
-unit price and dates. In a plan of several sites the site fields are those of the selected
-order's site.
+"""The plan editor: site power price and capacity, each order's model, quantity, origin, unit
+price, dates and payment terms, and the plan's finance (every key of ``[finance]``, read from
+its field table: discount rate, debt, tax). In a plan of several sites the site fields are
+those of the selected order's site.
 
 An edit is applied when the user presses Enter or leaves the field (text) or picks an option
 (drop-downs). It is validated by the same parser as a plan file; an invalid value is explained
@@ -22,7 +23,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from fleetcalc.catalog import get_model, load_catalog, makers
 from fleetcalc.errors import InputError
-from fleetcalc.plan import Plan
+from fleetcalc.plan import FINANCE_FIELDS, Plan
 from tui import edits
 from tui.format import error_text, number_text
 from tui.widgets.plan_picker import PlanPicker
@@ -38,6 +39,31 @@ ORDER_INPUTS = (
     ("order-unit_price_usd", "Unit price (USD)"),
     ("order-import_date", "Import date (tariffs)"),
     ("order-delivery_date", "Delivery (first mining)"),
+)
+# The payment terms (``fleetcalc.schedule``): (id, label, what an empty field means).
+ORDER_TERM_INPUTS = (
+    ("order-order_date", "Order date (deposit)", "the start date"),
+    ("order-deposit_share", "Deposit (share of price)", "0.3"),
+    ("order-balance_days_before_import", "Balance, days before import", "30"),
+    ("order-shipped_by", "Shipped by (sea, air)", "sea"),
+)
+# Labels and empty-field meanings of the [finance] keys; every key of the table gets a row
+# (one added to ``fleetcalc.plan.Finance`` shows under its own name until labelled here).
+FINANCE_LABELS = {
+    "discount_rate": ("Discount rate (a year)", ""),
+    "residual_fraction": ("Residual (share of price)", ""),
+    "hodl_fraction": ("BTC kept (share)", ""),
+    "debt_share": ("Debt (share of capex)", ""),
+    "debt_rate": ("Loan rate (a year)", "needed with debt"),
+    "debt_term_years": ("Loan term (years)", ""),
+    "tax_rate": ("Tax rate", ""),
+    "depreciation": ("Depreciation method", "macrs5 or straight_line"),
+    "depreciation_years": ("Depreciation years", ""),
+    "bonus_depreciation": ("Bonus depreciation (share)", "US rule by order date"),
+}
+FINANCE_INPUTS = tuple(
+    (f"finance-{field.name}", *FINANCE_LABELS.get(field.name, (field.name, "")))
+    for field in FINANCE_FIELDS
 )
 
 
@@ -71,14 +97,20 @@ class PlanEditor(Widget):
                 yield from self._select_row("order-origin", "Origin (built in)", prompt="Origin")
                 for field_id, label in ORDER_INPUTS[1:]:
                     yield from self._input_row(field_id, label)
+                for field_id, label, empty in ORDER_TERM_INPUTS:
+                    yield from self._input_row(field_id, label, empty)
+                yield Label("Finance", classes="section")
+                for field_id, label, empty in FINANCE_INPUTS:
+                    yield from self._input_row(field_id, label, empty)
                 yield Static("Enter or leaving a field applies it; results update at once.",
                              classes="hint")
             yield PlanResults(id="plan-results")
 
-    def _input_row(self, field_id: str, label: str) -> Iterator[Widget]:
+    def _input_row(self, field_id: str, label: str, empty: str = "") -> Iterator[Widget]:
+        """A labelled text field; ``empty`` is what leaving it empty means (its default)."""
         with Horizontal(classes="field"):
             yield Label(label, classes="field-label")
-            yield Input(id=field_id, compact=True, select_on_focus=True)
+            yield Input(id=field_id, compact=True, select_on_focus=True, placeholder=empty)
         yield Static("", id=f"error-{field_id}", classes="error")
 
     def _select_row(self, field_id: str, label: str, prompt: str) -> Iterator[Widget]:
@@ -130,6 +162,10 @@ class PlanEditor(Widget):
             "order-unit_price_usd": number_text(unit.unit_price_usd),
             "order-import_date": order.import_date.isoformat(),
             "order-delivery_date": order.delivery_date.isoformat(),
+            **{field_id: _text(getattr(order, field_id.split("-", 1)[1]))
+               for field_id, _, _ in ORDER_TERM_INPUTS},
+            **{field_id: _text(getattr(plan.finance, field_id.split("-", 1)[1]))
+               for field_id, _, _ in FINANCE_INPUTS},
         }
         for field_id, text in values.items():
             self.query_one(f"#{field_id}", Input).value = text
@@ -191,6 +227,8 @@ class PlanEditor(Widget):
         table, key = field_id.split("-", 1)
         if table == "site":
             return getattr(self._site(), key)
+        if table == "finance":
+            return getattr(self.plan.finance, key)
         if key == "unit_price_usd":
             from fleetcalc.units import resolve_unit
 
@@ -201,12 +239,13 @@ class PlanEditor(Widget):
     @on(Input.Blurred)
     def _text_committed(self, event: Input.Submitted | Input.Blurred) -> None:
         field_id = event.input.id or ""
-        if not field_id.startswith(("site-", "order-")):
+        if not field_id.startswith(("site-", "order-", "finance-")):
             return
         event.stop()
         table, key = field_id.split("-", 1)
-        kind = (edits.SITE_FIELDS if table == "site" else edits.ORDER_FIELDS)[key]
-        typed = edits.coerce(event.value, kind)
+        kind = {"site": edits.SITE_FIELDS, "order": edits.ORDER_FIELDS,
+                "finance": edits.FINANCE_FIELDS}[table][key]
+        typed = edits.coerce(event.value, kind) if event.value.strip() else None
         if typed == self._current_value(field_id):
             self._show_error(field_id, None)
             return
@@ -215,6 +254,9 @@ class PlanEditor(Widget):
             site = self.plan.site_index(self.plan.orders[self._order_index])
             self._apply(field_id, lambda: edits.edit_site(
                 self.plan, scenario, key, event.value, site))
+        elif table == "finance":
+            self._apply(field_id, lambda: edits.edit_finance(self.plan, scenario, key,
+                                                             event.value))
         else:
             self._apply(field_id, lambda: edits.edit_order(
                 self.plan, scenario, self._order_index, key, event.value))
@@ -258,3 +300,14 @@ class PlanEditor(Widget):
         scenario = self.app.scenario  # type: ignore[attr-defined]
         self._apply("order-origin", lambda: edits.change_origin(
             self.plan, scenario, self._order_index, origin))
+
+
+def _text(value: Any) -> str:
+    """A plan value as its field shows it: numbers with separators, dates ISO, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | str):
+        return str(value)
+    if isinstance(value, int | float):
+        return number_text(value)
+    return value.isoformat()
