@@ -214,7 +214,8 @@ METRICS: tuple[Metric, ...] = (
            missing="NPV keeps one sign for every rate from -99% to +100,000% a year",
            undefined_end=BY_NPV_SIGN, **_MEDIAN),
     Metric("payback_days",
-           "days from the first delivery until cumulative cash turns non-negative",
+           "days from the first delivery until cumulative cash turns non-negative (0 if it "
+           "never goes negative)",
            unit="days", label="Payback (days)", fmt="days", better="low",
            views=(COMPARE, DISTRIBUTION, SITES),
            missing="cumulative cash never turns non-negative within the horizon",

@@ -180,3 +180,27 @@ def test_two_plans_of_one_name_are_an_input_error(short_scenario) -> None:
     plan = default_plans()[0]
     with pytest.raises(InputError, match="name"):
         evaluate([plan, plan.with_order(0, quantity=10)], short_scenario)
+
+
+def near_free_plan(delivery: dt.date, **order: object):
+    """A plan of one 200 TH/s custom unit costing a cent landed, delivered on ``delivery``:
+    its first day's revenue already exceeds its capex."""
+    from fleetcalc.plan import parse_plan
+
+    unit = {"quantity": 1, "origin": "US", "import_date": delivery, "delivery_date": delivery,
+            "hashrate_th": 200.0, "power_w": 3500.0, "unit_price_usd": 0.01,
+            "freight_usd_per_unit": 0.0, "install_usd_per_unit": 0.0, **order}
+    return parse_plan({"name": "near free", "site": {"power_usd_per_kwh": 0.0,
+                                                     "capacity_mw": 1.0},
+                       "orders": [unit]}, "near_free.toml")
+
+
+def test_payback_is_zero_days_when_cash_never_goes_negative(short_scenario) -> None:
+    # Issue 12, finding 7: payback was counted from day 0, not from the delivery, so cash that
+    # is never negative gave minus the days before the first delivery (-35).
+    delivery = short_scenario.start_date + dt.timedelta(days=35)
+    results = evaluate([near_free_plan(delivery)], short_scenario, breakevens=False)
+    assert (results.daily["cumulative_cash_usd"] >= 0).all()
+    record = results.records()[0]
+    assert record["payback_days"] == 0
+    assert results.paths["payback_days"].to_list() == [0.0]
