@@ -47,9 +47,11 @@ SUMMARY_WORDS = {
 # Where a path on which a metric does not exist stands among the paths where it does.
 ABOVE_ALL = "above"  # later or dearer than any value: payback never, a price no path reaches
 BELOW_ALL = "below"  # below any value: a breakeven power price under zero (a loss at free power)
-# IRR: NPV keeps one sign at every rate in the search range, so the rate is below -99% a year
-# where NPV < 0 (the usual case: the fleet never earns its capex back) and above +100,000% a
-# year where NPV > 0 (no capex to speak of); the path's NPV says which.
+# IRR: NPV has the same sign at both ends of the search range. Usually it keeps that sign
+# throughout, so the rate is below -99% a year where NPV < 0 (the usual case: the fleet never
+# earns its capex back) and above +100,000% a year where NPV > 0 (no capex to speak of); the
+# path's NPV says which. Where the cash flows change sign twice NPV may cross zero twice (no
+# single rate): the path's NPV at the plan's own rate ranks it all the same.
 BY_NPV_SIGN = "npv_sign"
 UNDEFINED_ENDS = (ABOVE_ALL, BELOW_ALL, BY_NPV_SIGN)
 UNDEFINED_END_WORDS = {
@@ -211,7 +213,10 @@ METRICS: tuple[Metric, ...] = (
            better="high", views=(COMPARE, DISTRIBUTION, SITES), **_USD, **_AMOUNT),
     Metric("irr", "internal rate of return, annual", unit="1/year", label="IRR (per year)",
            fmt="fraction_as_pct", better="high", views=(COMPARE, DISTRIBUTION, SITES),
-           missing="NPV keeps one sign for every rate from -99% to +100,000% a year",
+           # NPV can cross zero twice (capex, income, then a later capex or a loss), so the
+           # same sign at both ends of the range does not mean one sign throughout.
+           missing="NPV has the same sign at -99% and at +100,000% a year: no rate in between "
+                   "makes it zero, or several do (cash flows that change sign more than once)",
            undefined_end=BY_NPV_SIGN, **_MEDIAN),
     Metric("payback_days",
            "days from the first delivery until cumulative cash turns non-negative (0 if it "

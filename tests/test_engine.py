@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 
+import numpy as np
 import pytest
 
 from fleetcalc.cli import main
@@ -182,25 +183,51 @@ def test_two_plans_of_one_name_are_an_input_error(short_scenario) -> None:
         evaluate([plan, plan.with_order(0, quantity=10)], short_scenario)
 
 
-def near_free_plan(delivery: dt.date, **order: object):
-    """A plan of one 200 TH/s custom unit costing a cent landed, delivered on ``delivery``:
-    its first day's revenue already exceeds its capex."""
-    from fleetcalc.plan import parse_plan
-
-    unit = {"quantity": 1, "origin": "US", "import_date": delivery, "delivery_date": delivery,
+def custom_unit(delivery: dt.date, **order: object) -> dict[str, object]:
+    """An order of one 200 TH/s custom unit delivered on ``delivery``, costing a cent landed
+    unless ``order`` says otherwise."""
+    return {"quantity": 1, "origin": "US", "import_date": delivery, "delivery_date": delivery,
             "hashrate_th": 200.0, "power_w": 3500.0, "unit_price_usd": 0.01,
             "freight_usd_per_unit": 0.0, "install_usd_per_unit": 0.0, **order}
-    return parse_plan({"name": "near free", "site": {"power_usd_per_kwh": 0.0,
-                                                     "capacity_mw": 1.0},
-                       "orders": [unit]}, "near_free.toml")
+
+
+def custom_plan(*orders: dict[str, object], **finance: float):
+    """A plan of these orders on a site with free power."""
+    from fleetcalc.plan import parse_plan
+
+    return parse_plan({"name": "custom", "site": {"power_usd_per_kwh": 0.0, "capacity_mw": 1.0},
+                       "finance": finance, "orders": list(orders)}, "custom.toml")
 
 
 def test_payback_is_zero_days_when_cash_never_goes_negative(short_scenario) -> None:
     # Issue 12, finding 7: payback was counted from day 0, not from the delivery, so cash that
     # is never negative gave minus the days before the first delivery (-35).
     delivery = short_scenario.start_date + dt.timedelta(days=35)
-    results = evaluate([near_free_plan(delivery)], short_scenario, breakevens=False)
+    # A unit costing a cent: its first day's revenue already exceeds its capex.
+    results = evaluate([custom_plan(custom_unit(delivery))], short_scenario, breakevens=False)
     assert (results.daily["cumulative_cash_usd"] >= 0).all()
     record = results.records()[0]
     assert record["payback_days"] == 0
     assert results.paths["payback_days"].to_list() == [0.0]
+
+
+def test_irr_reason_holds_when_npv_changes_sign_twice(short_scenario) -> None:
+    # Issue 12, finding 15: capex, income, then a later capex: NPV is negative at both ends of
+    # the IRR range and positive between, so "NPV keeps one sign" was wrong.
+    from fleetcalc import finance
+    from fleetcalc.metrics import BY_NAME
+
+    start = short_scenario.start_date
+    plan = custom_plan(custom_unit(start, unit_price_usd=600.0),
+                       custom_unit(start + dt.timedelta(days=700), unit_price_usd=10_000.0),
+                       residual_fraction=0.0)
+    results = evaluate([plan], short_scenario, breakevens=False)
+    cash = results.daily["cash_flow_usd"].to_numpy()
+    rates = np.expm1(np.linspace(*finance.IRR_LOG_RANGE, 200))
+    signs = np.sign([finance.npv(cash, rate) for rate in rates])
+    assert signs[0] == signs[-1] == -1 and (signs > 0).any()
+    record = results.records()[0]
+    assert record["irr"] is None
+    reason = BY_NAME["irr"].missing
+    assert f"irr: {reason}" in record["missing_metrics"]
+    assert "same sign at -99% and at +100,000%" in reason and "or several do" in reason
