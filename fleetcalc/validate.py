@@ -48,6 +48,10 @@ EARLIEST_DATE = dt.date(2009, 1, 3)
 LATEST_DATE = dt.date(2199, 12, 31)
 # Inputs are hand-written plans and daily series (a century of days is ~2 MB of CSV).
 MAX_INPUT_BYTES = 64 * 2**20
+# Plans and scenarios nest three levels (orders -> an order -> its values); nothing real needs
+# more than a few. Deeper documents are refused before anything walks them: Python's parser and
+# ``repr`` recurse per level and hit the interpreter's limit near a thousand.
+MAX_NESTING = 16
 _TOML_POSITION = re.compile(r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|"
                             r"end of document)\)$")
 
@@ -300,10 +304,63 @@ def load_toml(path: str | Path) -> tuple[dict[str, Any], str]:
     return parse_toml_text(text, source), source
 
 
+def _too_deep(source: str, where: str) -> InputError:
+    return InputError(source, where, f"(nested more than {MAX_NESTING} levels deep)",
+                      f"arrays and tables nested at most {MAX_NESTING} levels deep")
+
+
+def _deepest_line(text: str) -> str:
+    """'line N' of the first line where brackets outside strings and comments open more than
+    MAX_NESTING levels ('' if none does); for a document too deep for the parser itself."""
+    depth, quote = 0, ""
+    for number, line in enumerate(text.splitlines(), 1):
+        escaped = False
+        for char in line:
+            if quote:
+                if escaped:
+                    escaped = False
+                elif char == "\\" and quote == '"':
+                    escaped = True
+                elif char == quote:
+                    quote = ""
+            elif char in "\"'":
+                quote = char
+            elif char == "#":
+                break
+            elif char in "[{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    return f"line {number}"
+            elif char in "]}":
+                depth -= 1
+    return ""
+
+
+def check_nesting(doc: Any, source: str) -> None:
+    """InputError naming the key path where ``doc`` nests deeper than MAX_NESTING levels.
+
+    Iterative, so a document of any depth is measured without recursion."""
+    stack: list[tuple[Any, int, str]] = [(doc, 0, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if isinstance(value, dict):
+            children = [(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()]
+        elif isinstance(value, list):
+            children = [(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        else:
+            continue
+        if depth > MAX_NESTING:  # the document itself is level 0
+            raise _too_deep(source, where)
+        stack.extend((child, depth + 1, path) for child, path in children)
+
+
 def parse_toml_text(text: str, source: str) -> dict[str, Any]:
-    """Parse TOML text; a syntax error becomes an InputError with its line and that line's text."""
+    """Parse TOML text; a syntax error becomes an InputError with its line and that line's text,
+    nesting deeper than MAX_NESTING levels an InputError naming where."""
     try:
-        return tomllib.loads(text)
+        doc = tomllib.loads(text)
+    except RecursionError:
+        raise _too_deep(source, _deepest_line(text)) from None
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         match = _TOML_POSITION.match(message)
@@ -320,3 +377,5 @@ def parse_toml_text(text: str, source: str) -> dict[str, Any]:
             shown = shown[:57] + "..."
         raise InputError(source, f"line {line}, column {match['col']}", shown,
                          f"valid TOML ({reason})") from None
+    check_nesting(doc, source)
+    return doc

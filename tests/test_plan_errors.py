@@ -185,6 +185,13 @@ PLAN_CASES: tuple[Case, ...] = (
               "line 1: got b'\\xe9, 1'; expected UTF-8 text (a TOML file)"),
     plan_case("Random bytes", "random_bytes.toml",
               "line 2: got b'\\x80\\x81\\x82\\x83'; expected UTF-8 text (a TOML file)"),
+    # Issue 12, finding 6: 5,000 nested arrays (10 KB) gave "internal error: RecursionError".
+    plan_case("Arrays nested 5,000 deep", "nesting_deep_array.toml",
+              "line 2: got '(nested more than 16 levels deep)'; expected arrays and tables "
+              "nested at most 16 levels deep"),
+    plan_case("Dotted keys nested 42 deep", "nesting_deep_keys.toml",
+              "site.power_usd_per_kwh" + ".a" * 15 + ": got '(nested more than 16 levels "
+              "deep)'; expected arrays and tables nested at most 16 levels deep"),
 )
 
 

@@ -21,6 +21,7 @@ from fleetcalc.errors import InputError
 from fleetcalc.network import market_paths
 from fleetcalc.scenario import load_scenario, parse_scenario, scenario_to_toml
 from fleetcalc.series import PRICE_SERIES, load_series
+from fleetcalc.validate import MAX_NESTING, parse_toml_text
 from tests.test_files import FILE_CASES
 from tests.test_optimize_cli import CANDIDATE_CASES
 from tests.test_plan_errors import PLAN_CASES, ROOT, Case, run_cli
@@ -406,3 +407,29 @@ if __name__ == "__main__":
     ERRORS_DOC.parent.mkdir(exist_ok=True)
     ERRORS_DOC.write_text(render_errors_doc(), encoding="utf-8")
     print(f"wrote {ERRORS_DOC}", file=sys.stderr)
+
+
+# --- nesting (issue 12, finding 6) -------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "x = " + "[" * 5000 + "]" * 5000,
+    "x = " + "{a = " * 5000 + "1" + "}" * 5000,
+    ".".join(["a"] * 5000) + " = 1",
+    "[" + ".".join(["a"] * 5000) + "]",
+    "x = " + "[" * 17 + "]" * 17,
+], ids=["arrays", "inline_tables", "dotted_keys", "table_header", "just_too_deep"])
+def test_nesting_deeper_than_the_limit_is_an_input_error(text: str) -> None:
+    with pytest.raises(InputError) as raised:
+        parse_toml_text(text, "deep.toml")
+    assert raised.value.value == f"(nested more than {MAX_NESTING} levels deep)"
+    assert len(str(raised.value)) < 300
+
+
+def test_nesting_up_to_the_limit_parses() -> None:
+    doc = parse_toml_text("x = " + "[" * 16 + "]" * 16, "deep.toml")
+    depth = 0
+    value = doc
+    while isinstance(value, dict | list) and value:
+        value = value["x"] if isinstance(value, dict) else value[0]
+        depth += 1
+    assert depth == 16
