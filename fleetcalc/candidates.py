@@ -45,6 +45,7 @@ from fleetcalc.plan import (
     plan_to_toml,
 )
 from fleetcalc.scenario import Scenario
+from fleetcalc.text import printable
 from fleetcalc.validate import Field, load_toml, read_table
 
 MAX_UNITS = 10_000_000
@@ -229,7 +230,5 @@ def plan_toml_text(plan: Plan, header: list[str]) -> str:
     import tomli_w
 
     # A comment ends at a newline: names (file, scenario) are user text, shown escaped.
-    comments = "".join(
-        "# " + "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line) + "\n"
-        for line in header)
+    comments = "".join("# " + printable(line) + "\n" for line in header)
     return comments + tomli_w.dumps(plan_to_toml(plan))

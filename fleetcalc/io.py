@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from fleetcalc.errors import InputError
+from fleetcalc.text import csv_safe
 
 if TYPE_CHECKING:
     import polars as pl
@@ -424,7 +425,7 @@ def _table_writer(frame: pl.DataFrame, suffix: str) -> Writer:
         if suffix == ".parquet":
             frame.write_parquet(handle)
         elif suffix == ".csv":
-            flat_lists(frame).write_csv(handle)
+            csv_safe(flat_lists(frame)).write_csv(handle)
         else:
             frame.write_json(handle)
 
