@@ -138,10 +138,12 @@ def series_paths(
     None, else the series times a mean-one lognormal process driven by ``shocks[paths, days]``.
     """
     base = np.asarray(series, dtype=np.float64)
-    if base.size != n_days:
-        # A Scenario edited in memory (with_changes) can outgrow the series it was loaded with.
+    if base.size < n_days:
+        # A Scenario built in memory, not checked by ``Scenario.validate``, can outgrow its
+        # series; one shortened in memory (with_changes) uses the series' first days.
         raise InputError(source, kind.key, f"{base.size} days of data",
                          f"a series covering the {n_days}-day horizon")
+    base = base[:n_days]
     if shocks is None:
         return base[None, :]
     sigma = annual_volatility / math.sqrt(365.0)

@@ -48,6 +48,11 @@ EARLIEST_DATE = dt.date(2009, 1, 3)
 LATEST_DATE = dt.date(2199, 12, 31)
 # Inputs are hand-written plans and daily series (a century of days is ~2 MB of CSV).
 MAX_INPUT_BYTES = 64 * 2**20
+# Text values: a name labels a column and a chart line (and once repeated a plan name in every
+# daily row: a 60 MB name went to the OOM killer); any other text key (a file name, a mode) has
+# no use for more than a long sentence.
+MAX_NAME_CHARS = 200
+MAX_TEXT_CHARS = 1000
 # Plans and scenarios nest three levels (orders -> an order -> its values); nothing real needs
 # more than a few. Deeper documents are refused before anything walks them: Python's parser and
 # ``repr`` recurse per level and hit the interpreter's limit near a thousand.
@@ -74,6 +79,7 @@ class Field:
     choices: tuple[str, ...] | None = None
     pattern: re.Pattern[str] | None = None  # for "str": the whole value must match
     pattern_words: str = ""  # what ``pattern`` allows, for the message
+    max_chars: int = MAX_TEXT_CHARS  # for "str": the longest value allowed
 
     @property
     def required(self) -> bool:
@@ -86,7 +92,7 @@ class Field:
             return self.pattern_words
         words = {
             "float": "a number", "int": "an integer", "bool": "true or false",
-            "str": "a non-empty string",
+            "str": f"a non-empty string of at most {self.max_chars:,} characters",
             "date": f"a date like 2027-01-31, from {EARLIEST_DATE} to {LATEST_DATE}",
             "origin": "an ISO 3166 alpha-2 country code like 'MY' (uppercase)",
             "origins": "a list of ISO 3166 alpha-2 country codes like ['CN']",
@@ -110,7 +116,7 @@ def checked(
     kind: str, default: Any = _REQUIRED, *, optional_in_file: bool = False,
     lo: float | None = None, hi: float | None = None, lo_open: bool = False,
     choices: tuple[str, ...] | None = None, pattern: re.Pattern[str] | None = None,
-    pattern_words: str = "",
+    pattern_words: str = "", max_chars: int = MAX_TEXT_CHARS,
 ) -> Any:
     """A dataclass field that is also a TOML key: ``kind`` and the bounds say what the key
     accepts (see ``Field``); ``default`` is both the object's default and the value of an absent
@@ -120,7 +126,8 @@ def checked(
     value, because the parser fills it in itself (a start level taken from a CSV series).
     """
     rules = Field("", kind, None if optional_in_file else default, lo=lo, hi=hi, lo_open=lo_open,
-                  choices=choices, pattern=pattern, pattern_words=pattern_words)
+                  choices=choices, pattern=pattern, pattern_words=pattern_words,
+                  max_chars=max_chars)
     metadata = {_FIELD_KEY: rules}
     if default is _REQUIRED:
         return dataclasses.field(metadata=metadata)
@@ -219,7 +226,7 @@ def convert(field: Field, value: Any, source: str, where: str) -> Any:
             raise bad()
         return value
     if kind == "str":
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or not value.strip() or len(value) > field.max_chars:
             raise bad()
         if field.choices is not None and value not in field.choices:
             raise bad()
@@ -231,10 +238,26 @@ def convert(field: Field, value: Any, source: str, where: str) -> Any:
             raise bad()
         return value
     if kind == "origins":
-        if not isinstance(value, list) or not all(is_origin(v) for v in value):
+        # A list in TOML, a tuple in the objects.
+        if not isinstance(value, list | tuple) or not all(is_origin(v) for v in value):
             raise bad()
         return tuple(value)
     raise AssertionError(f"unknown field kind {kind}")
+
+
+def check_fields(obj: Any, source: str, prefix: str) -> None:
+    """Check every ``checked`` field of the dataclass object ``obj`` as ``read_table`` checks
+    a TOML key (an object built or changed in memory gets the file's rules); None passes where
+    the field's default is None. Raises InputError naming ``prefix.field``."""
+    for spec in dataclasses.fields(obj):
+        rules = spec.metadata.get(_FIELD_KEY)
+        if rules is None:
+            continue
+        value = getattr(obj, spec.name)
+        if value is None and spec.default is None:
+            continue
+        where = f"{prefix}.{spec.name}" if prefix else spec.name
+        convert(dataclasses.replace(rules, name=spec.name), value, source, where)
 
 
 def read_table(

@@ -8,6 +8,7 @@ message with ``PYTHONPATH=. python -m tests.test_validation`` (a test fails unti
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 import tomllib
@@ -45,7 +46,8 @@ def series_case(label: str, file: str, csv_file: str, message: str) -> Case:
 
 SCENARIO_CASES: tuple[Case, ...] = (
     scenario_case('assumptions not a list', 'assumptions_not_list.toml',
-              "assumptions: got 'flat price'; expected a list of non-empty strings"),
+              "assumptions: got 'flat price'; expected a list of at most 100 non-empty strings "
+              'of at most 1,000 characters'),
     scenario_case('Missing required key (block height)', 'block_height_missing.toml',
               "network.block_height: got '(missing)'; expected an integer in [0, 100000000]"),
     scenario_case('Negative block height', 'block_height_negative.toml',
@@ -253,9 +255,19 @@ def test_with_monte_carlo_paths_the_series_is_the_expected_path() -> None:
 
 
 def test_a_horizon_longer_than_the_series_is_an_input_error() -> None:
-    scenario = load_scenario(f"{SCENARIOS}/series_valid.toml").with_changes(horizon_days=120)
+    scenario = load_scenario(f"{SCENARIOS}/series_valid.toml")
     with pytest.raises(InputError, match=r"btc\.price_series: got '90 days of data'"):
-        market_paths(scenario)
+        scenario.with_changes(horizon_days=120)
+    # Built around the check, the market still refuses it.
+    unchecked = dataclasses.replace(scenario, horizon_days=120)
+    with pytest.raises(InputError, match=r"btc\.price_series: got '90 days of data'"):
+        market_paths(unchecked)
+
+
+def test_a_horizon_shorter_than_the_series_uses_its_first_days() -> None:
+    scenario = load_scenario(f"{SCENARIOS}/series_valid.toml")
+    market = market_paths(scenario.with_changes(horizon_days=30))
+    np.testing.assert_array_equal(market.price_usd[0], scenario.price_series_usd[:30])
 
 
 def test_series_tolerates_bom_crlf_blank_lines_and_rows_outside_the_horizon(
