@@ -113,7 +113,7 @@ def format_value(value: Any, code: str) -> str:
 
 # A metric's ``dtype`` and how the README's schema table names it.
 _DTYPE_WORDS = {"float": "number", "int": "integer", "bool": "boolean", "str": "string",
-                "list": "list of strings"}
+                "category": "string", "list": "list of strings"}
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class Metric:
 
     name: str
     meaning: str  # the README's sentence
-    dtype: str = "float"  # a key of _DTYPE_WORDS
+    dtype: str = "float"  # a key of _DTYPE_WORDS ("category": text stored once)
     unit: str = ""  # of the stored value (a format may scale it for display)
     label: str = ""  # row label in tables ("" for a column no table shows)
     fmt: str | None = None  # a FORMATS code
@@ -179,7 +179,8 @@ _SHUTDOWN = ("day-0 running-cost shutdown price: the fleet's revenue equals its 
 _NO_REWARD = "the network pays no reward at the start (no subsidy and no fees)"
 
 METRICS: tuple[Metric, ...] = (
-    Metric("plan", "plan name", dtype="str"),
+    # Categorical: the name is stored once however many rows repeat it (as in every frame).
+    Metric("plan", "plan name", dtype="category"),
     Metric("units", "number of units", dtype="int", unit="units", label="Units", fmt="count",
            views=(COMPARE, SITES), **_SUM),
     Metric("hashrate_th", "nameplate hashrate of the fleet", unit="TH/s",
@@ -307,7 +308,7 @@ def summary_columns(n_paths: int) -> list[tuple[str, Metric]]:
 
 
 _DTYPES = {"float": pl.Float64(), "int": pl.Int64(), "bool": pl.Boolean(), "str": pl.String(),
-           "list": pl.List(pl.String())}
+           "category": pl.Categorical(), "list": pl.List(pl.String())}
 
 
 def summary_schema(n_paths: int) -> dict[str, pl.DataType]:

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import numpy as np
+import polars as pl
 import pytest
 
 from fleetcalc.cli import main
@@ -231,3 +232,24 @@ def test_irr_reason_holds_when_npv_changes_sign_twice(short_scenario) -> None:
     reason = BY_NAME["irr"].missing
     assert f"irr: {reason}" in record["missing_metrics"]
     assert "same sign at -99% and at +100,000%" in reason and "or several do" in reason
+
+
+def test_the_plan_name_is_stored_once_not_per_row(short_scenario) -> None:
+    # Issue 12, finding 5: the name was repeated in every daily row (a 1 MB name peaked at
+    # 2.1 GB); now a categorical column holds it once, and names are at most 200 characters.
+    from fleetcalc.frames import PLAN_DTYPE
+    from fleetcalc.validate import MAX_NAME_CHARS
+
+    plan = default_plans()[0]
+    short, long = (plan.with_changes(name=name) for name in ("x", "y" * MAX_NAME_CHARS))
+    sizes = {}
+    for named in (short, long):
+        results = evaluate([named], short_scenario, breakevens=False)
+        for frame in ("summary", "daily", "orders", "tariff_lines", "paths"):
+            assert getattr(results, frame).schema["plan"] == PLAN_DTYPE
+        assert results.daily.filter(pl.col("plan") == named.name).height == 730
+        sizes[named.name] = results.daily.estimated_size()
+    assert abs(sizes["x"] - sizes["y" * MAX_NAME_CHARS]) < 4 * MAX_NAME_CHARS
+    # The frames still join on the name.
+    joined = results.daily.join(results.summary.select("plan", "npv_usd"), on="plan")
+    assert joined.height == 730
