@@ -127,6 +127,7 @@ def catalog_table(frame: Any, width: int) -> Any:
 def _tariffs(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from fleetcalc.scenario import load_scenario
     from fleetcalc.tariffs import apply_overrides, load_schedule, stack_on
@@ -166,7 +167,7 @@ def _tariffs(args: argparse.Namespace) -> int:
                           f"[{number}]")
         console.print(table)
         for number, row in enumerate(item["programs"], 1):
-            console.print(f"  [{number}] {row['source']}", style="dim", highlight=False)
+            console.print(Text(f"  [{number}] {row['source']}", style="dim"))
     return EXIT_OK
 
 

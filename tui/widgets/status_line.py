@@ -7,6 +7,8 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.format import plain
+
 
 class StatusLine(Static):
     DEFAULT_CSS = """
@@ -24,7 +26,7 @@ class StatusLine(Static):
         self.set_class(bool(app.error), "-error")
         self.set_class(app.computing and not app.error, "-busy")
         if app.error:
-            self.update(f"Error: {app.error}  (previous results still shown)")
+            self.update(plain(f"Error: {app.error}  (previous results still shown)"))
             return
         if app.results is None:
             self.update("Computing (the first run loads the compiled kernels)…")
