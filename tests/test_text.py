@@ -12,8 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import tomli_w
@@ -48,8 +49,23 @@ HOSTILE = ["[/]", "[/bold]", "Texas [bold]", "[link=https://example.com]click[/l
 hostile = st.lists(st.sampled_from(HOSTILE), min_size=1, max_size=3).map("".join)
 any_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1,
                    max_size=24)
+Test = TypeVar("Test", bound=Callable[..., None])
 texts = st.one_of(hostile, any_text, st.tuples(any_text, hostile).map("".join)).filter(
     lambda s: bool(s.strip()))
+
+
+def names_property(ci_examples: int, dev_examples: int) -> Callable[[Test], Test]:
+    """The property over names shared by the command-line and app tests: up to three plan
+    names, a scenario name and up to two assumptions, with the strings that broke the
+    renderers before as an explicit example."""
+    def decorate(test: Test) -> Test:
+        test = given(st.lists(texts, min_size=1, max_size=3, unique=True), texts,
+                     st.lists(texts, max_size=2, unique=True))(test)
+        test = example(["[/]", "Texas [bold]", "\x1b]0;pwned\x07"],
+                       "[link=https://example.com]x[/link]", ["[/bold]", "ends\\"])(test)
+        return settings(max_examples=ci_examples if PROFILE == "ci" else dev_examples)(test)
+
+    return decorate
 
 
 def shown(text: str) -> str:
@@ -110,11 +126,7 @@ def named(plan_names: list[str], scenario_name: str, assumptions: list[str],
     return plans, scenario
 
 
-@settings(max_examples=40 if PROFILE == "ci" else 12)
-@example(["[/]", "Texas [bold]", "\x1b]0;pwned\x07"], "[link=https://example.com]x[/link]",
-         ["[/bold]", "ends\\"])
-@given(st.lists(texts, min_size=1, max_size=3, unique=True), texts,
-       st.lists(texts, max_size=2, unique=True))
+@names_property(ci_examples=40, dev_examples=12)
 def test_any_names_show_literally_in_compare_json_and_csv(
     plan_names: list[str], scenario_name: str, assumptions: list[str],
 ) -> None:
@@ -186,11 +198,8 @@ def check_names_in_app(app: FleetcalcApp, plan_names: list[str], scenario: Scena
         assert f"• {shown(assumption)}" in text
 
 
-@settings(max_examples=15 if PROFILE == "ci" else 5)
-@example(["[/]", "Texas [bold]", "\x1b]0;pwned\x07"], "[link=https://example.com]x[/link]",
-         ["[/bold]", "ends\\"])
-@given(st.lists(texts, min_size=1, max_size=3, unique=True), texts,
-       st.lists(texts, max_size=2, unique=True))
+# Each example starts the app: fewer of them.
+@names_property(ci_examples=15, dev_examples=5)
 def test_any_names_show_literally_in_the_app(
     plan_names: list[str], scenario_name: str, assumptions: list[str],
 ) -> None:
