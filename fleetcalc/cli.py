@@ -18,6 +18,7 @@ from typing import Any
 from fleetcalc import optimize_cli, rank_cli, sensitivity_cli
 from fleetcalc.errors import InputError
 from fleetcalc.io import OutputError
+from fleetcalc.text import printable
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -228,13 +229,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("fleetcalc: interrupted", file=sys.stderr)
         return 130
     except OutputError as error:  # a full disk, a lost permission: named, no traceback
-        print(f"fleetcalc: error: {error}", file=sys.stderr)
+        print(f"fleetcalc: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_INTERNAL
     except BrokenPipeError:
         return EXIT_OK
     except Exception as error:  # the last line of defence: no traceback for the user
         if os.environ.get("FLEETCALC_DEBUG"):
             raise
-        print(f"fleetcalc: internal error: {type(error).__name__}: {error} "
+        # The message may quote user text (a file name): one line, escaped like InputError's.
+        print(f"fleetcalc: internal error: {type(error).__name__}: {printable(str(error))} "
               "(set FLEETCALC_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_INTERNAL

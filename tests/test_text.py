@@ -258,3 +258,18 @@ def test_an_error_quoting_markup_shows_in_the_status_line(name: str) -> None:
         assert shown(name) in status
 
     run_app(check, FleetcalcApp([PLAN], SCENARIO, cursor_blink=False))
+
+
+def test_an_internal_error_quoting_a_file_name_stays_one_escaped_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    import fleetcalc.engine
+
+    def fail(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("cannot read /tmp/\x1b]0;pwned\x07\nname")
+
+    monkeypatch.setattr(fleetcalc.engine, "evaluate", fail)
+    assert main(["compare"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err
+    assert "cannot read /tmp/\\x1b]0;pwned\\x07\\nname" in err
