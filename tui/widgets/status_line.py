@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual.widgets import Static
 
 from tui.format import plain
@@ -37,7 +36,7 @@ class StatusLine(Static):
             self.set_class(True, "-busy")  # the warning colour
             # Valid but implausible inputs (fleetcalc.plausibility): the first, and how many more.
             more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
-            self.update(Text(f"Warning{more}: {warnings[0]}"))  # text, never markup
+            self.update(plain(f"Warning{more}: {warnings[0]}"))
             return
         paths = "1 path" if scenario.paths == 1 else f"{scenario.paths:,} Monte Carlo paths"
         state = "Computing…" if app.computing else "Up to date"
