@@ -276,3 +276,25 @@ def test_an_internal_error_quoting_a_file_name_stays_one_escaped_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "\x1b" not in err
     assert "cannot read /tmp/\\x1b]0;pwned\\x07\\nname" in err
+
+
+def test_sensitivity_tables_show_a_hostile_name_literally() -> None:
+    import io as stdio
+
+    from rich.console import Console
+
+    from fleetcalc.sensitivity import grid, tornado
+    from fleetcalc.sensitivity_view import heat_table, tornado_table
+    from fleetcalc.variation import BY_NAME as INPUTS
+    from tui.widgets.sensitivity_panel import grid_axis
+
+    name = "[/] \x1b]0;pwned\x07 [bold]x"
+    plan = PLAN.with_changes(name=name)
+    axes = tuple(grid_axis(INPUTS[key], plan, SCENARIO) for key in list(INPUTS)[:2])
+    cells = grid([plan], SCENARIO, axes)
+    console = Console(file=stdio.StringIO(), width=300, record=True)
+    for result in tornado([plan], SCENARIO):
+        console.print(tornado_table(result))
+    console.print(heat_table(cells, name, axes, "npv_usd"))
+    text = console.export_text()
+    assert text.count(f"{shown(name)}:") == 2 and "\x1b" not in text
