@@ -110,7 +110,7 @@ def test_valid_changes_still_work(plan: Plan, scenario: Scenario) -> None:
 
 def test_evaluate_checks_objects_built_around_the_checks(plan: Plan, scenario: Scenario) -> None:
     # dataclasses.replace skips with_site's check: evaluate makes it.
-    bad_plan = dataclasses.replace(plan, site=dataclasses.replace(plan.site, uptime=2.0))
+    bad_plan = dataclasses.replace(plan, sites=(dataclasses.replace(plan.site, uptime=2.0),))
     with pytest.raises(InputError, match=r"site\.uptime: got 2\.0"):
         evaluate([bad_plan], scenario)
     bad_scenario = dataclasses.replace(scenario, paths=0)
@@ -143,3 +143,20 @@ def test_a_scenario_round_trips_and_validates(scenario: Scenario) -> None:
     from fleetcalc.scenario import parse_scenario
 
     assert parse_scenario(scenario_to_toml(scenario), scenario.source) == scenario.validate()
+
+
+def test_several_sites_are_checked_like_a_file(plan: Plan) -> None:
+    site = plan.site
+    two = plan.with_changes(
+        sites=(dataclasses.replace(site, name="north"), dataclasses.replace(site, name="south")),
+        orders=(dataclasses.replace(plan.orders[0], site="north"),
+                dataclasses.replace(plan.orders[0], site="south")))
+    assert [s.name for s in two.sites] == ["north", "south"]
+    with pytest.raises(InputError, match=r"sites\[1\]\.name: got 'north'"):
+        two.with_changes(sites=(two.sites[0], dataclasses.replace(site, name="north")))
+    with pytest.raises(InputError, match=r"sites\[1\]\.name: got 'south\[/\]'"):
+        two.with_changes(sites=(two.sites[0], dataclasses.replace(site, name="south[/]")))
+    with pytest.raises(InputError, match=r"orders\[1\]\.site: got 'west'"):
+        two.with_order(1, site="west")
+    with pytest.raises(InputError, match=r"sites\[0\]\.uptime: got 2\.0"):
+        two.with_site(uptime=2.0)
