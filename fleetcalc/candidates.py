@@ -95,14 +95,18 @@ class CandidateSet:
         return self.sites[self._as_plan(self.sites, ()).site_index(order)]
 
     def _as_plan(self, sites: tuple[Site, ...], orders: tuple[Order, ...], name: str = "",
-                 ) -> Plan:
+                 exclude_origins: tuple[str, ...] | None = None) -> Plan:
+        exclude = self.exclude_origins if exclude_origins is None else exclude_origins
         return Plan(name=name or self.name, sites=sites, orders=orders, finance=self.finance,
-                    exclude_origins=self.exclude_origins, source=self.source)
+                    exclude_origins=exclude, source=self.source)
 
     def unit_plan(self, index: int) -> Plan:
-        """Candidate ``index`` as a plan of one unit at its site (named ``candidates[index]``)."""
+        """Candidate ``index`` as a plan of one unit at its site (named ``candidates[index]``).
+
+        Without the file's ``exclude_origins``: a candidate of an excluded origin is priced
+        like any other (and never bought), and a plan breaking its own exclusion is invalid."""
         return self._as_plan((self.site_of(index),), (self.candidates[index].order,),
-                             f"candidates[{index}]")
+                             f"candidates[{index}]", exclude_origins=())
 
     def plan(self, units: np.ndarray, name: str) -> Plan | None:
         """The plan buying ``units[i]`` of candidate i at its site (None when it buys

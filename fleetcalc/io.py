@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from fleetcalc.errors import InputError
-from fleetcalc.text import csv_safe
+from fleetcalc.text import csv_safe, plain_text_columns
 
 if TYPE_CHECKING:
     import polars as pl
@@ -421,6 +421,8 @@ def flat_lists(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _table_writer(frame: pl.DataFrame, suffix: str) -> Writer:
+    frame = plain_text_columns(frame)
+
     def write(handle: BinaryIO) -> None:
         if suffix == ".parquet":
             frame.write_parquet(handle)

@@ -319,9 +319,11 @@ def summary_schema(n_paths: int) -> dict[str, pl.DataType]:
 
 def record_schema(n_paths: int) -> dict[str, pl.DataType]:
     """The schema of ``json_record`` rows (``Results.records()``, a batch's summary table):
-    the summary's, with whole-number fields as integers."""
+    the summary's, with whole-number fields as integers and text as plain text (one row per
+    plan: nothing to store once)."""
     schema = summary_schema(n_paths)
-    return {name: pl.Int64() if name in BY_NAME and BY_NAME[name].json_whole else dtype
+    return {name: pl.Int64() if name in BY_NAME and BY_NAME[name].json_whole
+            else pl.String() if dtype == pl.Categorical else dtype
             for name, dtype in schema.items()}
 
 

@@ -54,6 +54,17 @@ def shown_value(value: object) -> str:
     return shortened(repr(value))
 
 
+def plain_text_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its categorical columns (the plan name, stored once in memory) as plain
+    text: what a file holds, so its readers need no categorical support and tables written by
+    different runs or commands join on the name."""
+    import polars as pl
+
+    categorical = [name for name, dtype in frame.schema.items()
+                   if dtype == pl.Categorical or isinstance(dtype, pl.Enum)]
+    return frame.with_columns(pl.col(categorical).cast(pl.String)) if categorical else frame
+
+
 def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with every text cell that begins like a formula prefixed by ``'``, which
     spreadsheets show but never evaluate. Numbers are left alone (a negative number is not a

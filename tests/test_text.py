@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import polars as pl
 import pytest
 import tomli_w
 from hypothesis import example, given, settings
@@ -88,8 +89,6 @@ def test_printable_leaves_nothing_unprintable(text: str) -> None:
 
 
 def test_csv_safe_prefixes_formula_cells_and_leaves_numbers() -> None:
-    import polars as pl
-
     frame = pl.DataFrame({"text": ["=1+1", "+a", "-a", "@a", "\tx", "\rx", "ok", "a=b", None],
                           "number": [-1.0] * 9})
     safe = csv_safe(frame)
@@ -298,3 +297,16 @@ def test_sensitivity_tables_show_a_hostile_name_literally() -> None:
     console.print(heat_table(cells, name, axes, "npv_usd"))
     text = console.export_text()
     assert text.count(f"{shown(name)}:") == 2 and "\x1b" not in text
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".json"])
+def test_files_hold_the_plan_name_as_plain_text(tmp_path: Path, suffix: str) -> None:
+    # In memory the plan column is categorical (stored once); a file holds plain text, so
+    # tables of different runs and commands join on it.
+    from fleetcalc.io import read_table
+
+    results = evaluate([PLAN], SCENARIO, breakevens=False)
+    assert results.paths.schema["plan"] == pl.Categorical
+    written = read_table(write_table_atomic(results.paths, tmp_path / f"paths{suffix}"))
+    assert written.schema["plan"] == pl.String
+    assert written["plan"].to_list() == [PLAN.name]
