@@ -27,9 +27,6 @@ class FleetArrays:
     residual_usd: float  # resale value at the horizon of the units still in service
     first_delivery_day: int
     n_orders: int
-    # [days]: nameplate TH/s of the units delivered and not yet retired (an upper bound of the
-    # hashrate the fleet adds to the network: no decay, downtime or curtailment)
-    hashrate_th_by_day: np.ndarray
 
     @property
     def capex_usd(self) -> float:
@@ -45,10 +42,6 @@ def fleet_arrays(landed: LandedCosts, plan: Plan, scenario: Scenario) -> FleetAr
         minlength=n_days,
     )[:n_days]
     in_service_at_end = orders["retire_day"].to_numpy() >= n_days
-    nameplate_th = (orders["hashrate_th"] * orders["quantity"]).to_numpy()
-    in_service_th = (
-        np.bincount(orders["delivery_day"].to_numpy(), nameplate_th, minlength=n_days + 1)
-        - np.bincount(orders["retire_day"].to_numpy(), nameplate_th, minlength=n_days + 1))
     customs_value_usd = orders["customs_value_usd"].to_numpy() * orders["quantity"].to_numpy()
     return FleetArrays(
         rigs=rig_arrays(orders, plan, scenario.failures == "sampled"),
@@ -57,7 +50,6 @@ def fleet_arrays(landed: LandedCosts, plan: Plan, scenario: Scenario) -> FleetAr
                            * customs_value_usd[in_service_at_end].sum()),
         first_delivery_day=int(orders["delivery_day"].min()),
         n_orders=orders.height,
-        hashrate_th_by_day=np.cumsum(in_service_th[:n_days]),
     )
 
 

@@ -35,12 +35,7 @@ from fleetcalc.frames import (
     summary_row,
     tariff_lines_frame,
 )
-from fleetcalc.network import (
-    MarketPaths,
-    check_fleet_share,
-    fleet_btc_per_th_day,
-    market_paths,
-)
+from fleetcalc.network import MarketPaths, market_paths
 from fleetcalc.plan import (
     Finance,
     Plan,
@@ -60,7 +55,7 @@ from fleetcalc.plan_metrics import (
 from fleetcalc.plausibility import warnings_for
 from fleetcalc.scenario import Scenario, load_scenario
 from fleetcalc.sites import SiteRun, combine_runs
-from fleetcalc.tariffs import LandedCosts, apply_overrides, load_schedule, price_orders
+from fleetcalc.tariffs import apply_overrides, load_schedule, price_orders
 
 # A free power price in a breakeven search stands as 1e-9 USD/kWh (the kernel runs at 1 USD/kWh
 # with the BTC price divided by it): its energy cost is below any tolerance a breakeven is
@@ -122,23 +117,15 @@ def _evaluate_plan(
     plan: Plan, scenario: Scenario, market: MarketPaths, schedule: pl.DataFrame,
     breakevens: bool,
 ) -> PlanFrames:
-    sites = [(site_plan, np.asarray(indices, dtype=np.int64))
-             for site_plan, indices in plan.site_plans()]
-    priced = [_price_site(site_plan, indices, plan, scenario, schedule)
-              for site_plan, indices in sites]
-    # The plan's whole fleet counts against the network, at whichever site it mines.
-    fleet_th_by_day = sum(fleet.hashrate_th_by_day for _, fleet in priced)
-    check_fleet_share(fleet_th_by_day, scenario, plan.source)
-    btc_per_th_day = fleet_btc_per_th_day(market, fleet_th_by_day)
-    runs = [_run_site(site_plan, indices, landed, fleet, scenario, market, btc_per_th_day)
-            for (site_plan, indices), (landed, fleet) in zip(sites, priced, strict=True)]
+    runs = [_run_site(site_plan, np.asarray(indices, dtype=np.int64), plan, scenario, market,
+                      schedule) for site_plan, indices in plan.site_plans()]
     run = combine_runs(plan, runs)
     fixed = fixed_metrics(plan, scenario, run.landed, run.fleet, market.n_paths)
     fixed |= shutdown_metrics(run.fleet, market, scenario.network.pool_fee)
     fixed["warnings"] = warnings_for(plan, scenario)
     values = path_metrics(run.flows, run.cash_usd, run.fleet, market, plan.finance)
     if breakevens:
-        npv_at = _npv_function(runs, market, scenario, plan.finance, btc_per_th_day)
+        npv_at = _npv_function(runs, market, scenario, plan.finance)
         values |= breakeven_metrics(npv_at, run.fleet.capex_usd,
                                     max(site.energy_usd_per_kwh for site in plan.sites), market)
     else:
@@ -155,11 +142,11 @@ def _evaluate_plan(
     )
 
 
-def _price_site(
+def _run_site(
     site_plan: Plan, order_indices: np.ndarray, plan: Plan, scenario: Scenario,
-    schedule: pl.DataFrame,
-) -> tuple[LandedCosts, FleetArrays]:
-    """One site's steps up to the kernel: orders -> landed costs -> fleet arrays
+    market: MarketPaths, schedule: pl.DataFrame,
+) -> SiteRun:
+    """One site's steps: orders -> landed costs -> fleet arrays -> kernel flows -> cash flows
     (``site_plan``: the plan as if it held only that site; its orders are ``order_indices``
     of ``plan``)."""
     orders = orders_frame(site_plan, scenario)
@@ -169,15 +156,7 @@ def _price_site(
         quantities = np.array([order.quantity for order in plan.orders], dtype=np.int64)
         keys = plan_rig_keys(quantities, order_indices, scenario.failures == "sampled")
         fleet = replace(fleet, rigs=replace(fleet.rigs, rig_key=keys))
-    return landed, fleet
-
-
-def _run_site(
-    site_plan: Plan, order_indices: np.ndarray, landed: LandedCosts, fleet: FleetArrays,
-    scenario: Scenario, market: MarketPaths, btc_per_th_day: np.ndarray,
-) -> SiteRun:
-    """One site's kernel flows and cash flows, at the BTC per TH/s the plan's fleet earns."""
-    flows = kernel_flows(fleet, market, scenario, btc_per_th_day=btc_per_th_day)
+    flows = kernel_flows(fleet, market, scenario)
     return SiteRun(site_plan, order_indices, landed, fleet, flows,
                    cash_flows(flows, fleet, site_plan.finance))
 
@@ -194,14 +173,12 @@ def _site_metrics(
 def kernel_flows(
     fleet: FleetArrays, market: MarketPaths, scenario: Scenario,
     price_factor: np.ndarray | None = None, energy_usd_per_kwh: np.ndarray | None = None,
-    buffers: list[np.ndarray] | None = None, btc_per_th_day: np.ndarray | None = None,
+    buffers: list[np.ndarray] | None = None,
 ) -> KernelFlows:
     """The kernel-flows step: the rig-day kernel on the plan's fleet and the market, with the
     BTC price path scaled per path by ``price_factor`` (default 1) and, optionally, the site's
     power price set per path. ``buffers`` lends the kernel's arrays (see ``_run_kernel``):
     flows made in lent buffers are overwritten by the next call that lends them.
-    ``btc_per_th_day``: what the plan's whole fleet earns per TH/s
-    (``network.fleet_btc_per_th_day``; default the market's).
 
     A per-path energy price x is run as energy 1 USD/kWh with the BTC price divided by x:
     every curtailment decision is the same, and every USD flow is x times the kernel's.
@@ -218,8 +195,7 @@ def kernel_flows(
         price = price / usd_scale[:, None]
         energy_override = np.ones(fleet.rigs.n_rigs)
     daily, groups = _run_kernel(
-        fleet.rigs, market.btc_per_th_day if btc_per_th_day is None else btc_per_th_day,
-        price, scenario.network.pool_fee,
+        fleet.rigs, market.btc_per_th_day, price, scenario.network.pool_fee,
         scenario.failures == "sampled", scenario.seed, fleet.n_orders, energy_override, buffers,
     )
     # In the order of cashflows.ORDER_TOTAL_COLUMNS.
@@ -242,7 +218,6 @@ def kernel_flows(
 
 def _npv_function(
     runs: list[SiteRun], market: MarketPaths, scenario: Scenario, terms: Finance,
-    btc_per_th_day: np.ndarray,
 ) -> NpvFunction:
     """NPV per path of the plan (the sum over its sites) re-run at a BTC price factor and
     optionally a power price (the same at every site), for the breakeven searches: their ~30
@@ -254,7 +229,7 @@ def _npv_function(
         npv = None
         for run, lent in zip(runs, buffers, strict=True):
             flows = kernel_flows(run.fleet, market, scenario, price_factor, energy_usd_per_kwh,
-                                 lent, btc_per_th_day)
+                                 lent)
             site_npv = finance.npv(cash_flows(flows, run.fleet, terms), terms.discount_rate)
             npv = site_npv if npv is None else npv + site_npv
         assert npv is not None

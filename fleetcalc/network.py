@@ -15,7 +15,6 @@ Monte Carlo paths (``paths > 1``) draw their shocks from the counter-based gener
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from fleetcalc.errors import InputError
 from fleetcalc.scenario import Scenario
 from kernels.protocol import (
     HASHES_PER_DIFFICULTY,
@@ -127,56 +125,6 @@ def _price_and_hashrate(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
         price = np.broadcast_to(price, (scenario.paths, n_days)).copy()
         hashrate = np.broadcast_to(hashrate, (scenario.paths, n_days)).copy()
     return price, hashrate
-
-
-def expected_hashrate_ehs(scenario: Scenario) -> np.ndarray:
-    """The network's hashrate on each day of the horizon without Monte Carlo shocks: the
-    series, or the start level grown at the monthly rate (EH/s, ``[days]``)."""
-    n_days = scenario.horizon_days
-    if scenario.hashrate_series_ehs is not None:
-        return np.asarray(scenario.hashrate_series_ehs[:n_days], dtype=np.float64)
-    net = scenario.network
-    annual_growth = (1.0 + net.monthly_growth) ** 12 - 1.0
-    return _log_paths(net.hashrate_ehs, annual_growth, 0.0, None, n_days)[0]
-
-
-# The model takes the network's hashrate and difficulty from the scenario, a network that
-# includes the plan's fleet. That holds while the fleet is a small part of it: a fleet of a
-# large share would itself move difficulty (and, beyond the whole network, would be credited
-# more blocks than the network finds). Above this share of the scenario's network, on any day
-# of its expected path, a plan is an input error.
-MAX_FLEET_SHARE = 0.10
-TH_PER_EH = HASHES_PER_S_PER_EH_S / HASHES_PER_S_PER_TH_S
-
-
-def check_fleet_share(fleet_th_by_day: np.ndarray, scenario: Scenario, source: str) -> None:
-    """InputError if the fleet's nameplate hashrate in service exceeds MAX_FLEET_SHARE of the
-    scenario's network (its expected path) on any day."""
-    network_th = expected_hashrate_ehs(scenario) * TH_PER_EH
-    share = fleet_th_by_day / network_th
-    day = int(np.argmax(share))
-    if share[day] <= MAX_FLEET_SHARE:
-        return
-    date = scenario.start_date + dt.timedelta(days=day)
-    raise InputError(
-        source, "orders", f"{fleet_th_by_day[day] / 1e3:,.6g} PH/s in service on {date}",
-        f"a fleet of at most {MAX_FLEET_SHARE:.0%} of the network's hashrate, which includes "
-        f"it (the scenario's network has {network_th[day] / TH_PER_EH:.6g} EH/s that day, so "
-        f"at most {MAX_FLEET_SHARE * network_th[day] / 1e3:,.6g} PH/s): a larger fleet would "
-        "move difficulty itself, which the model takes from the scenario")
-
-
-def fleet_btc_per_th_day(market: MarketPaths, fleet_th_by_day: np.ndarray) -> np.ndarray:
-    """BTC per TH/s per day ``[paths, days]`` the fleet earns: the market's, except on a
-    Monte Carlo path whose network falls below the fleet's nameplate hashrate; there the fleet
-    finds every block the network finds and no more (scaled by network / fleet). The market's
-    own array when that never happens, so results stay bit for bit."""
-    network_th = market.hashrate_ehs * TH_PER_EH
-    above = fleet_th_by_day[None, :] > network_th
-    if not above.any():
-        return market.btc_per_th_day
-    scale = np.where(above, network_th / np.where(above, fleet_th_by_day[None, :], 1.0), 1.0)
-    return market.btc_per_th_day * scale
 
 
 ChainFunction = Callable[[np.ndarray, float, int, float], dict[str, np.ndarray]]
