@@ -52,6 +52,7 @@ from fleetcalc.plan import (
     plan_to_toml,
 )
 from fleetcalc.scenario import Scenario
+from fleetcalc.text import printable
 from fleetcalc.validate import Field, load_toml, read_table
 
 MAX_UNITS = 10_000_000
@@ -101,14 +102,18 @@ class CandidateSet:
         return self.sites[self._as_plan(self.sites, ()).site_index(order)]
 
     def _as_plan(self, sites: tuple[Site, ...], orders: tuple[Order, ...], name: str = "",
-                 ) -> Plan:
+                 exclude_origins: tuple[str, ...] | None = None) -> Plan:
+        exclude = self.exclude_origins if exclude_origins is None else exclude_origins
         return Plan(name=name or self.name, sites=sites, orders=orders, finance=self.finance,
-                    exclude_origins=self.exclude_origins, source=self.source)
+                    exclude_origins=exclude, source=self.source)
 
     def unit_plan(self, index: int) -> Plan:
-        """Candidate ``index`` as a plan of one unit at its site (named ``candidates[index]``)."""
+        """Candidate ``index`` as a plan of one unit at its site (named ``candidates[index]``).
+
+        Without the file's ``exclude_origins``: a candidate of an excluded origin is priced
+        like any other (and never bought), and a plan breaking its own exclusion is invalid."""
         return self._as_plan((self.site_of(index),), (self.candidates[index].order,),
-                             f"candidates[{index}]")
+                             f"candidates[{index}]", exclude_origins=())
 
     def plan(self, units: np.ndarray, name: str) -> Plan | None:
         """The plan buying ``units[i]`` of candidate i at its site (None when it buys
@@ -253,7 +258,5 @@ def plan_toml_text(plan: Plan, header: list[str]) -> str:
     import tomli_w
 
     # A comment ends at a newline: names (file, scenario) are user text, shown escaped.
-    comments = "".join(
-        "# " + "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line) + "\n"
-        for line in header)
+    comments = "".join("# " + printable(line) + "\n" for line in header)
     return comments + tomli_w.dumps(plan_to_toml(plan))

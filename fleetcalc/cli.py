@@ -18,6 +18,7 @@ from typing import Any
 from fleetcalc import optimize_cli, rank_cli, sensitivity_cli
 from fleetcalc.errors import InputError
 from fleetcalc.io import OutputError
+from fleetcalc.text import printable
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -166,6 +167,7 @@ def catalog_table(frame: Any, width: int) -> Any:
 def _tariffs(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from fleetcalc.scenario import load_scenario
     from fleetcalc.tariffs import apply_overrides, load_schedule, stack_on
@@ -205,7 +207,7 @@ def _tariffs(args: argparse.Namespace) -> int:
                           f"[{number}]")
         console.print(table)
         for number, row in enumerate(item["programs"], 1):
-            console.print(f"  [{number}] {row['source']}", style="dim", highlight=False)
+            console.print(Text(f"  [{number}] {row['source']}", style="dim"))
     return EXIT_OK
 
 
@@ -277,13 +279,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("fleetcalc: interrupted", file=sys.stderr)
         return 130
     except OutputError as error:  # a full disk, a lost permission: named, no traceback
-        print(f"fleetcalc: error: {error}", file=sys.stderr)
+        print(f"fleetcalc: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_INTERNAL
     except BrokenPipeError:
         return EXIT_OK
     except Exception as error:  # the last line of defence: no traceback for the user
         if os.environ.get("FLEETCALC_DEBUG"):
             raise
-        print(f"fleetcalc: internal error: {type(error).__name__}: {error} "
+        # The message may quote user text (a file name): one line, escaped like InputError's.
+        print(f"fleetcalc: internal error: {type(error).__name__}: {printable(str(error))} "
               "(set FLEETCALC_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_INTERNAL

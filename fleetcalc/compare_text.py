@@ -4,6 +4,9 @@ side by side, and footnotes (what each statistic is, why a value is missing).
 Laid out for an 80-column terminal: short row labels wrapped at word boundaries, numbers
 right-aligned, plan names wrapped at spaces and after hyphens and never inside a word (each plan
 column is at least as wide as the longest piece of its name and its widest number).
+
+Names, notes and assumptions are user text: printed as ``Text``, never as markup (escaping
+markup misses some strings, see ``fleetcalc.text``), with control characters shown escaped.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fleetcalc import metrics
+from fleetcalc.text import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,7 +35,7 @@ PLAN_COLUMN_WIDTH = 11
 
 def plan_heading(index: int, name: str) -> str:
     """``"2 MicroBT Whatsminer M70S"``: plans are numbered, so footnotes can name them."""
-    return f"{index + 1} {name}"
+    return f"{index + 1} {printable(name)}"
 
 
 def wrap_name(text: str, width: int) -> list[str]:
@@ -179,12 +183,12 @@ def statistics_note(n_paths: int) -> str:
 
 def print_compare(results: Results, console: Console) -> None:
     """``fleetcalc compare``'s text output."""
-    from rich.markup import escape
+    from rich.text import Text
 
     scenario = results.scenario
     table, notes = compare_table(results)
-    console.print(escape(f"fleetcalc compare - {scenario.name}"), highlight=False)
-    console.print(escape(market_line(results)), highlight=False)
+    console.print(Text(f"fleetcalc compare - {printable(scenario.name)}"))
+    console.print(Text(market_line(results)))
     console.print(table)
     sites = sites_table(results)
     if sites is not None:
@@ -194,9 +198,10 @@ def print_compare(results: Results, console: Console) -> None:
         f"path(s), failures {scenario.failures}. Best value per row in green. "
         + statistics_note(scenario.paths), highlight=False)
     for note in notes:
-        console.print(escape(note), highlight=False)
+        console.print(Text(note))
     if scenario.assumptions:
-        console.print("[yellow]Assumptions:[/] " + escape("; ".join(scenario.assumptions)))
+        console.print(Text.assemble(("Assumptions: ", "yellow"),
+                                    printable("; ".join(scenario.assumptions))))
     from fleetcalc.tariffs import ASSUMPTION_CAVEAT
 
     # What the plans add (payment terms, customs fees, tax rules); the tariff caveat has its
@@ -205,6 +210,6 @@ def print_compare(results: Results, console: Console) -> None:
                           if item and item not in scenario.assumptions
                           and item != ASSUMPTION_CAVEAT)
     if added:
-        console.print("[yellow]Plan assumptions:[/] " + escape("; ".join(added)))
+        console.print(Text.assemble(("Plan assumptions: ", "yellow"), printable("; ".join(added))))
     if any(r["tariff_assumption"] for r in results.records()):
-        console.print("[yellow]Tariffs:[/] " + escape(ASSUMPTION_CAVEAT))
+        console.print(Text.assemble(("Tariffs: ", "yellow"), ASSUMPTION_CAVEAT))

@@ -94,17 +94,18 @@ class Results:
 
 
 def evaluate(
-    plans: Sequence[Plan | str | Path] | None = None,
+    plans: Sequence[Plan | str | Path] | Plan | str | Path | None = None,
     scenario: Scenario | str | Path | None = None,
     *,
     breakevens: bool = True,
 ) -> Results:
     """Evaluate purchase plans under a scenario.
 
-    ``plans``: Plan objects or TOML paths; None or empty: the built-in default plans.
-    ``scenario``: a Scenario or a TOML path; None: the built-in default scenario.
+    ``plans``: Plan objects or TOML paths (or one of them); None or empty: the built-in
+    default plans. ``scenario``: a Scenario or a TOML path; None: the built-in default
+    scenario. Plans and scenarios made in memory are checked as the parsers check a file.
     ``breakevens``: solve breakeven BTC and power prices (re-runs the kernel ~30 times).
-    Raises ``InputError`` on bad input.
+    Raises ``InputError`` on bad input, ``TypeError`` for arguments of the wrong type.
     """
     scenario = _as_scenario(scenario)
     plan_list = checked_plans(plans, scenario)
@@ -320,10 +321,26 @@ def _simulate_responsive(
     return {**out, "halving_day": halving_day}
 
 
-def checked_plans(plans: Sequence[Plan | str | Path] | None, scenario: Scenario) -> list[Plan]:
-    """The plans ``evaluate`` would evaluate (None or empty: the default plans), read and
-    checked: distinct names, every delivery inside the scenario's horizon (InputError)."""
-    plan_list = [p if isinstance(p, Plan) else load_plan(p) for p in plans or ()]
+def checked_plans(plans: Sequence[Plan | str | Path] | Plan | str | Path | None,
+                  scenario: Scenario) -> list[Plan]:
+    """The plans ``evaluate`` would evaluate (None or empty: the default plans; one plan or
+    path stands for a list of one), read or, made in memory, checked as the parser checks a
+    file: distinct names, every delivery inside the scenario's horizon (InputError); a
+    ``TypeError`` for anything else."""
+    if isinstance(plans, Plan | str | Path):
+        plans = [plans]
+    if plans is not None and not isinstance(plans, Sequence):
+        raise TypeError("plans must be a list of fleetcalc Plan objects or TOML paths, or "
+                        f"one of them, or None; not {type(plans).__name__}")
+    plan_list = []
+    for i, plan in enumerate(plans or ()):
+        if isinstance(plan, Plan):
+            plan_list.append(plan.validate())
+        elif isinstance(plan, str | Path):
+            plan_list.append(load_plan(plan))
+        else:
+            raise TypeError(f"plans[{i}] must be a fleetcalc Plan or a path to a plan TOML "
+                            f"file, not {type(plan).__name__}")
     plan_list = _distinct_names(plan_list or default_plans())
     for plan in plan_list:
         check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
@@ -333,7 +350,10 @@ def checked_plans(plans: Sequence[Plan | str | Path] | None, scenario: Scenario)
 def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
     if scenario is None or isinstance(scenario, str | Path):
         return load_scenario(scenario)
-    return scenario
+    if not isinstance(scenario, Scenario):
+        raise TypeError("scenario must be a fleetcalc Scenario, a path to a scenario TOML "
+                        f"file or None, not {type(scenario).__name__}")
+    return scenario.validate()
 
 
 def _distinct_names(plans: list[Plan]) -> list[Plan]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fleetcalc.text import printable, shortened, shown_value
+
 
 class InputError(ValueError):
     """Bad user input: names where (file, line or key path), the bad value and what was expected.
@@ -22,13 +24,19 @@ class InputError(ValueError):
         # process or on a Dask worker arrives in the parent whole.
         return (type(self), (self.source, self.where, self.value, self.expected))
 
-    def _render(self) -> str:
-        # A key or file name may hold a newline or other control character: shown escaped, so
-        # the message stays one line.
-        source, where = _printable(self.source), _printable(self.where)
-        location = f"{source}: {where}" if where else source
-        return f"{location}: got {self.value!r}; expected {self.expected}"
+    @property
+    def detail(self) -> str:
+        """The message without the file: where, the bad value and what was expected (for a
+        form that shows the error under its field)."""
+        return self._render(with_source=False)
 
-
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    def _render(self, with_source: bool = True) -> str:
+        # Any part may hold user text: control characters are shown escaped, so the message
+        # stays one line and never reaches a terminal raw, and a long value or key is cut.
+        where = shortened(printable(self.where))
+        if with_source:
+            source = printable(self.source)
+            where = f"{source}: {where}" if where else source
+        location = f"{where}: " if where else ""
+        return (f"{location}got {shown_value(self.value)}; "
+                f"expected {printable(self.expected)}")

@@ -27,7 +27,8 @@ def npv(cash_flow_usd: np.ndarray, annual_rate: float) -> np.ndarray:
 
 
 def irr(cash_flow_usd: np.ndarray, iterations: int = 80) -> np.ndarray:
-    """Annual IRR per path by bisection on log(1 + r); NaN where NPV does not change sign.
+    """Annual IRR per path by bisection on log(1 + r); NaN where NPV has the same sign at both
+    ends of the range (no root in it, or an even number of roots: no single IRR).
 
     Bisection rather than Newton: cash flows with several sign changes can have several roots,
     and a bracketed search always returns one that is a root to the bracket's precision.

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from fleetcalc.errors import InputError
+from fleetcalc.text import csv_safe, plain_text_columns
 
 if TYPE_CHECKING:
     import polars as pl
@@ -420,11 +421,13 @@ def flat_lists(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _table_writer(frame: pl.DataFrame, suffix: str) -> Writer:
+    frame = plain_text_columns(frame)
+
     def write(handle: BinaryIO) -> None:
         if suffix == ".parquet":
             frame.write_parquet(handle)
         elif suffix == ".csv":
-            flat_lists(frame).write_csv(handle)
+            csv_safe(flat_lists(frame)).write_csv(handle)
         else:
             frame.write_json(handle)
 

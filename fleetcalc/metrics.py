@@ -47,9 +47,11 @@ SUMMARY_WORDS = {
 # Where a path on which a metric does not exist stands among the paths where it does.
 ABOVE_ALL = "above"  # later or dearer than any value: payback never, a price no path reaches
 BELOW_ALL = "below"  # below any value: a breakeven power price under zero (a loss at free power)
-# IRR: NPV keeps one sign at every rate in the search range, so the rate is below -99% a year
-# where NPV < 0 (the usual case: the fleet never earns its capex back) and above +100,000% a
-# year where NPV > 0 (no capex to speak of); the path's NPV says which.
+# IRR: NPV has the same sign at both ends of the search range. Usually it keeps that sign
+# throughout, so the rate is below -99% a year where NPV < 0 (the usual case: the fleet never
+# earns its capex back) and above +100,000% a year where NPV > 0 (no capex to speak of); the
+# path's NPV says which. Where the cash flows change sign twice NPV may cross zero twice (no
+# single rate): the path's NPV at the plan's own rate ranks it all the same.
 BY_NPV_SIGN = "npv_sign"
 UNDEFINED_ENDS = (ABOVE_ALL, BELOW_ALL, BY_NPV_SIGN)
 UNDEFINED_END_WORDS = {
@@ -111,7 +113,7 @@ def format_value(value: Any, code: str) -> str:
 
 # A metric's ``dtype`` and how the README's schema table names it.
 _DTYPE_WORDS = {"float": "number", "int": "integer", "bool": "boolean", "str": "string",
-                "list": "list of strings"}
+                "category": "string", "list": "list of strings"}
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class Metric:
 
     name: str
     meaning: str  # the README's sentence
-    dtype: str = "float"  # a key of _DTYPE_WORDS
+    dtype: str = "float"  # a key of _DTYPE_WORDS ("category": text stored once)
     unit: str = ""  # of the stored value (a format may scale it for display)
     label: str = ""  # row label in tables ("" for a column no table shows)
     fmt: str | None = None  # a FORMATS code
@@ -176,10 +178,14 @@ _SHUTDOWN = ("day-0 running-cost shutdown price: the fleet's revenue equals its 
              "`power_kw x 24 x energy_usd_per_kwh = hashrate_th x btc_per_th_day x "
              "(1 - pool_fee) x btc_price_usd` solved for ")
 _NO_REWARD = "the network pays no reward at the start (no subsidy and no fees)"
-_NO_IRR = "NPV keeps one sign for every rate from -99% to +100,000% a year"
+# NPV can cross zero twice (capex, income, then a later capex or a loss), so the same sign at
+# both ends of the range does not mean one sign throughout.
+_NO_IRR = ("NPV has the same sign at -99% and at +100,000% a year: no rate in between makes it "
+           "zero, or several do (cash flows that change sign more than once)")
 
 METRICS: tuple[Metric, ...] = (
-    Metric("plan", "plan name", dtype="str"),
+    # Categorical: the name is stored once however many rows repeat it (as in every frame).
+    Metric("plan", "plan name", dtype="category"),
     Metric("units", "number of units", dtype="int", unit="units", label="Units", fmt="count",
            views=(COMPARE, SITES), **_SUM),
     Metric("hashrate_th", "nameplate hashrate of the fleet", unit="TH/s",
@@ -221,9 +227,14 @@ METRICS: tuple[Metric, ...] = (
            better="high", views=(COMPARE, DISTRIBUTION, SITES), **_USD, **_AMOUNT),
     Metric("irr", "internal rate of return, annual", unit="1/year", label="IRR (per year)",
            fmt="fraction_as_pct", better="high", views=(COMPARE, DISTRIBUTION, SITES),
-           missing=_NO_IRR, undefined_end=BY_NPV_SIGN, **_MEDIAN),
+           # NPV can cross zero twice (capex, income, then a later capex or a loss), so the
+           # same sign at both ends of the range does not mean one sign throughout.
+           missing="NPV has the same sign at -99% and at +100,000% a year: no rate in between "
+                   "makes it zero, or several do (cash flows that change sign more than once)",
+           undefined_end=BY_NPV_SIGN, **_MEDIAN),
     Metric("payback_days",
-           "days from the first delivery until cumulative cash turns non-negative",
+           "days from the first delivery until cumulative cash turns non-negative (0 if it "
+           "never goes negative)",
            unit="days", label="Payback (days)", fmt="days", better="low",
            views=(COMPARE, DISTRIBUTION, SITES),
            missing="cumulative cash never turns non-negative within the horizon",
@@ -329,7 +340,7 @@ def summary_columns(n_paths: int) -> list[tuple[str, Metric]]:
 
 
 _DTYPES = {"float": pl.Float64(), "int": pl.Int64(), "bool": pl.Boolean(), "str": pl.String(),
-           "list": pl.List(pl.String())}
+           "category": pl.Categorical(), "list": pl.List(pl.String())}
 
 
 def summary_schema(n_paths: int) -> dict[str, pl.DataType]:
@@ -340,9 +351,11 @@ def summary_schema(n_paths: int) -> dict[str, pl.DataType]:
 
 def record_schema(n_paths: int) -> dict[str, pl.DataType]:
     """The schema of ``json_record`` rows (``Results.records()``, a batch's summary table):
-    the summary's, with whole-number fields as integers."""
+    the summary's, with whole-number fields as integers and text as plain text (one row per
+    plan: nothing to store once)."""
     schema = summary_schema(n_paths)
-    return {name: pl.Int64() if name in BY_NAME and BY_NAME[name].json_whole else dtype
+    return {name: pl.Int64() if name in BY_NAME and BY_NAME[name].json_whole
+            else pl.String() if dtype == pl.Categorical else dtype
             for name, dtype in schema.items()}
 
 

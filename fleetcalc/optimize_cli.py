@@ -168,12 +168,16 @@ def _metrics_line(m: dict[str, Any]) -> str:
 
 def _print_report(report: dict[str, Any], out: Path | None) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
+    from fleetcalc.text import printable
+
+    # Names, notes and file names are user text: Text objects, never markup (fleetcalc.text).
     console = Console()
-    table = Table(title=f"fleetcalc optimize - {escape(report['name'])} (objective "
-                        f"{report['objective']}; scenario: {escape(report['scenario'])})",
+    table = Table(title=Text(f"fleetcalc optimize - {printable(report['name'])} (objective "
+                             f"{report['objective']}; scenario: "
+                             f"{printable(report['scenario'])})"),
                   title_justify="left")
     for column in ("#", "model", "origin", "landed USD/unit", "NPV USD/unit", "units",
                    "capex USD", "MW"):
@@ -181,7 +185,7 @@ def _print_report(report: dict[str, Any], out: Path | None) -> None:
                          overflow="fold")
     for q in report["quantities"]:
         units = q["units"]
-        cells = (str(q["candidate"]), escape(q["model_id"]), q["origin"],
+        cells = (str(q["candidate"]), Text(printable(q["model_id"])), q["origin"],
                  f"{q['landed_cost_usd_per_unit']:,.0f}", f"{q['npv_usd_per_unit']:,.0f}",
                  f"{units:,}", f"{units * q['landed_cost_usd_per_unit']:,.0f}",
                  f"{units * q['power_kw_per_unit'] / 1000:,.3f}")
@@ -196,17 +200,17 @@ def _print_report(report: dict[str, Any], out: Path | None) -> None:
                           overflow="fold")
     for c in report["constraints"]:
         fmt, price_fmt = LIMIT_FORMATS[c["unit"]]
-        limits.add_row(escape(c["name"]), fmt.format(c["limit"]), fmt.format(c["used"]),
+        limits.add_row(Text(printable(c["name"])), fmt.format(c["limit"]), fmt.format(c["used"]),
                        fmt.format(c["unused"]), price_fmt.format(c["shadow_price_usd"]),
                        "[bold]yes[/]" if c["binding"] else "no")
     console.print(limits)
     if report["metrics"] is not None:
         console.print(_metrics_line(report["metrics"]), highlight=False)
     for note in report["notes"]:
-        console.print(f"[yellow]Note:[/] {escape(note)}")
+        console.print(Text.assemble(("Note: ", "yellow"), printable(note)))
     if out is not None and report["plan_toml"] is not None:
-        console.print(f"Plan written to {escape(str(out))} (`fleetcalc compare` on it shows "
-                      "every metric).")
+        console.print(Text(f"Plan written to {printable(str(out))} (`fleetcalc compare` on it "
+                           "shows every metric)."))
     elif report["plan_toml"] is not None:
         console.print("--out PLAN.toml writes the plan (`fleetcalc compare` reads it).")
 

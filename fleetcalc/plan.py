@@ -19,7 +19,17 @@ from typing import Any
 from fleetcalc.catalog import COOLING_TYPES, STOCK_MODE, UnitFigures, get_model, model_ids
 from fleetcalc.customs_fees import SHIPPED_BY
 from fleetcalc.errors import InputError
-from fleetcalc.validate import Field, checked, load_toml, overridable, read_table, table_fields
+from fleetcalc.validate import (
+    MAX_NAME_CHARS,
+    Field,
+    check_fields,
+    checked,
+    convert,
+    load_toml,
+    overridable,
+    read_table,
+    table_fields,
+)
 
 # Every TOML key below is declared once, as a ``checked`` dataclass field (kind, bounds,
 # default); the parser's field tables are read back from the classes. kw_only lets the fields
@@ -101,7 +111,7 @@ class Order:
 
 @dataclass(frozen=True, kw_only=True)
 class Plan:
-    name: str = checked("str")
+    name: str = checked("str", max_chars=MAX_NAME_CHARS)
     exclude_origins: tuple[str, ...] = checked("origins", ())
     sites: tuple[Site, ...]  # one ([site]) or several ([[sites]]), names distinct
     orders: tuple[Order, ...]
@@ -135,13 +145,52 @@ class Plan:
         return parts
 
     def with_order(self, index: int, **changes: Any) -> Plan:
+        """This plan with order ``index`` changed, checked as the plan parser checks a file
+        (``InputError`` naming ``orders[index].key``)."""
         orders = list(self.orders)
         orders[index] = replace(orders[index], **changes)
-        return replace(self, orders=tuple(orders))
+        return replace(self, orders=tuple(orders)).validate()
 
     def with_site(self, **changes: Any) -> Plan:
-        """The plan with ``changes`` made at every site."""
-        return replace(self, sites=tuple(replace(site, **changes) for site in self.sites))
+        """The plan with ``changes`` made at every site, checked as the parser checks a file."""
+        return replace(self, sites=tuple(replace(site, **changes) for site in self.sites)
+                       ).validate()
+
+    def with_changes(self, **changes: Any) -> Plan:
+        """This plan with top-level fields changed (``name``, ``finance``, ``sites``,
+        ``orders``...), checked as the plan parser checks a file."""
+        return replace(self, **changes).validate()
+
+    def validate(self) -> Plan:
+        """This plan if it passes every check the parser makes on a file; ``InputError``
+        naming the key otherwise, ``TypeError`` for a part that is not of its class. For
+        plans built or changed in memory: ``evaluate`` calls it."""
+        source = self.source
+        for what, parts, cls in (("sites", self.sites, Site), ("orders", self.orders, Order)):
+            if not isinstance(parts, tuple) or not all(isinstance(p, cls) for p in parts):
+                raise TypeError(f"Plan.{what} must be a tuple of fleetcalc {cls.__name__} "
+                                "objects")
+            if not parts:
+                raise InputError(source, what, "(none)", f"at least one {what[:-1]}")
+        if not isinstance(self.finance, Finance):
+            raise TypeError("Plan.finance must be a fleetcalc Finance, not "
+                            f"{type(self.finance).__name__}")
+        check_fields(self, source, "")
+        check_fields(self.finance, source, "finance")
+        several = len(self.sites) > 1 or self.sites[0].name != DEFAULT_SITE_NAME
+        for s, site in enumerate(self.sites):
+            where = f"sites[{s}]" if several else "site"
+            check_fields(site, source, where)
+            if several:
+                convert(SITES_FIELDS[0], site.name, source, f"{where}.name")
+                if site.name in [other.name for other in self.sites[:s]]:
+                    raise InputError(source, f"{where}.name", site.name,
+                                     "a name no other [[sites]] table has")
+        for i, order in enumerate(self.orders):
+            check_fields(order, source, f"orders[{i}]")
+            _check_order(order, source, f"orders[{i}]", self.exclude_origins)
+        _check_sites(self, "sites[0]" if several else "site")
+        return self
 
 
 PLAN_FIELDS = table_fields(Plan)
@@ -156,50 +205,55 @@ FINANCE_FIELDS = table_fields(Finance)
 ORDER_FIELDS = table_fields(Order)
 
 
-def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -> Order:
-    where = f"orders[{index}]"
-    values = read_table(item, ORDER_FIELDS, source, where)
-    custom = values["hashrate_th"] is not None or values["power_w"] is not None
-    if values["model"] is None and not custom:
+def _check_order(order: Order, source: str, where: str, exclude: tuple[str, ...]) -> None:
+    """The checks of an order across its keys (its keys one by one are checked already)."""
+    custom = order.hashrate_th is not None or order.power_w is not None
+    if order.model is None and not custom:
         raise InputError(source, f"{where}.model", "(missing)",
                          "a catalog model id (see `fleetcalc catalog`) or hashrate_th + power_w")
-    if custom and (values["hashrate_th"] is None or values["power_w"] is None):
-        missing = "power_w" if values["power_w"] is None else "hashrate_th"
+    if custom and (order.hashrate_th is None or order.power_w is None):
+        missing = "power_w" if order.power_w is None else "hashrate_th"
         raise InputError(source, f"{where}.{missing}", "(missing)",
                          "both hashrate_th and power_w for a custom unit")
-    if values["model"] is not None and not custom:
+    if order.model is not None and not custom:
         try:
-            spec = get_model(values["model"])
+            spec = get_model(order.model)
         except KeyError:
             # Forty ids would bury the message: name the closest few and where to see all.
-            close = difflib.get_close_matches(values["model"], model_ids(), n=3, cutoff=0.5)
+            close = difflib.get_close_matches(order.model, model_ids(), n=3, cutoff=0.5)
             hint = f"; closest: {', '.join(close)}" if close else ""
-            raise InputError(source, f"{where}.model", values["model"],
+            raise InputError(source, f"{where}.model", order.model,
                              f"a catalog model id (see `fleetcalc catalog`){hint}") from None
-        if values["origin"] not in spec.origins:
-            raise InputError(source, f"{where}.origin", values["origin"],
+        if order.origin not in spec.origins:
+            raise InputError(source, f"{where}.origin", order.origin,
                              f"an origin {spec.model} is built in: {', '.join(spec.origins)}")
-        if values["mode"] not in spec.modes:
-            raise InputError(source, f"{where}.mode", values["mode"],
+        if order.mode not in spec.modes:
+            raise InputError(source, f"{where}.mode", order.mode,
                              f"a mode of {spec.model}: {', '.join(spec.modes)}")
-    elif values["mode"] != STOCK_MODE:
-        raise InputError(source, f"{where}.mode", values["mode"], "'stock' for a custom unit")
-    if values["unit_price_usd"] is not None and values["usd_per_th"] is not None:
-        raise InputError(source, f"{where}.usd_per_th", values["usd_per_th"],
+    elif order.mode != STOCK_MODE:
+        raise InputError(source, f"{where}.mode", order.mode, "'stock' for a custom unit")
+    if order.unit_price_usd is not None and order.usd_per_th is not None:
+        raise InputError(source, f"{where}.usd_per_th", order.usd_per_th,
                          "either unit_price_usd or usd_per_th, not both")
-    if values["unit_price_usd"] is None and values["usd_per_th"] is None:
+    if order.unit_price_usd is None and order.usd_per_th is None:
         raise InputError(source, f"{where}.unit_price_usd", "(missing)",
                          "a unit price in USD (or usd_per_th)")
-    if values["delivery_date"] < values["import_date"]:
-        raise InputError(source, f"{where}.delivery_date", values["delivery_date"].isoformat(),
-                         f"a date on or after import_date ({values['import_date'].isoformat()})")
-    if values["order_date"] is not None and values["order_date"] > values["import_date"]:
-        raise InputError(source, f"{where}.order_date", values["order_date"].isoformat(),
-                         f"a date on or before import_date ({values['import_date'].isoformat()})")
-    if values["origin"] in exclude:
-        raise InputError(source, f"{where}.origin", values["origin"],
+    if order.delivery_date < order.import_date:
+        raise InputError(source, f"{where}.delivery_date", order.delivery_date.isoformat(),
+                         f"a date on or after import_date ({order.import_date.isoformat()})")
+    if order.order_date is not None and order.order_date > order.import_date:
+        raise InputError(source, f"{where}.order_date", order.order_date.isoformat(),
+                         f"a date on or before import_date ({order.import_date.isoformat()})")
+    if order.origin in exclude:
+        raise InputError(source, f"{where}.origin", order.origin,
                          f"an origin not excluded by exclude_origins {list(exclude)}")
-    return Order(**values)
+
+
+def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -> Order:
+    where = f"orders[{index}]"
+    order = Order(**read_table(item, ORDER_FIELDS, source, where))
+    _check_order(order, source, where, exclude)
+    return order
 
 
 def _parse_finance(table: Any, source: str) -> Finance:

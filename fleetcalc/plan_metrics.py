@@ -94,7 +94,10 @@ def path_metrics(
         "btc_mined": btc, "revenue_usd": revenue, "energy_cost_usd": energy,
         "repair_cost_usd": repair, "npv_usd": finance.npv(cash_usd, terms.discount_rate),
         "irr": finance.irr(cash_usd),
-        "payback_days": np.where(payback >= 0, payback - fleet.first_delivery_day, np.nan),
+        # Counted from the first delivery: cash that is never negative pays back at once
+        # (payback_day 0, before any delivery), so 0 days, never a negative count.
+        "payback_days": np.where(
+            payback >= 0, np.maximum(payback - fleet.first_delivery_day, 0), np.nan),
         "cost_to_mine_usd_per_btc": finance.safe_ratio(
             energy + repair + capex_usd - residual_usd, btc),
         "cost_to_mine_cash_usd_per_btc": finance.safe_ratio(energy + repair, btc),

@@ -30,6 +30,7 @@ import polars as pl
 from fleetcalc import catalog
 from fleetcalc.plan import Order, Plan
 from fleetcalc.scenario import Scenario
+from fleetcalc.text import printable
 from fleetcalc.units import CUSTOM_MODEL_ID, resolve_unit
 
 # Above any industrial or retail power price; 6 means 6 cents typed as dollars.
@@ -158,4 +159,5 @@ def warnings_for(plan: Plan, scenario: Scenario) -> list[str]:
 def print_warnings(warnings: Iterable[str]) -> None:
     """Each distinct warning once on stderr, as ``fleetcalc: warning: ...``."""
     for warning in dict.fromkeys(warnings):
-        print(f"fleetcalc: warning: {warning}", file=sys.stderr)
+        # A warning may quote a file name: one line, control characters escaped.
+        print(f"fleetcalc: warning: {printable(warning)}", file=sys.stderr)

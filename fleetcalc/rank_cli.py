@@ -74,11 +74,12 @@ def run(args: argparse.Namespace) -> int:
 def _print(ranking: Ranking) -> None:
     from rich import box
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     from fleetcalc.metrics import format_value
     from fleetcalc.rank import RANK_COLUMNS
+    from fleetcalc.text import printable
 
     scenario = ranking.scenario
     origin = ranking.origin or "lowest-duty plant"
@@ -90,9 +91,10 @@ def _print(ranking: Ranking) -> None:
     left_out |= {name for names in narrow for name in names}
     shown = [c for c in RANK_COLUMNS if c.name not in left_out]
     hashprice = ranking.table["hashprice_usd_per_ph_day"][0]
-    table = Table(title=f"fleetcalc rank - power USD {ranking.power_usd_per_kwh:g}/kWh, "
-                        f"{ranking.on}, origin {origin}, hashprice USD {hashprice:,.2f}/PH/day "
-                        f"(scenario: {escape(scenario.name)})", title_justify="left",
+    table = Table(title=Text(f"fleetcalc rank - power USD {ranking.power_usd_per_kwh:g}/kWh, "
+                             f"{ranking.on}, origin {origin}, hashprice USD "
+                             f"{hashprice:,.2f}/PH/day (scenario: {printable(scenario.name)})"),
+                  title_justify="left",
                   box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
     table.add_column("Model", overflow="ellipsis", no_wrap=True, max_width=20)
     table.add_column("Mode", no_wrap=True)
@@ -101,7 +103,7 @@ def _print(ranking: Ranking) -> None:
         table.add_column(column.label.replace(" ", "\n", 1), justify="right", no_wrap=True)
     for row in ranking.table.iter_rows(named=True):
         loses = row["profit_usd_per_day"] < 0
-        table.add_row(escape(row["model_id"]), escape(row["mode"]), row["origin"],
+        table.add_row(Text(row["model_id"]), Text(row["mode"]), row["origin"],
                       *(format_value(row[c.name], c.fmt) for c in shown),
                       style="dim" if loses else None)
     console.print(table)
@@ -114,4 +116,4 @@ def _print(ranking: Ranking) -> None:
                   f"finance, {scenario.horizon_days} days from {scenario.start_date}. Dim rows "
                   "lose money at this power price.", highlight=False)
     for note in ranking.notes:
-        console.print(f"[yellow]Note:[/] {escape(note)}")
+        console.print(Text.assemble(("Note: ", "yellow"), printable(note)))

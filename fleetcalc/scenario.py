@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -13,7 +14,10 @@ from typing import Any
 from fleetcalc.errors import InputError
 from fleetcalc.tariffs import OriginRisk, TariffOverride, shipped_overrides_path
 from fleetcalc.validate import (
+    MAX_NAME_CHARS,
+    MAX_TEXT_CHARS,
     Field,
+    check_fields,
     checked,
     is_origin,
     load_toml,
@@ -101,7 +105,7 @@ class Network:
 class Scenario:
     """Market and network inputs of one evaluation; hashable, so results can be cached."""
 
-    name: str = checked("str", "scenario")
+    name: str = checked("str", "scenario", max_chars=MAX_NAME_CHARS)
     start_date: dt.date = checked("date")
     horizon_days: int = checked("int", lo=1, hi=36_525)
     seed: int = checked("int", 1, lo=0, hi=2**63 - 1)
@@ -133,7 +137,35 @@ class Scenario:
         return dict(self.tariff_origin_as).get(origin, origin)
 
     def with_changes(self, **changes: Any) -> Scenario:
-        return replace(self, **changes)
+        """This scenario with fields changed, checked as the scenario parser checks a file
+        (``InputError`` naming the key)."""
+        return replace(self, **changes).validate()
+
+    def validate(self) -> Scenario:
+        """This scenario if it passes every check the parser makes on a file; ``InputError``
+        naming the key otherwise, ``TypeError`` for a part that is not of its class. For
+        scenarios built or changed in memory: ``evaluate`` calls it."""
+        source = self.source
+        for name, part, cls in (("btc", self.btc, BtcMarket), ("network", self.network, Network),
+                                ("origin_risk", self.origin_risk, OriginRisk)):
+            if not isinstance(part, cls):
+                raise TypeError(f"Scenario.{name} must be a fleetcalc {cls.__name__}, not "
+                                f"{type(part).__name__}")
+        check_fields(self, source, "")
+        _check_path_days(source, self.paths, self.horizon_days)
+        for prefix, part in (("btc", self.btc), ("network", self.network),
+                             ("origin_risk", self.origin_risk)):
+            check_fields(part, source, prefix)
+        _check_levels(self)
+        for i, override in enumerate(self.tariff_overrides):
+            if not isinstance(override, TariffOverride):
+                raise TypeError(f"Scenario.tariff_overrides[{i}] must be a fleetcalc "
+                                f"TariffOverride, not {type(override).__name__}")
+            check_fields(override, source, f"tariff_overrides[{i}]")
+            _check_override_dates(override, source, f"tariff_overrides[{i}]")
+        _check_origin_map(dict(self.tariff_origin_as), source)
+        _check_assumptions(self.assumptions, source)
+        return self
 
 
 # Memory of the market arrays grows with paths x days: ten arrays of 8 bytes per path-day, so
@@ -246,20 +278,70 @@ def _read_market(
         path = _series_file(source, "btc.price_series", btc_values["price_series"])
         price_series = load_series(path, PRICE_SERIES, start, n_days)
         btc_values["price_usd"] = price_series[0]
-    else:
-        _check_level(source, "btc.annual_drift", btc_values["annual_drift"],
-                     btc_values["price_usd"], btc_values["annual_drift"], n_days,
-                     PRICE_BOUNDS_USD, "USD")
     if net_values["hashrate_series"] is not None:
         path = _series_file(source, "network.hashrate_series", net_values["hashrate_series"])
         hashrate_series = load_series(path, HASHRATE_SERIES, start, n_days)
         net_values["hashrate_ehs"] = hashrate_series[0]
-    else:
-        annual_growth = (1.0 + net_values["monthly_growth"]) ** 12 - 1.0
-        _check_level(source, "network.monthly_growth", net_values["monthly_growth"],
-                     net_values["hashrate_ehs"], annual_growth, n_days, HASHRATE_BOUNDS_EHS,
-                     "EH/s")
     return BtcMarket(**btc_values), Network(**net_values), price_series, hashrate_series
+
+
+def _check_path_days(source: str, paths: int, n_days: int) -> None:
+    if paths * n_days > MAX_PATH_DAYS:
+        raise InputError(source, "paths", paths,
+                         f"at most {MAX_PATH_DAYS:,} path-days (paths x horizon_days), so at "
+                         f"most {MAX_PATH_DAYS // n_days:,} paths over {n_days} days")
+
+
+def _check_levels(scenario: Scenario) -> None:
+    """A series covers the horizon; without one, the growth keeps the level in bounds."""
+    from fleetcalc.series import HASHRATE_SERIES, PRICE_SERIES
+
+    btc, net, n_days = scenario.btc, scenario.network, scenario.horizon_days
+    for series, kind in ((scenario.price_series_usd, PRICE_SERIES),
+                         (scenario.hashrate_series_ehs, HASHRATE_SERIES)):
+        if series is not None and len(series) < n_days:
+            raise InputError(scenario.source, kind.key, f"{len(series)} days of data",
+                             f"a series covering the {n_days}-day horizon")
+    if scenario.price_series_usd is None:
+        _check_level(scenario.source, "btc.annual_drift", btc.annual_drift, btc.price_usd,
+                     btc.annual_drift, n_days, PRICE_BOUNDS_USD, "USD")
+    if scenario.hashrate_series_ehs is None:
+        _check_level(scenario.source, "network.monthly_growth", net.monthly_growth,
+                     net.hashrate_ehs, (1.0 + net.monthly_growth) ** 12 - 1.0, n_days,
+                     HASHRATE_BOUNDS_EHS, "EH/s")
+
+
+def _check_override_dates(override: TariffOverride, source: str, where: str) -> None:
+    if override.effective_to is not None and override.effective_to < override.effective_from:
+        raise InputError(
+            source, f"{where}.effective_to", override.effective_to.isoformat(),
+            f"a date on or after effective_from ({override.effective_from.isoformat()})",
+        )
+
+
+def _check_origin_map(remap: Mapping[Any, Any], source: str) -> dict[str, str]:
+    """``tariff_origin_as``: ISO origin codes as keys and values."""
+    for key in remap:
+        if not is_origin(key):
+            raise InputError(source, f"tariff_origin_as.{key}", key,
+                             "an ISO 3166 alpha-2 country code like 'MY' as the key")
+    return read_table(remap, tuple(Field(k, "origin") for k in remap), source,
+                      "tariff_origin_as")
+
+
+MAX_ASSUMPTIONS = 100
+_ASSUMPTIONS_WORDS = (f"a list of at most {MAX_ASSUMPTIONS} non-empty strings of at most "
+                      f"{MAX_TEXT_CHARS:,} characters")
+
+
+def _check_assumptions(assumptions: Sequence[Any], source: str) -> None:
+    # Every summary row repeats them, so they are bounded like any other text.
+    if len(assumptions) > MAX_ASSUMPTIONS:
+        raise InputError(source, "assumptions", f"({len(assumptions):,} items)",
+                         _ASSUMPTIONS_WORDS)
+    for i, item in enumerate(assumptions):
+        if not (isinstance(item, str) and item.strip() and len(item) <= MAX_TEXT_CHARS):
+            raise InputError(source, f"assumptions[{i}]", item, _ASSUMPTIONS_WORDS)
 
 
 def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
@@ -273,10 +355,7 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
     top = {k: v for k, v in data.items() if k not in _KNOWN_TABLES}
     values = read_table(top, SCENARIO_FIELDS, source, "", tables=_KNOWN_TABLES)
     n_days = values["horizon_days"]
-    if values["paths"] * n_days > MAX_PATH_DAYS:
-        raise InputError(source, "paths", values["paths"],
-                         f"at most {MAX_PATH_DAYS:,} path-days (paths x horizon_days), so at "
-                         f"most {MAX_PATH_DAYS // n_days:,} paths over {n_days} days")
+    _check_path_days(source, values["paths"], n_days)
     btc, network, price_series, hashrate_series = _read_market(
         data, source, values["start_date"], n_days)
     raw_overrides = data.get("tariff_overrides", [])
@@ -287,35 +366,27 @@ def parse_scenario(data: dict[str, Any], source: str) -> Scenario:
     overrides = []
     for i, item in enumerate(raw_overrides):
         where = f"tariff_overrides[{i}]"
-        row = read_table(item, OVERRIDE_FIELDS, source, where)
-        if row["effective_to"] is not None and row["effective_to"] < row["effective_from"]:
-            raise InputError(
-                source, f"{where}.effective_to", row["effective_to"].isoformat(),
-                f"a date on or after effective_from ({row['effective_from'].isoformat()})",
-            )
-        overrides.append(TariffOverride(**row))
+        override = TariffOverride(**read_table(item, OVERRIDE_FIELDS, source, where))
+        _check_override_dates(override, source, where)
+        overrides.append(override)
     remap = data.get("tariff_origin_as", {})
     if not isinstance(remap, dict):
         raise InputError(source, "tariff_origin_as", remap, "a table like {MY = \"CN\"}")
-    for key in remap:
-        if not is_origin(key):
-            raise InputError(source, f"tariff_origin_as.{key}", key,
-                             "an ISO 3166 alpha-2 country code like 'MY' as the key")
-    origin_as = read_table(remap, tuple(Field(k, "origin") for k in remap), source,
-                           "tariff_origin_as")
+    origin_as = _check_origin_map(remap, source)
     assumptions = data.get("assumptions", [])
-    if not isinstance(assumptions, list) or not all(
-        isinstance(a, str) and a.strip() for a in assumptions
-    ):
-        raise InputError(source, "assumptions", assumptions, "a list of non-empty strings")
+    if not isinstance(assumptions, list):
+        raise InputError(source, "assumptions", assumptions, _ASSUMPTIONS_WORDS)
+    _check_assumptions(assumptions, source)
     origin_risk = OriginRisk(**read_table(data.get("origin_risk", {}), ORIGIN_RISK_FIELDS,
                                           source, "origin_risk"))
-    return Scenario(
+    scenario = Scenario(
         btc=btc, network=network, tariff_overrides=tuple(overrides), origin_risk=origin_risk,
         tariff_origin_as=tuple(sorted(origin_as.items())), assumptions=tuple(assumptions),
         price_series_usd=price_series, hashrate_series_ehs=hashrate_series,
         source=source, **values,
     )
+    _check_levels(scenario)
+    return scenario
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:

@@ -109,29 +109,32 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_tornado(results: list[Tornado], scenario_name: str, out: Path | None) -> None:
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
 
     from fleetcalc.sensitivity_view import tornado_table
+    from fleetcalc.text import printable
 
+    # Names, notes and file names are user text: Text objects, never markup (fleetcalc.text).
     console = Console()
-    console.print(f"fleetcalc sensitivity - scenario: {escape(scenario_name)}", highlight=False)
+    console.print(Text(f"fleetcalc sensitivity - scenario: {printable(scenario_name)}"))
     for result in results:
         console.print(tornado_table(result))
         for note in result.notes:
-            console.print(f"[yellow]Note:[/] {escape(note)}")
+            console.print(Text.assemble(("Note: ", "yellow"), printable(note)))
     console.print("Low/high: the input's value at each end of its range (README: Sensitivity). "
                   "Bars: NPV below (red) and above (green) the base, one scale per plan.",
                   highlight=False)
     if out is not None:
-        console.print(f"Written to {escape(str(out))}.")
+        console.print(Text(f"Written to {printable(str(out))}."))
 
 
 def _print_grid(frame: pl.DataFrame, plans: list[Plan], axes: list[Axis], metric: str,
                 out: Path | None) -> None:
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
 
     from fleetcalc.sensitivity_view import heat_table
+    from fleetcalc.text import printable
 
     console = Console()
     for plan in plans:
@@ -141,4 +144,5 @@ def _print_grid(frame: pl.DataFrame, plans: list[Plan], axes: list[Axis], metric
         " (IRR against the plan's discount rate)" if metric == "irr" else "") + ".",
         highlight=False)
     if out is not None:
-        console.print(f"Every cell's NPV, IRR and payback written to {escape(str(out))}.")
+        console.print(Text(f"Every cell's NPV, IRR and payback written to "
+                           f"{printable(str(out))}."))

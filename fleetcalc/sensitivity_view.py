@@ -1,7 +1,8 @@
 """Sensitivity results as Rich renderables: a tornado table with bars and a coloured heat
 table. The command line prints them; the app shows them in its Sensitivity tab.
 
-User text (plan names) is data, never markup: it goes in as ``Text``.
+User text (plan names, input labels from a ranges file) is data, never markup: it goes in as
+``Text``, control characters shown escaped (``fleetcalc.text.printable``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rich.text import Text
 
 from fleetcalc.metrics import BY_NAME, format_value
 from fleetcalc.sensitivity import Tornado, is_missing
+from fleetcalc.text import printable
 from fleetcalc.variation import Axis, Change
 
 BAR_CELLS = 12  # characters on each side of the base NPV
@@ -44,7 +46,7 @@ def _bar(npv_low: float, npv_high: float, base: float, scale: float) -> Text:
 def tornado_table(result: Tornado) -> Table:
     """One plan's tornado: each input's range, the NPV at either end and the bar."""
     irr = "n/a" if is_missing(result.base_irr) else f"{result.base_irr:.1%}"
-    title = Text(f"{result.plan}: base NPV USD {result.base_npv_usd:,.0f}, IRR {irr}")
+    title = Text(f"{printable(result.plan)}: base NPV USD {result.base_npv_usd:,.0f}, IRR {irr}")
     table = Table(title=title, title_justify="left")
     # Numbers never wrap or shorten; the input's label may wrap.
     for label, justify in (("Input", "left"), ("Low", "right"), ("High", "right"),
@@ -56,7 +58,8 @@ def tornado_table(result: Tornado) -> Table:
                 default=0.0)
     for bar in result.bars:
         table.add_row(
-            bar.label, format_value(bar.low, bar.fmt), format_value(bar.high, bar.fmt),
+            Text(printable(bar.label)), format_value(bar.low, bar.fmt),
+            format_value(bar.high, bar.fmt),
             f"{bar.npv_low_usd:,.0f}", f"{bar.npv_high_usd:,.0f}", f"{bar.swing_usd:,.0f}",
             _bar(bar.npv_low_usd, bar.npv_high_usd, result.base_npv_usd, scale))
     return table
@@ -102,15 +105,17 @@ def heat_table(
     # The axes' names go in the title: a corner cell that long would squeeze the numbers.
     where = (f"by {axes[0].column}" if len(axes) == 1
              else f"rows {axes[0].column}, columns {axes[1].column}")
-    table = Table(title=Text(f"{plan}: {BY_NAME[metric].label}, {where}"), title_justify="left",
+    table = Table(title=Text(printable(f"{plan}: {BY_NAME[metric].label}, {where}")),
+                  title_justify="left",
                   box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
     table.add_column("", justify="right", no_wrap=True)
     for change in second:
-        table.add_column(BY_NAME[metric].label if change is None else axes[1].label(change),
+        table.add_column(Text(BY_NAME[metric].label if change is None
+                              else printable(axes[1].label(change))),
                          justify="right", no_wrap=True)
     for row_change in first:
         cell_keys = [(row_change.amount, None if c is None else c.amount) for c in second]
-        table.add_row(axes[0].label(row_change), *(
+        table.add_row(Text(printable(axes[0].label(row_change))), *(
             Text(format_value(_or_nan(cells[k]), fmt),
                  style=Style(color="white", bgcolor=_blend(scores[k])))
             for k in cell_keys))

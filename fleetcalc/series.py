@@ -26,7 +26,13 @@ import numpy as np
 from fleetcalc.errors import InputError
 from fleetcalc.validate import read_text
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII only: ``\d`` and ``float()`` also take other scripts' digits (Arabic-Indic, full-width),
+# ``float()`` takes ``1_000``, and ``str.strip()`` drops a no-break space; a series is a machine
+# format, so a value is digits 0-9 with an optional sign, point and exponent, padded at most
+# by ASCII spaces and tabs.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_PADDING = " \t"
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def _rows(path: Path) -> list[tuple[int, list[str]]]:
     text = read_text(path, "CSV file").removeprefix("\ufeff")
     # Cells never hold quoted newlines here, so the reader's line counter is the file's line.
     reader = csv.reader(text.splitlines())
-    return [(reader.line_num, cells) for cells in reader if any(c.strip() for c in cells)]
+    return [(reader.line_num, cells) for cells in reader if any(c.strip(_PADDING) for c in cells)]
 
 
 def load_series(
@@ -69,7 +75,7 @@ def load_series(
     if not rows or rows[0][0] != 1:
         raise InputError(source, "line 1", "(empty line)" if rows else "(empty file)",
                          f"the header {kind.header!r}")
-    header = [c.strip() for c in rows[0][1]]
+    header = [c.strip(_PADDING) for c in rows[0][1]]
     if header != ["date", kind.column]:
         raise InputError(source, "line 1", ",".join(rows[0][1]), f"the header {kind.header!r}")
     if len(rows) == 1:
@@ -83,19 +89,19 @@ def load_series(
         if len(cells) != 2:
             raise InputError(source, where, ",".join(cells),
                              f"2 cells, {kind.header}, like {kind.example}")
-        date_text, value_text = cells[0].strip(), cells[1].strip()
+        date_text, value_text = cells[0].strip(_PADDING), cells[1].strip(_PADDING)
         try:
-            if not _ISO_DATE.match(date_text):
+            if not _ISO_DATE.fullmatch(date_text):
                 raise ValueError(date_text)
             date = dt.date.fromisoformat(date_text)
         except ValueError:
             raise InputError(source, f"{where}, date", date_text,
                              "a date like 2027-01-31") from None
-        try:
-            value = float(value_text)
-        except ValueError:
+        if not _NUMBER.fullmatch(value_text):
             raise InputError(source, f"{where}, {kind.column}", value_text,
-                             kind.allowed()) from None
+                             f"{kind.allowed()}, written with ASCII digits like "
+                             f"{kind.example.split(',')[1]} or 1.5e3")
+        value = float(value_text)
         if not (math.isfinite(value) and kind.lo <= value <= kind.hi):
             raise InputError(source, f"{where}, {kind.column}", value_text, kind.allowed())
         if dates:
@@ -132,10 +138,12 @@ def series_paths(
     None, else the series times a mean-one lognormal process driven by ``shocks[paths, days]``.
     """
     base = np.asarray(series, dtype=np.float64)
-    if base.size != n_days:
-        # A Scenario edited in memory (with_changes) can outgrow the series it was loaded with.
+    if base.size < n_days:
+        # A Scenario built in memory, not checked by ``Scenario.validate``, can outgrow its
+        # series; one shortened in memory (with_changes) uses the series' first days.
         raise InputError(source, kind.key, f"{base.size} days of data",
                          f"a series covering the {n_days}-day horizon")
+    base = base[:n_days]
     if shocks is None:
         return base[None, :]
     sigma = annual_volatility / math.sqrt(365.0)

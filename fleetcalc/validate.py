@@ -48,6 +48,15 @@ EARLIEST_DATE = dt.date(2009, 1, 3)
 LATEST_DATE = dt.date(2199, 12, 31)
 # Inputs are hand-written plans and daily series (a century of days is ~2 MB of CSV).
 MAX_INPUT_BYTES = 64 * 2**20
+# Text values: a name labels a column and a chart line (and once repeated a plan name in every
+# daily row: a 60 MB name went to the OOM killer); any other text key (a file name, a mode) has
+# no use for more than a long sentence.
+MAX_NAME_CHARS = 200
+MAX_TEXT_CHARS = 1000
+# Plans and scenarios nest three levels (orders -> an order -> its values); nothing real needs
+# more than a few. Deeper documents are refused before anything walks them: Python's parser and
+# ``repr`` recurse per level and hit the interpreter's limit near a thousand.
+MAX_NESTING = 16
 _TOML_POSITION = re.compile(r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|"
                             r"end of document)\)$")
 
@@ -70,6 +79,7 @@ class Field:
     choices: tuple[str, ...] | None = None
     pattern: re.Pattern[str] | None = None  # for "str": the whole value must match
     pattern_words: str = ""  # what ``pattern`` allows, for the message
+    max_chars: int = MAX_TEXT_CHARS  # for "str": the longest value allowed
 
     @property
     def required(self) -> bool:
@@ -82,7 +92,7 @@ class Field:
             return self.pattern_words
         words = {
             "float": "a number", "int": "an integer", "bool": "true or false",
-            "str": "a non-empty string",
+            "str": f"a non-empty string of at most {self.max_chars:,} characters",
             "date": f"a date like 2027-01-31, from {EARLIEST_DATE} to {LATEST_DATE}",
             "origin": "an ISO 3166 alpha-2 country code like 'MY' (uppercase)",
             "origins": "a list of ISO 3166 alpha-2 country codes like ['CN']",
@@ -106,7 +116,7 @@ def checked(
     kind: str, default: Any = _REQUIRED, *, optional_in_file: bool = False,
     lo: float | None = None, hi: float | None = None, lo_open: bool = False,
     choices: tuple[str, ...] | None = None, pattern: re.Pattern[str] | None = None,
-    pattern_words: str = "",
+    pattern_words: str = "", max_chars: int = MAX_TEXT_CHARS,
 ) -> Any:
     """A dataclass field that is also a TOML key: ``kind`` and the bounds say what the key
     accepts (see ``Field``); ``default`` is both the object's default and the value of an absent
@@ -116,7 +126,8 @@ def checked(
     value, because the parser fills it in itself (a start level taken from a CSV series).
     """
     rules = Field("", kind, None if optional_in_file else default, lo=lo, hi=hi, lo_open=lo_open,
-                  choices=choices, pattern=pattern, pattern_words=pattern_words)
+                  choices=choices, pattern=pattern, pattern_words=pattern_words,
+                  max_chars=max_chars)
     metadata = {_FIELD_KEY: rules}
     if default is _REQUIRED:
         return dataclasses.field(metadata=metadata)
@@ -215,7 +226,7 @@ def convert(field: Field, value: Any, source: str, where: str) -> Any:
             raise bad()
         return value
     if kind == "str":
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or not value.strip() or len(value) > field.max_chars:
             raise bad()
         if field.choices is not None and value not in field.choices:
             raise bad()
@@ -227,10 +238,26 @@ def convert(field: Field, value: Any, source: str, where: str) -> Any:
             raise bad()
         return value
     if kind == "origins":
-        if not isinstance(value, list) or not all(is_origin(v) for v in value):
+        # A list in TOML, a tuple in the objects.
+        if not isinstance(value, list | tuple) or not all(is_origin(v) for v in value):
             raise bad()
         return tuple(value)
     raise AssertionError(f"unknown field kind {kind}")
+
+
+def check_fields(obj: Any, source: str, prefix: str) -> None:
+    """Check every ``checked`` field of the dataclass object ``obj`` as ``read_table`` checks
+    a TOML key (an object built or changed in memory gets the file's rules); None passes where
+    the field's default is None. Raises InputError naming ``prefix.field``."""
+    for spec in dataclasses.fields(obj):
+        rules = spec.metadata.get(_FIELD_KEY)
+        if rules is None:
+            continue
+        value = getattr(obj, spec.name)
+        if value is None and spec.default is None:
+            continue
+        where = f"{prefix}.{spec.name}" if prefix else spec.name
+        convert(dataclasses.replace(rules, name=spec.name), value, source, where)
 
 
 def read_table(
@@ -300,10 +327,63 @@ def load_toml(path: str | Path) -> tuple[dict[str, Any], str]:
     return parse_toml_text(text, source), source
 
 
+def _too_deep(source: str, where: str) -> InputError:
+    return InputError(source, where, f"(nested more than {MAX_NESTING} levels deep)",
+                      f"arrays and tables nested at most {MAX_NESTING} levels deep")
+
+
+def _deepest_line(text: str) -> str:
+    """'line N' of the first line where brackets outside strings and comments open more than
+    MAX_NESTING levels ('' if none does); for a document too deep for the parser itself."""
+    depth, quote = 0, ""
+    for number, line in enumerate(text.splitlines(), 1):
+        escaped = False
+        for char in line:
+            if quote:
+                if escaped:
+                    escaped = False
+                elif char == "\\" and quote == '"':
+                    escaped = True
+                elif char == quote:
+                    quote = ""
+            elif char in "\"'":
+                quote = char
+            elif char == "#":
+                break
+            elif char in "[{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    return f"line {number}"
+            elif char in "]}":
+                depth -= 1
+    return ""
+
+
+def check_nesting(doc: Any, source: str) -> None:
+    """InputError naming the key path where ``doc`` nests deeper than MAX_NESTING levels.
+
+    Iterative, so a document of any depth is measured without recursion."""
+    stack: list[tuple[Any, int, str]] = [(doc, 0, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if isinstance(value, dict):
+            children = [(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()]
+        elif isinstance(value, list):
+            children = [(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        else:
+            continue
+        if depth > MAX_NESTING:  # the document itself is level 0
+            raise _too_deep(source, where)
+        stack.extend((child, depth + 1, path) for child, path in children)
+
+
 def parse_toml_text(text: str, source: str) -> dict[str, Any]:
-    """Parse TOML text; a syntax error becomes an InputError with its line and that line's text."""
+    """Parse TOML text; a syntax error becomes an InputError with its line and that line's text,
+    nesting deeper than MAX_NESTING levels an InputError naming where."""
     try:
-        return tomllib.loads(text)
+        doc = tomllib.loads(text)
+    except RecursionError:
+        raise _too_deep(source, _deepest_line(text)) from None
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         match = _TOML_POSITION.match(message)
@@ -320,3 +400,5 @@ def parse_toml_text(text: str, source: str) -> dict[str, Any]:
             shown = shown[:57] + "..."
         raise InputError(source, f"line {line}, column {match['col']}", shown,
                          f"valid TOML ({reason})") from None
+    check_nesting(doc, source)
+    return doc

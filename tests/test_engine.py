@@ -6,6 +6,8 @@ import dataclasses
 import datetime as dt
 import json
 
+import numpy as np
+import polars as pl
 import pytest
 
 from fleetcalc.cli import main
@@ -183,3 +185,74 @@ def test_two_plans_of_one_name_are_an_input_error(short_scenario) -> None:
     plan = default_plans()[0]
     with pytest.raises(InputError, match="name"):
         evaluate([plan, plan.with_order(0, quantity=10)], short_scenario)
+
+
+def custom_unit(delivery: dt.date, **order: object) -> dict[str, object]:
+    """An order of one 200 TH/s custom unit delivered on ``delivery``, costing a cent landed
+    unless ``order`` says otherwise."""
+    return {"quantity": 1, "origin": "US", "import_date": delivery, "delivery_date": delivery,
+            "hashrate_th": 200.0, "power_w": 3500.0, "unit_price_usd": 0.01,
+            "freight_usd_per_unit": 0.0, "install_usd_per_unit": 0.0, **order}
+
+
+def custom_plan(*orders: dict[str, object], **finance: float):
+    """A plan of these orders on a site with free power."""
+    from fleetcalc.plan import parse_plan
+
+    return parse_plan({"name": "custom", "site": {"power_usd_per_kwh": 0.0, "capacity_mw": 1.0},
+                       "finance": finance, "orders": list(orders)}, "custom.toml")
+
+
+def test_payback_is_zero_days_when_cash_never_goes_negative(short_scenario) -> None:
+    # Issue 12, finding 7: payback was counted from day 0, not from the delivery, so cash that
+    # is never negative gave minus the days before the first delivery (-35).
+    delivery = short_scenario.start_date + dt.timedelta(days=35)
+    # A unit costing a cent: its first day's revenue already exceeds its capex.
+    results = evaluate([custom_plan(custom_unit(delivery))], short_scenario, breakevens=False)
+    assert (results.daily["cumulative_cash_usd"] >= 0).all()
+    record = results.records()[0]
+    assert record["payback_days"] == 0
+    assert results.paths["payback_days"].to_list() == [0.0]
+
+
+def test_irr_reason_holds_when_npv_changes_sign_twice(short_scenario) -> None:
+    # Issue 12, finding 15: capex, income, then a later capex: NPV is negative at both ends of
+    # the IRR range and positive between, so "NPV keeps one sign" was wrong.
+    from fleetcalc import finance
+    from fleetcalc.metrics import BY_NAME
+
+    start = short_scenario.start_date
+    plan = custom_plan(custom_unit(start, unit_price_usd=600.0),
+                       custom_unit(start + dt.timedelta(days=700), unit_price_usd=10_000.0),
+                       residual_fraction=0.0)
+    results = evaluate([plan], short_scenario, breakevens=False)
+    cash = results.daily["cash_flow_usd"].to_numpy()
+    rates = np.expm1(np.linspace(*finance.IRR_LOG_RANGE, 200))
+    signs = np.sign([finance.npv(cash, rate) for rate in rates])
+    assert signs[0] == signs[-1] == -1 and (signs > 0).any()
+    record = results.records()[0]
+    assert record["irr"] is None
+    reason = BY_NAME["irr"].missing
+    assert f"irr: {reason}" in record["missing_metrics"]
+    assert "same sign at -99% and at +100,000%" in reason and "or several do" in reason
+
+
+def test_the_plan_name_is_stored_once_not_per_row(short_scenario) -> None:
+    # Issue 12, finding 5: the name was repeated in every daily row (a 1 MB name peaked at
+    # 2.1 GB); now a categorical column holds it once, and names are at most 200 characters.
+    from fleetcalc.frames import PLAN_DTYPE
+    from fleetcalc.validate import MAX_NAME_CHARS
+
+    plan = default_plans()[0]
+    short, long = (plan.with_changes(name=name) for name in ("x", "y" * MAX_NAME_CHARS))
+    sizes = {}
+    for named in (short, long):
+        results = evaluate([named], short_scenario, breakevens=False)
+        for frame in ("summary", "daily", "orders", "tariff_lines", "paths"):
+            assert getattr(results, frame).schema["plan"] == PLAN_DTYPE
+        assert results.daily.filter(pl.col("plan") == named.name).height == 730
+        sizes[named.name] = results.daily.estimated_size()
+    assert abs(sizes["x"] - sizes["y" * MAX_NAME_CHARS]) < 4 * MAX_NAME_CHARS
+    # The frames still join on the name.
+    joined = results.daily.join(results.summary.select("plan", "npv_usd"), on="plan")
+    assert joined.height == 730

@@ -33,7 +33,7 @@ def test_npv_falls_as_the_discount_rate_rises(flows, rate, step) -> None:
 def test_irr_makes_npv_zero(flows) -> None:
     rate = finance.irr(flows[None, :])[0]
     if np.isnan(rate):
-        # No root in range: NPV keeps one sign across the whole searched range.
+        # No IRR: NPV has the same sign at both ends of the searched range.
         lo, hi = np.expm1(finance.IRR_LOG_RANGE)
         assert np.sign(finance.npv(flows, lo)) == np.sign(finance.npv(flows, hi))
     else:

@@ -157,7 +157,7 @@ PLAN_CASES: tuple[Case, ...] = (
               "orders[0].power_w: got '(missing)'; expected both hashrate_th and power_w for "
               "a custom unit"),
     plan_case("Missing required key (name)", "missing_name.toml",
-              "name: got '(missing)'; expected a non-empty string"),
+              "name: got '(missing)'; expected a non-empty string of at most 200 characters"),
     plan_case("Missing required key (order origin)", "missing_origin.toml",
               "orders[0].origin: got '(missing)'; expected an ISO 3166 alpha-2 country code "
               "like 'MY' (uppercase)"),
@@ -198,7 +198,7 @@ PLAN_CASES: tuple[Case, ...] = (
     plan_case("Order that is not a table", "orders_not_table.toml",
               "orders[0]: got 'antminer-s21-xp'; expected a table"),
     plan_case("Empty file", "empty.toml",
-              "name: got '(missing)'; expected a non-empty string"),
+              "name: got '(missing)'; expected a non-empty string of at most 200 characters"),
     plan_case("TOML syntax error", "syntax_error.toml",
               "line 9, column 15: got 'quantity = 10 units'; expected valid TOML (expected "
               "newline or end of document after a statement)"),
@@ -209,6 +209,23 @@ PLAN_CASES: tuple[Case, ...] = (
               "line 1: got b'\\xe9, 1'; expected UTF-8 text (a TOML file)"),
     plan_case("Random bytes", "random_bytes.toml",
               "line 2: got b'\\x80\\x81\\x82\\x83'; expected UTF-8 text (a TOML file)"),
+    # Issue 12, finding 5: a 1 MB name peaked at 2.1 GB (it was repeated in every daily row).
+    plan_case("Name longer than 200 characters", "name_too_long.toml",
+              "name: got '" + ("Texas site, 10 MW " * 12)[:200] + "'... (216 characters); "
+              "expected a non-empty string of at most 200 characters"),
+    # Issue 12, finding 8: a 27 PH/s fleet on a 1 TH/s network mined 9.4e9 BTC.
+    plan_case("Fleet above 10% of the network", "fleet_over_network_share.toml",
+              "orders: got '100,000 PH/s in service on 2027-01-01'; expected a fleet of at "
+              "most 10% of the network's hashrate, which includes it (the scenario's network "
+              "has 973.826 EH/s that day, so at most 97,382.6 PH/s): a larger fleet would move "
+              "difficulty itself, which the model takes from the scenario"),
+    # Issue 12, finding 6: 5,000 nested arrays (10 KB) gave "internal error: RecursionError".
+    plan_case("Arrays nested 5,000 deep", "nesting_deep_array.toml",
+              "line 2: got '(nested more than 16 levels deep)'; expected arrays and tables "
+              "nested at most 16 levels deep"),
+    plan_case("Dotted keys nested 42 deep", "nesting_deep_keys.toml",
+              "site.power_usd_per_kwh" + ".a" * 15 + ": got '(nested more than 16 levels "
+              "deep)'; expected arrays and tables nested at most 16 levels deep"),
 )
 
 

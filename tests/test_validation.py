@@ -8,6 +8,7 @@ message with ``PYTHONPATH=. python -m tests.test_validation`` (a test fails unti
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 import tomllib
@@ -21,6 +22,7 @@ from fleetcalc.errors import InputError
 from fleetcalc.network import market_paths
 from fleetcalc.scenario import load_scenario, parse_scenario, scenario_to_toml
 from fleetcalc.series import PRICE_SERIES, load_series
+from fleetcalc.validate import MAX_NESTING, parse_toml_text
 from tests.test_files import FILE_CASES
 from tests.test_optimize_cli import CANDIDATE_CASES
 from tests.test_plan_errors import PLAN_CASES, ROOT, Case, run_cli
@@ -44,7 +46,8 @@ def series_case(label: str, file: str, csv_file: str, message: str) -> Case:
 
 SCENARIO_CASES: tuple[Case, ...] = (
     scenario_case('assumptions not a list', 'assumptions_not_list.toml',
-              "assumptions: got 'flat price'; expected a list of non-empty strings"),
+              "assumptions: got 'flat price'; expected a list of at most 100 non-empty strings "
+              'of at most 1,000 characters'),
     scenario_case('Missing required key (block height)', 'block_height_missing.toml',
               "network.block_height: got '(missing)'; expected an integer in [0, 100000000]"),
     scenario_case('Negative block height', 'block_height_negative.toml',
@@ -209,11 +212,13 @@ SERIES_CASES: tuple[Case, ...] = (
               "line 2: got '(no data rows)'; expected one row per day after the header, like "
               '2027-01-31,90000'),
     series_case('Series: NaN', 'series_nan.toml', 'prices_nan.csv',
-              "line 10, price_usd: got 'nan'; expected a number in [0.01, 1e+09]"),
+              "line 10, price_usd: got 'nan'; expected a number in [0.01, 1e+09], written "
+              'with ASCII digits like 90000 or 1.5e3'),
     series_case('Series: negative price', 'series_negative.toml', 'prices_negative.csv',
               "line 8, price_usd: got '-1.0'; expected a number in [0.01, 1e+09]"),
     series_case('Series: non-numeric cell', 'series_non_numeric.toml', 'prices_non_numeric.csv',
-              "line 7, price_usd: got '90k'; expected a number in [0.01, 1e+09]"),
+              "line 7, price_usd: got '90k'; expected a number in [0.01, 1e+09], written "
+              'with ASCII digits like 90000 or 1.5e3'),
     series_case('Series: not UTF-8', 'series_not_utf8.toml', 'prices_not_utf8.csv',
               "line 2: got b'\\xa0000'; expected UTF-8 text (a CSV file)"),
     series_case('Series not covering the horizon', 'series_short.toml', 'prices_short.csv',
@@ -278,9 +283,19 @@ def test_with_monte_carlo_paths_the_series_is_the_expected_path() -> None:
 
 
 def test_a_horizon_longer_than_the_series_is_an_input_error() -> None:
-    scenario = load_scenario(f"{SCENARIOS}/series_valid.toml").with_changes(horizon_days=120)
+    scenario = load_scenario(f"{SCENARIOS}/series_valid.toml")
     with pytest.raises(InputError, match=r"btc\.price_series: got '90 days of data'"):
-        market_paths(scenario)
+        scenario.with_changes(horizon_days=120)
+    # Built around the check, the market still refuses it.
+    unchecked = dataclasses.replace(scenario, horizon_days=120)
+    with pytest.raises(InputError, match=r"btc\.price_series: got '90 days of data'"):
+        market_paths(unchecked)
+
+
+def test_a_horizon_shorter_than_the_series_uses_its_first_days() -> None:
+    scenario = load_scenario(f"{SCENARIOS}/series_valid.toml")
+    market = market_paths(scenario.with_changes(horizon_days=30))
+    np.testing.assert_array_equal(market.price_usd[0], scenario.price_series_usd[:30])
 
 
 def test_series_tolerates_bom_crlf_blank_lines_and_rows_outside_the_horizon(
@@ -291,6 +306,37 @@ def test_series_tolerates_bom_crlf_blank_lines_and_rows_outside_the_horizon(
     (tmp_path / "p.csv").write_text(text, encoding="utf-8", newline="")
     values = load_series(tmp_path / "p.csv", PRICE_SERIES, dt.date(2026, 11, 10), 7)
     assert values == tuple(float(1009 + i) for i in range(7))
+
+
+@pytest.mark.parametrize("value", ["1_000", "\uff19\uff10\uff10\uff10\uff10",
+                                   "\u0669\u0660\u0660\u0660\u0660", "90000\u00a0",
+                                   "\u00a090000", "infinity", "0x10", "1e", "."])
+def test_series_numbers_are_ascii_only(tmp_path: Path, value: str) -> None:
+    # Issue 12, finding 15: float() reads 1_000, full-width and Arabic-Indic digits, and
+    # str.strip() drops a no-break space, so all of these used to load as numbers.
+    rows = [f"{dt.date(2026, 12, 1) + dt.timedelta(days=i)},90000" for i in range(3)]
+    rows[1] = rows[1].replace("90000", value)
+    (tmp_path / "p.csv").write_text("date,price_usd\n" + "\n".join(rows) + "\n",
+                                    encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        load_series(tmp_path / "p.csv", PRICE_SERIES, dt.date(2026, 12, 1), 3)
+    assert (raised.value.where, raised.value.value) == ("line 3, price_usd", value)
+    assert "ASCII digits" in raised.value.expected
+
+
+def test_series_numbers_take_sign_point_exponent_and_ascii_padding(tmp_path: Path) -> None:
+    rows = ["2026-12-01, 90000", "2026-12-02,\t+9.0e4 ", "2026-12-03,.5E5", "2026-12-04,90000."]
+    (tmp_path / "p.csv").write_text("date,price_usd\n" + "\n".join(rows) + "\n",
+                                    encoding="utf-8")
+    values = load_series(tmp_path / "p.csv", PRICE_SERIES, dt.date(2026, 12, 1), 4)
+    assert values == (90000.0, 90000.0, 50000.0, 90000.0)
+
+
+def test_a_series_date_in_other_digits_is_an_input_error(tmp_path: Path) -> None:
+    date = "\uff12\uff10\uff12\uff16-12-01"  # full-width 2026
+    (tmp_path / "p.csv").write_text(f"date,price_usd\n{date},90000\n", encoding="utf-8")
+    with pytest.raises(InputError, match="line 2, date"):
+        load_series(tmp_path / "p.csv", PRICE_SERIES, dt.date(2026, 12, 1), 1)
 
 
 def test_series_scenario_round_trips_through_toml() -> None:
@@ -339,9 +385,11 @@ def render_errors_doc() -> str:
         "`network.hashrate_series = \"hashrate.csv\"` (columns `date,hashrate_ehs`), read",
         "relative to the scenario file. One row per day, sorted, no gaps or duplicates, covering",
         "every day from `start_date` to `start_date + horizon_days - 1` (rows outside are",
-        "ignored); prices in [0.01, 1e9] USD, hashrates in [1e-6, 1e9] EH/s. A series replaces",
-        "the generated path, so `price_usd`/`annual_drift` (or `hashrate_ehs`/`monthly_growth`)",
-        "must not be given with it. With `paths > 1` the series is the expected path: each",
+        "ignored); prices in [0.01, 1e9] USD, hashrates in [1e-6, 1e9] EH/s, written with ASCII",
+        "digits (`90000`, `-1.5e3`; no `1_000`, other scripts' digits or no-break spaces). A",
+        "series replaces the generated path, so `price_usd`/`annual_drift` (or",
+        "`hashrate_ehs`/`monthly_growth`) must not be given with it. With `paths > 1` the",
+        "series is the expected path: each",
         "Monte Carlo path multiplies it by mean-one lognormal shocks with the scenario's",
         "`annual_volatility`. Errors name the CSV file and its line.",
     ]
@@ -399,3 +447,29 @@ if __name__ == "__main__":
     ERRORS_DOC.parent.mkdir(exist_ok=True)
     ERRORS_DOC.write_text(render_errors_doc(), encoding="utf-8")
     print(f"wrote {ERRORS_DOC}", file=sys.stderr)
+
+
+# --- nesting (issue 12, finding 6) -------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "x = " + "[" * 5000 + "]" * 5000,
+    "x = " + "{a = " * 5000 + "1" + "}" * 5000,
+    ".".join(["a"] * 5000) + " = 1",
+    "[" + ".".join(["a"] * 5000) + "]",
+    "x = " + "[" * 17 + "]" * 17,
+], ids=["arrays", "inline_tables", "dotted_keys", "table_header", "just_too_deep"])
+def test_nesting_deeper_than_the_limit_is_an_input_error(text: str) -> None:
+    with pytest.raises(InputError) as raised:
+        parse_toml_text(text, "deep.toml")
+    assert raised.value.value == f"(nested more than {MAX_NESTING} levels deep)"
+    assert len(str(raised.value)) < 300
+
+
+def test_nesting_up_to_the_limit_parses() -> None:
+    doc = parse_toml_text("x = " + "[" * 16 + "]" * 16, "deep.toml")
+    depth = 0
+    value = doc
+    while isinstance(value, dict | list) and value:
+        value = value["x"] if isinstance(value, dict) else value[0]
+        depth += 1
+    assert depth == 16

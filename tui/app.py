@@ -25,6 +25,7 @@ from fleetcalc.engine import Results
 from fleetcalc.errors import InputError
 from fleetcalc.plan import Plan, check_plan_against_scenario, default_plans, load_plan
 from fleetcalc.scenario import Scenario, load_scenario
+from fleetcalc.text import printable
 from tui import files
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
@@ -91,7 +92,7 @@ class FleetcalcApp(App[None]):
             raise ValueError("FleetcalcApp needs at least one plan")
         self.set_reactive(FleetcalcApp.plans, tuple(plans))
         self.set_reactive(FleetcalcApp.scenario, scenario)
-        self.sub_title = scenario.name
+        self.sub_title = printable(scenario.name)
         # Snapshot tests turn the blinking cursor off so screenshots are deterministic.
         self.cursor_blink = cursor_blink
         self.theme = DARK_THEME
@@ -166,10 +167,10 @@ class FleetcalcApp(App[None]):
         if isinstance(error, InputError):
             text = str(error)
         else:
-            text = f"internal error: {type(error).__name__}: {error}"
+            text = printable(f"internal error: {type(error).__name__}: {error}")
         self.computing = False
         self.error = text
-        self.notify(text, title="Could not evaluate", severity="error", timeout=10)
+        self.notify(text, title="Could not evaluate", severity="error", timeout=10, markup=False)
 
     def replace_plan(self, index: int, plan: Plan) -> None:
         assert self.scenario is not None
@@ -195,7 +196,7 @@ class FleetcalcApp(App[None]):
 
     def watch_scenario(self, scenario: Scenario | None) -> None:
         if scenario is not None:
-            self.sub_title = scenario.name
+            self.sub_title = printable(scenario.name)
 
     # -- messages from widgets -----------------------------------------------------------
 
@@ -252,9 +253,10 @@ class FleetcalcApp(App[None]):
         try:
             saved = files.save_text(self.export_screenshot(), target)
         except (InputError, OSError) as error:
-            self.notify(str(error), title="Could not save the screenshot", severity="error")
+            self.notify(printable(str(error)), title="Could not save the screenshot",
+                        severity="error", markup=False)
             return
-        self.notify(f"Screenshot saved to {saved}")
+        self.notify(printable(f"Screenshot saved to {saved}"), markup=False)
 
     def _prompt(self, title: str, default: str, run: PathPrompt.Run) -> None:
         self.push_screen(PathPrompt(title, default, run))
@@ -292,7 +294,7 @@ class FleetcalcApp(App[None]):
         assert self.scenario is not None
         self.selected = min(self.selected, len(self.plans) - 2)
         self._set_inputs(tuple(p for p in self.plans if p is not removed), self.scenario)
-        self.notify(f"Removed plan {removed.name!r}")
+        self.notify(f"Removed plan {removed.name!r}", markup=False)
 
     def action_open_scenario(self) -> None:
         def run(path: str) -> str:

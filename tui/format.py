@@ -1,4 +1,8 @@
-"""Display helpers shared by the widgets: plan labels, dates as chart coordinates."""
+"""Display helpers shared by the widgets: plan labels, dates as chart coordinates, user text.
+
+User text (plan and scenario names, file names, assumptions, error messages) is never markup:
+widgets get it as ``Content`` (``plain``), whose text is shown as it is, with control
+characters shown escaped (``fleetcalc.text.printable``)."""
 
 from __future__ import annotations
 
@@ -6,18 +10,26 @@ import datetime as dt
 import textwrap
 
 import polars as pl
+from textual.content import Content
 
-from fleetcalc.errors import InputError
+from fleetcalc.text import printable
+
+
+def plain(text: str) -> Content:
+    """User text for a widget: never parsed as markup, control characters shown escaped."""
+    return Content(printable(text))
 
 
 def plan_label(index: int, name: str) -> str:
-    """``"2 MicroBT Whatsminer M70S, Thailand-built"``: plans are numbered in every view."""
-    return f"{index + 1} {name}"
+    """``"2 MicroBT Whatsminer M70S, Thailand-built"``: plans are numbered in every view
+    (plain text: give it to widgets as ``Text`` or ``Content``, never as markup)."""
+    return f"{index + 1} {printable(name)}"
 
 
 def plan_short_label(index: int, name: str) -> str:
     """``"2 MicroBT"``: a chart legend entry (the number ties it to the table's column)."""
-    return f"{index + 1} {name.split()[0] if name.split() else name}"
+    words = printable(name).split()
+    return f"{index + 1} {words[0] if words else ''}".rstrip()
 
 
 def wrap_lines(text: str, width: int, max_lines: int) -> list[str]:
@@ -62,12 +74,6 @@ def number_text(value: float | int) -> str:
     return f"{value:,.6f}".rstrip("0").rstrip(".")
 
 
-def error_text(error: InputError) -> str:
-    """The InputError without its file name: the field it concerns is right above it."""
-    where = f"{error.where}: " if error.where else ""
-    return f"{where}got {error.value!r}; expected {error.expected}"
-
-
 # Line colours per plan, as RGB so a chart line and its legend entry are exactly the same colour.
 PLAN_COLORS: tuple[tuple[int, int, int], ...] = (
     (0, 175, 255), (255, 150, 0), (215, 95, 215), (95, 200, 95), (235, 80, 80),
@@ -79,19 +85,20 @@ def plan_color(index: int) -> tuple[int, int, int]:
     return PLAN_COLORS[index % len(PLAN_COLORS)]
 
 
-def legend_markup(entries: list[tuple[str, tuple[int, int, int]]], width: int = 0) -> str:
-    """A one-line legend in Textual markup: a coloured bar before each label.
+def legend(entries: list[tuple[str, tuple[int, int, int]]], width: int = 0) -> Content:
+    """A one-line legend: a coloured bar before each label (labels are plain text).
 
     If it would be wider than ``width`` (> 0), each label is cut to its first word (plans are
     numbered, so "1" still ties a line to its table column).
     """
-    def render(labels: list[str]) -> tuple[str, int]:
-        plain = "  ".join(f"━ {label}" for label in labels)
-        markup = "  ".join(f"[rgb({r},{g},{b})]━[/] {label}"
-                           for label, (_, (r, g, b)) in zip(labels, entries, strict=True))
-        return markup, len(plain)
+    def render(labels: list[str]) -> Content:
+        parts: list[tuple[str, str] | str] = []
+        for i, (label, (_, (r, g, b))) in enumerate(zip(labels, entries, strict=True)):
+            parts += [*(["  "] if i else []), ("━", f"rgb({r},{g},{b})"), f" {label}"]
+        return Content.assemble(*parts)
 
-    markup, length = render([label for label, _ in entries])
-    if width > 0 and length > width:
-        markup, _ = render([label.split()[0] for label, _ in entries])
-    return markup
+    labels = [printable(label) for label, _ in entries]
+    content = render(labels)
+    if width > 0 and content.cell_length > width:
+        content = render([(label.split() or [""])[0] for label in labels])
+    return content

@@ -19,7 +19,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from fleetcalc.errors import InputError
 from fleetcalc.plan import Plan
-from tui.format import error_text, number_text
+from fleetcalc.text import printable
+from tui.format import number_text, plain
 
 FIELDS = (
     ("opt-file", "Candidates file (TOML)"),
@@ -117,7 +118,7 @@ class OptimizeScreen(Screen[None]):
                   "opt-exclude": ", ".join(cset.exclude_origins)}
         for field_id, text in values.items():
             self.query_one(f"#{field_id}", Input).value = text
-        self.query_one("#opt-note", Static).update(Text(
+        self.query_one("#opt-note", Static).update(plain(
             f"{cset.name}: {len(cset.candidates)} candidates. Set the limits and press Solve."))
 
     def _settings(self) -> _Settings:
@@ -175,13 +176,14 @@ class OptimizeScreen(Screen[None]):
                            "Binding")
         for c in report["constraints"]:
             fmt, price_fmt = LIMIT_FORMATS[c["unit"]]
-            limits.add_row(Text(c["name"]), fmt.format(c["limit"]), fmt.format(c["used"]),
+            limits.add_row(Text(printable(c["name"])), fmt.format(c["limit"]),
+                           fmt.format(c["used"]),
                            fmt.format(c["unused"]), price_fmt.format(c["shadow_price_usd"]),
                            "yes" if c["binding"] else "no")
         self._plan = message.plan
         self.query_one("#opt-open", Button).disabled = message.plan is None
         notes = " ".join(report["notes"])
-        self.query_one("#opt-note", Static).update(Text(
+        self.query_one("#opt-note", Static).update(plain(
             f"Objective ({report['objective']}): USD {report['objective_usd']:,.0f}; mean NPV "
             f"USD {report['npv_usd']:,.0f}. {notes}".strip()))
 
@@ -190,14 +192,15 @@ class OptimizeScreen(Screen[None]):
         if self._plan is None:
             return
         app: Any = self.app
-        self.notify(app.add_plan(self._plan))
+        self.notify(app.add_plan(self._plan), markup=False)
         self.dismiss(None)
 
     def _show_error(self, error: BaseException) -> None:
-        text = error_text(error) if isinstance(error, InputError) else (
+        text = error.detail if isinstance(error, InputError) else (
             f"internal error: {type(error).__name__}: {error}")
-        self.query_one("#opt-note", Static).update(Text(f"Could not solve: {text}"))
-        self.notify(str(error), title="Optimise", severity="error", timeout=10)
+        self.query_one("#opt-note", Static).update(plain(f"Could not solve: {text}"))
+        self.notify(printable(str(error)), title="Optimise", severity="error", timeout=10,
+                    markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "optimize" and event.state == WorkerState.ERROR:

@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from fleetcalc.errors import InputError
+from fleetcalc.text import printable
+from tui.format import plain
 
 
 class PathPrompt(ModalScreen[str | None]):
@@ -34,9 +36,9 @@ class PathPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self._title, id="dialog-title")
+            yield Label(plain(self._title), id="dialog-title")
             yield Input(self._default, id="path", placeholder="path/to/file")
-            yield Static(f"Relative paths start in {Path.cwd()}", classes="hint")
+            yield Static(plain(f"Relative paths start in {Path.cwd()}"), classes="hint")
             yield Static("", id="path-error", classes="error")
             with Horizontal(id="dialog-buttons"):
                 yield Button("OK", variant="primary", id="ok")
@@ -58,12 +60,12 @@ class PathPrompt(ModalScreen[str | None]):
         try:
             report = self._run(path)
         except InputError as failure:
-            error.update(str(failure))
+            error.update(plain(str(failure)))
             return
         except OSError as failure:
-            error.update(f"{failure.strerror or failure}: {failure.filename or path}")
+            error.update(plain(f"{failure.strerror or failure}: {failure.filename or path}"))
             return
-        self.app.notify(report)
+        self.app.notify(printable(report), markup=False)
         self.dismiss(path)
 
     @on(Button.Pressed, "#cancel")

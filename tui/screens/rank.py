@@ -18,7 +18,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from fleetcalc.errors import InputError
 from fleetcalc.rank import DEFAULT_POWER_USD_PER_KWH, RANK_COLUMNS, Ranking
-from tui.format import error_text
+from fleetcalc.text import printable
+from tui.format import plain
 
 LOWEST_DUTY = "lowest duty"
 
@@ -99,7 +100,7 @@ class RankScreen(Screen[None]):
                           row["origin"], *(Text(format_value(row[c.name], c.fmt), style=style,
                                                 justify="right") for c in RANK_COLUMNS))
         scenario = ranking.scenario
-        self.query_one("#rank-note", Static).update(Text(
+        self.query_one("#rank-note", Static).update(plain(
             f"{ranking.table.height} units on {ranking.on} under '{scenario.name}': per unit at "
             "full uptime, shutdown prices where the day's revenue equals its energy cost, NPV "
             f"of one unit over {scenario.horizon_days:,} days. Dim rows lose money. "
@@ -109,10 +110,11 @@ class RankScreen(Screen[None]):
         if event.worker.group != "rank" or event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        text = Text(error_text(error)) if isinstance(error, InputError) else Text(
+        text = error.detail if isinstance(error, InputError) else (
             f"internal error: {type(error).__name__}: {error}")
-        self.query_one("#rank-note", Static).update(text)
-        self.notify(str(error), title="Could not rank", severity="error", timeout=10)
+        self.query_one("#rank-note", Static).update(plain(text))
+        self.notify(printable(str(error)), title="Could not rank", severity="error", timeout=10,
+                    markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 from fleetcalc.engine import Results
+from fleetcalc.text import printable
 
 
 def assumption_lines(results: Results) -> list[str]:
@@ -37,5 +39,6 @@ class AssumptionsPanel(VerticalScroll):
         lines = assumption_lines(results)
         if any(results.summary["tariff_assumption"].to_list()):
             lines.append("see Orders (o) for the tariff programs and their sources")
+        # One line per assumption: each is plain text, its own newlines shown escaped.
         self.query_one("#assumption-text", Static).update(
-            "\n".join(f"• {line}" for line in lines) or "none stated")
+            Content("\n".join(f"• {printable(line)}" for line in lines) or "none stated"))

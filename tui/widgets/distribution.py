@@ -21,7 +21,7 @@ from fleetcalc.metrics import (
     in_view,
     percentile_column,
 )
-from tui.format import legend_markup, plan_color, plan_label, plan_short_label, wrap_lines
+from tui.format import legend, plan_color, plan_label, plan_short_label, wrap_lines
 from tui.widgets.deferred import DeferredRedraw
 
 HISTOGRAM_BINS = 30
@@ -84,15 +84,15 @@ class DistributionView(DeferredRedraw, Widget):
         high = max(float(np.percentile(v, 99)) for v in finite)
         edges = np.linspace(low, high if high > low else low + 1.0, HISTOGRAM_BINS + 1)
         centers = ((edges[:-1] + edges[1:]) / 2).tolist()
-        legend = []
+        entries = []
         for i, name in enumerate(names):
             counts, _ = np.histogram(np.clip(npv_musd[name], edges[0], edges[-1]), edges)
             plt.plot(centers, counts.tolist(), marker="braille", color=plan_color(i))
-            legend.append((plan_short_label(i, name), plan_color(i)))
+            entries.append((plan_short_label(i, name), plan_color(i)))
         if low < 0.0 < high:
             plt.vertical_line(0.0, color="gray")
         plt.xlabel("NPV, USD M (left of 0: loses money; 1st-99th percentile range)")
-        plot.border_subtitle = legend_markup(legend, plot.size.width - 6)
+        plot.border_subtitle = legend(entries, plot.size.width - 6)
         plot.refresh()
 
     def _percentiles(self, results: Results) -> None:

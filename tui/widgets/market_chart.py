@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fleetcalc.engine import Results
-from tui.format import decimal_years, legend_markup, thinned
+from tui.format import decimal_years, legend, thinned
 from tui.widgets.results_chart import ResultsChart
 
 PRICE_COLOR = (255, 150, 0)
@@ -22,5 +22,5 @@ class MarketChart(ResultsChart):
                       yside="left", color=PRICE_COLOR)
         self.plt.plot(years, market["hashprice_usd_per_ph_day"].to_list(), marker="braille",
                       yside="right", color=HASHPRICE_COLOR)
-        self.border_subtitle = legend_markup([
+        self.border_subtitle = legend([
             ("BTC, USD k (L)", PRICE_COLOR), ("USD/PH/day (R)", HASHPRICE_COLOR)])

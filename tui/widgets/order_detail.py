@@ -15,7 +15,8 @@ from textual_plotext import PlotextPlot
 
 from fleetcalc.engine import Results
 from fleetcalc.metrics import format_value
-from tui.format import decimal_years, legend_markup, thinned, year_ticks
+from fleetcalc.text import printable
+from tui.format import decimal_years, legend, thinned, year_ticks
 from tui.widgets.deferred import DeferredRedraw
 from tui.widgets.plan_picker import PlanPicker
 
@@ -70,7 +71,7 @@ def cell(value: Any, fmt: str | None) -> Text:
     if value is None:
         return Text("", justify="right")
     if fmt is None:
-        return Text(str(value), justify="left")
+        return Text(printable(str(value)), justify="left")
     return Text(format_value(value, fmt), justify="right")
 
 
@@ -123,7 +124,7 @@ class OrderDetail(DeferredRedraw, Widget):
         table.clear()
         for row in lines.iter_rows(named=True):
             table.add_row(*(cell(row[key], fmt) for key, _, fmt in TARIFF_COLUMNS),
-                          Text(row["source"] or "", overflow="fold"), height=None)
+                          Text(printable(row["source"] or ""), overflow="fold"), height=None)
         daily = results.daily.filter(results.daily["plan"] == name)
         self._daily_chart(daily)
         table = self.query_one("#monthly-table", DataTable)
@@ -152,7 +153,7 @@ class OrderDetail(DeferredRedraw, Widget):
         plt.xticks(ticks, [str(t) for t in ticks])
         plot.border_title = (
             "Per day: revenue and energy cost (USD k, left); cumulative cash (USD M, right)")
-        plot.border_subtitle = legend_markup([
+        plot.border_subtitle = legend([
             ("revenue/day", REVENUE_COLOR), ("energy cost/day", ENERGY_COLOR),
             ("cumulative cash", CASH_COLOR)])
         plot.refresh()

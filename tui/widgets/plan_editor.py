@@ -25,7 +25,7 @@ from fleetcalc.catalog import get_model, load_catalog, makers
 from fleetcalc.errors import InputError
 from fleetcalc.plan import FINANCE_FIELDS, Plan
 from tui import edits
-from tui.format import error_text, number_text
+from tui.format import number_text, plain
 from tui.widgets.plan_picker import PlanPicker
 from tui.widgets.plan_results import PlanResults
 
@@ -203,7 +203,7 @@ class PlanEditor(Widget):
 
     def _show_error(self, field_id: str, error: InputError | None) -> None:
         label = self.query_one(f"#error-{field_id}", Static)
-        label.update(error_text(error) if error else "")
+        label.update(plain(error.detail) if error else "")
         label.set_class(error is not None, "-shown")
 
     def _apply(self, field_id: str, build: Any) -> None:

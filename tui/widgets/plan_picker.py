@@ -9,7 +9,7 @@ from textual import on
 from textual.message import Message
 from textual.widgets import Select
 
-from tui.format import plan_label
+from tui.format import plain, plan_label
 
 
 class PlanPicker(Select[int]):
@@ -29,7 +29,7 @@ class PlanPicker(Select[int]):
 
     def _sync(self, _value: Any = None) -> None:
         app: Any = self.app
-        options = [(plan_label(i, p.name), i) for i, p in enumerate(app.plans)]
+        options = [(plain(plan_label(i, p.name)), i) for i, p in enumerate(app.plans)]
         with self.prevent(Select.Changed):
             # Most edits keep every plan's name: rebuilding the options would restyle them all.
             if options != self._options:

@@ -19,7 +19,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from fleetcalc.errors import InputError
 from fleetcalc.scenario import Scenario
 from tui import edits
-from tui.format import error_text, number_text
+from tui.format import number_text, plain
 
 # (table, key, label): the scenario's editable numbers, in the order shown.
 SCENARIO_INPUTS = (
@@ -99,7 +99,7 @@ class ScenarioPanel(Widget):
 
     def _show_error(self, fid: str, error: InputError | None) -> None:
         label = self.query_one(f"#error-{fid}", Static)
-        label.update(error_text(error) if error else "")
+        label.update(plain(error.detail) if error else "")
         label.set_class(error is not None, "-shown")
 
     def _apply(self, fid: str, build: Any) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 
 import polars as pl
 from rich.console import Group
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -28,7 +27,9 @@ from fleetcalc.metrics import BY_NAME
 from fleetcalc.plan import Plan
 from fleetcalc.scenario import Scenario
 from fleetcalc.sensitivity import GRID_METRICS, Tornado
+from fleetcalc.text import printable
 from fleetcalc.variation import INPUTS, Axis, Change, Input
+from tui.format import plain
 from tui.widgets.deferred import DeferredRedraw
 from tui.widgets.plan_picker import PlanPicker
 
@@ -176,6 +177,7 @@ class SensitivityPanel(DeferredRedraw, Widget):
             f"internal error: {type(error).__name__}: {error}")
         self._pending = None
         note = self.query_one("#sensitivity-note", Static)
-        note.update(Text(f"Could not compute: {text}"))
+        note.update(plain(f"Could not compute: {text}"))
         note.add_class("-error")
-        self.notify(text, title="Sensitivity failed", severity="error", timeout=10)
+        self.notify(printable(text), title="Sensitivity failed", severity="error", timeout=10,
+                    markup=False)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual.widgets import Static
+
+from tui.format import plain
 
 
 class StatusLine(Static):
@@ -24,7 +25,7 @@ class StatusLine(Static):
         self.set_class(bool(app.error), "-error")
         self.set_class(app.computing and not app.error, "-busy")
         if app.error:
-            self.update(f"Error: {app.error}  (previous results still shown)")
+            self.update(plain(f"Error: {app.error}  (previous results still shown)"))
             return
         if app.results is None:
             self.update("Computing (the first run loads the compiled kernels)…")
@@ -35,7 +36,7 @@ class StatusLine(Static):
             self.set_class(True, "-busy")  # the warning colour
             # Valid but implausible inputs (fleetcalc.plausibility): the first, and how many more.
             more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
-            self.update(Text(f"Warning{more}: {warnings[0]}"))  # text, never markup
+            self.update(plain(f"Warning{more}: {warnings[0]}"))
             return
         paths = "1 path" if scenario.paths == 1 else f"{scenario.paths:,} Monte Carlo paths"
         state = "Computing…" if app.computing else "Up to date"
