@@ -207,8 +207,10 @@ def test_payback_is_zero_days_when_cash_never_goes_negative(short_scenario) -> N
     # Issue 12, finding 7: payback was counted from day 0, not from the delivery, so cash that
     # is never negative gave minus the days before the first delivery (-35).
     delivery = short_scenario.start_date + dt.timedelta(days=35)
-    # A unit costing a cent: its first day's revenue already exceeds its capex.
-    results = evaluate([custom_plan(custom_unit(delivery))], short_scenario, breakevens=False)
+    # A unit costing a cent, ordered and paid for on its delivery day (no deposit ahead of the
+    # delivery): its first day's revenue already exceeds its capex.
+    results = evaluate([custom_plan(custom_unit(delivery, order_date=delivery))], short_scenario,
+                       breakevens=False)
     assert (results.daily["cumulative_cash_usd"] >= 0).all()
     record = results.records()[0]
     assert record["payback_days"] == 0
@@ -222,8 +224,10 @@ def test_irr_reason_holds_when_npv_changes_sign_twice(short_scenario) -> None:
     from fleetcalc.metrics import BY_NAME
 
     start = short_scenario.start_date
-    plan = custom_plan(custom_unit(start, unit_price_usd=600.0),
-                       custom_unit(start + dt.timedelta(days=700), unit_price_usd=10_000.0),
+    late = start + dt.timedelta(days=700)
+    # Each order paid on its delivery day (the default terms would pay a deposit at the start).
+    plan = custom_plan(custom_unit(start, unit_price_usd=600.0, order_date=start),
+                       custom_unit(late, unit_price_usd=10_000.0, order_date=late),
                        residual_fraction=0.0)
     results = evaluate([plan], short_scenario, breakevens=False)
     cash = results.daily["cash_flow_usd"].to_numpy()
