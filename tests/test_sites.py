@@ -162,13 +162,14 @@ def test_batch_and_sensitivity_power_changes_reach_every_site() -> None:
 
 
 def test_the_editor_changes_the_site_of_the_selected_order_only() -> None:
-    from tui.edits import edit_site
+    from tui.edits import edit_plan
 
     plan = load_plan(EXAMPLE)
-    edited = edit_site(plan, load_scenario(None), "power_usd_per_kwh", "0.06", site=1)
+    at_ohio = next(i for i, order in enumerate(plan.orders) if order.site == "ohio")
+    edited = edit_plan(plan, load_scenario(None), "site", "power_usd_per_kwh", "0.06", at_ohio)
     assert [s.power_usd_per_kwh for s in edited.sites] == [0.038, 0.06]
     one = load_plan(ROOT / "fleetcalc" / "data" / "plans" / "1-bitmain.toml")
-    assert edit_site(one, load_scenario(None), "capacity_mw", "30").site.capacity_mw == 30.0
+    assert edit_plan(one, load_scenario(None), "site", "capacity_mw", "30").site.capacity_mw == 30.0
 
 
 def test_candidates_at_two_sites_fill_each_site_and_price_each_megawatt(

@@ -34,7 +34,7 @@ from fleetcalc.scenario import Scenario, load_scenario, scenario_to_toml
 from fleetcalc.text import CSV_ESCAPE, MAX_SHOWN_CHARS, csv_safe, printable, shown_value
 from tests.conftest import PROFILE
 from tests.test_plan_errors import ROOT
-from tests.test_tui import enter_path, run_app, settle
+from tests.tui_pilot import enter_path, run_app, settle
 from tui.app import FleetcalcApp
 from tui.format import plan_label
 from tui.screens.path_prompt import PathPrompt

@@ -6,11 +6,9 @@ messages it posts. Workers are awaited, never timed.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import html
 import io
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +16,6 @@ import polars as pl
 import pytest
 import tomli_w
 from rich.console import Console
-from textual import events
-from textual.app import App
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
@@ -27,87 +23,11 @@ from textual.widgets import DataTable, Input, Select, Static
 from fleetcalc.errors import InputError
 from fleetcalc.metrics import COMPARE, in_view
 from fleetcalc.plan import default_plans, load_plan, plan_to_toml
+from tests.tui_pilot import enter_path, paste_into, record, run_app, settle, type_into
 from tui.app import FleetcalcApp
 from tui.screens.path_prompt import PathPrompt
 
-SIZE = (120, 40)
 M70S_THAILAND = 1  # index of the MicroBT Whatsminer M70S, Thailand-built default plan
-
-
-def run_app(
-    scenario_test: Callable[[FleetcalcApp, Pilot[Any], list[Message]], Awaitable[None]],
-    app: FleetcalcApp | None = None,
-) -> None:
-    """Run the app headless at 120x40 and hand it, its pilot and its posted messages over."""
-    app = app or FleetcalcApp.from_files([], None, cursor_blink=False)
-    messages: list[Message] = []
-
-    def hook(message: Message) -> None:
-        messages.append(message)
-        # pilot.pause() itself posts a Callback to every widget: not the app's own activity.
-        if not isinstance(message, events.Callback):
-            POSTED.append(message)
-
-    async def main() -> None:
-        async with app.run_test(size=SIZE, message_hook=hook) as pilot:
-            await settle(pilot)
-            await scenario_test(app, pilot, messages)
-
-    asyncio.run(main())
-
-
-# Every message the running app posts (run_test's message_hook), so settle() can tell when the
-# app has gone quiet.
-POSTED: list[Message] = []
-MAX_TURNS = 200
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    """Wait until the app is quiet: no message posted during two processing turns and no
-    evaluation running. An edit bubbles one widget up per turn on its way to the app, so a
-    fixed number of pauses would be either too few or slow."""
-    quiet_turns = 0
-    for _ in range(MAX_TURNS):
-        posted = len(POSTED)
-        await pilot.pause()
-        if any(w.is_running for w in pilot.app.workers):
-            await pilot.app.workers.wait_for_complete()
-            quiet_turns = 0
-        elif len(POSTED) == posted:
-            quiet_turns += 1
-            if quiet_turns == 2:
-                return
-        else:
-            quiet_turns = 0
-    raise AssertionError("the app did not settle")
-
-
-async def type_into(pilot: Pilot[Any], field_id: str, text: str) -> None:
-    """Replace a field's text by typing ``text`` and press Enter."""
-    field = pilot.app.screen.query_one(f"#{field_id}", Input)
-    field.focus()
-    await pilot.pause()
-    field.value = ""
-    await pilot.press(*text, "enter")
-    await settle(pilot)
-
-
-async def paste_into(pilot: Pilot[Any], field_id: str, text: str) -> None:
-    """Set a field's text at once (long text typed key by key is slow) and press Enter."""
-    field = pilot.app.screen.query_one(f"#{field_id}", Input)
-    field.focus()
-    field.value = text
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-async def enter_path(pilot: Pilot[Any], path: Path) -> None:
-    await paste_into(pilot, "path", str(path))
-
-
-def record(app: FleetcalcApp, index: int) -> dict[str, Any]:
-    assert app.results is not None
-    return app.results.records()[index]
 
 
 def test_starts_on_the_four_default_plans() -> None:
@@ -241,13 +161,16 @@ def test_saving_then_reopening_a_plan_round_trips_it(tmp_path: Path) -> None:
         await enter_path(pilot, target)
         assert not isinstance(app.screen, PathPrompt)
         assert plan_to_toml(load_plan(target)) == plan_to_toml(original)
+        app.action_remove_plan()
+        await settle(pilot)
+        assert len(app.plans) == 3
         await pilot.press("ctrl+o")
         await pilot.pause()
         await enter_path(pilot, target)
-        # Same name: the reopened plan replaces the one in the comparison.
         assert len(app.plans) == 4
-        assert app.plans[2].source == str(target)
-        assert plan_to_toml(app.plans[2]) == plan_to_toml(original)
+        assert app.plans[3].source == str(target)
+        assert plan_to_toml(app.plans[3]) == plan_to_toml(original)
+        assert app.selected == 3
 
     run_app(check)
 
@@ -363,16 +286,18 @@ def test_every_key_binding_has_a_command_in_the_palette() -> None:
     async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
         # Run each of the app's own palette commands with run_action recording instead of
         # acting: every bound action must be among them (Textual's own commands hold Quit).
-        textual_own = {c.title for c in App.get_system_commands(app, app.screen)}
         ran: list[str] = []
 
         async def record_action(action: str, *args: Any, **kwargs: Any) -> None:
             ran.append(action)
 
         app.run_action = record_action  # type: ignore[method-assign]
+        commands = list(app.get_system_commands(app.screen))
+        # Textual's own "Screenshot" is replaced by the app's (which saves in the app folder).
+        assert [c.title for c in commands].count("Screenshot") == 1
         try:
-            for command in app.get_system_commands(app.screen):
-                if command.title not in textual_own:
+            for command in commands:
+                if command.callback.__qualname__.startswith("FleetcalcApp."):
                     await command.callback()
         finally:
             del app.run_action

@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from fleetcalc import sensitivity
 from fleetcalc.errors import InputError
 from fleetcalc.plan import default_plans, load_plan
-from tests.test_tui import paste_into, run_app, settle
+from tests.tui_pilot import paste_into, run_app, settle
 from tui.app import FleetcalcApp
 from tui.screens.optimize import OptimizeScreen
 from tui.screens.rank import RankScreen

@@ -1,4 +1,5 @@
-"""Snapshot tests of the app at 120x40: compare screen, plan editor, Monte Carlo distribution.
+"""Snapshot tests of the app at 120x40: compare screen, plan editor, scenario panel, Monte Carlo
+distribution.
 
 Deterministic by construction: the built-in plans and scenario, a fixed seed, no clock in the
 header, the text cursor not blinking, and every evaluation finished before the screenshot.
@@ -8,6 +9,7 @@ Regenerate after an intended change with ``pytest tests/test_tui_snapshots.py
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from textual.pilot import Pilot
@@ -36,20 +38,25 @@ def test_compare_screen(snap_compare: Any) -> None:
     assert snap_compare(default_app(), terminal_size=SIZE, run_before=settled)
 
 
-def test_plan_editor(snap_compare: Any) -> None:
-    async def open_editor(pilot: Pilot[Any]) -> None:
+def on_tab(key: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """A ``run_before`` that opens the tab of ``key`` once the app has settled."""
+
+    async def open_tab(pilot: Pilot[Any]) -> None:
         await settled(pilot)
-        await pilot.press("e")
+        await pilot.press(key)
         await settled(pilot)
 
-    assert snap_compare(default_app(), terminal_size=SIZE, run_before=open_editor)
+    return open_tab
+
+
+def test_plan_editor(snap_compare: Any) -> None:
+    assert snap_compare(default_app(), terminal_size=SIZE, run_before=on_tab("e"))
+
+
+def test_scenario_panel(snap_compare: Any) -> None:
+    assert snap_compare(default_app(), terminal_size=SIZE, run_before=on_tab("s"))
 
 
 def test_distribution_view(snap_compare: Any) -> None:
-    async def open_distribution(pilot: Pilot[Any]) -> None:
-        await settled(pilot)
-        await pilot.press("d")
-        await settled(pilot)
-
     assert snap_compare(default_app(MONTE_CARLO_PATHS), terminal_size=SIZE,
-                        run_before=open_distribution)
+                        run_before=on_tab("d"))

@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from fleetcalc.plan import default_plans, plan_to_toml
-from tests.test_tui import run_app
+from tests.tui_pilot import run_app
 from tui.app import FleetcalcApp
 
 

@@ -8,7 +8,6 @@ worker computes a frozen ``Results`` and posts it back (``EvaluationFinished``).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +25,11 @@ from fleetcalc.errors import InputError
 from fleetcalc.plan import Plan, check_plan_against_scenario, default_plans, load_plan
 from fleetcalc.scenario import Scenario, load_scenario
 from fleetcalc.text import printable
-from tui import files
+from tui import edits, files
+from tui.changes import mark_edited
+from tui.file_actions import FileActions
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
-from tui.screens.path_prompt import PathPrompt
 from tui.widgets.plan_editor import PlanEditor
 from tui.widgets.plan_picker import PlanPicker
 from tui.widgets.scenario_panel import ScenarioPanel
@@ -38,7 +38,7 @@ DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
 TABS = ("compare", "editor", "scenario", "orders", "distribution", "sensitivity")
 
 
-class FleetcalcApp(App[None]):
+class FleetcalcApp(FileActions, App[None]):
     """Compare ASIC purchase plans side by side; every edit recomputes in a worker."""
 
     CSS_PATH = "app.tcss"
@@ -74,6 +74,8 @@ class FleetcalcApp(App[None]):
     results: var[Results | None] = var(None, always_update=True)
     # Text of the last evaluation error, or "" (shown in the status line).
     error: var[str] = var("")
+    # Why the last file action (open, save, export, screenshot) failed, or "" (status line).
+    file_error: var[str] = var("")
     computing: var[bool] = var(False)
 
     @dataclass
@@ -92,6 +94,8 @@ class FleetcalcApp(App[None]):
             raise ValueError("FleetcalcApp needs at least one plan")
         self.set_reactive(FleetcalcApp.plans, tuple(plans))
         self.set_reactive(FleetcalcApp.scenario, scenario)
+        # The scenario as opened: edits are named and listed relative to it (tui.changes).
+        self.base_scenario = scenario
         self.sub_title = printable(scenario.name)
         # Snapshot tests turn the blinking cursor off so screenshots are deterministic.
         self.cursor_blink = cursor_blink
@@ -106,11 +110,8 @@ class FleetcalcApp(App[None]):
         Raises ``InputError`` naming the bad file, key and value.
         """
         plans = [load_plan(p) for p in plan_paths] if plan_paths else default_plans()
-        names = [p.name for p in plans]
-        for name in names:
-            if names.count(name) > 1:
-                raise InputError("command line", "plans", name,
-                                 "plans with distinct names (results are keyed by name)")
+        for i, plan in enumerate(plans):
+            edits.check_unique_name(plan, plans[:i])
         scenario = load_scenario(scenario_path)
         for plan in plans:
             check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
@@ -136,6 +137,7 @@ class FleetcalcApp(App[None]):
     def _set_inputs(self, plans: tuple[Plan, ...], scenario: Scenario) -> None:
         """Start evaluating new inputs, then show them (the worker starts before the form
         widgets refresh from the new plans)."""
+        self.file_error = ""  # the status line turns to the new inputs
         self._start_evaluation(plans, scenario)
         self.plans = plans
         self.scenario = scenario
@@ -179,16 +181,21 @@ class FleetcalcApp(App[None]):
         self._set_inputs(tuple(plans), self.scenario)
 
     def set_scenario(self, scenario: Scenario) -> None:
+        """Show ``scenario`` as an edit of the one opened: named and described as edited if
+        it differs (``tui.changes``)."""
+        self._set_inputs(self.plans, mark_edited(self.base_scenario, scenario))
+
+    def open_scenario(self, scenario: Scenario) -> None:
+        """Replace the scenario by one opened from a file: edits now count from it."""
+        self.base_scenario = scenario
         self._set_inputs(self.plans, scenario)
 
     def add_plan(self, plan: Plan) -> str:
-        """Add ``plan``, or replace the plan of the same name; returns what happened."""
-        names = [p.name for p in self.plans]
-        if plan.name in names:
-            index = names.index(plan.name)
-            self.replace_plan(index, plan)
-            self.selected = index
-            return f"Reloaded plan {plan.name!r}"
+        """Add ``plan`` to the comparison and select it; returns what happened.
+
+        Raises ``InputError`` if a compared plan has its name: results are keyed by plan
+        name, and silently replacing that plan would lose its edits."""
+        edits.check_unique_name(plan, self.plans)
         assert self.scenario is not None
         self._set_inputs((*self.plans, plan), self.scenario)
         self.selected = len(self.plans) - 1
@@ -203,6 +210,9 @@ class FleetcalcApp(App[None]):
     @on(PlanEditor.PlanEdited)
     def _plan_edited(self, message: PlanEditor.PlanEdited) -> None:
         self.replace_plan(message.index, message.plan)
+        if message.note:
+            self.notify(message.note, title="Price changed with the model", timeout=12,
+                        markup=False)
 
     @on(ScenarioPanel.ScenarioEdited)
     def _scenario_edited(self, message: ScenarioPanel.ScenarioEdited) -> None:
@@ -243,48 +253,17 @@ class FleetcalcApp(App[None]):
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT_THEME if self.theme == DARK_THEME else DARK_THEME
 
-    def action_save_screenshot(self, path: str = "") -> None:
-        """Save an SVG of the current screen (``path``: a file name; default: a dated one).
+    def action_new_plan(self) -> None:
+        assert self.scenario is not None
+        message = self.add_plan(edits.new_plan(self.plans, self.scenario))
+        self.notify(f"{message}: one unit on a 1 MW site at 0.05 USD/kWh, placeholders to edit",
+                    markup=False)
+        self.action_show_tab("editor")
 
-        Through the project's atomic writer rather than ``App.save_screenshot``, which writes
-        the file in place."""
-        stamp = dt.datetime.now().strftime("%Y-%m-%dT%H_%M_%S")
-        target = path or f"{self.TITLE}_{stamp}.svg"
-        try:
-            saved = files.save_text(self.export_screenshot(), target)
-        except (InputError, OSError) as error:
-            self.notify(printable(str(error)), title="Could not save the screenshot",
-                        severity="error", markup=False)
-            return
-        self.notify(printable(f"Screenshot saved to {saved}"), markup=False)
-
-    def _prompt(self, title: str, default: str, run: PathPrompt.Run) -> None:
-        self.push_screen(PathPrompt(title, default, run))
-
-    def _check_horizon(self, plans: Iterable[Plan], scenario: Scenario) -> None:
-        """Raise InputError if an order delivers outside the scenario's horizon (checked before
-        a file is accepted, so a bad file never replaces good inputs)."""
-        for plan in plans:
-            check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
-
-    def action_open_plan(self) -> None:
-        def run(path: str) -> str:
-            plan = load_plan(path)
-            assert self.scenario is not None
-            self._check_horizon([plan], self.scenario)
-            return self.add_plan(plan)
-
-        self._prompt("Open a plan (TOML): it joins the comparison", "plan.toml", run)
-
-    def action_save_plan(self) -> None:
-        plan = self.plans[self.selected]
-
-        def run(path: str) -> str:
-            return f"Saved plan {plan.name!r} to {files.save_plan(plan, path)}"
-
-        default = plan.source if plan.source.endswith(".toml") and "data/plans" not in (
-            plan.source) else "plan.toml"
-        self._prompt(f"Save plan {plan.name!r} as TOML", default, run)
+    def action_copy_plan(self) -> None:
+        copy = edits.duplicate_plan(self.plans[self.selected], self.plans)
+        self.notify(self.add_plan(copy), markup=False)
+        self.action_show_tab("editor")
 
     def action_remove_plan(self) -> None:
         if len(self.plans) == 1:
@@ -295,35 +274,6 @@ class FleetcalcApp(App[None]):
         self.selected = min(self.selected, len(self.plans) - 2)
         self._set_inputs(tuple(p for p in self.plans if p is not removed), self.scenario)
         self.notify(f"Removed plan {removed.name!r}", markup=False)
-
-    def action_open_scenario(self) -> None:
-        def run(path: str) -> str:
-            scenario = load_scenario(path)
-            self._check_horizon(self.plans, scenario)
-            self.set_scenario(scenario)
-            return f"Opened scenario {scenario.name!r}"
-
-        self._prompt("Open a scenario (TOML)", "scenario.toml", run)
-
-    def action_save_scenario(self) -> None:
-        scenario = self.scenario
-        assert scenario is not None
-
-        def run(path: str) -> str:
-            return f"Saved scenario to {files.save_scenario(scenario, path)}"
-
-        self._prompt("Save the scenario as TOML", "scenario.toml", run)
-
-    def action_export(self) -> None:
-        results = self.results
-        if results is None:
-            self.notify("No results yet: wait for the evaluation", severity="warning")
-            return
-
-        def run(path: str) -> str:
-            return f"Exported the comparison to {files.export_summary(results.summary, path)}"
-
-        self._prompt("Export the comparison (.csv or .parquet)", "comparison.csv", run)
 
     def action_export_report(self) -> None:
         results = self.results
@@ -347,19 +297,24 @@ class FleetcalcApp(App[None]):
         try:
             written = write_report(results, target)
         except (InputError, OSError) as error:
-            self.call_from_thread(self.notify, str(error), title="Could not write the report",
-                                  severity="error")
+            self.call_from_thread(self._report_failed, str(error))
             return
-        self.call_from_thread(self.notify, f"Report written to {written}")
+        self.call_from_thread(self.notify, f"Report written to {written}", markup=False)
+
+    def _report_failed(self, text: str) -> None:
+        self.file_error = f"Could not write the report: {text}"
+        self.notify(text, title="Could not write the report", severity="error", markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's "Screenshot" is replaced by ours (same name), which saves where the app
+        # keeps its files and says so.
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
         commands = (
             ("Compare plans", "The comparison table and charts (c)", "show_tab('compare')"),
-            ("Edit plan", "Change models, quantities, origins, prices, dates, site (e)",
+            ("Edit plan", "Every key of the plan: site, finance, orders and their units (e)",
              "show_tab('editor')"),
-            ("Scenario", "BTC price, network, fees, tariff overrides, Monte Carlo (s)",
-             "show_tab('scenario')"),
+            ("Scenario", "Dates, Monte Carlo, BTC price, network, origin risk, tariff "
+             "overrides (s)", "show_tab('scenario')"),
             ("Order detail", "Landed cost, tariff programs and daily series (o)",
              "show_tab('orders')"),
             ("Distribution", "Monte Carlo NPV histogram and percentiles (d)",
@@ -372,15 +327,19 @@ class FleetcalcApp(App[None]):
              "optimize"),
             ("Next plan", "Select the next plan (])", "select_plan(1)"),
             ("Previous plan", "Select the previous plan ([)", "select_plan(-1)"),
+            ("New plan", "Start a plan from scratch: one unit on a 1 MW site", "new_plan"),
+            ("Copy plan", "Add a copy of the selected plan under a new name", "copy_plan"),
             ("Open plan", "Add a plan TOML file to the comparison (ctrl+o)", "open_plan"),
             ("Save plan", "Write the selected plan as TOML (ctrl+s)", "save_plan"),
             ("Remove plan", "Drop the selected plan from the comparison", "remove_plan"),
             ("Open scenario", "Load a scenario TOML file", "open_scenario"),
-            ("Save scenario", "Write the scenario as TOML", "save_scenario"),
+            ("Save scenario", "Write the scenario as shown, edits listed, as TOML",
+             "save_scenario"),
             ("Export comparison", "Write the comparison as CSV or Parquet (ctrl+e)", "export"),
             ("Export report", "Write an Excel workbook or an HTML report (ctrl+r)",
              "export_report"),
-            ("Save screenshot", "Save an SVG of the current screen (f2)", "save_screenshot"),
+            ("Screenshot", f"Save an SVG of the screen in {files.screenshot_dir()} (f2)",
+             "save_screenshot"),
             ("Toggle dark/light theme", "Switch between the dark and light themes (ctrl+t)",
              "toggle_theme"),
             ("Help", "Keys and what the numbers mean (f1 or ?)", "help"),

@@ -3,26 +3,49 @@
 ``fleetcalc.io.write_atomically`` writes a temporary file in the same folder, fsyncs it and
 moves it over the target, so a crash or a full disk never leaves a half-written plan behind, and
 a saved file gets the user's umask like any other new file.
+
+The app's own files (screenshots) live in one folder, ``app_dir()``: ``$FLEETCALC_HOME`` if
+set, else the platform's user data folder (``~/.local/share/fleetcalc`` on Linux, honouring
+``$XDG_DATA_HOME``). Plans, scenarios and exports go where the user types.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
 import tomli_w
 
 from fleetcalc.errors import InputError
-from fleetcalc.io import write_table_atomic, write_text_atomic
+from fleetcalc.io import write_bytes_atomic, write_table_atomic
 from fleetcalc.plan import Plan, plan_to_toml
 from fleetcalc.scenario import Scenario, scenario_to_toml
 
 EXPORT_FORMATS = (".csv", ".parquet")
+APP_DIR_VARIABLE = "FLEETCALC_HOME"
 
 
-def save_text(text: str, path: str | Path) -> Path:
-    """Write ``text`` to ``path`` (``~`` expanded; its folder must exist)."""
-    return write_text_atomic(text, Path(path).expanduser())
+def app_dir() -> Path:
+    """The folder of the app's own files (see the module docstring); not created here."""
+    chosen = os.environ.get(APP_DIR_VARIABLE)
+    if chosen:
+        return Path(chosen).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("fleetcalc", appauthor=False)
+
+
+def screenshot_dir() -> Path:
+    """Where screenshots go unless a path is given: ``app_dir()/screenshots``."""
+    return app_dir() / "screenshots"
+
+
+def save_text(text: str, path: str | Path, *, make_parents: bool = False) -> Path:
+    """Write ``text`` to ``path`` (``~`` expanded; its folder must exist unless
+    ``make_parents``)."""
+    return write_bytes_atomic(text.encode("utf-8"), Path(path).expanduser(),
+                              make_parents=make_parents)
 
 
 def save_plan(plan: Plan, path: str | Path) -> Path:

@@ -67,11 +67,6 @@ def year_ticks(start: dt.date, end: dt.date) -> list[int]:
     return list(range(start.year + 1, end.year + 1))
 
 
-def number_text(value: float | int) -> str:
-    """A number as the editor shows it: thousands separators, no trailing zeros."""
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:,.6f}".rstrip("0").rstrip(".")
 
 
 # Line colours per plan, as RGB so a chart line and its legend entry are exactly the same colour.

@@ -20,11 +20,23 @@ tariffs by country of origin), what it mines under the scenario, and what it is 
 - `c` **Compare**: plans side by side, best value per row highlighted; cumulative cash
   flow (payback where a line crosses zero); the scenario's BTC price and hashprice; the
   assumptions behind them.
-- `e` **Edit plan**: model (by maker), quantity, origin, unit price, import and delivery
-  dates, site power price and capacity. Press **Enter** (or leave the field) to apply; the
+- `e` **Edit plan**: every key of a plan file: name, excluded origins, site (power price,
+  hosting, capacity, uptime, curtailment), finance (discount rate, residual value, BTC kept)
+  and per order the maker and model, origin, operating mode, quantity, unit price or USD/TH,
+  import and delivery dates and the unit figures (degradation, failures, repairs, service
+  life, freight, install; blank: the model's default, shown in grey). **Add order** /
+  **Remove order**; **New plan** (one unit on a 1 MW site at 0.05 USD/kWh: placeholders to
+  edit), **Copy**, **Remove**. A plan name must differ from the other plans'. Changing the
+  model replaces the unit price by the catalog's when it has one, and says so with the
+  price's basis and date under the price. Press **Enter** (or leave the field) to apply; the
   results update at once. A bad value is explained under the field and changes nothing.
-- `s` **Scenario**: BTC price, drift, volatility, network hashrate and growth, fees, pool
-  fee, tariff overrides ("MY reciprocal 40% from 2027-01-01"), Monte Carlo paths and seed.
+- `s` **Scenario**: every key of a scenario file: name, start date, horizon, seed, Monte
+  Carlo paths, failures, BTC price, drift, volatility or a price series, network hashrate,
+  growth, volatility, correlation with the price, difficulty, block height, fees, pool fee,
+  origin risk, and tariff overrides ("MY reciprocal 40% from 2027-01-01"). Drift and growth
+  move every path, the single one too; volatility and correlation need paths > 1. An edited
+  scenario is titled "(edited)" and its changes head its assumptions; **Save scenario**
+  writes them.
 - `o` **Orders**: landed-cost breakdown per order, every tariff program with its rate and
   source, and the plan's daily series.
 - `d` **Distribution**: with Monte Carlo paths > 1, the NPV histogram, P10/P50/P90 and the
@@ -46,8 +58,9 @@ tariffs by country of origin), what it mines under the scenario, and what it is 
 | `ctrl+o` / `ctrl+s` | Open a plan / save the selected plan (TOML) |
 | `ctrl+e` | Export the comparison (.csv or .parquet) |
 | `ctrl+t` | Dark / light theme |
-| `f2` | Save a screenshot (SVG) |
-| `ctrl+p` | Command palette: every action, including open/save scenario and remove plan |
+| `f2` | Save a screenshot (SVG) in the app's folder (below) |
+| `ctrl+p` | Command palette: every action (open/save scenario; new, copy, remove plan) |
+| `tab` / `shift+tab` | Next / previous field |
 | `escape` | Leave a field (then the letter keys work) / close a dialog |
 | `f1`, `?` | This help |
 | `q`, `ctrl+q` | Quit |
@@ -58,10 +71,22 @@ tariffs by country of origin), what it mines under the scenario, and what it is 
 - **NPV** at the plan's discount rate; **IRR** per year; **payback** in days after the first
   delivery ("never" within the horizon).
 - **Cost to mine 1 BTC, all-in**: energy + repairs + capex - residual value, per BTC mined.
-- **Breakeven BTC price / power price**: the price that makes NPV zero. Solved for single-path
-  scenarios only (Monte Carlo shows n/a).
-- With Monte Carlo the table shows means over paths; the Distribution tab shows the spread.
+- **All-in breakeven BTC price / power price** (NPV = 0): the price that makes NPV zero, with
+  capex, discounting, growth and the halving. Solved for single-path scenarios only (Monte
+  Carlo shows n/a). **Shutdown** power / BTC price: where day-0 revenue equals the energy
+  cost, the price at which a running machine is switched off.
+- With Monte Carlo each row says its statistic: amounts are means over all paths, metrics a
+  path may lack (IRR, payback, costs per BTC, breakevens) medians over all paths. P10 is always
+  the pessimistic tenth of paths and P90 the optimistic (for payback P10 is the long one); the
+  Distribution tab shows the spread.
 - Figures marked as **assumptions** (scenario and tariff schedule) are not observed facts.
+
+## Files
+Plans, scenarios and exports go where you type (relative paths start in the working
+directory). Screenshots go to the app's folder: `$FLEETCALC_HOME/screenshots` if that
+variable is set, else the user data folder (`~/.local/share/fleetcalc/screenshots` on Linux).
+A file that cannot be read or written keeps its dialog open with the reason, which the status
+line repeats; nothing changes.
 
 Press `escape` to close.
 """

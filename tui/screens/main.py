@@ -10,6 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 
+from tui.keys import FOCUS_BINDINGS
 from tui.widgets.assumptions import AssumptionsPanel
 from tui.widgets.cash_flow_chart import CashFlowChart
 from tui.widgets.compare_table import CompareTable
@@ -23,8 +24,11 @@ from tui.widgets.status_line import StatusLine
 
 
 class MainScreen(Screen[None]):
+    # Priority, as the focus keys (tui.keys): "escape s" typed in one burst leaves the field,
+    # then opens the Scenario tab, instead of typing "s" into the field.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave_field", "Leave field", show=False)]
+        Binding("escape", "leave_field", "Leave field", show=False, priority=True),
+        *FOCUS_BINDINGS]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -60,5 +64,8 @@ class MainScreen(Screen[None]):
         self.query_one("#tabs", TabbedContent).active = tab
 
     def action_leave_field(self) -> None:
-        """Move focus off a text field so the one-letter keys (c, e, s, o, d, t, q) work."""
-        self.query_one("#tabs", TabbedContent).query_one("Tabs").focus()
+        """Move focus off a text field so the one-letter keys (c, e, s, o, d, t, r, p, q) work.
+
+        At once (``Widget.focus`` would wait a turn): the next key of a burst already goes to
+        the tabs."""
+        self.set_focus(self.query_one("#tabs", TabbedContent).query_one("Tabs"))

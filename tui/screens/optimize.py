@@ -20,7 +20,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from fleetcalc.errors import InputError
 from fleetcalc.plan import Plan
 from fleetcalc.text import printable
-from tui.format import number_text, plain
+from tui.edits import value_text
+from tui.format import plain
+from tui.keys import FOCUS_BINDINGS
 
 FIELDS = (
     ("opt-file", "Candidates file (TOML)"),
@@ -68,7 +70,8 @@ def _candidates(settings: _Settings) -> Any:
 
 
 class OptimizeScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Back"),
+                                             *FOCUS_BINDINGS]
 
     @dataclass
     class OptimumFound(Message):
@@ -113,7 +116,7 @@ class OptimizeScreen(Screen[None]):
         except InputError as error:
             self._show_error(error)
             return
-        values = {"opt-budget": "" if cset.budget_usd is None else number_text(cset.budget_usd),
+        values = {"opt-budget": "" if cset.budget_usd is None else value_text(cset.budget_usd),
                   "opt-mw": "; ".join(f"{site.capacity_mw:g}" for site in cset.sites),
                   "opt-exclude": ", ".join(cset.exclude_origins)}
         for field_id, text in values.items():
@@ -192,7 +195,12 @@ class OptimizeScreen(Screen[None]):
         if self._plan is None:
             return
         app: Any = self.app
-        self.notify(app.add_plan(self._plan), markup=False)
+        try:
+            report = app.add_plan(self._plan)
+        except InputError as error:  # a compared plan has its name: refused, shown here
+            self._show_error(error)
+            return
+        self.notify(report, markup=False)
         self.dismiss(None)
 
     def _show_error(self, error: BaseException) -> None:

@@ -20,12 +20,14 @@ from fleetcalc.errors import InputError
 from fleetcalc.rank import DEFAULT_POWER_USD_PER_KWH, RANK_COLUMNS, Ranking
 from fleetcalc.text import printable
 from tui.format import plain
+from tui.keys import FOCUS_BINDINGS
 
 LOWEST_DUTY = "lowest duty"
 
 
 class RankScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Back"),
+                                             *FOCUS_BINDINGS]
 
     @dataclass
     class RankingComputed(Message):

@@ -19,7 +19,8 @@ def assumption_lines(results: Results) -> list[str]:
             if item and item not in lines:
                 lines.append(item)
     if results.scenario.paths > 1:
-        lines.append("Monte Carlo: table shows means over paths; breakevens not solved")
+        lines.append("Monte Carlo: each row names its statistic (mean or median over all "
+                     "paths); all-in breakevens not solved")
     return lines
 
 

@@ -1,17 +1,19 @@
-"""The plan editor: site power price and capacity, each order's model, quantity, origin, unit
-price, dates and payment terms, and the plan's finance (every key of ``[finance]``, read from
-its field table: discount rate, debt, tax). In a plan of several sites the site fields are
-those of the selected order's site.
+"""The plan editor: every key of the selected plan (name, compliance, site, finance) and of each
+of its orders, orders added and removed, plans created, copied and removed. In a plan of
+several sites the site fields are those of the selected order's site.
 
-An edit is applied when the user presses Enter or leaves the field (text) or picks an option
-(drop-downs). It is validated by the same parser as a plan file; an invalid value is explained
-under its field and changes nothing. A valid one is posted up as ``PlanEdited``.
+The forms are ``FieldForm``s over the plan parser's field tables, so a key added to a plan
+class is editable here with no code. Model, origin and mode are drop-downs that offer what the
+catalog allows. An edit is applied when the user presses Enter or leaves the field (text) or
+picks an option (drop-downs). It is validated by the same parser as a plan file; an invalid
+value is explained under its field and changes nothing. A valid one is posted up as
+``PlanEdited``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
 from typing import Any
 
 from textual import on
@@ -19,65 +21,44 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Button, Label, Select, Static
 
-from fleetcalc.catalog import get_model, load_catalog, makers
+from fleetcalc.catalog import UNIT_FIGURE_FIELDS, get_model, load_catalog, makers
 from fleetcalc.errors import InputError
-from fleetcalc.plan import FINANCE_FIELDS, Plan
+from fleetcalc.plan import Plan
+from fleetcalc.scenario import Scenario
 from tui import edits
-from tui.format import number_text, plain
+from tui.widgets.field_form import FieldForm, show_error_line
 from tui.widgets.plan_picker import PlanPicker
 from tui.widgets.plan_results import PlanResults
 
-# (id, label) of the text fields; the id is "<table>-<key>" with table "site" or "order".
-SITE_INPUTS = (
-    ("site-power_usd_per_kwh", "Power price (USD/kWh)"),
-    ("site-capacity_mw", "Site capacity (MW)"),
-)
-ORDER_INPUTS = (
-    ("order-quantity", "Quantity (units)"),
-    ("order-unit_price_usd", "Unit price (USD)"),
-    ("order-import_date", "Import date (tariffs)"),
-    ("order-delivery_date", "Delivery (first mining)"),
-)
-# The payment terms (``fleetcalc.schedule``): (id, label, what an empty field means).
-ORDER_TERM_INPUTS = (
-    ("order-order_date", "Order date (deposit)", "the start date"),
-    ("order-deposit_share", "Deposit (share of price)", "0.3"),
-    ("order-balance_days_before_import", "Balance, days before import", "30"),
-    ("order-shipped_by", "Shipped by (sea, air)", "sea"),
-)
-# Labels and empty-field meanings of the [finance] keys; every key of the table gets a row
-# (one added to ``fleetcalc.plan.Finance`` shows under its own name until labelled here).
-FINANCE_LABELS = {
-    "discount_rate": ("Discount rate (a year)", ""),
-    "residual_fraction": ("Residual (share of price)", ""),
-    "hodl_fraction": ("BTC kept (share)", ""),
-    "debt_share": ("Debt (share of capex)", ""),
-    "debt_rate": ("Loan rate (a year)", "needed with debt"),
-    "debt_term_years": ("Loan term (years)", ""),
-    "tax_rate": ("Tax rate", ""),
-    "depreciation": ("Depreciation method", "macrs5 or straight_line"),
-    "depreciation_years": ("Depreciation years", ""),
-    "bonus_depreciation": ("Bonus depreciation (share)", "US rule by order date"),
-}
-FINANCE_INPUTS = tuple(
-    (f"finance-{field.name}", *FINANCE_LABELS.get(field.name, (field.name, "")))
-    for field in FINANCE_FIELDS
-)
+# Order keys with drop-downs of their own (what the catalog allows for the model).
+ORDER_CHOICE_KEYS = ("model", "origin", "mode")
+# Order keys that describe the unit (custom units, per-order overrides of the model's cooling
+# type's figures): a second form, where a blank field shows the default in effect.
+UNIT_KEYS = ("hashrate_th", "power_w", "cooling", *(f.name for f in UNIT_FIGURE_FIELDS))
+ORDER_MAIN = tuple(f for f in edits.PLAN_TABLES["orders"]
+                   if f.name not in (*ORDER_CHOICE_KEYS, *UNIT_KEYS))
+ORDER_UNIT = tuple(f for f in edits.PLAN_TABLES["orders"] if f.name in UNIT_KEYS)
 
 
 class PlanEditor(Widget):
     @dataclass
     class PlanEdited(Message):
-        """Plan ``index`` was validly edited into ``plan``."""
+        """Plan ``index`` was validly edited into ``plan``; ``note`` says anything the edit did
+        besides what was typed (a model change replacing the price)."""
 
         index: int
         plan: Plan
+        note: str = ""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._order_index = 0
+        self._options: dict[str, list[tuple[str, Any]]] = {}
+        # Set when an order is added or removed: the next reload shows another order line.
+        self._force_reload = False
+        self._plan_count = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="editor-columns"):
@@ -85,43 +66,45 @@ class PlanEditor(Widget):
                 with Horizontal(classes="field"):
                     yield Label("Plan", classes="field-label")
                     yield PlanPicker(id="editor-plan")
+                with Horizontal(classes="buttons"):
+                    yield Button("New plan", id="plan-new", compact=True)
+                    yield Button("Copy", id="plan-copy", compact=True)
+                    yield Button("Remove", id="plan-remove", compact=True)
+                yield FieldForm("", edits.PLAN_TABLES[""], prefix="plan", id="plan-form")
                 yield Label("Site", id="site-section", classes="section")
-                for field_id, label in SITE_INPUTS:
-                    yield from self._input_row(field_id, label)
-                yield Label("Order", classes="section")
+                yield FieldForm("site", edits.PLAN_TABLES["site"], prefix="site", id="site-form")
+                yield Label("Finance", classes="section")
+                yield FieldForm("finance", edits.PLAN_TABLES["finance"], prefix="finance",
+                                id="finance-form")
+                yield Label("Orders", classes="section")
                 yield from self._select_row("order-index", "Order line", prompt="Order")
+                with Horizontal(classes="buttons"):
+                    yield Button("Add order", id="order-add", compact=True)
+                    yield Button("Remove order", id="order-remove", compact=True)
+                yield Static("", id="error-order-index", classes="error")
                 yield from self._select_row("order-maker", "Maker", prompt="Maker")
                 yield from self._select_row("order-model", "Model", prompt="Pick a model")
                 yield Static("", id="model-info", classes="hint")
-                yield from self._input_row(*ORDER_INPUTS[0])
                 yield from self._select_row("order-origin", "Origin (built in)", prompt="Origin")
-                for field_id, label in ORDER_INPUTS[1:]:
-                    yield from self._input_row(field_id, label)
-                for field_id, label, empty in ORDER_TERM_INPUTS:
-                    yield from self._input_row(field_id, label, empty)
-                yield Label("Finance", classes="section")
-                for field_id, label, empty in FINANCE_INPUTS:
-                    yield from self._input_row(field_id, label, empty)
-                yield Static("Enter or leaving a field applies it; results update at once.",
-                             classes="hint")
+                yield from self._select_row("order-mode", "Operating mode", prompt="Mode")
+                yield FieldForm("orders", ORDER_MAIN, prefix="order", notes=("unit_price_usd",),
+                                id="order-form")
+                yield Label("Unit figures (blank: the model's or cooling type's default)",
+                            classes="section")
+                yield FieldForm("orders", ORDER_UNIT, prefix="order", id="unit-form")
+                yield Static("Enter or leaving a field applies it; results update at once. "
+                             "A blank field takes the default shown in grey.", classes="hint")
             yield PlanResults(id="plan-results")
-
-    def _input_row(self, field_id: str, label: str, empty: str = "") -> Iterator[Widget]:
-        """A labelled text field; ``empty`` is what leaving it empty means (its default)."""
-        with Horizontal(classes="field"):
-            yield Label(label, classes="field-label")
-            yield Input(id=field_id, compact=True, select_on_focus=True, placeholder=empty)
-        yield Static("", id=f"error-{field_id}", classes="error")
 
     def _select_row(self, field_id: str, label: str, prompt: str) -> Iterator[Widget]:
         with Horizontal(classes="field"):
             yield Label(label, classes="field-label")
             yield Select[Any]([], id=field_id, prompt=prompt, compact=True)
-        yield Static("", id=f"error-{field_id}", classes="error")
+        if field_id != "order-index":
+            yield Static("", id=f"error-{field_id}", classes="error")
 
     def on_mount(self) -> None:
-        self._options: dict[str, list[tuple[str, Any]]] = {}
-        self.watch(self.app, "plans", self._load_form)
+        self.watch(self.app, "plans", self._plans_changed)
         self.watch(self.app, "selected", self._plan_changed)
 
     # -- filling the form from the plan -------------------------------------------------
@@ -131,9 +114,20 @@ class PlanEditor(Widget):
         app: Any = self.app
         return app.plans[app.selected]
 
+    @property
+    def scenario(self) -> Scenario:
+        return self.app.scenario  # type: ignore[attr-defined]
+
+    def _plans_changed(self, _value: Any = None) -> None:
+        # A plan added or removed may put another plan under the same index: shown afresh.
+        app: Any = self.app
+        force = self._force_reload or len(app.plans) != self._plan_count
+        self._force_reload = False
+        self._load_form(force=force)
+
     def _plan_changed(self, _value: Any = None) -> None:
         self._order_index = 0
-        self._load_form()
+        self._load_form(force=True)
 
     def _set_select(self, field_id: str, options: list[tuple[str, Any]], value: Any) -> None:
         select = self.query_one(f"#{field_id}", Select)
@@ -145,33 +139,39 @@ class PlanEditor(Widget):
                 self._options[field_id] = list(options)
             select.value = value if any(v == value for _, v in options) else Select.NULL
 
-    def _load_form(self, _value: Any = None) -> None:
+    def _load_form(self, force: bool) -> None:
+        """Show the selected plan; ``force``: also replace text the user has not committed
+        (another plan or order is shown)."""
         from fleetcalc.units import resolve_unit
 
         plan = self.plan
+        self._plan_count = len(self.app.plans)  # type: ignore[attr-defined]
         self._order_index = min(self._order_index, len(plan.orders) - 1)
         order = plan.orders[self._order_index]
         unit = resolve_unit(order)
-        site = plan.sites[plan.site_index(order)]
+        # In a plan of several sites, the site of the selected order.
+        site = edits.plan_part(plan, "site", self._order_index)
         self.query_one("#site-section", Label).update(
             "Site" if len(plan.sites) == 1 else f"Site {site.name} (of the selected order)")
-        values: dict[str, str] = {
-            "site-power_usd_per_kwh": number_text(site.power_usd_per_kwh),
-            "site-capacity_mw": number_text(site.capacity_mw),
-            "order-quantity": number_text(order.quantity),
-            "order-unit_price_usd": number_text(unit.unit_price_usd),
-            "order-import_date": order.import_date.isoformat(),
-            "order-delivery_date": order.delivery_date.isoformat(),
-            **{field_id: _text(getattr(order, field_id.split("-", 1)[1]))
-               for field_id, _, _ in ORDER_TERM_INPUTS},
-            **{field_id: _text(getattr(plan.finance, field_id.split("-", 1)[1]))
-               for field_id, _, _ in FINANCE_INPUTS},
-        }
-        for field_id, text in values.items():
-            self.query_one(f"#{field_id}", Input).value = text
-        for error in self.query(".error").results(Static):
-            error.update("")
-            error.remove_class("-shown")
+        for form_id, part in (("plan-form", plan), ("site-form", site),
+                              ("finance-form", plan.finance)):
+            self.query_one(f"#{form_id}", FieldForm).load(_values(part), force=force)
+        order_values = _values(order)
+        order_form = self.query_one("#order-form", FieldForm)
+        order_form.load(order_values, force=force)
+        order_form.set_note("unit_price_usd",
+                            edits.catalog_price_note(plan, self._order_index, self.scenario))
+        # A blank unit figure shows the value in effect (the model's or its cooling type's).
+        defaults = {key: f"default {edits.value_text(getattr(unit, key, None))}"
+                    for key in UNIT_KEYS}
+        self.query_one("#unit-form", FieldForm).load(order_values, force=force,
+                                                    placeholders=defaults)
+        if force:
+            self.query_one("#error-order-index", Static).remove_class("-shown")
+        self._load_choices(plan, unit)
+
+    def _load_choices(self, plan: Plan, unit: Any) -> None:
+        order = plan.orders[self._order_index]
         self._set_select("order-index", [
             (f"{i + 1} of {len(plan.orders)}: {o.quantity:,} x {o.model or 'custom unit'}"
              + (f" at {o.site}" if o.site else ""), i)
@@ -179,16 +179,17 @@ class PlanEditor(Widget):
         maker = get_model(order.model).maker if order.model else None
         self._set_select("order-maker", [(m, m) for m in makers()], maker)
         self._fill_models(maker, order.model)
-        spec = get_model(order.model) if order.model else None
+        spec = get_model(order.model) if order.model and order.hashrate_th is None else None
         origins = spec.origins if spec else (order.origin,)
         self._set_select("order-origin", [(o, o) for o in origins], order.origin)
-        price_hint = (f" · order priced at {order.usd_per_th:g} USD/TH"
-                      if order.usd_per_th is not None else "")
+        modes = tuple(spec.modes) if spec else (order.mode,)
+        self._set_select("order-mode", [(m, m) for m in modes], order.mode)
+        for field_id in ("order-maker", "order-model", "order-origin", "order-mode"):
+            self._show_error(field_id, None)
         self.query_one("#model-info", Static).update(
             f"{unit.hashrate_th:,.0f} TH/s · {unit.power_w:,.0f} W · "
             f"{unit.power_w / unit.hashrate_th:.1f} J/TH · {unit.cooling} · "
-            f"built in {', '.join(origins)}{price_hint}"
-        )
+            f"built in {', '.join(origins)}")
 
     def _fill_models(self, maker: str | None, model_id: str | None) -> None:
         catalog = load_catalog()
@@ -202,71 +203,45 @@ class PlanEditor(Widget):
     # -- applying edits ------------------------------------------------------------------
 
     def _show_error(self, field_id: str, error: InputError | None) -> None:
-        label = self.query_one(f"#error-{field_id}", Static)
-        label.update(plain(error.detail) if error else "")
-        label.set_class(error is not None, "-shown")
+        show_error_line(self.query_one(f"#error-{field_id}", Static), error)
 
-    def _apply(self, field_id: str, build: Any) -> None:
+    def _post_plan(self, plan: Plan, note: str = "") -> None:
+        if plan != self.plan:
+            app: Any = self.app
+            self.post_message(self.PlanEdited(app.selected, plan, note))
+
+    def _apply(self, field_id: str, build: Callable[[], Plan]) -> None:
         """Validate ``build()`` (a new Plan); post it, or show why it is invalid."""
-        app: Any = self.app
         try:
             plan = build()
         except InputError as error:
             self._show_error(field_id, error)
             return
         self._show_error(field_id, None)
-        if plan != self.plan:
-            self.post_message(self.PlanEdited(app.selected, plan))
+        self._post_plan(plan)
 
-    def _site(self) -> Any:
-        """The site of the selected order (a plan's only site, or one of its sites)."""
-        plan = self.plan
-        return plan.sites[plan.site_index(plan.orders[self._order_index])]
-
-    def _current_value(self, field_id: str) -> Any:
-        table, key = field_id.split("-", 1)
-        if table == "site":
-            return getattr(self._site(), key)
-        if table == "finance":
-            return getattr(self.plan.finance, key)
-        if key == "unit_price_usd":
-            from fleetcalc.units import resolve_unit
-
-            return resolve_unit(self.plan.orders[self._order_index]).unit_price_usd
-        return getattr(self.plan.orders[self._order_index], key)
-
-    @on(Input.Submitted)
-    @on(Input.Blurred)
-    def _text_committed(self, event: Input.Submitted | Input.Blurred) -> None:
-        field_id = event.input.id or ""
-        if not field_id.startswith(("site-", "order-", "finance-")):
-            return
+    @on(FieldForm.FieldCommitted)
+    def _field_committed(self, event: FieldForm.FieldCommitted) -> None:
         event.stop()
-        table, key = field_id.split("-", 1)
-        kind = {"site": edits.SITE_FIELDS, "order": edits.ORDER_FIELDS,
-                "finance": edits.FINANCE_FIELDS}[table][key]
-        typed = edits.coerce(event.value, kind) if event.value.strip() else None
-        if typed == self._current_value(field_id):
-            self._show_error(field_id, None)
+        form, key = event.form, event.key
+        app: Any = self.app
+        try:
+            plan = edits.edit_plan(self.plan, self.scenario, form.table, key, event.value,
+                                   self._order_index)
+            if form.table == "" and key == "name":
+                edits.check_unique_name(plan, app.plans, app.selected)
+        except InputError as error:
+            form.show_error(key, error)
             return
-        scenario = self.app.scenario  # type: ignore[attr-defined]
-        if table == "site":
-            site = self.plan.site_index(self.plan.orders[self._order_index])
-            self._apply(field_id, lambda: edits.edit_site(
-                self.plan, scenario, key, event.value, site))
-        elif table == "finance":
-            self._apply(field_id, lambda: edits.edit_finance(self.plan, scenario, key,
-                                                             event.value))
-        else:
-            self._apply(field_id, lambda: edits.edit_order(
-                self.plan, scenario, self._order_index, key, event.value))
+        form.show_error(key, None)
+        self._post_plan(plan)
 
     @on(Select.Changed, "#order-index")
     def _order_chosen(self, event: Select.Changed) -> None:
         event.stop()
         if isinstance(event.value, int):
             self._order_index = event.value
-            self._load_form()
+            self._load_form(force=True)
 
     @on(Select.Changed, "#order-maker")
     def _maker_chosen(self, event: Select.Changed) -> None:
@@ -287,27 +262,64 @@ class PlanEditor(Widget):
         if not isinstance(model_id, str) or model_id == self.plan.orders[self._order_index].model:
             return
         self._show_error("order-maker", None)
-        scenario = self.app.scenario  # type: ignore[attr-defined]
-        self._apply("order-model", lambda: edits.change_model(
-            self.plan, scenario, self._order_index, model_id))
+        try:
+            change = edits.change_model(self.plan, self.scenario, self._order_index, model_id)
+        except InputError as error:
+            self._show_error("order-model", error)
+            return
+        self._show_error("order-model", None)
+        self._post_plan(change.plan, change.note)
 
     @on(Select.Changed, "#order-origin")
-    def _origin_chosen(self, event: Select.Changed) -> None:
+    @on(Select.Changed, "#order-mode")
+    def _choice_chosen(self, event: Select.Changed) -> None:
         event.stop()
-        origin = event.value
-        if not isinstance(origin, str) or origin == self.plan.orders[self._order_index].origin:
+        key = (event.select.id or "").removeprefix("order-")
+        value = event.value
+        if not isinstance(value, str) or value == getattr(
+                self.plan.orders[self._order_index], key):
             return
-        scenario = self.app.scenario  # type: ignore[attr-defined]
-        self._apply("order-origin", lambda: edits.change_origin(
-            self.plan, scenario, self._order_index, origin))
+        self._apply(f"order-{key}", lambda: edits.edit_plan(
+            self.plan, self.scenario, "orders", key, value, self._order_index))
+
+    def _apply_orders(self, build: Callable[[], Plan], show_index: int) -> None:
+        """Apply an order added or removed, then show order ``show_index`` (clipped)."""
+        try:
+            plan = build()
+        except InputError as error:
+            self._show_error("order-index", error)
+            return
+        self._show_error("order-index", None)
+        self._order_index, self._force_reload = show_index, True
+        self._post_plan(plan)
+
+    @on(Button.Pressed, "#order-add")
+    def _add_order(self, event: Button.Pressed) -> None:
+        event.stop()
+        self._apply_orders(lambda: edits.add_order(self.plan, self.scenario, self._order_index),
+                           len(self.plan.orders))
+
+    @on(Button.Pressed, "#order-remove")
+    def _remove_order(self, event: Button.Pressed) -> None:
+        event.stop()
+        if len(self.plan.orders) == 1:
+            self._show_error("order-index", InputError(
+                "editor", "orders", "(the only order)",
+                "at least one order per plan: add another first, or remove the plan"))
+            return
+        self._apply_orders(lambda: edits.remove_order(
+            self.plan, self.scenario, self._order_index), max(self._order_index - 1, 0))
+
+    @on(Button.Pressed, "#plan-new")
+    @on(Button.Pressed, "#plan-copy")
+    @on(Button.Pressed, "#plan-remove")
+    async def _plan_button(self, event: Button.Pressed) -> None:
+        event.stop()
+        action = {"plan-new": "new_plan", "plan-copy": "copy_plan",
+                  "plan-remove": "remove_plan"}[event.button.id or ""]
+        await self.run_action(f"app.{action}")
 
 
-def _text(value: Any) -> str:
-    """A plan value as its field shows it: numbers with separators, dates ISO, None empty."""
-    if value is None:
-        return ""
-    if isinstance(value, bool | str):
-        return str(value)
-    if isinstance(value, int | float):
-        return number_text(value)
-    return value.isoformat()
+def _values(obj: Any) -> dict[str, Any]:
+    """A plan part's values by key (its dataclass fields)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}

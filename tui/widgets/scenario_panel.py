@@ -1,11 +1,16 @@
-"""The scenario panel: market, network, tariff overrides and Monte Carlo settings.
+"""The scenario panel: every key of the scenario (dates, Monte Carlo, market, network, origin
+risk) and its tariff overrides.
 
-Like the plan editor, every value is validated by the scenario file parser; an invalid one is
-explained under its field and changes nothing; a valid one is posted up as ``ScenarioEdited``.
+The forms are ``FieldForm``s over the scenario parser's field tables, so a key added to a
+scenario class is editable here with no code. Like the plan editor, every value is validated by
+the scenario file parser (and the plans must still deliver inside the horizon); an invalid one
+is explained under its field and changes nothing; a valid one is posted up as
+``ScenarioEdited``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,26 +22,27 @@ from textual.widget import Widget
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from fleetcalc.errors import InputError
-from fleetcalc.scenario import Scenario
+from fleetcalc.plan import check_plan_against_scenario
+from fleetcalc.scenario import EXOGENOUS_ONLY_KEYS, RESPONSIVE_ONLY_KEYS, Scenario
 from tui import edits
-from tui.format import number_text, plain
+from tui.widgets.field_form import FieldForm, show_error_line
 
-# (table, key, label): the scenario's editable numbers, in the order shown.
-SCENARIO_INPUTS = (
-    ("btc", "price_usd", "BTC price at start (USD)"),
-    ("btc", "annual_drift", "BTC drift (per year)"),
-    ("btc", "annual_volatility", "BTC volatility (per year)"),
-    ("network", "hashrate_ehs", "Network hashrate (EH/s)"),
-    ("network", "monthly_growth", "Hashrate growth (per month)"),
-    ("network", "fees_btc_per_block", "Fees (BTC per block)"),
-    ("network", "pool_fee", "Pool fee (share)"),
-    ("", "paths", "Monte Carlo paths"),
-    ("", "seed", "Random seed"),
+# (table, form title) of the scenario's forms, in the order shown.
+SCENARIO_FORMS = (
+    ("", "Scenario"), ("btc", "Bitcoin price"), ("network", "Network"),
+    ("origin_risk", "Origin risk (duty if customs deems another origin)"),
 )
+# What the Monte Carlo keys do, said once under the forms. Drift and growth set the expected
+# path, which a single path follows; only volatility and correlation need paths > 1.
+MONTE_CARLO_NOTE = (
+    "Drift and growth apply on every path (paths = 1 follows the expected path); volatility, "
+    "correlation and order volatility only with paths > 1 (Monte Carlo). The network model "
+    "decides which network keys are read: the others are greyed out. Rates are fractions: "
+    "0.02 = 2%. A blank field takes the default shown in grey.")
 
 
-def field_id(table: str, key: str) -> str:
-    return f"scn-{table or 'top'}-{key}"
+def form_prefix(table: str) -> str:
+    return f"scn-{table or 'top'}"
 
 
 class ScenarioPanel(Widget):
@@ -47,17 +53,16 @@ class ScenarioPanel(Widget):
     def compose(self) -> ComposeResult:
         with Horizontal(id="scenario-columns"):
             with VerticalScroll(id="scenario-form"):
-                yield Label("Market and network", classes="section")
-                for table, key, label in SCENARIO_INPUTS:
-                    fid = field_id(table, key)
-                    with Horizontal(classes="field"):
-                        yield Label(label, classes="field-label")
-                        yield Input(id=fid, compact=True, select_on_focus=True)
-                    yield Static("", id=f"error-{fid}", classes="error")
-                yield Static(
-                    "Drift, volatility and correlation apply with paths > 1 (Monte Carlo); "
-                    "paths = 1 follows the expected path. Rates are fractions: 0.02 = 2%.",
-                    classes="hint")
+                for table, title in SCENARIO_FORMS:
+                    yield Label(title, classes="section")
+                    yield FieldForm(table, edits.SCENARIO_TABLES[table], prefix=form_prefix(table),
+                                    id=f"{form_prefix(table)}-form")
+                with Horizontal(classes="field"):
+                    yield Label("Duty as if built in", classes="field-label")
+                    yield Input(id="scn-origin-as", compact=True, select_on_focus=True,
+                                placeholder="MY=CN, TH=CN (blank: none)")
+                yield Static("", id="error-scn-origin-as", classes="error")
+                yield Static(MONTE_CARLO_NOTE, classes="hint")
             with Vertical(id="overrides"):
                 yield Label("Tariff overrides (what-if duties by origin)", classes="section")
                 yield DataTable(id="override-table", cursor_type="row", zebra_stripes=True)
@@ -75,20 +80,30 @@ class ScenarioPanel(Widget):
     def on_mount(self) -> None:
         table = self.query_one("#override-table", DataTable)
         table.add_columns("Origin", "Program", "Rate", "From", "To")
+        # The text last put in the origin map field (None: refused text the user typed is there).
+        self._origin_as_shown: str | None = ""
+        self._source_shown = ""
         self.watch(self.app, "scenario", self._load_form)
 
     @property
     def scenario(self) -> Scenario:
         return self.app.scenario  # type: ignore[attr-defined]
 
-    def _value(self, table: str, key: str) -> Any:
-        return getattr(getattr(self.scenario, table) if table else self.scenario, key)
-
     def _load_form(self, _value: Any = None) -> None:
-        for table, key, _label in SCENARIO_INPUTS:
-            fid = field_id(table, key)
-            self.query_one(f"#{fid}", Input).value = number_text(self._value(table, key))
-            self._show_error(fid, None)
+        # Another scenario file opened: text the user had not committed goes.
+        force = self.scenario.source != self._source_shown
+        self._source_shown = self.scenario.source
+        for table, _title in SCENARIO_FORMS:
+            part = edits.scenario_part(self.scenario, table)
+            values = {f.name: getattr(part, f.name) for f in edits.SCENARIO_TABLES[table]}
+            self.query_one(f"#{form_prefix(table)}-form", FieldForm).load(
+                values, inactive=self._unread_keys() if table == "network" else None,
+                force=force)
+        origin_as = self.query_one("#scn-origin-as", Input)
+        # As in the forms, text the user is still typing there is kept.
+        if force or origin_as.value == self._origin_as_shown:
+            origin_as.value = self._origin_as_shown = edits.origin_map_text(
+                self.scenario.tariff_origin_as)
         overrides = self.query_one("#override-table", DataTable)
         overrides.clear()
         for i, item in enumerate(self.scenario.tariff_overrides):
@@ -97,35 +112,66 @@ class ScenarioPanel(Widget):
                               item.effective_to.isoformat() if item.effective_to else "open",
                               key=str(i))
 
-    def _show_error(self, fid: str, error: InputError | None) -> None:
-        label = self.query_one(f"#error-{fid}", Static)
-        label.update(plain(error.detail) if error else "")
-        label.set_class(error is not None, "-shown")
+    def _unread_keys(self) -> dict[str, str]:
+        """The [network] keys the scenario's network model does not read, with why: their
+        fields are disabled (a value there is an error in a file too)."""
+        model = self.scenario.network.model
+        unread = EXOGENOUS_ONLY_KEYS if model == "responsive" else RESPONSIVE_ONLY_KEYS
+        return {key: f"not read by the {model} model" for key in unread}
 
-    def _apply(self, fid: str, build: Any) -> None:
+    def _show_error(self, fid: str, error: InputError | None) -> None:
+        show_error_line(self.query_one(f"#error-{fid}", Static), error)
+
+    def _checked(self, build: Callable[[], Scenario]) -> Scenario:
+        """``build()``, checked against the plans: every order must still deliver inside the
+        horizon (raises ``InputError``)."""
+        scenario = build()
+        for plan in self.app.plans:  # type: ignore[attr-defined]
+            check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
+        return scenario
+
+    def _post(self, scenario: Scenario) -> None:
+        if scenario != self.scenario:
+            self.post_message(self.ScenarioEdited(scenario))
+
+    def _apply(self, fid: str, build: Callable[[], Scenario]) -> None:
         try:
-            scenario = build()
+            scenario = self._checked(build)
         except InputError as error:
             self._show_error(fid, error)
             return
         self._show_error(fid, None)
-        if scenario != self.scenario:
-            self.post_message(self.ScenarioEdited(scenario))
+        self._post(scenario)
 
-    @on(Input.Submitted)
-    @on(Input.Blurred)
-    def _text_committed(self, event: Input.Submitted | Input.Blurred) -> None:
-        fid = event.input.id or ""
-        if not fid.startswith("scn-"):
-            return
+    @on(FieldForm.FieldCommitted)
+    def _field_committed(self, event: FieldForm.FieldCommitted) -> None:
         event.stop()
-        _, table, key = fid.split("-", 2)
-        table = "" if table == "top" else table
-        typed = edits.coerce(event.value, edits.SCENARIO_FIELDS[(table, key)])
-        if typed == self._value(table, key):
-            self._show_error(fid, None)
+        form, key = event.form, event.key
+        try:
+            scenario = self._checked(lambda: edits.edit_scenario(
+                self.scenario, form.table, key, event.value))
+        except InputError as error:
+            form.show_error(key, error)
             return
-        self._apply(fid, lambda: edits.edit_scenario(self.scenario, table, key, event.value))
+        form.show_error(key, None)
+        self._post(scenario)
+
+    @on(Input.Submitted, "#scn-origin-as")
+    @on(Input.Blurred, "#scn-origin-as")
+    def _origin_as_committed(self, event: Input.Submitted | Input.Blurred) -> None:
+        event.stop()
+        if event.value == self._origin_as_shown:
+            self._show_error("scn-origin-as", None)
+            return
+        try:
+            scenario = self._checked(lambda: edits.with_origin_map(self.scenario, event.value))
+        except InputError as error:
+            self._origin_as_shown = None  # the refused text stays, with its error
+            self._show_error("scn-origin-as", error)
+            return
+        self._origin_as_shown = event.value
+        self._show_error("scn-origin-as", None)
+        self._post(scenario)
 
     @on(Input.Submitted, "#override-new")
     @on(Button.Pressed, "#override-add")

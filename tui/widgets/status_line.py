@@ -1,4 +1,5 @@
-"""One line under the tabs: computing, up to date, or the last evaluation error."""
+"""One line under the tabs: computing, up to date, the last evaluation error, or why the last
+file action failed."""
 
 from __future__ import annotations
 
@@ -17,15 +18,19 @@ class StatusLine(Static):
     """
 
     def on_mount(self) -> None:
-        for name in ("computing", "error", "results"):
+        for name in ("computing", "error", "file_error", "results"):
             self.watch(self.app, name, self._refresh_text)
 
     def _refresh_text(self, _value: Any = None) -> None:
         app: Any = self.app
-        self.set_class(bool(app.error), "-error")
-        self.set_class(app.computing and not app.error, "-busy")
+        failed = app.error or app.file_error
+        self.set_class(bool(failed), "-error")
+        self.set_class(app.computing and not failed, "-busy")
         if app.error:
             self.update(plain(f"Error: {app.error}  (previous results still shown)"))
+            return
+        if app.file_error:
+            self.update(plain(f"{app.file_error}  (nothing changed)"))
             return
         if app.results is None:
             self.update("Computing (the first run loads the compiled kernels)…")
