@@ -34,6 +34,9 @@ class FleetArrays:
     first_delivery_day: int
     n_orders: int
     payments: Payments
+    # [days]: nameplate TH/s of the units delivered and not yet retired (an upper bound of the
+    # hashrate the fleet adds to the network: no decay, downtime or curtailment)
+    hashrate_th_by_day: np.ndarray
 
     @property
     def capex_usd(self) -> float:
@@ -47,6 +50,10 @@ def fleet_arrays(landed: LandedCosts, plan: Plan, scenario: Scenario) -> FleetAr
     payments = payment_schedule(orders, scenario.start_date, n_days)
     in_service_at_end = orders["retire_day"].to_numpy() >= n_days
     customs_value_usd = orders["customs_value_usd"].to_numpy() * orders["quantity"].to_numpy()
+    nameplate_th = (orders["hashrate_th"] * orders["quantity"]).to_numpy()
+    in_service_th = (
+        np.bincount(orders["delivery_day"].to_numpy(), nameplate_th, minlength=n_days + 1)
+        - np.bincount(orders["retire_day"].to_numpy(), nameplate_th, minlength=n_days + 1))
     return FleetArrays(
         rigs=rig_arrays(orders, plan, scenario.failures == "sampled"),
         capex_by_day_usd=payments.nominal_by_day(),
@@ -56,6 +63,7 @@ def fleet_arrays(landed: LandedCosts, plan: Plan, scenario: Scenario) -> FleetAr
         first_delivery_day=int(orders["delivery_day"].min()),
         n_orders=orders.height,
         payments=payments,
+        hashrate_th_by_day=np.cumsum(in_service_th[:n_days]),
     )
 
 

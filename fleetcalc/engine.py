@@ -36,7 +36,13 @@ from fleetcalc.frames import (
     summary_row,
     tariff_lines_frame,
 )
-from fleetcalc.network import MarketPaths, market_paths, responsive_btc_per_th_day
+from fleetcalc.network import (
+    MarketPaths,
+    check_fleet_share,
+    fleet_btc_per_th_day,
+    market_paths,
+    responsive_btc_per_th_day,
+)
 from fleetcalc.plan import (
     Finance,
     Plan,
@@ -57,7 +63,7 @@ from fleetcalc.plausibility import warnings_for
 from fleetcalc.scenario import Scenario, load_scenario
 from fleetcalc.schedule import with_payments
 from fleetcalc.sites import SiteRun, combine_runs
-from fleetcalc.tariffs import apply_overrides, load_schedule, price_orders
+from fleetcalc.tariffs import LandedCosts, apply_overrides, load_schedule, price_orders
 
 # A free power price in a breakeven search stands as 1e-9 USD/kWh (the kernel runs at 1 USD/kWh
 # with the BTC price divided by it): its energy cost is below any tolerance a breakeven is
@@ -125,8 +131,15 @@ def _evaluate_plan(
     plan: Plan, scenario: Scenario, market: MarketPaths, schedule: pl.DataFrame,
     breakevens: bool,
 ) -> PlanFrames:
-    runs = [_run_site(site_plan, np.asarray(indices, dtype=np.int64), plan, scenario, market,
-                      schedule) for site_plan, indices in plan.site_plans()]
+    sites = [(site_plan, np.asarray(indices, dtype=np.int64))
+             for site_plan, indices in plan.site_plans()]
+    priced = [_price_site(site_plan, indices, plan, scenario, schedule)
+              for site_plan, indices in sites]
+    # The plan's whole fleet counts against the network, at whichever site it mines.
+    fleet_th_by_day = sum(fleet.hashrate_th_by_day for _, fleet in priced)
+    check_fleet_share(fleet_th_by_day, market, scenario, plan.source)
+    runs = [_run_site(site_plan, indices, landed, fleet, scenario, market, fleet_th_by_day)
+            for (site_plan, indices), (landed, fleet) in zip(sites, priced, strict=True)]
     run = combine_runs(plan, runs)
     orders = run.landed.per_order
     financed = financing.financed_flows(run.cash_usd, run.flows, run.fleet, orders,
@@ -140,7 +153,7 @@ def _evaluate_plan(
     values |= financing.financing_metrics(financed, plan.finance, values["npv_usd"],
                                           values["irr"])
     if breakevens:
-        npv_at = _npv_function(runs, market, scenario, plan.finance)
+        npv_at = _npv_function(runs, market, scenario, plan.finance, fleet_th_by_day)
         values |= breakeven_metrics(npv_at, run.fleet.capex_usd,
                                     max(site.energy_usd_per_kwh for site in plan.sites), market)
     else:
@@ -158,12 +171,12 @@ def _evaluate_plan(
     )
 
 
-def _run_site(
+def _price_site(
     site_plan: Plan, order_indices: np.ndarray, plan: Plan, scenario: Scenario,
-    market: MarketPaths, schedule: pl.DataFrame,
-) -> SiteRun:
-    """One site's steps: orders -> landed costs -> payment schedule -> fleet arrays -> kernel
-    flows -> cash flows (``site_plan``: the plan as if it held only that site; its orders are
+    schedule: pl.DataFrame,
+) -> tuple[LandedCosts, FleetArrays]:
+    """One site's steps up to the kernel: orders -> landed costs -> payment schedule -> fleet
+    arrays (``site_plan``: the plan as if it held only that site; its orders are
     ``order_indices`` of ``plan``)."""
     orders = orders_frame(site_plan, scenario)
     landed = with_payments(price_orders(orders, schedule, scenario.origin_risk))
@@ -172,7 +185,15 @@ def _run_site(
         quantities = np.array([order.quantity for order in plan.orders], dtype=np.int64)
         keys = plan_rig_keys(quantities, order_indices, scenario.failures == "sampled")
         fleet = replace(fleet, rigs=replace(fleet.rigs, rig_key=keys))
-    flows = kernel_flows(fleet, market, scenario)
+    return landed, fleet
+
+
+def _run_site(
+    site_plan: Plan, order_indices: np.ndarray, landed: LandedCosts, fleet: FleetArrays,
+    scenario: Scenario, market: MarketPaths, fleet_th_by_day: np.ndarray,
+) -> SiteRun:
+    """One site's kernel flows and cash flows (``fleet_th_by_day``: the whole plan's fleet)."""
+    flows = kernel_flows(fleet, market, scenario, fleet_th_by_day=fleet_th_by_day)
     return SiteRun(site_plan, order_indices, landed, fleet, flows,
                    cash_flows(flows, fleet, site_plan.finance))
 
@@ -189,12 +210,14 @@ def _site_metrics(
 def kernel_flows(
     fleet: FleetArrays, market: MarketPaths, scenario: Scenario,
     price_factor: np.ndarray | None = None, energy_usd_per_kwh: np.ndarray | None = None,
-    buffers: list[np.ndarray] | None = None,
+    buffers: list[np.ndarray] | None = None, fleet_th_by_day: np.ndarray | None = None,
 ) -> KernelFlows:
     """The kernel-flows step: the rig-day kernel on the plan's fleet and the market, with the
     BTC price path scaled per path by ``price_factor`` (default 1) and, optionally, the site's
     power price set per path. ``buffers`` lends the kernel's arrays (see ``_run_kernel``):
     flows made in lent buffers are overwritten by the next call that lends them.
+    ``fleet_th_by_day``: the nameplate hashrate of the plan's whole fleet (default this
+    fleet's), which finds no more blocks than its network (``network.fleet_btc_per_th_day``).
 
     A per-path energy price x is run as energy 1 USD/kWh with the BTC price divided by x:
     every curtailment decision is the same, and every USD flow is x times the kernel's.
@@ -204,10 +227,14 @@ def kernel_flows(
     if price_factor is None:
         price_factor = np.ones(market.n_paths)
     price = market.price_usd * price_factor[:, None]
-    btc_per_th_day = market.btc_per_th_day
+    btc_per_th_day, network_ehs = market.btc_per_th_day, market.hashrate_ehs
     if scenario.network.model == "responsive" and np.any(price_factor != 1.0):
         # The network answers the price: a scaled price path has its own difficulty.
-        btc_per_th_day = responsive_btc_per_th_day(scenario, price, _simulate_responsive)
+        btc_per_th_day, network_ehs = responsive_btc_per_th_day(scenario, price,
+                                                                _simulate_responsive)
+    btc_per_th_day = fleet_btc_per_th_day(
+        btc_per_th_day, network_ehs,
+        fleet.hashrate_th_by_day if fleet_th_by_day is None else fleet_th_by_day)
     usd_scale = np.ones_like(price_factor)
     energy_override = None
     if energy_usd_per_kwh is not None:
@@ -238,6 +265,7 @@ def kernel_flows(
 
 def _npv_function(
     runs: list[SiteRun], market: MarketPaths, scenario: Scenario, terms: Finance,
+    fleet_th_by_day: np.ndarray,
 ) -> NpvFunction:
     """NPV per path of the plan (the sum over its sites) re-run at a BTC price factor and
     optionally a power price (the same at every site), for the breakeven searches: their ~30
@@ -249,7 +277,7 @@ def _npv_function(
         npv = None
         for run, lent in zip(runs, buffers, strict=True):
             flows = kernel_flows(run.fleet, market, scenario, price_factor, energy_usd_per_kwh,
-                                 lent)
+                                 lent, fleet_th_by_day)
             site_npv = finance.npv(cash_flows(flows, run.fleet, terms), terms.discount_rate)
             npv = site_npv if npv is None else npv + site_npv
         assert npv is not None

@@ -15,6 +15,7 @@ Monte Carlo paths (``paths > 1``) draw their shocks from the counter-based gener
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -231,13 +232,59 @@ def _responsive_chain(
 
 def responsive_btc_per_th_day(
     scenario: Scenario, price: np.ndarray, responsive: ResponsiveFunction | None = None
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Gross BTC per TH/s-day ``[P, T]`` of the scenario's responsive network driven by other
-    BTC price paths (a breakeven search's scaled ones): the same installed base and order
-    noise, the network answering these prices."""
+    BTC price paths (a breakeven search's scaled ones), and that network's hashrate (EH/s): the
+    same installed base and order noise, the network answering these prices."""
     if responsive is None:
         from kernels.responsive_reference import simulate_responsive_reference as responsive
-    return _responsive_chain(scenario, price, responsive)["btc_per_th_day"]
+    chain = _responsive_chain(scenario, price, responsive)
+    return chain["btc_per_th_day"], chain["hashrate_ehs"]
+
+
+# The model takes the network's hashrate and difficulty from the scenario (or its responsive
+# network), a network that includes the plan's fleet. That holds while the fleet is a small
+# part of it: a fleet of a large share would itself move difficulty (and, beyond the whole
+# network, would be credited more blocks than the network finds). Above this share of the
+# network's mean hashrate over the paths, on any day, a plan is an input error.
+MAX_FLEET_SHARE = 0.10
+TH_PER_EH = HASHES_PER_S_PER_EH_S / HASHES_PER_S_PER_TH_S
+
+
+def check_fleet_share(
+    fleet_th_by_day: np.ndarray, market: MarketPaths, scenario: Scenario, source: str,
+) -> None:
+    """InputError if the fleet's nameplate hashrate in service exceeds MAX_FLEET_SHARE of the
+    network's hashrate (its mean over the Monte Carlo paths: the path itself with one) on any
+    day."""
+    network_th = market.hashrate_ehs.mean(axis=0) * TH_PER_EH
+    share = fleet_th_by_day / network_th
+    day = int(np.argmax(share))
+    if share[day] <= MAX_FLEET_SHARE:
+        return
+    date = scenario.start_date + dt.timedelta(days=day)
+    mean = " (mean over the paths)" if market.n_paths > 1 else ""
+    raise InputError(
+        source, "orders", f"{fleet_th_by_day[day] / 1e3:,.6g} PH/s in service on {date}",
+        f"a fleet of at most {MAX_FLEET_SHARE:.0%} of the network's hashrate, which includes "
+        f"it (the scenario's network has {network_th[day] / TH_PER_EH:.6g} EH/s that "
+        f"day{mean}, so at most {MAX_FLEET_SHARE * network_th[day] / 1e3:,.6g} PH/s): a "
+        "larger fleet would move difficulty itself, which the model takes from the scenario")
+
+
+def fleet_btc_per_th_day(
+    btc_per_th_day: np.ndarray, hashrate_ehs: np.ndarray, fleet_th_by_day: np.ndarray,
+) -> np.ndarray:
+    """BTC per TH/s per day ``[paths, days]`` the fleet earns: the network's, except on a
+    Monte Carlo path whose network falls below the fleet's nameplate hashrate; there the fleet
+    finds every block the network finds and no more (scaled by network / fleet). The given
+    array itself when that never happens, so results stay bit for bit."""
+    network_th = hashrate_ehs * TH_PER_EH
+    above = fleet_th_by_day[None, :] > network_th
+    if not above.any():
+        return btc_per_th_day
+    scale = np.where(above, network_th / np.where(above, fleet_th_by_day[None, :], 1.0), 1.0)
+    return btc_per_th_day * scale
 
 
 @lru_cache(maxsize=32)

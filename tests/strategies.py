@@ -285,17 +285,49 @@ def responsive_scenario_docs(
     return doc
 
 
+def fleet_hashrate_th(plan: Doc) -> float:
+    """The nameplate TH/s of every order of a plan document."""
+    total = 0.0
+    for order in plan["orders"]:
+        if "hashrate_th" in order:
+            unit_th = order["hashrate_th"]
+        else:
+            unit_th = get_model(order["model"]).modes[order.get("mode", "stock")][0]
+        total += unit_th * order["quantity"]
+    return total
+
+
 @st.composite
 def plan_and_scenario_docs(
     draw: st.DrawFn, max_horizon_days: int = 120, max_quantity: int = 200,
 ) -> tuple[Doc, Doc]:
     """A valid scenario with a short horizon and a small plan delivering inside it: what the
-    CLI property runs end to end."""
+    CLI property runs end to end.
+
+    The network is raised where needed so that the fleet stays within its share of it
+    (``MAX_FLEET_SHARE``) on every day, however the network shrinks: an exogenous one by its
+    growth; a responsive one (raised with the price, so its hashprice and the part of its
+    installed base that runs stay as drawn) is given twenty times the room."""
+    from fleetcalc.network import MAX_FLEET_SHARE, TH_PER_EH
+
     scenario = draw(scenario_docs(max_horizon_days=max_horizon_days, max_paths=3))
     start = scenario["start_date"]
     # Dates in a plan stop at LATEST_DATE even where the horizon runs past it.
     last = min(start + dt.timedelta(days=scenario["horizon_days"] - 1), LATEST_DATE)
     plan = draw(plan_docs(start, last, max_quantity=max_quantity, max_orders=2))
+    network = scenario["network"]
+    if network.get("model") == "responsive":
+        shrink = 0.05
+    else:
+        monthly = network.get("monthly_growth", 0.0)
+        years = (scenario["horizon_days"] - 1) / 365.0
+        shrink = math.exp(min(0.0, 12.0 * math.log1p(monthly)) * years)  # lowest / start
+    needed_ehs = fleet_hashrate_th(plan) / TH_PER_EH / MAX_FLEET_SHARE / shrink * 1.001
+    factor = needed_ehs / network["hashrate_ehs"]
+    if factor > 1.0:
+        network["hashrate_ehs"] = needed_ehs
+        if network.get("model") == "responsive":
+            scenario["btc"]["price_usd"] *= factor
     return plan, scenario
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -26,6 +27,13 @@ JSON_FIELDS = (
 @pytest.fixture(scope="module")
 def short_scenario():
     return load_scenario(None).with_changes(horizon_days=730)
+
+
+@pytest.fixture(scope="module")
+def exogenous_scenario():
+    """Two years of the test scenario's exogenous network (its hashrate is an input)."""
+    valid = Path(__file__).parent / "data/inputs/scenarios/valid.toml"
+    return load_scenario(valid).with_changes(horizon_days=730)
 
 
 def test_compare_json_has_every_schema_field_for_the_four_defaults(capsys) -> None:
@@ -189,8 +197,9 @@ def test_two_plans_of_one_name_are_an_input_error(short_scenario) -> None:
 
 def custom_unit(delivery: dt.date, **order: object) -> dict[str, object]:
     """An order of one 200 TH/s custom unit delivered on ``delivery``, costing a cent landed
-    unless ``order`` says otherwise."""
+    unless ``order`` says otherwise, and paid in full on that day (US-built: no customs)."""
     return {"quantity": 1, "origin": "US", "import_date": delivery, "delivery_date": delivery,
+            "order_date": delivery, "deposit_share": 0.0, "balance_days_before_import": 0,
             "hashrate_th": 200.0, "power_w": 3500.0, "unit_price_usd": 0.01,
             "freight_usd_per_unit": 0.0, "install_usd_per_unit": 0.0, **order}
 
@@ -260,3 +269,47 @@ def test_the_plan_name_is_stored_once_not_per_row(short_scenario) -> None:
     # The frames still join on the name.
     joined = results.daily.join(results.summary.select("plan", "npv_usd"), on="plan")
     assert joined.height == 730
+
+
+def _network(scenario, **changes):
+    return scenario.with_changes(network=dataclasses.replace(scenario.network, **changes))
+
+
+def test_a_fleet_above_a_tenth_of_the_network_is_an_input_error(exogenous_scenario) -> None:
+    # Issue 12, finding 8: a 27 PH/s fleet on a 1 TH/s "network" mined 9.4e9 BTC. The
+    # scenario's network includes the fleet, so a fleet of more than 10% of it is refused.
+    from fleetcalc.errors import InputError
+    from fleetcalc.network import MAX_FLEET_SHARE
+
+    start = exogenous_scenario.start_date
+    fleet = custom_plan(custom_unit(start, quantity=135))  # 135 x 200 TH/s = 27 PH/s
+    tiny_network = _network(exogenous_scenario, hashrate_ehs=1e-6, difficulty=None)
+    with pytest.raises(InputError) as raised:
+        evaluate([fleet], tiny_network)
+    assert raised.value.where == "orders"
+    assert raised.value.value == f"27 PH/s in service on {start}"
+    assert "at most 10% of the network's hashrate, which includes it" in str(raised.value)
+    # The limit itself: 10% of the network passes, a unit more does not.
+    network_ehs = 0.027 / MAX_FLEET_SHARE  # the fleet is 27 PH/s = 0.027 EH/s
+    at_limit = _network(exogenous_scenario, hashrate_ehs=network_ehs * (1 + 1e-9))
+    evaluate([fleet], at_limit, breakevens=False)
+    with pytest.raises(InputError, match="at most 10%"):
+        evaluate([fleet.with_order(0, quantity=136)], at_limit, breakevens=False)
+
+
+def test_no_monte_carlo_path_mines_more_than_its_network_finds(exogenous_scenario) -> None:
+    # A network of 20x the fleet whose paths crash (volatility 200%/year): on the paths where
+    # it falls below the fleet, the fleet finds every block and no more.
+    from fleetcalc.network import market_paths
+
+    start = exogenous_scenario.start_date
+    fleet = custom_plan(custom_unit(start, quantity=135))
+    scenario = _network(exogenous_scenario.with_changes(paths=32, seed=4),
+                        hashrate_ehs=0.027 * 20, difficulty=None, annual_volatility=2.0)
+    results = evaluate([fleet], scenario, breakevens=False)
+    market = market_paths(scenario)
+    network_btc = (market.blocks * (market.subsidy_btc + market.fees_btc)).sum(axis=1)
+    mined = results.paths["btc_mined"].to_numpy()
+    assert (mined <= network_btc * (1 + 1e-9)).all()
+    # The crash is real: on some path the network falls below the fleet's 27 PH/s.
+    assert (market.hashrate_ehs < 0.027).any()

@@ -215,9 +215,9 @@ PLAN_CASES: tuple[Case, ...] = (
               "expected a non-empty string of at most 200 characters"),
     # Issue 12, finding 8: a 27 PH/s fleet on a 1 TH/s network mined 9.4e9 BTC.
     plan_case("Fleet above 10% of the network", "fleet_over_network_share.toml",
-              "orders: got '100,000 PH/s in service on 2027-01-01'; expected a fleet of at "
+              "orders: got '100,000 PH/s in service on 2031-11-30'; expected a fleet of at "
               "most 10% of the network's hashrate, which includes it (the scenario's network "
-              "has 973.826 EH/s that day, so at most 97,382.6 PH/s): a larger fleet would move "
+              "has 777.6 EH/s that day, so at most 77,760 PH/s): a larger fleet would move "
               "difficulty itself, which the model takes from the scenario"),
     # Issue 12, finding 6: 5,000 nested arrays (10 KB) gave "internal error: RecursionError".
     plan_case("Arrays nested 5,000 deep", "nesting_deep_array.toml",
