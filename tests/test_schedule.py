@@ -191,7 +191,7 @@ def test_compare_names_the_assumptions_the_plans_add(capsys: pytest.CaptureFixtu
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from fleetcalc.cli import main
 
-    monkeypatch.setenv("COLUMNS", "400")  # one line each
+    monkeypatch.setenv("COLUMNS", "4000")  # one line each (the network's assumptions are long)
     assert main(["compare"]) == 0
     out = capsys.readouterr().out
     line = next(text for text in out.splitlines() if text.startswith("Plan assumptions:"))
