@@ -23,8 +23,8 @@ from fleetcalc.tariffs import TariffOverride
 from tui import edits, files
 from tui.changes import mark_edited, scenario_changes
 
-# Width of the forms' label column (app.tcss: .field-label).
-LABEL_COLUMN = 28
+# Width of the forms' label column (app.tcss: .field-label), less the space before the field.
+LABEL_COLUMN = 27
 
 PLANS = default_plans()
 SCENARIO = load_scenario(None)

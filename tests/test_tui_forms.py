@@ -111,7 +111,7 @@ def test_a_bad_value_in_a_new_field_is_explained_and_changes_nothing() -> None:
         assert "network.pool_fee" in shown(app, "#error-scn-network-pool_fee")
         # A key the network model does not read is greyed out, saying why.
         growth = app.screen.query_one("#scn-network-monthly_growth", Input)
-        assert growth.disabled and growth.placeholder == "not read by the responsive model"
+        assert growth.disabled and growth.placeholder == "not read (responsive)"
         # A start date after the orders' deliveries is refused: the plans must fit the horizon.
         await paste_into(pilot, "scn-top-start_date", "2030-01-01")
         assert "horizon" in shown(app, "#error-scn-top-start_date")

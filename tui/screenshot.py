@@ -2,7 +2,7 @@
 
 docs/compare.svg is made this way (``PYTHONPATH=. python -m tui.screenshot docs/compare.svg``):
 the app runs headless on the built-in plans and scenario at 120x40, waits for its evaluation
-and saves a screenshot with its own "Save screenshot" action (key f2).
+and saves a screenshot with its own "Screenshot" action (key f2).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from fleetcalc.errors import InputError
 from fleetcalc.plan import check_plan_against_scenario
 from fleetcalc.scenario import EXOGENOUS_ONLY_KEYS, RESPONSIVE_ONLY_KEYS, Scenario
+from fleetcalc.validate import Field
 from tui import edits
 from tui.widgets.field_form import FieldForm, show_error_line
 
@@ -41,6 +42,13 @@ MONTE_CARLO_NOTE = (
     "0.02 = 2%. A blank field takes the default shown in grey.")
 
 
+def form_fields(table: str) -> tuple[Field, ...]:
+    """A table's fields as the form lists them: the network model first (it decides which of
+    the other network keys are read)."""
+    fields = edits.SCENARIO_TABLES[table]
+    return tuple(sorted(fields, key=lambda f: (table, f.name) != ("network", "model")))
+
+
 def form_prefix(table: str) -> str:
     return f"scn-{table or 'top'}"
 
@@ -55,7 +63,7 @@ class ScenarioPanel(Widget):
             with VerticalScroll(id="scenario-form"):
                 for table, title in SCENARIO_FORMS:
                     yield Label(title, classes="section")
-                    yield FieldForm(table, edits.SCENARIO_TABLES[table], prefix=form_prefix(table),
+                    yield FieldForm(table, form_fields(table), prefix=form_prefix(table),
                                     id=f"{form_prefix(table)}-form")
                 with Horizontal(classes="field"):
                     yield Label("Duty as if built in", classes="field-label")
@@ -117,7 +125,7 @@ class ScenarioPanel(Widget):
         fields are disabled (a value there is an error in a file too)."""
         model = self.scenario.network.model
         unread = EXOGENOUS_ONLY_KEYS if model == "responsive" else RESPONSIVE_ONLY_KEYS
-        return {key: f"not read by the {model} model" for key in unread}
+        return {key: f"not read ({model})" for key in unread}
 
     def _show_error(self, fid: str, error: InputError | None) -> None:
         show_error_line(self.query_one(f"#error-{fid}", Static), error)
