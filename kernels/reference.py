@@ -238,7 +238,10 @@ def simulate_rigdays_reference(
 ):
     """Return ``(daily_out[P, N_DAILY, T], group_out[P, G, N_GROUP])``; with ``power`` (and
     the clock-order ``raw_hours`` it was prepared from) also the power outputs
-    ``[P, N_POWER_DAILY + S, T]`` and ``[P, G, N_POWER_GROUP + S]``."""
+    ``[P, N_POWER_DAILY + S, T]`` and ``[P, G, N_POWER_GROUP + S]``.
+
+    One day loop top to bottom (longer than most functions) so that it reads against the model
+    in the module docstring; an hourly-path rig's day comes from ``_hourly_day``."""
     n_paths, n_days = btc_per_th_day.shape
     n_rigs = hashrate_th.shape[0]
     n_slots = power.n_slots if power is not None else 0

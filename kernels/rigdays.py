@@ -173,8 +173,10 @@ def _simulate_block_nb(
 
     ``btc_unit_per_th[t]`` is net BTC per TH/s per day (pool fee taken), ``usd_per_th[t]`` that
     times the BTC price: a rig is curtailed when ``h * usd_per_th[t] < energy_per_day``. A run
-    of alike rigs on hourly prices or with several modes (``power``, see ``_power_tuple``) goes
-    to ``kernels.hourly.simulate_class_nb`` with the power scratch.
+    of alike rigs on hourly prices or with several modes (``power``, the arrays of
+    ``kernels.hourly.PowerInputs.as_tuple``) goes to ``kernels.hourly.simulate_class_nb`` with
+    the power scratch. (Long: the day loop is written out with its fast path, because a call
+    per rig-day costs more than the day's work.)
     """
     (site_of, mode_first, mode_count, mode_hashrate_th, mode_power_w, mode_slot, hour_price,
      energy_prefix, credit_prefix, peak_rank, hours_on) = power
