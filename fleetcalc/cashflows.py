@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fleetcalc.fleet import RigArrays, rig_arrays
+from fleetcalc.fleet import RigArrays, mode_table, rig_arrays
 from fleetcalc.plan import Finance, Plan
 from fleetcalc.scenario import Scenario
 from fleetcalc.schedule import Payments, payment_schedule
@@ -37,6 +37,7 @@ class FleetArrays:
     # [days]: nameplate TH/s of the units delivered and not yet retired (an upper bound of the
     # hashrate the fleet adds to the network: no decay, downtime or curtailment)
     hashrate_th_by_day: np.ndarray
+    mode_names: tuple[str, ...] = ("stock",)  # the modes its orders run or allow
 
     @property
     def capex_usd(self) -> float:
@@ -64,6 +65,7 @@ def fleet_arrays(landed: LandedCosts, plan: Plan, scenario: Scenario) -> FleetAr
         n_orders=orders.height,
         payments=payments,
         hashrate_th_by_day=np.cumsum(in_service_th[:n_days]),
+        mode_names=mode_table(plan).names,
     )
 
 
@@ -72,6 +74,22 @@ ORDER_TOTAL_COLUMNS = (
     "btc_mined", "revenue_usd", "energy_cost_usd", "repairs_usd", "running_unit_days",
     "failures",
 )
+
+
+@dataclass(frozen=True)
+class PowerFlows:
+    """What a plan on the hourly path adds to the kernel flows (``fleetcalc.power_market``)."""
+
+    sell_back_credit_usd: np.ndarray  # curtailed contracted energy sold at market
+    transmission_usd: np.ndarray  # the 4CP transmission charge
+    peak_hour_load_w: np.ndarray  # load drawn in the day's marked peak hour (0: none)
+    unit_days_by_mode: np.ndarray  # [paths, modes, days]
+    order_credit_usd: np.ndarray  # [paths, orders]
+    order_unit_days_by_mode: np.ndarray  # [paths, orders, modes]
+
+    def net_usd(self) -> np.ndarray:
+        """Power costs beyond the energy line per path and day: transmission less credits."""
+        return self.transmission_usd - self.sell_back_credit_usd
 
 
 @dataclass(frozen=True)
@@ -88,17 +106,58 @@ class KernelFlows:
     final_price_usd: np.ndarray  # [paths]: BTC price on the last day (kept BTC is valued at it)
     # [paths, orders, ORDER_TOTAL_COLUMNS]: each order's totals over the horizon
     order_totals: np.ndarray
+    mode_names: tuple[str, ...]  # the modes of PowerFlows' mode axis (one on the daily path)
+    power: PowerFlows | None = None  # None: every rig on the daily path (one mode)
+
+    def unit_days_by_mode(self) -> np.ndarray:
+        """[paths, modes, days]: on the daily path the plan runs its one mode."""
+        if self.power is None:
+            return self.running_units[:, None, :]
+        return self.power.unit_days_by_mode
+
+    def order_unit_days_by_mode(self) -> np.ndarray:
+        """[paths, orders, modes]."""
+        if self.power is None:
+            return self.order_totals[:, :, [ORDER_TOTAL_COLUMNS.index("running_unit_days")]]
+        return self.power.order_unit_days_by_mode
+
+
+def power_view(flows: KernelFlows, mode_names: tuple[str, ...]) -> PowerFlows:
+    """``flows``' power lines with the mode axis on ``mode_names`` (a superset of
+    ``flows.mode_names``, in any order); a plan on the daily path sells nothing back and pays
+    no transmission. For putting sites together (``fleetcalc.sites``)."""
+    n_paths, n_days = flows.running_units.shape
+    n_orders = flows.order_totals.shape[1]
+    slots = [mode_names.index(name) for name in flows.mode_names]
+    unit_days = np.zeros((n_paths, len(mode_names), n_days))
+    unit_days[:, slots] = flows.unit_days_by_mode()
+    order_unit_days = np.zeros((n_paths, n_orders, len(mode_names)))
+    order_unit_days[:, :, slots] = flows.order_unit_days_by_mode()
+    power = flows.power
+    zeros = np.zeros((n_paths, n_days))
+    return PowerFlows(
+        sell_back_credit_usd=zeros if power is None else power.sell_back_credit_usd,
+        transmission_usd=zeros if power is None else power.transmission_usd,
+        peak_hour_load_w=zeros if power is None else power.peak_hour_load_w,
+        unit_days_by_mode=unit_days,
+        order_credit_usd=(np.zeros((n_paths, n_orders)) if power is None
+                          else power.order_credit_usd),
+        order_unit_days_by_mode=order_unit_days,
+    )
 
 
 def cash_flows(flows: KernelFlows, fleet: FleetArrays, terms: Finance) -> np.ndarray:
     """The cash-flows step: sold BTC less energy, repairs and capex (with the carry of payments
-    made before the start on day 0); the residual value and the kept BTC (``hodl_fraction``,
-    valued at the horizon's price) on the last day."""
+    made before the start on day 0); on the hourly path sell-back credits in and transmission
+    out, their own lines; the residual value and the kept BTC (``hodl_fraction``, valued at the
+    horizon's price) on the last day."""
     hodl = terms.hodl_fraction
     cash = (
         flows.revenue_usd * (1.0 - hodl) - flows.energy_cost_usd
         - flows.repair_cost_usd - fleet.capex_by_day_usd[None, :]
     )
     cash[:, 0] -= fleet.capex_carry_usd
+    if flows.power is not None:
+        cash -= flows.power.net_usd()
     cash[:, -1] += fleet.residual_usd + hodl * flows.btc.sum(axis=1) * flows.final_price_usd
     return cash

@@ -1,12 +1,12 @@
 """evaluate(plans, scenario) -> Results: the evaluation as named steps, and the one module
 that calls the jitted kernels.
 
-Per plan: orders -> landed costs -> payment schedule -> fleet arrays -> kernel flows -> cash
-flows (per site, the sites' put together: ``fleetcalc.sites``) -> financing (debt and tax) ->
-metrics -> breakevens -> frames, on the scenario's market (computed once for all plans). Each
-step is a function with typed inputs and outputs in the module that owns it (``fleet``,
-``tariffs``, ``network``, ``schedule``, ``cashflows``, ``financing``, ``plan_metrics``,
-``frames``); the kernel steps are here: they turn
+Per plan: orders -> landed costs -> payment schedule -> fleet arrays -> site hours -> kernel
+flows -> cash flows (per site, the sites' put together: ``fleetcalc.sites``) -> financing
+(debt and tax) -> metrics -> breakevens -> frames, on the scenario's market (computed once for
+all plans). Each step is a function with typed inputs and outputs in the module that owns it
+(``fleet``, ``tariffs``, ``network``, ``schedule``, ``power_market``, ``cashflows``,
+``financing``, ``plan_metrics``, ``frames``); the kernel steps are here: they turn
 arrays into contiguous inputs once, allocate the kernel's output and scratch buffers, and call
 it. Kernel calls need no lock: each writes only the buffers it was given, and the kernels use
 no Numba threading layer (the rig-day kernel runs its tasks on its own thread pool).
@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from fleetcalc import finance, financing, metrics
-from fleetcalc.cashflows import FleetArrays, KernelFlows, cash_flows, fleet_arrays
+from fleetcalc.cashflows import FleetArrays, KernelFlows, PowerFlows, cash_flows, fleet_arrays
 from fleetcalc.errors import InputError
 from fleetcalc.fleet import RigArrays, orders_frame, plan_rig_keys
 from fleetcalc.frames import (
@@ -60,6 +60,7 @@ from fleetcalc.plan_metrics import (
     shutdown_metrics,
 )
 from fleetcalc.plausibility import warnings_for
+from fleetcalc.power_market import SitePower, site_power, transmission_usd
 from fleetcalc.scenario import Scenario, load_scenario
 from fleetcalc.schedule import with_payments
 from fleetcalc.sites import SiteRun, combine_runs
@@ -144,18 +145,26 @@ def _evaluate_plan(
     orders = run.landed.per_order
     financed = financing.financed_flows(run.cash_usd, run.flows, run.fleet, orders,
                                         plan.finance, scenario.start_date)
+    power_assumptions = tuple(dict.fromkeys(
+        a for site_run in runs if site_run.power is not None for a in site_run.power.assumptions))
     fixed = fixed_metrics(plan, scenario, run.landed, run.fleet, market.n_paths,
-                          financing.assumptions(orders, plan.finance, financed))
+                          [*power_assumptions,
+                           *financing.assumptions(orders, plan.finance, financed)])
     fixed |= financing.fixed_metrics(orders, financed)
-    fixed |= shutdown_metrics(run.fleet, market, scenario.network.pool_fee)
+    fixed |= shutdown_metrics(run.fleet, market, scenario.network.pool_fee,
+                              _day0_energy_usd_per_kwh(runs))
     fixed["warnings"] = warnings_for(plan, scenario)
     values = path_metrics(run.flows, run.cash_usd, run.fleet, market, plan.finance)
     values |= financing.financing_metrics(financed, plan.finance, values["npv_usd"],
                                           values["irr"])
     if breakevens:
         npv_at = _npv_function(runs, market, scenario, plan.finance, fleet_th_by_day)
-        values |= breakeven_metrics(npv_at, run.fleet.capex_usd,
-                                    max(site.energy_usd_per_kwh for site in plan.sites), market)
+        # A site on an hourly series has no one power price to solve for.
+        series_priced = any(site.power_price_series is not None for site in plan.sites)
+        values |= breakeven_metrics(
+            npv_at, run.fleet.capex_usd,
+            None if series_priced else max(site.energy_usd_per_kwh for site in plan.sites),
+            market)
     else:
         values |= no_breakevens(market.n_paths)
     return PlanFrames(
@@ -168,6 +177,7 @@ def _evaluate_plan(
         sites=sites_frame(plan.name, [
             (site_run.plan.site, fixed, values) if len(runs) == 1
             else _site_metrics(site_run, scenario, market) for site_run in runs]),
+        mode_names=run.flows.mode_names,
     )
 
 
@@ -192,10 +202,22 @@ def _run_site(
     site_plan: Plan, order_indices: np.ndarray, landed: LandedCosts, fleet: FleetArrays,
     scenario: Scenario, market: MarketPaths, fleet_th_by_day: np.ndarray,
 ) -> SiteRun:
-    """One site's kernel flows and cash flows (``fleet_th_by_day``: the whole plan's fleet)."""
-    flows = kernel_flows(fleet, market, scenario, fleet_th_by_day=fleet_th_by_day)
+    """One site's site hours, kernel flows and cash flows (``fleet_th_by_day``: the whole
+    plan's fleet)."""
+    power = site_power(site_plan, scenario, landed.per_order, fleet.rigs)
+    flows = kernel_flows(fleet, market, scenario, fleet_th_by_day=fleet_th_by_day, power=power)
     return SiteRun(site_plan, order_indices, landed, fleet, flows,
-                   cash_flows(flows, fleet, site_plan.finance))
+                   cash_flows(flows, fleet, site_plan.finance), power)
+
+
+def _day0_energy_usd_per_kwh(runs: list[SiteRun]) -> np.ndarray:
+    """Per rig of the plan (in ``combine_runs`` order), the energy price of day 0 for the
+    shutdown prices: the rig's price, times its site's mean paid price that day when the site
+    gives hours (1 for a site without a series, whose price the rig carries)."""
+    return np.concatenate([
+        run.fleet.rigs.energy_usd_per_kwh * (1.0 if run.power is None
+                                             else run.power.day0_paid_usd_per_kwh)
+        for run in runs])
 
 
 def _site_metrics(
@@ -210,20 +232,27 @@ def _site_metrics(
 def kernel_flows(
     fleet: FleetArrays, market: MarketPaths, scenario: Scenario,
     price_factor: np.ndarray | None = None, energy_usd_per_kwh: np.ndarray | None = None,
-    buffers: list[np.ndarray] | None = None, fleet_th_by_day: np.ndarray | None = None,
+    buffers: list[Any] | None = None, fleet_th_by_day: np.ndarray | None = None, *,
+    power: SitePower | None = None,
 ) -> KernelFlows:
-    """The kernel-flows step: the rig-day kernel on the plan's fleet and the market, with the
-    BTC price path scaled per path by ``price_factor`` (default 1) and, optionally, the site's
+    """The kernel-flows step: the rig-day kernel on the plan's fleet (on the hourly path with
+    the site hours ``power``, None: every rig on the daily path) and the market, with the BTC
+    price path scaled per path by ``price_factor`` (default 1) and, optionally, the site's
     power price set per path. ``buffers`` lends the kernel's arrays (see ``_run_kernel``):
     flows made in lent buffers are overwritten by the next call that lends them.
     ``fleet_th_by_day``: the nameplate hashrate of the plan's whole fleet (default this
     fleet's), which finds no more blocks than its network (``network.fleet_btc_per_th_day``).
 
     A per-path energy price x is run as energy 1 USD/kWh with the BTC price divided by x:
-    every curtailment decision is the same, and every USD flow is x times the kernel's.
+    every curtailment decision is the same, and every USD flow is x times the kernel's (a
+    site without a series gives its hours at 1 USD/kWh and its price as the rigs' factor, so
+    this holds on the hourly path too).
     """
     from kernels import rigdays as k
 
+    if power is None and fleet.rigs.hourly:
+        raise ValueError("this fleet runs on the hourly path: pass its site hours "
+                         "(power_market.site_power)")
     if price_factor is None:
         price_factor = np.ones(market.n_paths)
     price = market.price_usd * price_factor[:, None]
@@ -241,9 +270,10 @@ def kernel_flows(
         usd_scale = np.maximum(energy_usd_per_kwh, MIN_ENERGY_USD_PER_KWH)
         price = price / usd_scale[:, None]
         energy_override = np.ones(fleet.rigs.n_rigs)
-    daily, groups = _run_kernel(
+    daily, groups, power_out = _run_kernel(
         fleet.rigs, btc_per_th_day, price, scenario.network.pool_fee,
         scenario.failures == "sampled", scenario.seed, fleet.n_orders, energy_override, buffers,
+        power,
     )
     # In the order of cashflows.ORDER_TOTAL_COLUMNS.
     order_columns = [k.GROUP_BTC, k.GROUP_REVENUE_USD, k.GROUP_ENERGY_USD, k.GROUP_REPAIR_USD,
@@ -260,6 +290,34 @@ def kernel_flows(
         # mean over paths path by path there, but pairwise over a layout with paths innermost,
         # which changes the last bits.
         order_totals=np.ascontiguousarray(groups[:, :, order_columns]),
+        mode_names=fleet.mode_names,
+        power=None if power is None else _power_flows(power_out, power, scenario, usd_scale),
+    )
+
+
+def _power_flows(
+    out: Any, power: SitePower, scenario: Scenario, usd_scale: np.ndarray,
+) -> PowerFlows:
+    """The hourly path's outputs (``kernels.hourly.PowerBuffers``) as flows: credits (USD,
+    scaled like the energy line), the transmission charge on the peak hours' load, unit-days
+    per mode."""
+    from kernels.layout import (
+        N_POWER_DAILY,
+        N_POWER_GROUP,
+        POWER_CREDIT_USD,
+        POWER_GROUP_CREDIT_USD,
+        POWER_PEAK_LOAD_W,
+    )
+
+    peak_load_w = out.daily_out[:, POWER_PEAK_LOAD_W]
+    return PowerFlows(
+        sell_back_credit_usd=out.daily_out[:, POWER_CREDIT_USD] * usd_scale[:, None],
+        transmission_usd=transmission_usd(power.site, scenario, peak_load_w, power.peak_days,
+                                          power.full_load_w),
+        peak_hour_load_w=peak_load_w,
+        unit_days_by_mode=out.daily_out[:, N_POWER_DAILY:],
+        order_credit_usd=out.group_out[:, :, POWER_GROUP_CREDIT_USD] * usd_scale[:, None],
+        order_unit_days_by_mode=out.group_out[:, :, N_POWER_GROUP:],
     )
 
 
@@ -271,13 +329,13 @@ def _npv_function(
     optionally a power price (the same at every site), for the breakeven searches: their ~30
     kernel runs share one set of buffers per site (each run's flows are used once, before the
     next run)."""
-    buffers: list[list[np.ndarray]] = [[] for _ in runs]
+    buffers: list[list[Any]] = [[] for _ in runs]
 
     def npv_at(price_factor: np.ndarray, energy_usd_per_kwh: np.ndarray | None) -> np.ndarray:
         npv = None
         for run, lent in zip(runs, buffers, strict=True):
             flows = kernel_flows(run.fleet, market, scenario, price_factor, energy_usd_per_kwh,
-                                 lent, fleet_th_by_day)
+                                 lent, fleet_th_by_day, power=run.power)
             site_npv = finance.npv(cash_flows(flows, run.fleet, terms), terms.discount_rate)
             npv = site_npv if npv is None else npv + site_npv
         assert npv is not None
@@ -289,10 +347,13 @@ def _npv_function(
 def _run_kernel(
     rigs: RigArrays, btc_per_th_day: np.ndarray, price_usd: np.ndarray, pool_fee: float,
     sampled: bool, seed: int, n_groups: int, energy_usd_per_kwh: np.ndarray | None = None,
-    buffers: list[np.ndarray] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    buffers: list[Any] | None = None, power: SitePower | None = None,
+) -> tuple[np.ndarray, np.ndarray, Any]:
     """Run the rig-day kernel; ``buffers`` (empty, or filled by an earlier call of the same
-    shapes) lends the output and scratch arrays, so repeated calls do not page in fresh memory."""
+    shapes) lends the output and scratch arrays, so repeated calls do not page in fresh memory.
+    ``power``: the site hours of a plan on the hourly path. Returns the daily and group totals
+    and the hourly path's outputs (``kernels.hourly.PowerBuffers``; empty without ``power``)."""
+    from kernels.hourly import power_buffers
     from kernels.rigdays import N_DAILY, N_GROUP, kernel_for, scratch_shapes
 
     n_paths, n_days = btc_per_th_day.shape
@@ -301,12 +362,14 @@ def _run_kernel(
     kernel = kernel_for(rigs.n_rigs, n_paths, n_days)
     if not buffers:
         day_shape, group_shape = scratch_shapes(rigs.n_rigs, n_paths, n_days, n_groups)
+        inputs = None if power is None else power.inputs
         allocated = [np.empty((n_paths, N_DAILY, n_days)), np.empty((n_paths, n_groups, N_GROUP)),
-                     np.empty(day_shape), np.empty(group_shape)]
+                     np.empty(day_shape), np.empty(group_shape),
+                     power_buffers(inputs, day_shape[0], n_paths, n_days, n_groups)]
         if buffers is not None:
             buffers.extend(allocated)
         buffers = allocated
-    daily, groups, day_acc, group_acc = buffers
+    daily, groups, day_acc, group_acc, power_out = buffers
     energy = rigs.energy_usd_per_kwh if energy_usd_per_kwh is None else energy_usd_per_kwh
     kernel(
         rigs.hashrate_th, rigs.power_w, rigs.weight, rigs.delivery_day, rigs.retire_day,
@@ -314,8 +377,9 @@ def _run_kernel(
         rigs.repair_cost_usd, energy, rigs.curtail, rigs.rig_key, rigs.group,
         np.ascontiguousarray(btc_per_th_day), np.ascontiguousarray(price_usd),
         float(pool_fee), bool(sampled), int(seed), daily, groups, day_acc, group_acc,
+        power=None if power is None else power.inputs, power_buffers=power_out,
     )
-    return daily, groups
+    return daily, groups, power_out
 
 
 def _simulate_chain(

@@ -8,7 +8,7 @@ with ``"sampled"`` every unit is its own rig with its own failure stream.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -27,6 +27,7 @@ ORDERS_SCHEMA: dict[str, pl.DataType] = {
     "maker": pl.String(),
     "model": pl.String(),
     "mode": pl.String(),
+    "modes": pl.String(),  # the modes it may switch between, comma-separated
     "cooling": pl.String(),
     "origin": pl.String(),
     "tariff_origin": pl.String(),
@@ -66,7 +67,8 @@ def orders_frame(plan: Plan, scenario: Scenario) -> pl.DataFrame:
         life_days = round(figures.service_life_years * DAYS_PER_YEAR)
         rows.append({
             "order_index": i, "site": site_name, "model_id": unit.model_id, "maker": unit.maker,
-            "model": unit.model, "mode": order.mode, "cooling": unit.cooling,
+            "model": unit.model, "mode": order.mode,
+            "modes": ",".join(order.modes or (order.mode,)), "cooling": unit.cooling,
             "origin": order.origin, "tariff_origin": scenario.tariff_origin(order.origin),
             "quantity": order.quantity, "hashrate_th": unit.hashrate_th,
             "power_w": unit.power_w, "customs_value_usd": unit.unit_price_usd,
@@ -102,10 +104,55 @@ class RigArrays:
     curtail: np.ndarray
     rig_key: np.ndarray
     group: np.ndarray
+    # Operating modes and hourly prices (``kernels.hourly.PowerInputs``): per rig, its site in
+    # the hourly tables (-1: the daily path, one mode at a constant price) and its mode rows.
+    site_of: np.ndarray
+    mode_first: np.ndarray  # into the rows of ``mode_table(plan)``
+    mode_count: np.ndarray
 
     @property
     def n_rigs(self) -> int:
         return self.hashrate_th.shape[0]
+
+    @property
+    def hourly(self) -> bool:
+        return bool((self.site_of >= 0).any())
+
+
+@dataclass(frozen=True)
+class ModeTable:
+    """The operating points the plan's orders may run, one row per order and allowed mode;
+    ``names[slot]`` is the mode of each output slot (unit-days per mode)."""
+
+    hashrate_th: np.ndarray
+    power_w: np.ndarray
+    slot: np.ndarray
+    names: tuple[str, ...]
+    order_first: np.ndarray  # [orders] first row of each order
+    order_count: np.ndarray  # [orders]
+    max_power_w: np.ndarray  # [orders] the most a unit of the order can draw
+
+
+def mode_table(plan: Plan) -> ModeTable:
+    """Rows of every order's allowed modes (its ``mode`` alone when it allows no others)."""
+    names: list[str] = []
+    hashrate, power, slot, first, count = [], [], [], [], []
+    for order in plan.orders:
+        modes = order.modes or (order.mode,)
+        first.append(len(hashrate))
+        count.append(len(modes))
+        for mode in modes:
+            unit = resolve_unit(replace(order, mode=mode))
+            if mode not in names:
+                names.append(mode)
+            hashrate.append(unit.hashrate_th)
+            power.append(unit.power_w)
+            slot.append(names.index(mode))
+    power_w = np.array(power, dtype=np.float64)
+    return ModeTable(np.array(hashrate, dtype=np.float64), power_w,
+                     np.array(slot, dtype=np.int64), tuple(names),
+                     np.array(first, dtype=np.int64), np.array(count, dtype=np.int64),
+                     np.array([power_w[f:f + c].max() for f, c in zip(first, count, strict=True)]))
 
 
 def plan_rig_keys(quantities: np.ndarray, order_indices: np.ndarray, sampled: bool) -> np.ndarray:
@@ -130,6 +177,14 @@ def rig_arrays(orders: pl.DataFrame, plan: Plan, sampled: bool) -> RigArrays:
 
     n = int(repeats.sum())
     site = plan.site
+    modes = mode_table(plan)
+    # Every rig of a plan runs on the hourly path when its site prices hours or its orders
+    # allow more than one mode between them (so a plan on the daily path runs one mode, and
+    # its unit-days per mode are its running units). There a site without a series is 24
+    # equal hours at 1 USD/kWh and the rig's price factor is the site's price, as on the
+    # daily path; a series carries its prices itself (factor 1).
+    hourly = site.hourly or len(modes.names) > 1
+    factor = 1.0 if site.power_price_series is not None else site.energy_usd_per_kwh
     return RigArrays(
         hashrate_th=column("hashrate_th", np.float64),
         power_w=column("power_w", np.float64),
@@ -146,8 +201,11 @@ def rig_arrays(orders: pl.DataFrame, plan: Plan, sampled: bool) -> RigArrays:
         ),
         repair_days=column("repair_days", np.int64),
         repair_cost_usd=column("repair_cost_usd", np.float64),
-        energy_usd_per_kwh=np.full(n, site.energy_usd_per_kwh),
+        energy_usd_per_kwh=np.full(n, factor),
         curtail=np.full(n, int(site.curtail_when_unprofitable), dtype=np.int64),
         rig_key=np.arange(n, dtype=np.int64),
         group=column("order_index", np.int64),
+        site_of=np.full(n, 0 if hourly else -1, dtype=np.int64),
+        mode_first=np.ascontiguousarray(np.repeat(modes.order_first, repeats)),
+        mode_count=np.ascontiguousarray(np.repeat(modes.order_count, repeats)),
     )

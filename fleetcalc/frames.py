@@ -27,6 +27,7 @@ from fleetcalc.tariffs import LANDED_COST_SCHEMA, TARIFF_LINE_SCHEMA, LandedCost
 from kernels.protocol import HALVING_BLOCKS
 
 Schema = dict[str, pl.DataType]
+HOURS_PER_DAY = 24.0
 
 # The plan's name in every frame: categorical, so it is stored once, not once per day or path
 # (a name repeated in 1,826 daily rows made a 1 MB name a 2 GB frame). It compares, filters and
@@ -44,7 +45,14 @@ DAILY_SCHEMA: Schema = {
     # the equity's cash flow before and after its tax.
     "tax_usd": pl.Float64(), "equity_cash_flow_usd": pl.Float64(),
     "equity_cash_flow_after_tax_usd": pl.Float64(),
+    # Power markets (0 for a plan on the daily path): their own cash-flow lines, the load drawn
+    # in the day's 4CP peak hour and the hours run (a unit running 12 h counts 12).
+    "sell_back_credit_usd": pl.Float64(), "transmission_usd": pl.Float64(),
+    "peak_hour_load_w": pl.Float64(), "unit_hours_run": pl.Float64(),
 }
+# Then one column of unit-days per operating mode the evaluation's orders run or allow
+# (``mode_columns``), 0 for a plan that does not: a unit running 12 h in eco counts half a day.
+UNIT_DAYS_PREFIX = "unit_days_"
 # Per-order totals over the horizon (cashflows.ORDER_TOTAL_COLUMNS), means over paths.
 ORDER_TOTALS_SCHEMA: Schema = {
     "btc_mined": pl.Float64(), "revenue_usd": pl.Float64(), "energy_cost_usd": pl.Float64(),
@@ -52,8 +60,8 @@ ORDER_TOTALS_SCHEMA: Schema = {
 }
 ORDERS_RESULT_SCHEMA: Schema = {
     **ORDERS_SCHEMA, **LANDED_COST_SCHEMA, **PAYMENT_SCHEMA, **ORDER_TOTALS_SCHEMA,
-    "plan": PLAN_DTYPE,
-}
+    "sell_back_credit_usd": pl.Float64(), "unit_hours_run": pl.Float64(), "plan": PLAN_DTYPE,
+}  # then ``mode_columns``, as ``.daily``
 TARIFF_LINES_SCHEMA: Schema = {**TARIFF_LINE_SCHEMA, "plan": PLAN_DTYPE}
 PATHS_SCHEMA: Schema = {
     "plan": PLAN_DTYPE, "path": pl.Int64(),
@@ -81,11 +89,18 @@ HALVINGS_SCHEMA: Schema = {
 }
 
 
-def result_schemas(n_paths: int) -> dict[str, Schema]:
-    """The schema of every frame of ``Results`` for an evaluation of ``n_paths`` paths."""
+def mode_columns(mode_names: Sequence[str]) -> Schema:
+    """The unit-days columns of ``.daily`` and ``.orders`` for these operating modes."""
+    return {f"{UNIT_DAYS_PREFIX}{name}": pl.Float64() for name in mode_names}
+
+
+def result_schemas(n_paths: int, mode_names: Sequence[str] = ("stock",)) -> dict[str, Schema]:
+    """The schema of every frame of ``Results`` for an evaluation of ``n_paths`` paths whose
+    orders run or allow ``mode_names`` (in order of first appearance)."""
+    modes = mode_columns(mode_names)
     return {
-        "summary": metrics.summary_schema(n_paths), "daily": DAILY_SCHEMA,
-        "orders": ORDERS_RESULT_SCHEMA, "tariff_lines": TARIFF_LINES_SCHEMA,
+        "summary": metrics.summary_schema(n_paths), "daily": {**DAILY_SCHEMA, **modes},
+        "orders": {**ORDERS_RESULT_SCHEMA, **modes}, "tariff_lines": TARIFF_LINES_SCHEMA,
         "paths": PATHS_SCHEMA, "market": MARKET_SCHEMA, "halvings": HALVINGS_SCHEMA,
         "sites": SITES_SCHEMA,
     }
@@ -111,6 +126,7 @@ class PlanFrames:
     tariff_lines: pl.DataFrame
     paths: pl.DataFrame
     sites: pl.DataFrame
+    mode_names: tuple[str, ...] = ("stock",)  # the modes of its unit-days columns
 
 
 def _plan_column(plan_name: str, n_rows: int) -> pl.Series:
@@ -140,6 +156,11 @@ def daily_frame(
 ) -> pl.DataFrame:
     n_days = scenario.horizon_days
     cash_mean = cash_usd.mean(axis=0)
+    running_units = flows.running_units.mean(axis=0)
+    power = flows.power
+    zeros = np.zeros(n_days)
+    unit_days = flows.unit_days_by_mode().mean(axis=0)
+    schema = {**DAILY_SCHEMA, **mode_columns(flows.mode_names)}
     frame = pl.DataFrame({
         "plan": _plan_column(plan_name, n_days), "day": np.arange(n_days),
         "date": _dates(scenario),
@@ -147,28 +168,48 @@ def daily_frame(
         "btc": flows.btc.mean(axis=0), "revenue_usd": flows.revenue_usd.mean(axis=0),
         "energy_cost_usd": flows.energy_cost_usd.mean(axis=0),
         "repair_cost_usd": flows.repair_cost_usd.mean(axis=0),
-        "running_units": flows.running_units.mean(axis=0), "capex_usd": fleet.capex_by_day_usd,
+        "running_units": running_units, "capex_usd": fleet.capex_by_day_usd,
         "cash_flow_usd": cash_mean, "cumulative_cash_usd": np.cumsum(cash_mean),
         "price_usd": market.price_usd.mean(axis=0),
         "hashprice_usd_per_ph_day": market.hashprice_usd_per_ph_day.mean(axis=0),
         "tax_usd": financed.tax_usd.mean(axis=0),
         "equity_cash_flow_usd": financed.equity_usd.mean(axis=0),
         "equity_cash_flow_after_tax_usd": financed.equity_after_tax_usd.mean(axis=0),
-    }, schema=DAILY_SCHEMA)
-    return conform(frame, DAILY_SCHEMA, "daily")
+        "sell_back_credit_usd": zeros if power is None else power.sell_back_credit_usd.mean(0),
+        "transmission_usd": zeros if power is None else power.transmission_usd.mean(axis=0),
+        "peak_hour_load_w": zeros if power is None else power.peak_hour_load_w.mean(axis=0),
+        "unit_hours_run": running_units * HOURS_PER_DAY,
+        **{name: unit_days[i] for i, name in enumerate(mode_columns(flows.mode_names))},
+    }, schema=schema)
+    return conform(frame, schema, "daily")
 
 
 def orders_result(plan_name: str, landed: LandedCosts, flows: KernelFlows) -> pl.DataFrame:
-    """The priced orders with their payments (``fleetcalc.schedule.with_payments``) and their
-    totals over the horizon."""
+    """The priced orders with their payments (``fleetcalc.schedule.with_payments``), their
+    totals over the horizon, sell-back credits, hours run and unit-days per mode."""
     means = flows.order_totals.mean(axis=0)
+    n_orders = landed.per_order.height
+    unit_days = flows.order_unit_days_by_mode().mean(axis=0)
+    credits = (np.zeros(n_orders) if flows.power is None
+               else flows.power.order_credit_usd.mean(axis=0))
+    modes = mode_columns(flows.mode_names)
     totals = pl.DataFrame({
-        "order_index": np.arange(landed.per_order.height),
+        "order_index": np.arange(n_orders),
         **{name: means[:, i] for i, name in enumerate(ORDER_TOTAL_COLUMNS)},
+        "sell_back_credit_usd": credits,
+        "unit_hours_run": means[:, ORDER_TOTAL_COLUMNS.index("running_unit_days")]
+        * HOURS_PER_DAY,
+        **{name: unit_days[:, i] for i, name in enumerate(modes)},
     })
     frame = (landed.per_order.join(totals, on="order_index", how="left")
              .with_columns(pl.lit(plan_name, PLAN_DTYPE).alias("plan")))
-    return conform(frame, ORDERS_RESULT_SCHEMA, "orders")
+    return conform(frame, {**ORDERS_RESULT_SCHEMA, **modes}, "orders")
+
+
+def _with_modes(frame: pl.DataFrame, schema: Schema, name: str) -> pl.DataFrame:
+    """A plan's rows with 0 unit-days in the evaluation's modes the plan does not run."""
+    absent = [pl.lit(0.0).alias(column) for column in schema if column not in frame.columns]
+    return conform(frame.with_columns(absent) if absent else frame, schema, name)
 
 
 def tariff_lines_frame(plan_name: str, landed: LandedCosts) -> pl.DataFrame:
@@ -232,10 +273,14 @@ def result_frames(
         if set(part.summary) != set(schema):
             diff = sorted(set(part.summary) ^ set(schema))
             raise TypeError(f"the summary row does not match its declared schema: {diff}")
+    modes = tuple(dict.fromkeys(name for part in parts for name in part.mode_names))
+    frames = result_schemas(market.n_paths, modes)
     return {
         "summary": pl.DataFrame([part.summary for part in parts], schema=schema),
-        "daily": pl.concat([part.daily for part in parts]),
-        "orders": pl.concat([part.orders for part in parts]),
+        "daily": pl.concat([_with_modes(part.daily, frames["daily"], "daily")
+                            for part in parts]),
+        "orders": pl.concat([_with_modes(part.orders, frames["orders"], "orders")
+                             for part in parts]),
         "tariff_lines": pl.concat([part.tariff_lines for part in parts]),
         "paths": pl.concat([part.paths for part in parts]),
         "market": market_frame(scenario, market),

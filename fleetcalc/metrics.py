@@ -133,6 +133,8 @@ class Metric:
     undefined_end: str | None = None  # per path: where a missing value stands (UNDEFINED_ENDS)
     npv_of: str = "npv_usd"  # BY_NPV_SIGN: the metric whose sign places a missing value
     needs_breakevens: bool = False  # solved only with ``evaluate(breakevens=True)``
+    # (a bool column of the summary, the reason it is missing when that column is true)
+    missing_if: tuple[str, str] | None = None
     json_whole: bool = False  # the JSON field is a whole number (rounded)
     # An amount: a plan's value (on every path) is the sum of its sites' (and of plans put
     # side by side); ratios, rates, days and breakevens are not.
@@ -215,6 +217,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("tariff_assumption",
            "true if an order's duty used a row with status `assumption` (every import from "
            "2026-07-24 on, see Data)", dtype="bool"),
+    Metric("hourly_power",
+           "true if a site of the plan buys at (or sells back to) an hourly "
+           "`power_price_series`", dtype="bool"),
     Metric("btc_mined", "BTC mined over the horizon, net of the pool fee", unit="BTC",
            label="BTC mined", fmt="btc", better="high", views=(COMPARE, SITES), **_AMOUNT),
     Metric("revenue_usd", "the BTC mined, sold on the day it is mined",
@@ -259,10 +264,12 @@ METRICS: tuple[Metric, ...] = (
            better="high", missing=_NO_IRR, undefined_end=BY_NPV_SIGN,
            npv_of="equity_npv_after_tax_usd", **_MEDIAN),
     Metric("cost_to_mine_usd_per_btc",
-           "all-in cost per BTC mined: energy, repairs and capex less residual value",
+           "all-in cost per BTC mined: energy, repairs, transmission less sell-back "
+           "credits, and capex less residual value",
            unit="USD/BTC", label="Cost to mine 1 BTC, all-in (USD)", fmt="usd", better="low",
            views=(COMPARE,), missing="no BTC mined", undefined_end=ABOVE_ALL, **_MEDIAN),
-    Metric("cost_to_mine_cash_usd_per_btc", "cash cost per BTC mined: energy and repairs",
+    Metric("cost_to_mine_cash_usd_per_btc",
+           "cash cost per BTC mined: energy, repairs, transmission less sell-back credits",
            unit="USD/BTC", label="Cost to mine 1 BTC, cash (USD)", fmt="usd", better="low",
            missing="no BTC mined", undefined_end=ABOVE_ALL, **_MEDIAN),
     Metric("shutdown_btc_price_usd", _SHUTDOWN + "the BTC price",
@@ -281,6 +288,8 @@ METRICS: tuple[Metric, ...] = (
            unit="USD/kWh", label="All-in breakeven power, NPV = 0 (USD/kWh)",
            fmt="usd_per_kwh", better="high", views=(COMPARE,),
            missing="NPV is negative even with free power", undefined_end=BELOW_ALL,
+           missing_if=("hourly_power", "a site buys at (or sells back to) an hourly "
+                       "power_price_series: no one power price to solve for"),
            needs_breakevens=True, **_MEDIAN),
     Metric("breakeven_hashprice_usd_per_ph_day", _ALL_IN + "the day-0 hashprice at which NPV = 0",
            unit="USD/PH/day", label="All-in breakeven hashprice, NPV = 0 (USD/PH/day)",
@@ -300,6 +309,14 @@ METRICS: tuple[Metric, ...] = (
     Metric("treasury_value_usd",
            "undiscounted value with `hodl_fraction` of mined BTC kept and valued at the "
            "horizon", label="Treasury value (USD)", better="high", **_USD, **_AMOUNT),
+    Metric("sell_back_credits_usd",
+           "power sold back: a fixed-price site's curtailed contracted energy sold at the "
+           "market price above the contract (`sell_back`); its own cash-flow line",
+           label="Sell-back credits (USD)", better="high", **_USD, **_AMOUNT),
+    Metric("transmission_usd",
+           "4CP transmission charge: `transmission_usd_per_kw_year` on the load drawn in the "
+           "previous year's summer peak hours; its own cash-flow line",
+           label="Transmission (USD)", better="low", **_USD, **_AMOUNT),
     Metric("payback_probability", "share of paths that pay back within the horizon",
            unit="fraction", label="Paths that pay back", fmt="fraction_as_pct_0dp",
            better="high", views=(COMPARE,), monte_carlo_only=True),
@@ -432,7 +449,8 @@ def missing_reasons(
         if name not in row or not _is_missing(row[name]):
             continue
         reason = (NOT_COMPUTED if metric.needs_breakevens and not breakevens
-                  else metric.missing or NOT_DEFINED)
+                  else metric.missing_if[1] if metric.missing_if and row.get(
+                      metric.missing_if[0]) else metric.missing or NOT_DEFINED)
         if n_paths > 1 and path_values is not None and metric.per_path and reason != (
                 NOT_COMPUTED):
             share = float(np.isnan(path_values[metric.name]).mean())

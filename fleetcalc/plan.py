@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
+import math
+import os
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from fleetcalc.catalog import COOLING_TYPES, STOCK_MODE, UnitFigures, get_model, model_ids
 from fleetcalc.customs_fees import SHIPPED_BY
 from fleetcalc.errors import InputError
+from fleetcalc.power_prices import HourlyPrices, load_hourly_prices
 from fleetcalc.validate import (
     MAX_NAME_CHARS,
     Field,
@@ -31,6 +35,11 @@ from fleetcalc.validate import (
     table_fields,
 )
 
+POWER_CONTRACTS = ("market", "fixed")
+POWER_MARKET_KEYS = ("power_adder_usd_per_kwh", "sell_back", "four_cp", "four_cp_peaks",
+                     "transmission_usd_per_kw_year")
+ALL_MODES = "all"
+
 # Every TOML key below is declared once, as a ``checked`` dataclass field (kind, bounds,
 # default); the parser's field tables are read back from the classes. kw_only lets the fields
 # stand in the order the file documents them, which is also the order they are checked in.
@@ -40,20 +49,53 @@ from fleetcalc.validate import (
 # site column of its results).
 DEFAULT_SITE_NAME = "site"
 SITE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}")
+# Marks a dataclass field that is no TOML key (``plan_to_toml`` leaves it out).
+NOT_A_KEY = "fleetcalc.plan.not_a_key"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Site:
-    power_usd_per_kwh: float = checked("float", lo=0.0, hi=10.0)
+    # The all-in price, or a fixed contract's price; absent at a market site (the hourly
+    # series sets the price hour by hour).
+    power_usd_per_kwh: float | None = checked("float", None, lo=0.0, hi=10.0)
     hosting_usd_per_kwh: float = checked("float", 0.0, lo=0.0, hi=10.0)
     capacity_mw: float = checked("float", lo=0.0, hi=100_000.0, lo_open=True)
     uptime: float = checked("float", 0.97, lo=0.0, hi=1.0)
     curtail_when_unprofitable: bool = checked("bool", True)
+    # Power markets (fleetcalc.power_prices, fleetcalc.power_market): an hourly series in
+    # USD/MWh relative to the plan's folder, delivery and fees on top of it, the contract
+    # ("market": buy at the series; "fixed": power_usd_per_kwh, the series is the market the
+    # curtailed energy is sold to when sell_back), 4CP peak avoidance and its charge.
+    power_price_series: str | None = checked("str", None)
+    power_adder_usd_per_kwh: float = checked("float", 0.0, lo=-10.0, hi=10.0)
+    power_contract: str | None = checked("str", None, choices=POWER_CONTRACTS)
+    sell_back: bool = checked("bool", False)
+    four_cp: bool = checked("bool", False)
+    four_cp_peaks: tuple[dt.datetime, ...] = checked("datetimes", ())
+    transmission_usd_per_kw_year: float = checked("float", 0.0, lo=0.0, hi=100_000.0)
     # Not a [site] key: a [[sites]] table names its site (SITES_FIELDS), orders name it back.
     name: str = DEFAULT_SITE_NAME
+    # The loaded series (not a TOML key).
+    prices: HourlyPrices | None = field(default=None, compare=False, repr=False,
+                                        metadata={NOT_A_KEY: True})
+
+    @property
+    def contract(self) -> str:
+        """"market" or "fixed" (the default: market with a series, fixed without)."""
+        if self.power_contract is not None:
+            return self.power_contract
+        return "market" if self.power_price_series is not None else "fixed"
+
+    @property
+    def hourly(self) -> bool:
+        """Whether the site's power is priced hour by hour (a series, or 4CP peak hours)."""
+        return self.power_price_series is not None or bool(self.four_cp_peaks)
 
     @property
     def energy_usd_per_kwh(self) -> float:
+        """The all-in constant price (a market site has none: NaN)."""
+        if self.power_usd_per_kwh is None:
+            return math.nan
         return self.power_usd_per_kwh + self.hosting_usd_per_kwh
 
 
@@ -95,6 +137,9 @@ class Order:
     import_date: dt.date = checked("date")
     delivery_date: dt.date = checked("date")
     mode: str = checked("str", STOCK_MODE)
+    # Modes the unit may switch between, the best each day (hour, on hourly prices); "all":
+    # every catalog mode of the model. None: run ``mode`` only.
+    modes: tuple[str, ...] | None = checked("modes", None)
     hashrate_th: float | None = checked("float", None, lo=0.001, hi=1e6)
     power_w: float | None = checked("float", None, lo=1.0, hi=1e7)
     cooling: str | None = checked("str", None, choices=COOLING_TYPES)
@@ -181,6 +226,7 @@ class Plan:
         for s, site in enumerate(self.sites):
             where = f"sites[{s}]" if several else "site"
             check_fields(site, source, where)
+            _check_site(site, source, where)
             if several:
                 convert(SITES_FIELDS[0], site.name, source, f"{where}.name")
                 if site.name in [other.name for other in self.sites[:s]]:
@@ -232,6 +278,8 @@ def _check_order(order: Order, source: str, where: str, exclude: tuple[str, ...]
                              f"a mode of {spec.model}: {', '.join(spec.modes)}")
     elif order.mode != STOCK_MODE:
         raise InputError(source, f"{where}.mode", order.mode, "'stock' for a custom unit")
+    if order.modes is not None:
+        _check_modes(order, source, where)
     if order.unit_price_usd is not None and order.usd_per_th is not None:
         raise InputError(source, f"{where}.usd_per_th", order.usd_per_th,
                          "either unit_price_usd or usd_per_th, not both")
@@ -249,9 +297,47 @@ def _check_order(order: Order, source: str, where: str, exclude: tuple[str, ...]
                          f"an origin not excluded by exclude_origins {list(exclude)}")
 
 
+def _catalog_modes(model: str | None, custom: bool) -> tuple[str, ...]:
+    """The modes an order of ``model`` may run (``("all",)`` back for an unknown model, which
+    the order's checks then name)."""
+    if custom or model is None:
+        return (STOCK_MODE,)
+    try:
+        return tuple(get_model(model).modes)
+    except KeyError:
+        return (ALL_MODES,)
+
+
+def _check_modes(order: Order, source: str, where: str) -> None:
+    """The order's allowed ``modes``: the model's, each once, its ``mode`` among them."""
+    custom = order.hashrate_th is not None or order.power_w is not None
+    catalog = _catalog_modes(order.model, custom)
+    name = "a custom unit" if custom else get_model(order.model or "").model
+    modes = order.modes or ()
+    for mode in modes:
+        if mode not in catalog:
+            raise InputError(source, f"{where}.modes", mode,
+                             f"modes of {name}: {', '.join(catalog)} (or \"all\")")
+    if len(set(modes)) != len(modes):
+        raise InputError(source, f"{where}.modes", list(modes), "each mode at most once")
+    if order.mode not in modes:
+        raise InputError(source, f"{where}.mode", order.mode,
+                         f"one of the order's modes {list(modes)}")
+
+
 def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -> Order:
     where = f"orders[{index}]"
-    order = Order(**read_table(item, ORDER_FIELDS, source, where))
+    values = read_table(item, ORDER_FIELDS, source, where)
+    if values["modes"] is not None:
+        # "all": every mode of the model; with modes but no mode, the order's figures are
+        # those of stock (or the first mode when stock is not allowed).
+        modes = values["modes"]
+        if modes == (ALL_MODES,):
+            modes = _catalog_modes(values["model"], values["hashrate_th"] is not None)
+        values["modes"] = modes
+        if "mode" not in item and STOCK_MODE not in modes:
+            values["mode"] = modes[0]
+    order = Order(**values)
     _check_order(order, source, where, exclude)
     return order
 
@@ -282,13 +368,15 @@ def parse_sites(data: dict[str, Any], source: str) -> tuple[tuple[Site, ...], st
     """The ``[site]`` or ``[[sites]]`` of a plan (or candidates) document, and the key path of
     the first (``site`` or ``sites[0]``)."""
     if "sites" not in data:
-        return (Site(**read_table(data.get("site"), SITE_FIELDS, source, "site")),), "site"
+        return (_parsed_site(read_table(data.get("site"), SITE_FIELDS, source, "site"), source,
+                             "site"),), "site"
     if "site" in data:
         raise InputError(source, "sites", "(both [site] and [[sites]])",
                          "either one [site] table or [[sites]] tables, each with a name")
     sites: list[Site] = []
     for i, item in enumerate(_array_of_tables(data["sites"], "sites", source)):
-        site = Site(**read_table(item, SITES_FIELDS, source, f"sites[{i}]"))
+        site = _parsed_site(read_table(item, SITES_FIELDS, source, f"sites[{i}]"), source,
+                            f"sites[{i}]")
         if site.name in [s.name for s in sites]:
             raise InputError(source, f"sites[{i}].name", site.name,
                              "a name no other [[sites]] table has")
@@ -296,11 +384,106 @@ def parse_sites(data: dict[str, Any], source: str) -> tuple[tuple[Site, ...], st
     return tuple(sites), "sites[0]"
 
 
-def _check_sites(plan: Plan, site_key: str) -> None:
-    """Every order names a site of the plan (one is needed when there are several), every
-    site has orders, and each site's orders fit its capacity."""
+def _parsed_site(values: dict[str, Any], source: str, where: str) -> Site:
+    """A site read from its table at key path ``where``: checked, its hourly series loaded."""
+    site = Site(**values)
+    _check_site(site, source, where)
+    if site.power_price_series is None:
+        return site
+    return replace(site, prices=load_site_prices(site.power_price_series, source, where))
+
+
+def _check_site(site: Site, source: str, where: str) -> None:
+    """The checks of a site across its keys (its table at key path ``where``): the contract's
+    rules, and what sell-back, 4CP and transmission need."""
+    series = site.power_price_series
+    contract = site.contract
+    if contract == "market":
+        if series is None:
+            raise InputError(source, f"{where}.power_contract", "market",
+                             "a power_price_series to buy at (or contract \"fixed\")")
+        if site.power_usd_per_kwh is not None:
+            raise InputError(source, f"{where}.power_usd_per_kwh", site.power_usd_per_kwh,
+                             "no power_usd_per_kwh at a market site (power_price_series sets "
+                             "the price hour by hour; a fixed price: power_contract = "
+                             "\"fixed\")")
+        if site.sell_back:
+            raise InputError(source, f"{where}.sell_back", True,
+                             "sell_back only with power_contract = \"fixed\" (curtailed "
+                             "contracted energy is sold at the series' prices)")
+    elif site.power_usd_per_kwh is None:
+        raise InputError(source, f"{where}.power_usd_per_kwh", "(missing)",
+                         "a number in [0, 10]")
+    if site.sell_back and series is None:
+        raise InputError(source, f"{where}.sell_back", True,
+                         "a power_price_series: the market the energy is sold to")
+    if site.power_adder_usd_per_kwh != 0.0 and series is None:
+        raise InputError(source, f"{where}.power_adder_usd_per_kwh",
+                         site.power_adder_usd_per_kwh,
+                         "a power_price_series to add it to (a constant price is all-in in "
+                         "power_usd_per_kwh + hosting_usd_per_kwh)")
+    peaks_from = ("a power_price_series (its highest hour of each of June-September is the "
+                  "peak) or the four_cp_peaks timestamps")
+    if site.four_cp and series is None and not site.four_cp_peaks:
+        raise InputError(source, f"{where}.four_cp", True, peaks_from)
+    if (site.transmission_usd_per_kw_year > 0.0 and series is None
+            and not site.four_cp_peaks):
+        raise InputError(source, f"{where}.transmission_usd_per_kw_year",
+                         site.transmission_usd_per_kw_year,
+                         f"0, or peak hours whose load it is charged on: {peaks_from}")
+    if site.four_cp_peaks and not (site.four_cp
+                                        or site.transmission_usd_per_kw_year > 0.0):
+        raise InputError(source, f"{where}.four_cp_peaks",
+                         [p.isoformat() for p in site.four_cp_peaks],
+                         "peak hours only with four_cp = true or a "
+                         "transmission_usd_per_kw_year to charge on them")
+
+
+def load_site_prices(series: str, source: str, where: str = "site") -> HourlyPrices:
+    """The site's ``power_price_series`` (a path relative to the plan file ``source``; the
+    site's table at key path ``where``)."""
+    path = os.path.normpath(Path(source).parent / series)
+    if not Path(path).is_file():
+        state = "is a directory" if Path(path).is_dir() else "does not exist"
+        raise InputError(source, f"{where}.power_price_series", series,
+                         f"a CSV file, relative to the plan's folder ({path} {state})")
+    stat = Path(path).stat()
+    return _load_prices(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_prices(path: str, mtime_ns: int, size: int) -> HourlyPrices:
+    """A series loaded once per version of its file (the TUI re-parses a plan on every edit;
+    a year of hours takes ~0.1 s to read and check). Errors are raised, never cached."""
+    return load_hourly_prices(path)
+
+
+def site_prices(plan: Plan) -> HourlyPrices | None:
+    """The plan's hourly series: the one loaded with the site, or loaded now when the site was
+    made or edited in memory (a Site's ``prices`` may be missing or name another file)."""
+    series = plan.site.power_price_series
+    if series is None:
+        return None
+    loaded = plan.site.prices
+    if loaded is not None and loaded.source == os.path.normpath(
+            Path(plan.source).parent / series):
+        return loaded
+    return load_site_prices(series, plan.source)
+
+
+def max_power_w(order: Order) -> float:
+    """The most a unit of the order can draw: its most power-hungry allowed mode."""
     from fleetcalc.units import resolve_unit
 
+    if not order.modes:
+        return resolve_unit(order).power_w
+    return max(resolve_unit(replace(order, mode=mode)).power_w for mode in order.modes)
+
+
+def _check_sites(plan: Plan, site_key: str) -> None:
+    """Every order names a site of the plan (one is needed when there are several), every
+    site has orders, and each site's orders fit its capacity (every unit in its most
+    power-hungry allowed mode)."""
     source, names = plan.source, [site.name for site in plan.sites]
     listed = ", ".join(repr(name) for name in names)
     for i, order in enumerate(plan.orders):
@@ -312,7 +495,7 @@ def _check_sites(plan: Plan, site_key: str) -> None:
                              f"the name of one of the plan's sites: {listed}")
     power_mw = [0.0] * len(names)
     for order in plan.orders:
-        power_mw[plan.site_index(order)] += resolve_unit(order).power_w * order.quantity / 1e6
+        power_mw[plan.site_index(order)] += max_power_w(order) * order.quantity / 1e6
     for s, site in enumerate(plan.sites):
         where = site_key if len(names) == 1 else f"sites[{s}]"
         if power_mw[s] == 0.0:
@@ -345,12 +528,26 @@ def load_plan(path: str | Path) -> Plan:
     return parse_plan(data, source)
 
 
-def plan_to_toml(plan: Plan) -> dict[str, Any]:
-    """The TOML document of a plan (round-trips through ``parse_plan``)."""
+def plan_to_toml(plan: Plan, folder: str | Path | None = None) -> dict[str, Any]:
+    """The TOML document of a plan (round-trips through ``parse_plan``). ``folder``: where
+    the document will be saved, when not beside ``plan.source``: the sites' price series are
+    named relative to it, so the saved plan still finds its files."""
 
     def present(obj: Any) -> dict[str, Any]:
-        return {f.name: getattr(obj, f.name) for f in fields(obj)
-                if getattr(obj, f.name) is not None}
+        # Every key with a value, except power-market keys left at their defaults (so plans
+        # without them are written as before).
+        out = {}
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if value is None or f.metadata.get(NOT_A_KEY) or (
+                    f.name in POWER_MARKET_KEYS and value == f.default):
+                continue
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        if folder is not None and out.get("power_price_series") is not None:
+            absolute = Path(plan.source).parent / out["power_price_series"]
+            out["power_price_series"] = os.path.relpath(
+                absolute.resolve(), Path(folder).expanduser().resolve())
+        return out
 
     doc: dict[str, Any] = {"name": plan.name}
     if plan.exclude_origins:

@@ -49,20 +49,27 @@ def fixed_metrics(
         "power_kw": power_w / 1000.0, "efficiency_j_per_th": power_w / hashrate_th,
         "capex_usd": fleet.capex_usd, "tariffs_usd": float(orders["tariffs_usd"].sum()),
         "origin_risk_tariffs_usd": landed.origin_risk_tariffs_usd,
-        "tariff_assumption": tariff_assumption, "paths": n_paths,
+        "tariff_assumption": tariff_assumption,
+        "hourly_power": any(site.power_price_series is not None for site in plan.sites),
+        "paths": n_paths,
         "assumptions": "; ".join(assumptions),
     }
 
 
-def shutdown_metrics(fleet: FleetArrays, market: MarketPaths, pool_fee: float) -> dict[str, float]:
+def shutdown_metrics(
+    fleet: FleetArrays, market: MarketPaths, pool_fee: float,
+    rig_usd_per_kwh: np.ndarray | None = None,
+) -> dict[str, float]:
     """The fleet's day-0 running-cost shutdown prices (BTC price and energy price at which
     revenue equals energy cost), from its nameplate hashrate and power at the sites' prices,
-    at the market of day 0 (the same on every path)."""
+    at the market of day 0 (the same on every path). ``rig_usd_per_kwh``: each rig's energy
+    price on day 0 when it is not the rig's kernel price (a site on an hourly series)."""
     rigs = fleet.rigs
     hashrate_th = float((rigs.hashrate_th * rigs.weight).sum())
     power_kw = float((rigs.power_w * rigs.weight).sum()) / 1000.0
+    rig_price = rigs.energy_usd_per_kwh if rig_usd_per_kwh is None else rig_usd_per_kwh
     # Sites may price energy differently: the fleet's cost is the power-weighted price.
-    energy_usd_per_kwh = float((rigs.power_w * rigs.weight * rigs.energy_usd_per_kwh).sum()
+    energy_usd_per_kwh = float((rigs.power_w * rigs.weight * rig_price).sum()
                                / (rigs.power_w * rigs.weight).sum())
     btc_per_th_day = float(market.btc_per_th_day[0, 0])
     return {
@@ -77,7 +84,8 @@ def path_metrics(
     flows: KernelFlows, cash_usd: np.ndarray, fleet: FleetArrays, market: MarketPaths,
     terms: Finance,
 ) -> dict[str, np.ndarray]:
-    """The per-path metrics ``[paths]`` other than the breakevens."""
+    """The per-path metrics ``[paths]`` other than the breakevens. On the hourly path the
+    power costs beyond the energy line (transmission less sell-back credits) count as opex."""
     capex_usd, residual_usd = fleet.capex_usd, fleet.residual_usd
     btc = flows.btc.sum(axis=1)
     revenue = flows.revenue_usd.sum(axis=1)
@@ -85,8 +93,17 @@ def path_metrics(
     repair = flows.repair_cost_usd.sum(axis=1)
     payback = finance.payback_day(cash_usd)
     final_price = flows.final_price_usd
+    opex_usd = flows.energy_cost_usd + flows.repair_cost_usd
+    credits = transmission = np.zeros(market.n_paths)
+    power_net = 0.0
+    if flows.power is not None:  # (plans on the daily path keep their bits: no added zeros)
+        opex_usd = opex_usd + flows.power.net_usd()
+        credits = flows.power.sell_back_credit_usd.sum(axis=1)
+        transmission = flows.power.transmission_usd.sum(axis=1)
+        power_net = transmission - credits
+    cash_opex = energy + repair + power_net
     # Mine vs buy: the BTC left after selling what pays the opex each day, plus the residual.
-    opex_btc = (flows.energy_cost_usd + flows.repair_cost_usd) / market.price_usd
+    opex_btc = opex_usd / market.price_usd
     mine_net_btc = btc - opex_btc.sum(axis=1) + residual_usd / final_price
     buy_btc = capex_usd / market.price_usd[:, 0]
     hodl = terms.hodl_fraction
@@ -99,32 +116,37 @@ def path_metrics(
         "payback_days": np.where(
             payback >= 0, np.maximum(payback - fleet.first_delivery_day, 0), np.nan),
         "cost_to_mine_usd_per_btc": finance.safe_ratio(
-            energy + repair + capex_usd - residual_usd, btc),
-        "cost_to_mine_cash_usd_per_btc": finance.safe_ratio(energy + repair, btc),
+            cash_opex + capex_usd - residual_usd, btc),
+        "cost_to_mine_cash_usd_per_btc": finance.safe_ratio(cash_opex, btc),
         "residual_value_usd": np.full(market.n_paths, residual_usd),
         "buy_btc": buy_btc, "mine_net_btc": mine_net_btc,
         "mine_vs_buy_usd": (mine_net_btc - buy_btc) * final_price,
         "treasury_value_usd": revenue * (1 - hodl) - energy - repair - capex_usd
-        + residual_usd + hodl * btc * final_price,
+        + residual_usd + hodl * btc * final_price - power_net,
+        "sell_back_credits_usd": credits, "transmission_usd": transmission,
     }
 
 
 def breakeven_metrics(
-    npv_at: NpvFunction, capex_usd: float, site_usd_per_kwh: float, market: MarketPaths,
+    npv_at: NpvFunction, capex_usd: float, site_usd_per_kwh: float | None, market: MarketPaths,
 ) -> dict[str, np.ndarray]:
     """Day-0 BTC price, hashprice and site power price at which NPV = 0, per path.
 
     The BTC price breakeven scales the whole price path, so curtailment responds; each search
-    runs all paths at once, one simulation per iteration.
+    runs all paths at once, one simulation per iteration. ``site_usd_per_kwh`` None: the site
+    has no one power price (an hourly series), its breakeven is missing (NaN).
     """
     n_paths = market.n_paths
     npv_tol_usd = BREAKEVEN_NPV_TOLERANCE * max(capex_usd, 1.0)
     price_factor = finance.breakeven(lambda factor: npv_at(factor, None), n_paths, 1.0,
                                      increasing=True, npv_tol_usd=npv_tol_usd)
     ones = np.ones(n_paths)
-    power = finance.breakeven(lambda usd_per_kwh: npv_at(ones, usd_per_kwh), n_paths,
-                              max(site_usd_per_kwh, MIN_POWER_SEARCH_START_USD_PER_KWH),
-                              increasing=False, npv_tol_usd=npv_tol_usd)
+    if site_usd_per_kwh is None:
+        power = np.full(n_paths, np.nan)
+    else:
+        power = finance.breakeven(lambda usd_per_kwh: npv_at(ones, usd_per_kwh), n_paths,
+                                  max(site_usd_per_kwh, MIN_POWER_SEARCH_START_USD_PER_KWH),
+                                  increasing=False, npv_tol_usd=npv_tol_usd)
     return {
         "breakeven_btc_price_usd": price_factor * market.price_usd[:, 0],
         "breakeven_power_usd_per_kwh": power,

@@ -138,7 +138,8 @@ def plan_warnings(plan: Plan) -> list[str]:
     """The warnings about a plan's own inputs (each site's power price, order prices)."""
     out = []
     for index, site in enumerate(plan.sites):
-        if site.energy_usd_per_kwh <= POWER_PRICE_MAX_USD_PER_KWH:
+        # (NaN at a site that buys at an hourly series: its prices are checked on reading.)
+        if not site.energy_usd_per_kwh > POWER_PRICE_MAX_USD_PER_KWH:
             continue
         table = "site" if len(plan.sites) == 1 else f"sites[{index}]"
         key = (f"{table}.power_usd_per_kwh + {table}.hosting_usd_per_kwh"

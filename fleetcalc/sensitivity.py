@@ -119,6 +119,11 @@ def plan_inputs(
         del chosen[name]
         notes.append(f"{name} left out: network.model = '{scenario.network.model}' does not "
                      "read it")
+    if "site.power_usd_per_kwh" in chosen and all(
+            site.power_usd_per_kwh is None for site in plan.sites):
+        del chosen["site.power_usd_per_kwh"]
+        notes.append("site.power_usd_per_kwh left out: every site buys at an hourly "
+                     "power_price_series")
     return list(chosen.values()), notes
 
 

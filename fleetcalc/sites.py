@@ -22,9 +22,10 @@ from typing import Any, TypeVar
 import numpy as np
 import polars as pl
 
-from fleetcalc.cashflows import FleetArrays, KernelFlows
+from fleetcalc.cashflows import FleetArrays, KernelFlows, PowerFlows, power_view
 from fleetcalc.fleet import RigArrays
 from fleetcalc.plan import Plan
+from fleetcalc.power_market import SitePower
 from fleetcalc.schedule import combine_payments
 from fleetcalc.tariffs import LandedCosts
 
@@ -41,6 +42,7 @@ class SiteRun:
     fleet: FleetArrays
     flows: KernelFlows
     cash_usd: np.ndarray  # [paths, days]
+    power: SitePower | None = None  # the site's hours (None: on the daily path, or combined)
 
 
 def _field_by_field(items: Sequence[_T], rules: dict[str, Callable[[list[Any]], Any]]) -> _T:
@@ -58,6 +60,22 @@ def _in_plan_order(frame: pl.DataFrame, order_indices: np.ndarray) -> pl.DataFra
     """A run's per-order frame with ``order_index`` the order's index in the whole plan."""
     return frame.with_columns(
         order_index=pl.Series(order_indices, dtype=pl.Int64).gather(frame["order_index"]))
+
+
+def _combined_power(
+    flows: Sequence[KernelFlows], order: np.ndarray, mode_names: tuple[str, ...],
+) -> PowerFlows | None:
+    """The sites' power lines put together on the plan's modes (days add up; orders in plan
+    order); None when every site is on the daily path with the one mode."""
+    if all(f.power is None for f in flows) and len(mode_names) == 1:
+        return None
+    views = [power_view(f, mode_names) for f in flows]
+    return _field_by_field(views, {
+        "order_credit_usd": lambda parts: np.ascontiguousarray(
+            np.concatenate(parts, axis=1)[:, order]),
+        "order_unit_days_by_mode": lambda parts: np.ascontiguousarray(
+            np.concatenate(parts, axis=1)[:, order]),
+    })
 
 
 def combine_runs(plan: Plan, runs: Sequence[SiteRun]) -> SiteRun:
@@ -78,11 +96,15 @@ def combine_runs(plan: Plan, runs: Sequence[SiteRun]) -> SiteRun:
         "group": lambda groups: np.concatenate(
             [run.order_indices[group] for run, group in zip(runs, groups, strict=True)])})
     fleet = _field_by_field([run.fleet for run in runs], {
-        "rigs": lambda _: rigs, "first_delivery_day": min, "payments": combine_payments})
+        "rigs": lambda _: rigs, "first_delivery_day": min, "payments": combine_payments,
+        "mode_names": lambda names: tuple(dict.fromkeys(n for ns in names for n in ns))})
+    mode_names = tuple(dict.fromkeys(name for run in runs for name in run.flows.mode_names))
+    power = _combined_power([run.flows for run in runs], order, mode_names)
     flows = _field_by_field([run.flows for run in runs], {
         "final_price_usd": lambda prices: prices[0],  # the market's: the same at every site
         "order_totals": lambda totals: np.ascontiguousarray(
             np.concatenate(totals, axis=1)[:, order]),
+        "mode_names": lambda _: mode_names, "power": lambda _: power,
     })
     cash_usd = functools.reduce(operator.add, [run.cash_usd for run in runs])
     return SiteRun(plan, np.arange(len(plan.orders)), landed, fleet, flows, cash_usd)

@@ -71,7 +71,7 @@ class Field:
     """One key of a TOML table: its kind, default and allowed range."""
 
     name: str
-    kind: str  # "float", "int", "bool", "str", "date", "origin", "origins"
+    kind: str  # "float", "int", "bool", "str", "date", "origin", "origins", "modes", "datetimes"
     default: Any = _REQUIRED
     lo: float | None = None
     hi: float | None = None
@@ -96,6 +96,8 @@ class Field:
             "date": f"a date like 2027-01-31, from {EARLIEST_DATE} to {LATEST_DATE}",
             "origin": "an ISO 3166 alpha-2 country code like 'MY' (uppercase)",
             "origins": "a list of ISO 3166 alpha-2 country codes like ['CN']",
+            "modes": 'a list of operating modes like ["eco", "stock", "turbo"], or "all"',
+            "datetimes": "a list of times with offset like [2026-08-20T17:00:00-05:00]",
         }[self.kind]
         # Integers in full (a seed bound of 9.22337e+18 would not say which integer).
         shown = (lambda x: f"{int(x)}") if self.kind == "int" else (lambda x: f"{x:g}")
@@ -206,7 +208,11 @@ def _number(field: Field, value: Any) -> float | int | None:
 def convert(field: Field, value: Any, source: str, where: str) -> Any:
     def bad() -> InputError:
         # Dates read as in the file (2027-01-31), not as Python's datetime.date(2027, 1, 31).
-        shown = value.isoformat() if isinstance(value, dt.date | dt.time) else value
+        def as_in_file(item: Any) -> Any:
+            return item.isoformat() if isinstance(item, dt.date | dt.time) else item
+
+        shown = ([as_in_file(v) for v in value] if isinstance(value, list | tuple)
+                 else as_in_file(value))
         return InputError(source, where, shown, field.expected())
 
     kind = field.kind
@@ -240,6 +246,19 @@ def convert(field: Field, value: Any, source: str, where: str) -> Any:
     if kind == "origins":
         # A list in TOML, a tuple in the objects.
         if not isinstance(value, list | tuple) or not all(is_origin(v) for v in value):
+            raise bad()
+        return tuple(value)
+    if kind == "modes":
+        if value == "all":
+            return ("all",)
+        if (not isinstance(value, list | tuple) or not value
+                or not all(isinstance(v, str) and v.strip() for v in value)):
+            raise bad()
+        return tuple(value)
+    if kind == "datetimes":
+        # A list in TOML, a tuple in the objects.
+        if not isinstance(value, list | tuple) or not all(
+                isinstance(v, dt.datetime) and v.tzinfo is not None for v in value):
             raise bad()
         return tuple(value)
     raise AssertionError(f"unknown field kind {kind}")

@@ -27,6 +27,7 @@ A ranges file (``read_ranges``) gives other ranges, by TOML path::
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -251,8 +252,12 @@ def apply(
         value = moved(getattr(part, key))
         return plan, scenario.with_changes(**{table: replace(part, **{key: value})}), value
     if table == "site":
-        sites = tuple(replace(site, **{key: moved(getattr(site, key))}) for site in plan.sites)
-        return replace(plan, sites=sites), scenario, getattr(sites[0], key)
+        # A market site has no constant power price (None): the input leaves it be.
+        sites = tuple(site if getattr(site, key) is None
+                      else replace(site, **{key: moved(getattr(site, key))})
+                      for site in plan.sites)
+        values = [getattr(site, key) for site in sites if getattr(site, key) is not None]
+        return replace(plan, sites=sites), scenario, values[0] if values else math.nan
     if table == "finance":
         value = moved(getattr(plan.finance, key))
         return replace(plan, finance=replace(plan.finance, **{key: value})), scenario, value

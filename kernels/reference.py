@@ -32,7 +32,8 @@ import numpy as np
 
 from kernels import protocol
 from kernels.chain import CHAIN_FIELDS
-from kernels.rigdays import (
+from kernels.hourly import HOURS, PowerInputs, RawHours
+from kernels.layout import (
     DAILY_BTC,
     DAILY_ENERGY_USD,
     DAILY_HASHRATE_TH,
@@ -48,6 +49,11 @@ from kernels.rigdays import (
     GROUP_RUNNING_UNIT_DAYS,
     N_DAILY,
     N_GROUP,
+    N_POWER_DAILY,
+    N_POWER_GROUP,
+    POWER_CREDIT_USD,
+    POWER_GROUP_CREDIT_USD,
+    POWER_PEAK_LOAD_W,
 )
 from kernels.rng import STREAM_FAILURE, uniform_np
 
@@ -166,18 +172,89 @@ def _exponential_days(seed, paths, rig_key, counter, lam):
         return np.where(lam > 0.0, -np.log(u) / np.where(lam > 0.0, lam, 1.0), np.inf)
 
 
+def _canonical_modes(power: PowerInputs, n_rigs: int):
+    """Each hourly-path rig's modes as ``[R, K]`` arrays (K = most modes of a rig), ordered by
+    power descending, hashrate descending, listed order; padding rows are invalid."""
+    k = max(int(power.mode_count.max()) if power.mode_count.size else 1, 1)
+    hashrate = np.zeros((n_rigs, k))
+    power_w = np.zeros((n_rigs, k))
+    slot = np.zeros((n_rigs, k), dtype=np.int64)
+    valid = np.zeros((n_rigs, k), dtype=bool)
+    for r in range(n_rigs):
+        if power.site_of[r] < 0:
+            continue
+        rows = power.mode_first[r] + np.arange(power.mode_count[r])
+        order = sorted(rows, key=lambda m: (-power.mode_power_w[m], -power.mode_hashrate_th[m], m))
+        n = len(order)
+        hashrate[r, :n] = power.mode_hashrate_th[order]
+        power_w[r, :n] = power.mode_power_w[order]
+        slot[r, :n] = power.mode_slot[order]
+        valid[r, :n] = True
+    return hashrate, power_w, slot, valid
+
+
+def _hourly_day(t, age_factor, modes, power, raw, factor, curtail, btc_unit, usd_per_th):
+    """One day of every hourly-path rig, hour by hour: each hour the mode with the highest
+    margin (ties: the first in canonical order), or off when curtailing and every margin is
+    negative, or off when the hour is forced off. Per unit, ``[P, R]`` arrays."""
+    mode_hashrate, mode_power_w, mode_slot, valid = modes
+    n_paths = btc_unit.shape[0]
+    n_rigs = mode_hashrate.shape[0]
+    site = np.maximum(power.site_of, 0)
+    kw = mode_power_w / 1000.0
+    contract_kw = kw.max(axis=1)
+    # Mode m's degraded hashrate and its revenue per unit-hour, [P, R, K].
+    h_mode = mode_hashrate * age_factor[:, None]
+    revenue_hour = h_mode[None] * usd_per_th[:, t, None, None] / HOURS
+    out = {name: np.zeros((n_paths, n_rigs)) for name in
+           ("hours", "hash_hours", "power_hours", "energy", "credit", "peak_w")}
+    out["mode_hours"] = np.zeros((n_paths, n_rigs, power.n_slots))
+    for hour in range(HOURS):
+        price = raw.decision[site, t, hour] * factor
+        margin = revenue_hour - kw[None] * price[None, :, None]
+        margin = np.where(valid[None], margin, -np.inf)
+        best = margin.argmax(axis=2)  # first of equal margins
+        best_margin = np.take_along_axis(margin, best[..., None], axis=2)[..., 0]
+        runs = ~raw.forced_off[site, t, hour][None] & ((curtail == 0)[None] | (best_margin >= 0))
+        best_kw = np.where(runs, kw[np.arange(n_rigs)[None], best], 0.0)
+        best_h = np.where(runs, h_mode[np.arange(n_rigs)[None], best], 0.0)
+        out["hours"] += runs
+        out["hash_hours"] += best_h
+        out["power_hours"] += best_kw
+        out["energy"] += best_kw * raw.paid[site, t, hour] * factor
+        out["credit"] += (contract_kw - best_kw) * raw.credit[site, t, hour] * factor
+        out["peak_w"] += np.where(raw.peak[site, t, hour], best_kw * 1000.0, 0.0)
+        slots = mode_slot[np.arange(n_rigs)[None], best]
+        for s in range(power.n_slots):
+            out["mode_hours"][:, :, s] += runs & (slots == s)
+    return out
+
+
 def simulate_rigdays_reference(
     hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
     failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
     btc_per_th_day, price_usd, pool_fee, sampled, seed, n_groups,
+    power: PowerInputs | None = None, raw_hours: RawHours | None = None,
 ):
-    """Return ``(daily_out[P, N_DAILY, T], group_out[P, G, N_GROUP])``."""
+    """Return ``(daily_out[P, N_DAILY, T], group_out[P, G, N_GROUP])``; with ``power`` (and
+    the clock-order ``raw_hours`` it was prepared from) also the power outputs
+    ``[P, N_POWER_DAILY + S, T]`` and ``[P, G, N_POWER_GROUP + S]``.
+
+    One day loop top to bottom (longer than most functions) so that it reads against the model
+    in the module docstring; an hourly-path rig's day comes from ``_hourly_day``."""
     n_paths, n_days = btc_per_th_day.shape
     n_rigs = hashrate_th.shape[0]
+    n_slots = power.n_slots if power is not None else 0
+    hourly_rig = (power.site_of >= 0) if power is not None else np.zeros(n_rigs, dtype=bool)
+    modes = _canonical_modes(power, n_rigs) if power is not None else None
     daily = np.zeros((n_paths, N_DAILY, n_days))
     groups = np.zeros((n_paths, n_groups, N_GROUP))
+    power_daily = np.zeros((n_paths, N_POWER_DAILY + n_slots, n_days))
+    power_groups = np.zeros((n_paths, n_groups, N_POWER_GROUP + n_slots))
     paths = np.arange(n_paths)[:, None]
     keep_share = 1.0 - pool_fee
+    btc_unit_per_th = btc_per_th_day * keep_share
+    usd_per_th = btc_unit_per_th * price_usd
     energy_per_day = power_w / 1000.0 * 24.0 * energy_usd_per_kwh
     availability = (
         np.ones(n_rigs) if sampled else 1.0 / (1.0 + failure_per_day * repair_days)
@@ -186,51 +263,91 @@ def simulate_rigdays_reference(
     shape = (n_paths, n_rigs)
     failures = np.zeros(shape, dtype=np.int64)
     repair_until = np.broadcast_to(delivery_day, shape).copy()
+    # A daily-path rig's failure clock counts running days, an hourly-path rig's running hours.
+    clock_unit = np.where(hourly_rig, 24.0, 1.0)
     days_left = (
-        _exponential_days(seed, paths, rig_key, 0, failure_per_day)
+        _exponential_days(seed, paths, rig_key, 0, failure_per_day) * clock_unit
         if sampled else np.full(shape, np.inf)
     )
     per_rig = np.zeros((n_paths, n_rigs, N_GROUP))
+    per_rig_power = np.zeros((n_paths, n_rigs, N_POWER_GROUP + n_slots))
     for t in range(n_days):
         installed = (delivery_day <= t) & (t < retire_day)
-        h = hashrate_th * decay_per_day ** np.maximum(t - delivery_day, 0)
-        btc_unit = h * btc_per_th_day[:, t, None] * keep_share
-        unprofitable = (curtail != 0) & (btc_unit * price_usd[:, t, None] < energy_per_day)
-        eligible = installed & (t >= repair_until) & ~unprofitable
+        age_factor = decay_per_day ** np.maximum(t - delivery_day, 0)
+        h = hashrate_th * age_factor
+        # The daily path: all day at its constant price, or off when that loses money.
+        day_usd = h * usd_per_th[:, t, None]
+        on_all_day = ~((curtail != 0) & (day_usd < energy_per_day))
+        day = {
+            "hours": np.where(on_all_day, 24.0, 0.0),
+            "hash_hours": np.where(on_all_day, h * 24.0, 0.0),
+            "power_hours": np.where(on_all_day, power_w / 1000.0 * 24.0, 0.0),
+            "energy": np.where(on_all_day, energy_per_day, 0.0),
+            "credit": np.zeros(shape), "peak_w": np.zeros(shape),
+            "mode_hours": np.zeros((n_paths, n_rigs, n_slots)),
+        }
+        if hourly_rig.any():
+            hourly_day = _hourly_day(t, age_factor, modes, power, raw_hours,
+                                     energy_usd_per_kwh, curtail, btc_unit_per_th, usd_per_th)
+            for name, values in hourly_day.items():
+                mask = hourly_rig[None, :, None] if values.ndim == 3 else hourly_rig[None]
+                day[name] = np.where(mask, values, day[name])
+        hours = day["hours"]
+        eligible = installed & (t >= repair_until)
         if sampled:
-            fails = eligible & (days_left < 1.0)
+            fails = eligible & (hours > 0) & (days_left < clock_unit)
             failures = failures + fails
             repair_usd = np.where(fails, weight * repair_cost_usd, 0.0)
             per_rig[:, :, GROUP_FAILURES] += np.where(fails, weight, 0.0)
             repair_until = np.where(fails, t + repair_days, repair_until)
             redrawn = _exponential_days(seed, paths, rig_key, failures, failure_per_day)
-            days_left = np.where(fails, redrawn, days_left)
-            running = eligible & (t >= repair_until)
-            days_left = np.where(running, days_left - 1.0, days_left)
+            days_left = np.where(fails, redrawn * clock_unit, days_left)
+            up = eligible & (t >= repair_until)
+            ran = np.where(hourly_rig, hours, 1.0)
+            days_left = np.where(up & (hours > 0), days_left - ran, days_left)
         else:
-            running = eligible
-            expected_failures = np.where(running, weight * failure_per_day * availability, 0.0)
+            up = eligible
+            expected_failures = np.where(
+                up, weight * failure_per_day * availability * hours / 24.0, 0.0)
             repair_usd = expected_failures * repair_cost_usd
             per_rig[:, :, GROUP_FAILURES] += expected_failures
-        btc = np.where(running, btc_unit * scale, 0.0)
+        # A unit mines (and buys power) in the hours it runs; its contracted energy is sold
+        # back in the others, while it is up.
+        hash_th = np.where(up, day["hash_hours"] / 24.0 * scale, 0.0)
+        btc = hash_th * btc_unit_per_th[:, t, None]
         revenue = btc * price_usd[:, t, None]
-        energy = np.where(running, energy_per_day * scale, 0.0)
-        units = np.where(running, weight * availability, 0.0)
-        daily[:, DAILY_HASHRATE_TH, t] = np.where(running, h * scale, 0.0).sum(axis=1)
-        daily[:, DAILY_POWER_W, t] = np.where(running, power_w * scale, 0.0).sum(axis=1)
+        energy = np.where(up, day["energy"] * scale, 0.0)
+        credit = np.where(up, day["credit"] * scale, 0.0)
+        units = np.where(up, weight * availability * hours / 24.0, 0.0)
+        mode_units = np.where(up[..., None], day["mode_hours"] / 24.0, 0.0) * (
+            weight * availability)[None, :, None]
+        daily[:, DAILY_HASHRATE_TH, t] = hash_th.sum(axis=1)
+        daily[:, DAILY_POWER_W, t] = np.where(
+            up, day["power_hours"] * 1000.0 / 24.0 * scale, 0.0).sum(axis=1)
         daily[:, DAILY_BTC, t] = btc.sum(axis=1)
         daily[:, DAILY_REVENUE_USD, t] = revenue.sum(axis=1)
         daily[:, DAILY_ENERGY_USD, t] = energy.sum(axis=1)
         daily[:, DAILY_REPAIR_USD, t] = repair_usd.sum(axis=1)
         daily[:, DAILY_RUNNING_UNITS, t] = units.sum(axis=1)
+        power_daily[:, POWER_CREDIT_USD, t] = credit.sum(axis=1)
+        power_daily[:, POWER_PEAK_LOAD_W, t] = np.where(up, day["peak_w"] * scale, 0.0).sum(
+            axis=1)
+        power_daily[:, N_POWER_DAILY:, t] = mode_units.sum(axis=1)
         per_rig[:, :, GROUP_BTC] += btc
         per_rig[:, :, GROUP_REVENUE_USD] += revenue
         per_rig[:, :, GROUP_ENERGY_USD] += energy
         per_rig[:, :, GROUP_REPAIR_USD] += repair_usd
         per_rig[:, :, GROUP_RUNNING_UNIT_DAYS] += units
+        per_rig_power[:, :, POWER_GROUP_CREDIT_USD] += credit
+        per_rig_power[:, :, N_POWER_GROUP:] += mode_units
     for p in range(n_paths):
         for field in range(N_GROUP):
             groups[p, :, field] = np.bincount(
                 group, weights=per_rig[p, :, field], minlength=n_groups
             )
-    return daily, groups
+        for field in range(N_POWER_GROUP + n_slots):
+            power_groups[p, :, field] = np.bincount(
+                group, weights=per_rig_power[p, :, field], minlength=n_groups)
+    if power is None:
+        return daily, groups
+    return daily, groups, power_daily, power_groups

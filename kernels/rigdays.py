@@ -72,7 +72,34 @@ from collections.abc import Callable
 
 import numpy as np
 
+from kernels import hourly
 from kernels._jit import jit
+from kernels.layout import (  # noqa: F401  (re-exported: callers read the fields from here)
+    ACC_ENERGY_USD,
+    ACC_HASHRATE_TH,
+    ACC_POWER_W,
+    ACC_REPAIR_USD,
+    ACC_RUNNING_RIGS,
+    ACC_RUNNING_UNITS,
+    DAILY_BTC,
+    DAILY_ENERGY_USD,
+    DAILY_HASHRATE_TH,
+    DAILY_POWER_W,
+    DAILY_REPAIR_USD,
+    DAILY_REVENUE_USD,
+    DAILY_RUNNING_UNITS,
+    GROUP_BTC,
+    GROUP_ENERGY_USD,
+    GROUP_FAILURES,
+    GROUP_REPAIR_USD,
+    GROUP_REVENUE_USD,
+    GROUP_RUNNING_UNIT_DAYS,
+    N_ACC,
+    N_DAILY,
+    N_GROUP,
+    N_POWER_DAILY,
+    N_POWER_GROUP,
+)
 from kernels.rng import STREAM_FAILURE, uniform_nb
 from kernels.tasks import default_threads, run_tasks
 
@@ -82,33 +109,6 @@ BLOCK_RIGS = 2048  # most rigs in a block: bounds the tasks' scratch to T x N_AC
 # amortise. Many paths make enough tasks already: more blocks there would only add scratch.
 MIN_TASKS = 16
 MIN_BLOCK_RIGS = 256
-
-DAILY_HASHRATE_TH = 0
-DAILY_POWER_W = 1
-DAILY_BTC = 2
-DAILY_REVENUE_USD = 3
-DAILY_ENERGY_USD = 4
-DAILY_REPAIR_USD = 5
-DAILY_RUNNING_UNITS = 6
-N_DAILY = 7
-
-GROUP_BTC = 0
-GROUP_REVENUE_USD = 1
-GROUP_ENERGY_USD = 2
-GROUP_REPAIR_USD = 3
-GROUP_RUNNING_UNIT_DAYS = 4
-GROUP_FAILURES = 5
-N_GROUP = 6
-
-
-# Fields of the per-task day accumulator, adjacent in memory for each day.
-ACC_HASHRATE_TH = 0  # sum of h * scale
-ACC_RUNNING_RIGS = 1  # running rigs of the current rig class (see _flush_class_nb)
-ACC_POWER_W = 2
-ACC_ENERGY_USD = 3
-ACC_RUNNING_UNITS = 4
-ACC_REPAIR_USD = 5
-N_ACC = 6
 
 # Days per chunk of the day loop (see the module docstring).
 DAY_CHUNK = 8
@@ -166,13 +166,21 @@ def _same_amounts_nb(
 def _simulate_block_nb(
     first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day,
     uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
-    group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc,
+    group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc, power, power_acc,
+    power_group_acc, work,
 ):
     """Simulate rigs [first, last) on one path into one task's scratch slices.
 
     ``btc_unit_per_th[t]`` is net BTC per TH/s per day (pool fee taken), ``usd_per_th[t]`` that
-    times the BTC price: a rig is curtailed when ``h * usd_per_th[t] < energy_per_day``.
+    times the BTC price: a rig is curtailed when ``h * usd_per_th[t] < energy_per_day``. A run
+    of alike rigs on hourly prices or with several modes (``power``, the arrays of
+    ``kernels.hourly.PowerInputs.as_tuple``) goes to ``kernels.hourly.simulate_class_nb`` with
+    the power scratch. (Long: the day loop is written out with its fast path, because a call
+    per rig-day costs more than the day's work.)
     """
+    (site_of, mode_first, mode_count, mode_hashrate_th, mode_power_w, mode_slot, hour_price,
+     energy_prefix, credit_prefix, peak_rank, hours_on) = power
+    has_power = site_of.shape[0] > 0
     decay_pow = np.empty(DAY_CHUNK)
     acc_flat = day_acc.reshape(day_acc.size)  # a view: the task's slice is C-contiguous
     # The current rig class: its per-day amounts and the days its rigs span (NaN: none yet).
@@ -180,7 +188,24 @@ def _simulate_block_nb(
     class_first = day_acc.shape[0]
     # np.int64, not a bare 0: a literal type here makes Numba compile its callees twice.
     class_end = np.int64(0)
-    for r in range(first, last):
+    r = first
+    while r < last:
+        if has_power and site_of[r] >= 0:
+            end_class = r + 1
+            while end_class < last and hourly.alike_nb(
+                    r, end_class, hashrate_th, weight, decay_per_day, uptime, failure_per_day,
+                    repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, group, site_of,
+                    mode_first, mode_count):
+                end_class += 1
+            hourly.simulate_class_nb(
+                r, end_class, path, hashrate_th, weight, delivery_day, retire_day,
+                decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd,
+                energy_usd_per_kwh, curtail, rig_key, group, site_of, mode_first, mode_count,
+                mode_hashrate_th, mode_power_w, mode_slot, hour_price, energy_prefix,
+                credit_prefix, peak_rank, hours_on, btc_unit_per_th, usd_per_th, sampled, seed,
+                day_acc, power_acc, group_acc, power_group_acc, work)
+            r = end_class
+            continue
         w = weight[r]
         lam = failure_per_day[r]
         energy_per_day = power_w[r] / 1000.0 * 24.0 * energy_usd_per_kwh[r]
@@ -296,6 +321,7 @@ def _simulate_block_nb(
         group_acc[g, GROUP_REPAIR_USD] += repair_sum + repair_day * running_days
         group_acc[g, GROUP_RUNNING_UNIT_DAYS] += units_day * running_days
         group_acc[g, GROUP_FAILURES] += w * n_failures + failures_day * running_days
+        r += 1
     _flush_class_nb(day_acc, class_first, class_end, class_power, class_energy, class_units,
                     class_repair)
 
@@ -305,17 +331,31 @@ def simulate_tasks_nb(
     first_task, last_task, hashrate_th, power_w, weight, delivery_day, retire_day,
     decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh,
     curtail, rig_key, group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc,
+    power, power_acc, power_group_acc,
 ):
     """Run tasks [first_task, last_task) into their scratch slices (zeroed here first).
 
     Task ``task`` is rig block ``task // P`` on path ``task % P``; the rigs are split evenly over
     the ``day_acc.shape[0] // P`` blocks. ``btc_unit_per_th[P, T]`` is net BTC per TH/s per day
     (pool fee taken), ``usd_per_th[P, T]`` that times the BTC price. A task touches no memory
-    another task writes, so any threads may run any tasks at the same time.
+    another task writes, so any threads may run any tasks at the same time. ``power`` and the
+    power scratch are empty when no rig is on hourly prices or several modes.
     """
     n_paths = btc_unit_per_th.shape[0]
     blocks = day_acc.shape[0] // n_paths
     n_rigs = hashrate_th.shape[0]
+    n_days = day_acc.shape[1]
+    # The hourly path's per-class tables: rebuilt for every class, so one set per call.
+    j_max = 0
+    if power[0].shape[0] > 0:
+        j_max = max(1, power[2].max())
+    days = n_days if j_max else 0
+    edges = days + 1 if j_max else 0
+    work = (np.empty((days, j_max)), np.empty((days, j_max, 3), np.int64),
+            np.empty((days, 2)), np.empty(days, np.int64),
+            np.empty((days * j_max * (hourly.HOURS + 1), 2)),
+            np.empty(days), np.empty((days, j_max), np.int64), np.empty(edges),
+            np.empty(edges, np.int64), np.empty(edges))
     for task in range(first_task, last_task):
         block = task // n_paths
         path = task % n_paths
@@ -329,16 +369,26 @@ def simulate_tasks_nb(
         for g in range(totals.shape[0]):
             for field in range(N_GROUP):
                 totals[g, field] = 0.0
+        power_days = power_acc[task]
+        for t in range(power_days.shape[0]):
+            for field in range(power_days.shape[1]):
+                power_days[t, field] = 0.0
+        power_totals = power_group_acc[task]
+        for g in range(power_totals.shape[0]):
+            for field in range(power_totals.shape[1]):
+                power_totals[g, field] = 0.0
         _simulate_block_nb(
             block * n_rigs // blocks, (block + 1) * n_rigs // blocks, path, hashrate_th,
             power_w, weight, delivery_day, retire_day, decay_per_day, uptime, failure_per_day,
             repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
-            btc_unit_per_th[path], usd_per_th[path], sampled, seed, acc, totals,
+            btc_unit_per_th[path], usd_per_th[path], sampled, seed, acc, totals, power,
+            power_days, power_totals, work,
         )
 
 
 @jit()
-def reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, group_out):
+def reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, group_out,
+                    power_acc, power_group_acc, power_daily_out, power_group_out):
     """Sum each path's tasks in block order into the outputs.
 
     Each output element is summed in one place, always in the same order, so the totals are
@@ -368,12 +418,22 @@ def reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, 
             daily_out[path, DAILY_ENERGY_USD, t] = energy
             daily_out[path, DAILY_REPAIR_USD, t] = repair
             daily_out[path, DAILY_RUNNING_UNITS, t] = units
-        for g in range(group_out.shape[1]):
-            for field in range(N_GROUP):
-                total = 0.0
-                for block in range(blocks):
-                    total += group_acc[block * n_paths + path, g, field]
-                group_out[path, g, field] = total
+        _sum_tasks_nb(group_acc, path, n_paths, group_out[path])
+        _sum_tasks_nb(power_acc, path, n_paths, power_daily_out[path].T)
+        _sum_tasks_nb(power_group_acc, path, n_paths, power_group_out[path])
+
+
+@jit()
+def _sum_tasks_nb(acc, path, n_paths, out):
+    """``out[i, field]`` = the sum over blocks, in block order, of the path's tasks'
+    ``acc[task, i, field]``."""
+    blocks = acc.shape[0] // n_paths
+    for i in range(acc.shape[1]):
+        for field in range(acc.shape[2]):
+            total = 0.0
+            for block in range(blocks):
+                total += acc[block * n_paths + path, i, field]
+            out[i, field] = total
 
 
 def simulate_rigdays(
@@ -384,22 +444,34 @@ def simulate_rigdays(
     group: np.ndarray, btc_per_th_day: np.ndarray, price_usd: np.ndarray, pool_fee: float,
     sampled: bool, seed: int, daily_out: np.ndarray, group_out: np.ndarray,
     day_acc: np.ndarray, group_acc: np.ndarray, *, threads: int | None = None,
+    power: hourly.PowerInputs | None = None, power_buffers: hourly.PowerBuffers | None = None,
 ) -> None:
     """Fill ``daily_out`` and ``group_out``; see the module docstring for the contract.
 
     ``threads``: how many threads run the tasks (None: ``default_threads()``); the bits are the
-    same for any number.
+    same for any number. ``power``: hourly prices and operating modes (``kernels.hourly``),
+    with ``power_buffers`` (``hourly.power_buffers``) for their outputs and scratch.
     """
     # Net BTC and USD per TH/s per path and day, once rather than per rig-day (elementwise
     # products: the same bits as the jitted code would give).
     btc_unit_per_th = btc_per_th_day * (1.0 - pool_fee)
     usd_per_th = btc_unit_per_th * price_usd
+    n_tasks = day_acc.shape[0]
+    if power is None:
+        power = hourly.no_power(btc_per_th_day.shape[1])
+        power_buffers = hourly.power_buffers(None, n_tasks, *btc_per_th_day.shape,
+                                             group_out.shape[1])
+    elif power_buffers is None:
+        raise ValueError("power inputs need power_buffers (kernels.hourly.power_buffers)")
     args = (hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
             failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
-            group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc)
-    run_tasks(simulate_tasks_nb, day_acc.shape[0],
-              default_threads() if threads is None else threads, args)
-    reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, group_out)
+            group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc,
+            power.as_tuple(), power_buffers.acc, power_buffers.group_acc)
+    run_tasks(simulate_tasks_nb, n_tasks, default_threads() if threads is None else threads,
+              args)
+    reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, group_out,
+                    power_buffers.acc, power_buffers.group_acc, power_buffers.daily_out,
+                    power_buffers.group_out)
 
 
 # Below this much work (~2 ms on one core) one thread is faster: waking the pool's threads costs

@@ -9,22 +9,28 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from kernels import hourly
 from kernels.rigdays import BLOCK_RIGS, N_DAILY, N_GROUP, scratch_shapes, simulate_rigdays
 
 
 def run_kernel(kwargs: dict, n_groups: int, *, threads: int | None = None,
-               block_rigs: int = BLOCK_RIGS) -> tuple:
+               block_rigs: int = BLOCK_RIGS, power: hourly.PowerInputs | None = None) -> tuple:
     """Run the rig-day kernel into fresh buffers: on ``threads`` threads (None: the default
     count), rigs split in blocks of at most ``block_rigs`` (small ones exercise the reduction
-    on small fleets)."""
+    on small fleets). With ``power``, returns the power outputs too."""
     n_rigs = kwargs["hashrate_th"].shape[0]
     n_paths, n_days = kwargs["btc_per_th_day"].shape
     daily = np.empty((n_paths, N_DAILY, n_days))
     groups = np.empty((n_paths, n_groups, N_GROUP))
     day_shape, group_shape = scratch_shapes(n_rigs, n_paths, n_days, n_groups, block_rigs)
+    buffers = (None if power is None else
+               hourly.power_buffers(power, day_shape[0], n_paths, n_days, n_groups))
     simulate_rigdays(**kwargs, daily_out=daily, group_out=groups, day_acc=np.empty(day_shape),
-                     group_acc=np.empty(group_shape), threads=threads)
-    return daily, groups
+                     group_acc=np.empty(group_shape), threads=threads, power=power,
+                     power_buffers=buffers)
+    if power is None:
+        return daily, groups
+    return daily, groups, buffers.daily_out, buffers.group_out
 
 
 def digest(*arrays: np.ndarray) -> str:
@@ -100,3 +106,69 @@ def fleets(draw, max_rigs=40, max_days=60, max_paths=3, sampled=None):
         "seed": draw(st.integers(0, 2**40)),
     }
     return Case(arrays, g)
+
+
+@dataclass(frozen=True)
+class PowerCase:
+    """A fleet (``Case``) with some rigs on hourly prices and several modes."""
+
+    case: Case
+    power: hourly.PowerInputs
+    raw: hourly.RawHours
+
+
+@st.composite
+def power_fleets(draw, max_rigs=24, max_days=30, max_paths=2, sampled=None, sell_back=None,
+                 max_modes=3, alike=None):
+    """Fleets where each rig is on the daily path or on one of 1-2 sites' hourly prices, with
+    1..``max_modes`` modes; sites are market (prices may be negative) or fixed with sell-back;
+    some hours forced off, one peak hour a day. ``alike``: runs of rigs of one order (same
+    unit, different delivery days), the kernel's shared-day case."""
+    case = draw(fleets(max_rigs=max_rigs, max_days=max_days, max_paths=max_paths,
+                       sampled=sampled))
+    a = dict(case.arrays)
+    n = a["hashrate_th"].shape[0]
+    t = a["btc_per_th_day"].shape[1]
+    alike = alike if alike is not None else draw(st.booleans())
+    if alike:
+        for key in ("hashrate_th", "power_w", "weight", "decay_per_day", "uptime",
+                    "failure_per_day", "repair_days", "repair_cost_usd", "curtail", "group"):
+            a[key] = np.full(n, a[key][0])
+    n_sites = draw(st.integers(1, 2))
+    market = draw(hnp.arrays(np.float64, (n_sites, t, 24), elements=_floats(-0.05, 0.4)))
+    forced_off = draw(hnp.arrays(np.bool_, (n_sites, t, 24), elements=st.booleans())) & draw(
+        st.sampled_from([False, True]))
+    peak_hour = draw(st.integers(0, 23))
+    peak = np.zeros((n_sites, t, 24), dtype=bool)
+    peak[:, :, peak_hour] = True
+    if sell_back if sell_back is not None else draw(st.booleans()):
+        contract = draw(_floats(0.0, 0.2))
+        credit = np.maximum(market - contract, 0.0)
+        raw = hourly.RawHours(contract + credit, np.full_like(market, contract), credit,
+                              forced_off, peak)
+    else:
+        raw = hourly.RawHours(market, market, np.zeros_like(market), forced_off, peak)
+    n_modes = draw(st.integers(1, max_modes))
+    # One mode table for every hourly rig: stock is the rig's own unit; others scale it.
+    mode_hashrate = np.concatenate([[1.0], draw(hnp.arrays(np.float64, n_modes - 1,
+                                                           elements=_floats(0.5, 1.5)))])
+    mode_power = np.concatenate([[1.0], draw(hnp.arrays(np.float64, n_modes - 1,
+                                                        elements=_floats(0.5, 1.5)))])
+    hourly_rig = draw(hnp.arrays(np.bool_, n, elements=st.booleans()))
+    site_of = np.where(hourly_rig, draw(hnp.arrays(np.int64, n,
+                                                    elements=st.integers(0, n_sites - 1))), -1)
+    if alike:
+        site_of = np.full(n, site_of[0])
+    # Mode rows per rig (rigs differ in unit): rig r's rows are r * n_modes ... + n_modes.
+    rows_h = (a["hashrate_th"][:, None] * mode_hashrate[None]).ravel()
+    rows_w = (a["power_w"][:, None] * mode_power[None]).ravel()
+    mode_first = np.arange(n, dtype=np.int64) * n_modes
+    if alike:
+        mode_first = np.zeros(n, dtype=np.int64)
+    a["energy_usd_per_kwh"] = np.where(site_of >= 0, draw(_floats(0.5, 2.0)),
+                                       a["energy_usd_per_kwh"])
+    power = hourly.PowerInputs(
+        hourly.prepare_site_hours(raw), site_of.astype(np.int64), mode_first,
+        np.full(n, n_modes, dtype=np.int64), rows_h, rows_w,
+        np.tile(np.arange(n_modes, dtype=np.int64), n), n_modes)
+    return PowerCase(Case(a, case.n_groups), power, raw)

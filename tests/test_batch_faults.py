@@ -481,3 +481,32 @@ def test_a_worker_asks_linux_to_kill_it_with_its_parent() -> None:
     result = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True,
                             env={**os.environ, "PYTHONPATH": str(REPO)}, text=True)
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_the_unit_key_follows_the_bytes_of_the_plans_price_series(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[1] / "docs/examples"
+    plan = tmp_path / "plan.toml"
+    plan.write_text((example / "texas-market-4cp-SYNTHETIC.toml").read_text().replace(
+        "../../fleetcalc/data/prices/ercot_hub_2024_SYNTHETIC.csv", "prices.csv"))
+    prices = tmp_path / "prices.csv"
+    shutil.copy(example.parents[1] / "fleetcalc/data/prices/ercot_hub_2024_SYNTHETIC.csv",
+                prices)
+
+    def key() -> str:
+        (variant,) = expand_grid(load_scenario(SCENARIO), None)
+        return unit_key(read_plan_file(plan), variant, False)
+
+    before = key()
+    prices.write_text(prices.read_text() + "\n")  # the same hours, other bytes
+    assert key() != before
+
+
+def test_a_power_price_grid_on_a_market_site_is_an_error_of_that_unit(tmp_path: Path) -> None:
+    from fleetcalc.batch.grid import Variant
+    from fleetcalc.errors import InputError
+
+    example = Path(__file__).resolve().parents[1] / "docs/examples"
+    plan = read_plan_file(example / "texas-market-4cp-SYNTHETIC.toml").plan
+    variant = Variant(0, (("power_usd_per_kwh", 0.05),), load_scenario(SCENARIO), 0.05)
+    with pytest.raises(InputError, match=r"site\.power_usd_per_kwh.*hourly power_price_series"):
+        evaluate_unit(plan, variant, False)

@@ -46,7 +46,7 @@ CANDIDATE_CASES: tuple[Case, ...] = (
                     "annual_degradation, annual_failure_rate, balance_days_before_import, "
                     "cooling, delivery_date, deposit_share, freight_usd_per_unit, hashrate_th, "
                     "import_date, install_usd_per_unit, lot, max_units, min_units, mode, model, "
-                    "order_date, origin, power_w, repair_cost_usd, repair_days, "
+                    "modes, order_date, origin, power_w, repair_cost_usd, repair_days, "
                     "service_life_years, shipped_by, site, unit_price_usd, usd_per_th"),
     candidates_case("Unknown model", "unknown_model.toml",
                     "candidates[0].model: got 'antminer-s21-xpp'; expected a catalog model id "

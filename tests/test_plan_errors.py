@@ -106,16 +106,19 @@ PLAN_CASES: tuple[Case, ...] = (
               "name, orders, site, sites"),
     plan_case("Unknown key (site)", "unknown_key_site.toml",
               "site.capacity_kw: got 'capacity_kw'; expected one of the keys capacity_mw, "
-              "curtail_when_unprofitable, hosting_usd_per_kwh, power_usd_per_kwh, uptime"),
+              "curtail_when_unprofitable, four_cp, four_cp_peaks, hosting_usd_per_kwh, "
+              "power_adder_usd_per_kwh, power_contract, power_price_series, power_usd_per_kwh, "
+              "sell_back, transmission_usd_per_kw_year, uptime"),
     plan_case("Unknown key (order, a typo)", "unknown_key_order.toml",
               "orders[0].quantiy: got 'quantiy'; expected one of the keys annual_degradation, "
               "annual_failure_rate, balance_days_before_import, cooling, delivery_date, "
               "deposit_share, freight_usd_per_unit, hashrate_th, import_date, "
-              "install_usd_per_unit, mode, model, order_date, origin, power_w, quantity, "
+              "install_usd_per_unit, mode, model, modes, order_date, origin, power_w, quantity, "
               "repair_cost_usd, repair_days, service_life_years, shipped_by, site, "
               "unit_price_usd, usd_per_th"),
     plan_case("Mode the model does not have", "unknown_mode.toml",
-              "orders[0].mode: got 'turbo'; expected a mode of Antminer S21 XP: stock"),
+              "orders[0].mode: got 'overdrive'; expected a mode of Antminer S21 XP: stock, eco, "
+              "turbo"),
     plan_case("Wrong type (string for an integer)", "quantity_string.toml",
               "orders[0].quantity: got '10'; expected an integer in [1, 10000000]"),
     plan_case("Wrong type (string for a number)", "capacity_string.toml",

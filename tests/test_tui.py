@@ -389,3 +389,9 @@ def test_an_earlier_order_date_pays_the_deposit_earlier_and_lowers_npv() -> None
         assert app.plans[0].orders[0].order_date is None
 
     run_app(check)
+def test_order_detail_shows_the_modes_each_order_ran_as_shares_of_its_unit_days() -> None:
+    from tui.widgets.order_detail import mode_shares
+
+    orders = pl.DataFrame({"unit_days_stock": [10.0, 0.0, 0.0], "unit_days_eco": [30.0, 0.0, 5.0],
+                           "unit_days_turbo": [60.0, 0.0, 0.0], "units": [1, 2, 3]})
+    assert mode_shares(orders).to_list() == ["turbo 60% · eco 30% · stock 10%", "", "eco 100%"]

@@ -457,3 +457,56 @@ def test_switching_the_network_model_keeps_only_the_keys_it_reads() -> None:
     assert back.network.supply_ehs_per_month == SCENARIO.network.supply_ehs_per_month
     with pytest.raises(InputError, match="only the 'exogenous' model reads it"):
         edits.edit_scenario(back, "network", "monthly_growth", "0.02")
+
+
+SYNTHETIC_SERIES = (Path(__file__).resolve().parents[1]
+                    / "fleetcalc/data/prices/ercot_hub_2024_SYNTHETIC.csv")
+
+
+def _series_from(plan: Plan) -> str:
+    """The shipped SYNTHETIC series, named relative to ``plan``'s folder as a user types it."""
+    import os
+
+    return os.path.relpath(SYNTHETIC_SERIES, Path(plan.source).parent)
+
+
+def _site(plan: Plan, key: str, text: str) -> Plan:
+    return edits.edit_plan(plan, SCENARIO, "site", key, text)
+
+
+def test_a_site_goes_from_a_constant_price_to_a_market_and_back_one_field_at_a_time() -> None:
+    # Each step is a valid plan: the contract follows the keys typed (tui.edits docstring).
+    fixed = _site(BITMAIN, "power_price_series", _series_from(BITMAIN))
+    assert (fixed.site.contract, fixed.site.power_usd_per_kwh) == ("fixed", 0.05)
+    market = _site(fixed, "power_contract", "market")
+    assert (market.site.contract, market.site.power_usd_per_kwh) == ("market", None)
+    sell = _site(_site(market, "power_usd_per_kwh", "0.04"), "sell_back", "yes")
+    assert (sell.site.contract, sell.site.power_usd_per_kwh, sell.site.sell_back) == (
+        "fixed", 0.04, True)
+    with pytest.raises(InputError, match=r"site\.sell_back"):
+        _site(sell, "power_price_series", "")  # it would sell to no market
+    back = _site(_site(sell, "sell_back", "false"), "power_price_series", "")
+    assert back.site.power_price_series is None and back.site.energy_usd_per_kwh == 0.04
+
+
+def test_a_price_file_that_does_not_exist_is_named() -> None:
+    with pytest.raises(InputError, match="relative to the plan's folder"):
+        _site(BITMAIN, "power_price_series", "no-such-prices.csv")
+
+
+def test_allowed_modes_are_typed_as_a_list_or_all() -> None:
+    plan = edits.edit_plan(BITMAIN, SCENARIO, "orders", "modes", "eco, stock", 0)
+    assert plan.orders[0].modes == ("eco", "stock")
+    assert edits.edit_plan(plan, SCENARIO, "orders", "modes", "all", 0).orders[0].modes == (
+        "stock", "eco", "turbo")
+    assert edits.edit_plan(plan, SCENARIO, "orders", "modes", "", 0).orders[0].modes is None
+    with pytest.raises(InputError, match=r"orders\[0\]\.modes"):
+        edits.edit_plan(plan, SCENARIO, "orders", "modes", "eco, overdrive", 0)
+
+
+def test_a_plan_saved_in_another_folder_still_finds_its_price_file(tmp_path: Path) -> None:
+    plan = _site(BITMAIN, "power_price_series", _series_from(BITMAIN))
+    (tmp_path / "elsewhere").mkdir()
+    loaded = load_plan(files.save_plan(plan, tmp_path / "elsewhere" / "plan.toml"))
+    assert loaded.site.prices is not None
+    assert Path(loaded.site.prices.source) == SYNTHETIC_SERIES

@@ -26,6 +26,7 @@ from fleetcalc.validate import MAX_NESTING, parse_toml_text
 from tests.test_files import FILE_CASES
 from tests.test_optimize_cli import CANDIDATE_CASES
 from tests.test_plan_errors import PLAN_CASES, ROOT, Case, run_cli
+from tests.test_power_prices import POWER_CASES
 
 SCENARIOS = "tests/data/inputs/scenarios"
 SERIES = "tests/data/inputs/series"
@@ -364,7 +365,9 @@ def _doc_row(case: Case) -> str:
 
 def render_errors_doc() -> str:
     sections = (
-        ("Plans", PLAN_CASES), ("Scenarios", SCENARIO_CASES), ("CSV series", SERIES_CASES),
+        ("Plans", PLAN_CASES),
+        ("Power markets: hourly price files, contracts, 4CP, operating modes", POWER_CASES),
+        ("Scenarios", SCENARIO_CASES), ("CSV series", SERIES_CASES),
         ("Files and the command line", FILE_CASES),
         ("Candidates files (`fleetcalc optimize`)", CANDIDATE_CASES),
     )
@@ -392,6 +395,12 @@ def render_errors_doc() -> str:
         "series is the expected path: each",
         "Monte Carlo path multiplies it by mean-one lognormal shocks with the scenario's",
         "`annual_volatility`. Errors name the CSV file and its line.",
+        "",
+        "Hourly power prices: `site.power_price_series = \"prices.csv\"` (columns",
+        "`timestamp,usd_per_mwh`), read relative to the plan file. One row per hour with an",
+        "ISO 8601 offset or `Z`, in order, no gaps or repeats, whole days from 00:00 to 23:00",
+        "in the first row's offset; negative prices are valid. A series shorter than the",
+        "horizon must hold at least one whole year: it repeats by calendar year.",
     ]
     for title, cases in sections:
         lines += ["", f"## {title}", "",

@@ -9,6 +9,11 @@ The editable keys are the parsers' own field tables (``PLAN_FIELDS``, ``SITE_FIE
 Text that is not a number or a date is passed on unchanged, so the parser names it as the bad
 value ("got 'abc'; expected an integer ...") instead of the app inventing its own wording. A
 blank field removes the key: its default applies, or the parser says the key is missing.
+
+A site moves between a constant price and a market one key at a time, and each step must be a
+valid plan, so the contract follows the keys typed (``_contract_follows``): a market contract
+drops the constant price, a price typed at a market site makes the contract fixed, and a
+series given to a site with a price keeps that price as a fixed contract.
 """
 
 from __future__ import annotations
@@ -196,7 +201,20 @@ def edit_plan(plan: Plan, scenario: Scenario, table: str, key: str, value: Any,
     _set(target, field_of(PLAN_TABLES[table], key), value, plan_part(plan, table, index))
     if table == "orders" and key in CUSTOM_UNIT:
         _pair_custom_unit(target, key, plan.orders[index])
+    if table == "site":
+        _contract_follows(target, key)
     return validated_plan(doc, plan.source, scenario)
+
+
+def _contract_follows(site: dict[str, Any], key: str) -> None:
+    """The site's contract after ``key`` was typed (see the module docstring)."""
+    series = site.get("power_price_series")
+    contract = site.get("power_contract", "market" if series is not None else "fixed")
+    if key == "power_contract" and contract == "market":
+        site.pop("power_usd_per_kwh", None)
+    elif (key in ("power_usd_per_kwh", "power_price_series") and "power_usd_per_kwh" in site
+          and contract == "market"):
+        site["power_contract"] = "fixed"
 
 
 # A custom unit gives both its hashrate and its power; the editor sets one field at a time.
@@ -343,7 +361,8 @@ def change_model(plan: Plan, scenario: Scenario, index: int, model_id: str) -> M
     The price follows the model: its catalog price when it has one (the change says so, with
     the price's basis, date and age on the scenario's start date), else the order's USD/TH
     applied to the new model. The origin is kept if the new model is built there, else the
-    model's first origin; the mode goes back to "stock" (modes are per model).
+    model's first origin; the mode goes back to "stock" and the allowed modes to none (modes
+    are per model).
     """
     from fleetcalc.units import resolve_unit
 
@@ -354,6 +373,7 @@ def change_model(plan: Plan, scenario: Scenario, index: int, model_id: str) -> M
     old_unit = resolve_unit(old)
     order["model"] = model_id
     order["mode"] = "stock"
+    order.pop("modes", None)
     for key in ("hashrate_th", "power_w", "cooling", "modes"):
         order.pop(key, None)
     if order["origin"] not in spec.origins:

@@ -49,8 +49,10 @@ def save_text(text: str, path: str | Path, *, make_parents: bool = False) -> Pat
 
 
 def save_plan(plan: Plan, path: str | Path) -> Path:
-    """Write ``plan`` as TOML (the format ``load_plan`` reads)."""
-    return save_text(tomli_w.dumps(plan_to_toml(plan)), path)
+    """Write ``plan`` as TOML (the format ``load_plan`` reads); its price series, if any, is
+    named relative to the new file's folder."""
+    folder = Path(path).expanduser().parent
+    return save_text(tomli_w.dumps(plan_to_toml(plan, folder)), path)
 
 
 def save_scenario(scenario: Scenario, path: str | Path) -> Path:

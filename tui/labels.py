@@ -17,6 +17,13 @@ LABELS: dict[str, str] = {
     "site.capacity_mw": "Site capacity (MW)",
     "site.uptime": "Uptime (share)",
     "site.curtail_when_unprofitable": "Curtail when unprofitable",
+    "site.power_price_series": "Hourly prices (CSV file)",
+    "site.power_adder_usd_per_kwh": "Adder on market (USD/kWh)",
+    "site.power_contract": "Contract",
+    "site.sell_back": "Sell curtailed power back",
+    "site.four_cp": "Off at 4CP peaks",
+    "site.four_cp_peaks": "4CP peak times",
+    "site.transmission_usd_per_kw_year": "Transmission (USD/kW-year)",
     "finance.discount_rate": "Discount rate (per year)",
     "finance.residual_fraction": "Residual value (share)",
     "finance.hodl_fraction": "BTC kept (share)",
@@ -85,6 +92,9 @@ LABELS: dict[str, str] = {
 
 # What a blank field means, where it is not simply "none" or the field's default value.
 BLANKS: dict[str, str] = {
+    "site.power_price_series": "blank: one price (a CSV file, relative to the plan)",
+    "site.power_contract": "blank: market with hourly prices, else fixed",
+    "site.four_cp_peaks": "blank: each month's highest-price hour",
     "orders.unit_price_usd": "blank: from the USD/TH below",
     "orders.usd_per_th": "blank: the unit price above",
     "orders.site": "blank: the plan's only site",

@@ -4,9 +4,10 @@ A finished unit is checkpointed at once as two Parquet parts named by its key, s
 one unit at a time and ``--resume`` redoes only the units whose checkpoints are missing.
 
 The key is a digest of everything the unit's rows depend on (as dask's ``tokenize``): the plan
-file's text, the scenario variant, the bytes of every CSV series the scenario reads and the daily
-values taken from them, the options, the version of the results, a digest of the code and the
-shipped data (catalog, tariffs, defaults), and the versions of Python and the numeric libraries.
+file's text and the bytes of its hourly price series, the scenario variant, the bytes of every
+CSV series the scenario reads and the daily values taken from them, the options, the version of
+the results, a digest of the code and the shipped data (catalog, tariffs, defaults), and the
+versions of Python and the numeric libraries.
 A part written under any other key is never read, so a resume after an edit of any of them
 recomputes instead of mixing old rows in (or failing on a changed schema).
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
     from fleetcalc.batch.grid import Variant
     from fleetcalc.batch.units import PlanFile
+    from fleetcalc.plan import Plan
     from fleetcalc.scenario import Scenario
 
 # Part files of another layout are never reused by --resume (2: receipts and keys inside).
@@ -68,6 +70,22 @@ def scenario_inputs(scenario: Scenario) -> dict[str, dict[str, str]]:
     return inputs
 
 
+def plan_inputs(plan: Plan) -> dict[str, dict[str, str]]:
+    """What a plan reads besides its own text: each site's hourly price series, by the SHA-256
+    of the file's bytes (a plan file names the series; editing the series changes the rows)."""
+    inputs = {}
+    for index, site in enumerate(plan.sites):
+        if site.power_price_series is None:
+            continue
+        path = Path(plan.source).parent / site.power_price_series
+        try:
+            file_digest = _sha256(path.read_bytes())
+        except OSError as error:
+            file_digest = f"unreadable: {error.strerror}"
+        inputs[f"sites[{index}].power_price_series"] = {"file": str(path), "bytes": file_digest}
+    return inputs
+
+
 def key_document(plan_file: PlanFile, variant: Variant, breakevens: bool,
                  inputs: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
     """What a unit's rows depend on, as a JSON-able document (its digest is the unit key).
@@ -83,6 +101,7 @@ def key_document(plan_file: PlanFile, variant: Variant, breakevens: bool,
         "runtime": version.runtime(),
         "file": plan_file.source,  # the name is in the rows
         "plan": plan_file.digest,
+        "plan_inputs": plan_inputs(plan_file.plan),
         "variant": [variant.index, variant.values],
         "scenario": scenario_to_toml(variant.scenario),  # paths, seed and grid values included
         "scenario_inputs": scenario_inputs(variant.scenario) if inputs is None else inputs,

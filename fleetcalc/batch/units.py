@@ -101,6 +101,10 @@ def evaluate_unit(plan: Plan, variant: Variant, breakevens: bool) -> UnitRows:
     from fleetcalc.metrics import record_schema
 
     if variant.power_usd_per_kwh is not None:
+        if any(site.contract == "market" for site in plan.sites):
+            raise InputError(plan.source, "site.power_usd_per_kwh", variant.power_usd_per_kwh,
+                             "sites with one power price to vary: a site of this plan buys "
+                             "at its hourly power_price_series (power_contract = \"market\")")
         plan = plan.with_site(power_usd_per_kwh=variant.power_usd_per_kwh)
     results = evaluate([plan], variant.scenario, breakevens=breakevens)
     summary = pl.DataFrame(results.records(), schema=record_schema(results.scenario.paths),
