@@ -420,7 +420,9 @@ def test_every_label_fits_the_label_column() -> None:
     from tui.labels import LABELS, label
 
     assert all(len(text) <= LABEL_COLUMN for text in LABELS.values())
-    assert label("site", "transmission_usd_per_kw_year") == "Transmission (USD/kW/year)"
+    # A key with no entry is labelled from its name and unit suffix; an entry overrides that.
+    assert label("site", "standby_usd_per_kw_year") == "Standby (USD/kW/year)"
+    assert label("site", "transmission_usd_per_kw_year") == "Transmission (USD/kW-year)"
     assert label("finance", "arrangement_fee_usd") == "Arrangement fee (USD)"
     assert label("finance", "interest_cover") == "Interest cover"
 
