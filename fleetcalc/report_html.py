@@ -16,19 +16,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from fleetcalc import metrics
+from fleetcalc import report_tables as tables
 from fleetcalc.io import write_text_atomic
-from fleetcalc.report_tables import (
-    MISSING_SECTION,
-    OPTIMISER_FORMATS,
-    SENSITIVITY_FORMATS,
-    Extras,
-    assumptions_table,
-    monthly_cash,
-    monthly_market,
-    orders_table,
-    plan_names,
-    summary_rows,
-)
 
 if TYPE_CHECKING:
     from fleetcalc.engine import Results
@@ -94,10 +83,10 @@ def _table(frame: pl.DataFrame, formats: dict[str, str] | None = None) -> str:
 def _summary(results: Results) -> str:
     import altair as alt
 
-    plans = plan_names(results)
+    plans = tables.plan_names(results)
     head = "".join(f"<th>{html.escape(plan)}</th>" for plan in plans)
     body = []
-    for row in summary_rows(results):
+    for row in tables.summary_rows(results):
         cells = "".join(
             f"<td class='num{' best' if i == row.best else ''}'>"
             f"{metrics.format_value(value, row.fmt)}</td>" for i, value in enumerate(row.values))
@@ -141,7 +130,7 @@ def _distribution(results: Results) -> str:
 def _tariffs(results: Results) -> str:
     import altair as alt
 
-    orders = orders_table(results)
+    orders = tables.orders_table(results)
     bars = orders.filter(pl.col("program").is_not_null()).with_columns(
         order=pl.col("plan") + " #" + pl.col("order_index").cast(pl.String))
     chart = alt.Chart(bars).mark_bar().encode(
@@ -154,13 +143,13 @@ def _tariffs(results: Results) -> str:
     return _figure(chart, "Import duty per order, by tariff program.") + table
 
 
-def _tornado(extras: Extras) -> str:
+def _tornado(extras: tables.Extras) -> str:
     """Per plan a tornado chart (each plan on its own NPV scale, as the terminal shows it)
     and its bars' numbers."""
     import altair as alt
 
     if extras.sensitivity is None:
-        return f"<p class='note'>{html.escape(MISSING_SECTION['sensitivity'])}</p>"
+        return f"<p class='note'>{html.escape(tables.MISSING_SECTION['sensitivity'])}</p>"
     parts = []
     for (plan,), bars in extras.sensitivity.group_by("plan", maintain_order=True):
         ends = bars.unpivot(["npv_low_usd", "npv_high_usd"], index=["label", "base_npv_usd"],
@@ -181,14 +170,14 @@ def _tornado(extras: Extras) -> str:
             + _figure((chart + base).properties(width=CHART_WIDTH_PX - 300),
                       f"NPV with each input at the low and at the high end of its range; the "
                       f"line is the base NPV, USD {base_npv}.")
-            + _table(bars.drop("plan", "input", "base_npv_usd"), SENSITIVITY_FORMATS))
+            + _table(bars.drop("plan", "input", "base_npv_usd"), tables.SENSITIVITY_FORMATS))
     return "".join(parts)
 
 
-def html_text(results: Results, extras: Extras) -> str:
+def html_text(results: Results, extras: tables.Extras) -> str:
     """The whole report as one HTML document."""
-    cash = monthly_cash(results)
-    market = monthly_market(results)
+    cash = tables.monthly_cash(results)
+    market = tables.monthly_market(results)
     scenario = results.scenario
     sections = [
         ("Summary", _summary(results)),
@@ -200,10 +189,10 @@ def html_text(results: Results, extras: Extras) -> str:
          + _figure(_line(market, "price_usd", "BTC price (USD)"), "BTC price, monthly mean.")),
         ("Tariffs per order", _tariffs(results)),
         ("Sensitivity", _tornado(extras)),
-        ("Assumptions", _table(assumptions_table(results))),
+        ("Assumptions", _table(tables.assumptions_table(results))),
     ]
     if extras.optimiser is not None:
-        sections.append(("Optimiser", _table(extras.optimiser, OPTIMISER_FORMATS)))
+        sections.append(("Optimiser", _table(extras.optimiser, tables.OPTIMISER_FORMATS)))
     body = "".join(f"<section id='{title.lower().replace(' ', '-')}'><h2>{title}</h2>{content}"
                    "</section>" for title, content in sections)
     title = html.escape(f"fleetcalc report - {scenario.name}")
@@ -213,6 +202,6 @@ def html_text(results: Results, extras: Extras) -> str:
             f"path(s).</p>{body}</body></html>\n")
 
 
-def write_html(results: Results, path: str | Path, extras: Extras) -> Path:
+def write_html(results: Results, path: str | Path, extras: tables.Extras) -> Path:
     """Write the HTML report to ``path`` atomically (built in memory first)."""
     return write_text_atomic(html_text(results, extras), path)
