@@ -37,6 +37,7 @@ from fleetcalc import finance
 from fleetcalc.catalog import STOCK_MODE, ModelSpec, default_price, get_model, index_price
 from fleetcalc.customs_fees import import_discount
 from fleetcalc.errors import InputError
+from fleetcalc.metrics import Metric
 from fleetcalc.plan import Finance, Order, Plan, Site
 from fleetcalc.scenario import Scenario
 
@@ -46,40 +47,39 @@ HOURS_PER_DAY = 24.0
 SOURCE = "fleetcalc rank"
 
 
-@dataclass(frozen=True)
-class RankColumn:
-    """One number of the ranking: its JSON key, table label, format (``metrics.FORMATS``),
-    which way is better (what ``--sort`` puts first) and meaning."""
-
-    name: str
-    label: str
-    fmt: str
-    better: str | None
-    meaning: str
-
-
-RANK_COLUMNS: tuple[RankColumn, ...] = (
-    RankColumn("hashrate_th", "TH/s", "th", "high", "hashrate of the unit in this mode"),
-    RankColumn("power_w", "W", "w", "low", "power draw of the unit in this mode"),
-    RankColumn("efficiency_j_per_th", "J/TH", "j_per_th", "low", "power over hashrate"),
-    RankColumn("landed_usd_per_th", "Landed USD/TH", "usd_cents", "low",
-               "landed cost (price, duty, freight, install) per TH/s"),
-    RankColumn("hashprice_usd_per_ph_day", "Hashprice USD/PH/d", "usd_cents", None,
-               "the day's gross hashprice (before the pool fee)"),
-    RankColumn("revenue_usd_per_day", "Revenue USD/d", "usd_cents", "high",
-               "the day's revenue of one unit at full uptime, net of the pool fee"),
-    RankColumn("energy_usd_per_day", "Energy USD/d", "usd_cents", "low",
-               "the day's energy cost of one unit at full uptime"),
-    RankColumn("profit_usd_per_day", "Profit USD/d", "usd_cents", "high",
-               "revenue less energy cost"),
-    RankColumn("shutdown_power_usd_per_kwh", "Shutdown USD/kWh", "usd_per_kwh", "high",
-               "power price at which the day's revenue equals its energy cost"),
-    RankColumn("shutdown_btc_price_usd", "Shutdown BTC USD", "usd", "low",
-               "BTC price at which the day's revenue equals its energy cost"),
-    RankColumn("payback_days_simple", "Payback days", "days", "low",
-               "landed cost over the day's profit (null: the unit loses money)"),
-    RankColumn("npv_per_unit_usd", "NPV/unit USD", "usd", "high",
-               "NPV of one unit delivered on the date, over the scenario's horizon"),
+# Each number of the ranking as a catalogue ``Metric`` (its JSON key, meaning, unit, table label,
+# format, and which way is better: what ``--sort`` puts first), so its format code and direction
+# are checked like the summary's. They are per unit and per day, not summary columns: they are
+# listed here, not in ``metrics.METRICS``.
+_ONE_UNIT = "of one unit at full uptime"
+_SHUTDOWN = "at which the day's revenue equals its energy cost"
+RANK_COLUMNS: tuple[Metric, ...] = (
+    Metric("hashrate_th", "hashrate of the unit in this mode", unit="TH/s", label="TH/s",
+           fmt="th", better="high"),
+    Metric("power_w", "power draw of the unit in this mode", unit="W", label="W", fmt="w",
+           better="low"),
+    Metric("efficiency_j_per_th", "power over hashrate", unit="J/TH", label="J/TH",
+           fmt="j_per_th", better="low"),
+    Metric("landed_usd_per_th", "landed cost (price, duty, freight, install) per TH/s",
+           unit="USD/TH", label="Landed USD/TH", fmt="usd_cents", better="low"),
+    Metric("hashprice_usd_per_ph_day", "the day's gross hashprice (before the pool fee)",
+           unit="USD/PH/day", label="Hashprice USD/PH/d", fmt="usd_cents"),
+    Metric("revenue_usd_per_day", f"the day's revenue {_ONE_UNIT}, net of the pool fee",
+           unit="USD/day", label="Revenue USD/d", fmt="usd_cents", better="high"),
+    Metric("energy_usd_per_day", f"the day's energy cost {_ONE_UNIT}", unit="USD/day",
+           label="Energy USD/d", fmt="usd_cents", better="low"),
+    Metric("profit_usd_per_day", "revenue less energy cost", unit="USD/day",
+           label="Profit USD/d", fmt="usd_cents", better="high"),
+    Metric("shutdown_power_usd_per_kwh", f"power price {_SHUTDOWN}", unit="USD/kWh",
+           label="Shutdown USD/kWh", fmt="usd_per_kwh", better="high"),
+    Metric("shutdown_btc_price_usd", f"BTC price {_SHUTDOWN}", unit="USD",
+           label="Shutdown BTC USD", fmt="usd", better="low"),
+    Metric("payback_days_simple",
+           "landed cost over the day's profit (null: the unit loses money)", unit="days",
+           label="Payback days", fmt="days", better="low"),
+    Metric("npv_per_unit_usd",
+           "NPV of one unit delivered on the date, over the scenario's horizon", unit="USD",
+           label="NPV/unit USD", fmt="usd", better="high"),
 )
 RANK_SCHEMA: dict[str, pl.DataType] = {
     "model_id": pl.String(), "mode": pl.String(), "maker": pl.String(), "model": pl.String(),

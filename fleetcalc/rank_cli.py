@@ -77,7 +77,6 @@ def _print(ranking: Ranking) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from fleetcalc.metrics import format_value
     from fleetcalc.rank import RANK_COLUMNS
     from fleetcalc.text import printable
 
@@ -104,7 +103,7 @@ def _print(ranking: Ranking) -> None:
     for row in ranking.table.iter_rows(named=True):
         loses = row["profit_usd_per_day"] < 0
         table.add_row(Text(row["model_id"]), Text(row["mode"]), row["origin"],
-                      *(format_value(row[c.name], c.fmt) for c in shown),
+                      *(c.text(row[c.name]) for c in shown),
                       style="dim" if loses else None)
     console.print(table)
     if narrow:

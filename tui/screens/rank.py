@@ -88,8 +88,6 @@ class RankScreen(Screen[None]):
 
     @on(RankingComputed)
     def _show(self, message: RankingComputed) -> None:
-        from fleetcalc.metrics import format_value
-
         if message.request != self._request():
             return
         ranking = message.ranking
@@ -99,7 +97,7 @@ class RankScreen(Screen[None]):
         for row in ranking.table.iter_rows(named=True):
             style = "dim" if row["profit_usd_per_day"] < 0 else ""
             table.add_row(Text(row["model_id"], style=style), Text(row["mode"], style=style),
-                          row["origin"], *(Text(format_value(row[c.name], c.fmt), style=style,
+                          row["origin"], *(Text(c.text(row[c.name]), style=style,
                                                 justify="right") for c in RANK_COLUMNS))
         scenario = ranking.scenario
         self.query_one("#rank-note", Static).update(plain(
