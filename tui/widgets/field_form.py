@@ -18,9 +18,9 @@ reload because a different plan or order is shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -38,6 +38,7 @@ from tui.labels import blank_meaning, label
 # The text a field holds after a failed commit: never equal to any text, so the field counts
 # as holding uncommitted text and a reload keeps it with its error.
 _REJECTED = object()
+T = TypeVar("T")
 
 
 def show_error_line(label: Static, error: InputError | None) -> None:
@@ -45,6 +46,18 @@ def show_error_line(label: Static, error: InputError | None) -> None:
     right above; plain text, never markup: it holds what the user typed), or hide the line."""
     label.update(plain(error.detail) if error else "")
     label.set_class(error is not None, "-shown")
+
+
+def validated(build: Callable[[], T], show: Callable[[InputError | None], None]) -> T | None:
+    """``build()`` (a new plan or scenario, checked as the parsers check a file), with ``show``
+    given its ``InputError`` (None: no error, the line cleared); None when it was refused."""
+    try:
+        value = build()
+    except InputError as error:
+        show(error)
+        return None
+    show(None)
+    return value
 
 
 def blank_text(table: str, field: Field) -> str:

@@ -26,7 +26,7 @@ from fleetcalc.plan import check_plan_against_scenario
 from fleetcalc.scenario import EXOGENOUS_ONLY_KEYS, RESPONSIVE_ONLY_KEYS, Scenario
 from fleetcalc.validate import Field
 from tui import edits
-from tui.widgets.field_form import FieldForm, show_error_line
+from tui.widgets.field_form import FieldForm, show_error_line, validated
 
 # (table, form title) of the scenario's forms, in the order shown.
 SCENARIO_FORMS = (
@@ -143,26 +143,21 @@ class ScenarioPanel(Widget):
             self.post_message(self.ScenarioEdited(scenario))
 
     def _apply(self, fid: str, build: Callable[[], Scenario]) -> None:
-        try:
-            scenario = self._checked(build)
-        except InputError as error:
-            self._show_error(fid, error)
-            return
-        self._show_error(fid, None)
-        self._post(scenario)
+        scenario = validated(lambda: self._checked(build),
+                             lambda error: self._show_error(fid, error))
+        if scenario is not None:
+            self._post(scenario)
 
     @on(FieldForm.FieldCommitted)
     def _field_committed(self, event: FieldForm.FieldCommitted) -> None:
         event.stop()
         form, key = event.form, event.key
-        try:
-            scenario = self._checked(lambda: edits.edit_scenario(
-                self.scenario, form.table, key, event.value))
-        except InputError as error:
-            form.show_error(key, error)
-            return
-        form.show_error(key, None)
-        self._post(scenario)
+        scenario = validated(
+            lambda: self._checked(lambda: edits.edit_scenario(
+                self.scenario, form.table, key, event.value)),
+            lambda error: form.show_error(key, error))
+        if scenario is not None:
+            self._post(scenario)
 
     @on(Input.Submitted, "#scn-origin-as")
     @on(Input.Blurred, "#scn-origin-as")
