@@ -30,31 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kernels import protocol
+from kernels import layout, protocol
 from kernels.chain import CHAIN_FIELDS
 from kernels.hourly import HOURS, PowerInputs, RawHours
-from kernels.layout import (
-    DAILY_BTC,
-    DAILY_ENERGY_USD,
-    DAILY_HASHRATE_TH,
-    DAILY_POWER_W,
-    DAILY_REPAIR_USD,
-    DAILY_REVENUE_USD,
-    DAILY_RUNNING_UNITS,
-    GROUP_BTC,
-    GROUP_ENERGY_USD,
-    GROUP_FAILURES,
-    GROUP_REPAIR_USD,
-    GROUP_REVENUE_USD,
-    GROUP_RUNNING_UNIT_DAYS,
-    N_DAILY,
-    N_GROUP,
-    N_POWER_DAILY,
-    N_POWER_GROUP,
-    POWER_CREDIT_USD,
-    POWER_GROUP_CREDIT_USD,
-    POWER_PEAK_LOAD_W,
-)
 from kernels.rng import STREAM_FAILURE, uniform_np
 
 
@@ -247,10 +225,10 @@ def simulate_rigdays_reference(
     n_slots = power.n_slots if power is not None else 0
     hourly_rig = (power.site_of >= 0) if power is not None else np.zeros(n_rigs, dtype=bool)
     modes = _canonical_modes(power, n_rigs) if power is not None else None
-    daily = np.zeros((n_paths, N_DAILY, n_days))
-    groups = np.zeros((n_paths, n_groups, N_GROUP))
-    power_daily = np.zeros((n_paths, N_POWER_DAILY + n_slots, n_days))
-    power_groups = np.zeros((n_paths, n_groups, N_POWER_GROUP + n_slots))
+    daily = np.zeros((n_paths, layout.N_DAILY, n_days))
+    groups = np.zeros((n_paths, n_groups, layout.N_GROUP))
+    power_daily = np.zeros((n_paths, layout.N_POWER_DAILY + n_slots, n_days))
+    power_groups = np.zeros((n_paths, n_groups, layout.N_POWER_GROUP + n_slots))
     paths = np.arange(n_paths)[:, None]
     keep_share = 1.0 - pool_fee
     btc_unit_per_th = btc_per_th_day * keep_share
@@ -269,8 +247,8 @@ def simulate_rigdays_reference(
         _exponential_days(seed, paths, rig_key, 0, failure_per_day) * clock_unit
         if sampled else np.full(shape, np.inf)
     )
-    per_rig = np.zeros((n_paths, n_rigs, N_GROUP))
-    per_rig_power = np.zeros((n_paths, n_rigs, N_POWER_GROUP + n_slots))
+    per_rig = np.zeros((n_paths, n_rigs, layout.N_GROUP))
+    per_rig_power = np.zeros((n_paths, n_rigs, layout.N_POWER_GROUP + n_slots))
     for t in range(n_days):
         installed = (delivery_day <= t) & (t < retire_day)
         age_factor = decay_per_day ** np.maximum(t - delivery_day, 0)
@@ -298,7 +276,7 @@ def simulate_rigdays_reference(
             fails = eligible & (hours > 0) & (days_left < clock_unit)
             failures = failures + fails
             repair_usd = np.where(fails, weight * repair_cost_usd, 0.0)
-            per_rig[:, :, GROUP_FAILURES] += np.where(fails, weight, 0.0)
+            per_rig[:, :, layout.GROUP_FAILURES] += np.where(fails, weight, 0.0)
             repair_until = np.where(fails, t + repair_days, repair_until)
             redrawn = _exponential_days(seed, paths, rig_key, failures, failure_per_day)
             days_left = np.where(fails, redrawn * clock_unit, days_left)
@@ -310,7 +288,7 @@ def simulate_rigdays_reference(
             expected_failures = np.where(
                 up, weight * failure_per_day * availability * hours / 24.0, 0.0)
             repair_usd = expected_failures * repair_cost_usd
-            per_rig[:, :, GROUP_FAILURES] += expected_failures
+            per_rig[:, :, layout.GROUP_FAILURES] += expected_failures
         # A unit mines (and buys power) in the hours it runs; its contracted energy is sold
         # back in the others, while it is up.
         hash_th = np.where(up, day["hash_hours"] / 24.0 * scale, 0.0)
@@ -321,31 +299,31 @@ def simulate_rigdays_reference(
         units = np.where(up, weight * availability * hours / 24.0, 0.0)
         mode_units = np.where(up[..., None], day["mode_hours"] / 24.0, 0.0) * (
             weight * availability)[None, :, None]
-        daily[:, DAILY_HASHRATE_TH, t] = hash_th.sum(axis=1)
-        daily[:, DAILY_POWER_W, t] = np.where(
+        daily[:, layout.DAILY_HASHRATE_TH, t] = hash_th.sum(axis=1)
+        daily[:, layout.DAILY_POWER_W, t] = np.where(
             up, day["power_hours"] * 1000.0 / 24.0 * scale, 0.0).sum(axis=1)
-        daily[:, DAILY_BTC, t] = btc.sum(axis=1)
-        daily[:, DAILY_REVENUE_USD, t] = revenue.sum(axis=1)
-        daily[:, DAILY_ENERGY_USD, t] = energy.sum(axis=1)
-        daily[:, DAILY_REPAIR_USD, t] = repair_usd.sum(axis=1)
-        daily[:, DAILY_RUNNING_UNITS, t] = units.sum(axis=1)
-        power_daily[:, POWER_CREDIT_USD, t] = credit.sum(axis=1)
-        power_daily[:, POWER_PEAK_LOAD_W, t] = np.where(up, day["peak_w"] * scale, 0.0).sum(
+        daily[:, layout.DAILY_BTC, t] = btc.sum(axis=1)
+        daily[:, layout.DAILY_REVENUE_USD, t] = revenue.sum(axis=1)
+        daily[:, layout.DAILY_ENERGY_USD, t] = energy.sum(axis=1)
+        daily[:, layout.DAILY_REPAIR_USD, t] = repair_usd.sum(axis=1)
+        daily[:, layout.DAILY_RUNNING_UNITS, t] = units.sum(axis=1)
+        power_daily[:, layout.POWER_CREDIT_USD, t] = credit.sum(axis=1)
+        power_daily[:, layout.POWER_PEAK_LOAD_W, t] = np.where(up, day["peak_w"] * scale, 0.0).sum(
             axis=1)
-        power_daily[:, N_POWER_DAILY:, t] = mode_units.sum(axis=1)
-        per_rig[:, :, GROUP_BTC] += btc
-        per_rig[:, :, GROUP_REVENUE_USD] += revenue
-        per_rig[:, :, GROUP_ENERGY_USD] += energy
-        per_rig[:, :, GROUP_REPAIR_USD] += repair_usd
-        per_rig[:, :, GROUP_RUNNING_UNIT_DAYS] += units
-        per_rig_power[:, :, POWER_GROUP_CREDIT_USD] += credit
-        per_rig_power[:, :, N_POWER_GROUP:] += mode_units
+        power_daily[:, layout.N_POWER_DAILY:, t] = mode_units.sum(axis=1)
+        per_rig[:, :, layout.GROUP_BTC] += btc
+        per_rig[:, :, layout.GROUP_REVENUE_USD] += revenue
+        per_rig[:, :, layout.GROUP_ENERGY_USD] += energy
+        per_rig[:, :, layout.GROUP_REPAIR_USD] += repair_usd
+        per_rig[:, :, layout.GROUP_RUNNING_UNIT_DAYS] += units
+        per_rig_power[:, :, layout.POWER_GROUP_CREDIT_USD] += credit
+        per_rig_power[:, :, layout.N_POWER_GROUP:] += mode_units
     for p in range(n_paths):
-        for field in range(N_GROUP):
+        for field in range(layout.N_GROUP):
             groups[p, :, field] = np.bincount(
                 group, weights=per_rig[p, :, field], minlength=n_groups
             )
-        for field in range(N_POWER_GROUP + n_slots):
+        for field in range(layout.N_POWER_GROUP + n_slots):
             power_groups[p, :, field] = np.bincount(
                 group, weights=per_rig_power[p, :, field], minlength=n_groups)
     if power is None:
