@@ -66,6 +66,47 @@ def _rows(path: Path) -> list[tuple[int, list[str]]]:
     return [(reader.line_num, cells) for cells in reader if any(c.strip(_PADDING) for c in cells)]
 
 
+def _row(source: str, line: int, cells: list[str], kind: SeriesKind) -> tuple[dt.date, float]:
+    """One data row's date and value (strict ISO date, ASCII number within the kind's range)."""
+    where = f"line {line}"
+    if len(cells) != 2:
+        raise InputError(source, where, ",".join(cells),
+                         f"2 cells, {kind.header}, like {kind.example}")
+    date_text, value_text = cells[0].strip(_PADDING), cells[1].strip(_PADDING)
+    try:
+        if not _ISO_DATE.fullmatch(date_text):
+            raise ValueError(date_text)
+        date = dt.date.fromisoformat(date_text)
+    except ValueError:
+        raise InputError(source, f"{where}, date", date_text, "a date like 2027-01-31") from None
+    if not _NUMBER.fullmatch(value_text):
+        raise InputError(source, f"{where}, {kind.column}", value_text,
+                         f"{kind.allowed()}, written with ASCII digits like "
+                         f"{kind.example.split(',')[1]} or 1.5e3")
+    value = float(value_text)
+    if not (math.isfinite(value) and kind.lo <= value <= kind.hi):
+        raise InputError(source, f"{where}, {kind.column}", value_text, kind.allowed())
+    return date, value
+
+
+def _check_next_day(source: str, line: int, date: dt.date, previous: dt.date,
+                    previous_line: int) -> None:
+    """A row's date must be the day after the previous row's (no duplicate, order or gap)."""
+    where, date_text = f"line {line}, date", date.isoformat()
+    step = (date - previous).days
+    if step == 0:
+        raise InputError(source, where, date_text,
+                         f"one row per day (duplicate of line {previous_line})")
+    if step < 0:
+        raise InputError(source, where, date_text,
+                         f"dates in increasing order (line {previous_line} has {previous})")
+    if step > 1:
+        missing = previous + dt.timedelta(days=1)
+        raise InputError(source, where, date_text,
+                         f"the next day {missing} (one row per day: "
+                         f"{step - 1} day(s) missing after line {previous_line})")
+
+
 def load_series(
     path: str | Path, kind: SeriesKind, start_date: dt.date, n_days: int
 ) -> tuple[float, ...]:
@@ -85,39 +126,9 @@ def load_series(
     values: list[float] = []
     previous_line = 0
     for line, cells in rows[1:]:
-        where = f"line {line}"
-        if len(cells) != 2:
-            raise InputError(source, where, ",".join(cells),
-                             f"2 cells, {kind.header}, like {kind.example}")
-        date_text, value_text = cells[0].strip(_PADDING), cells[1].strip(_PADDING)
-        try:
-            if not _ISO_DATE.fullmatch(date_text):
-                raise ValueError(date_text)
-            date = dt.date.fromisoformat(date_text)
-        except ValueError:
-            raise InputError(source, f"{where}, date", date_text,
-                             "a date like 2027-01-31") from None
-        if not _NUMBER.fullmatch(value_text):
-            raise InputError(source, f"{where}, {kind.column}", value_text,
-                             f"{kind.allowed()}, written with ASCII digits like "
-                             f"{kind.example.split(',')[1]} or 1.5e3")
-        value = float(value_text)
-        if not (math.isfinite(value) and kind.lo <= value <= kind.hi):
-            raise InputError(source, f"{where}, {kind.column}", value_text, kind.allowed())
+        date, value = _row(source, line, cells, kind)
         if dates:
-            step = (date - dates[-1]).days
-            if step == 0:
-                raise InputError(source, f"{where}, date", date_text,
-                                 f"one row per day (duplicate of line {previous_line})")
-            if step < 0:
-                raise InputError(source, f"{where}, date", date_text,
-                                 f"dates in increasing order (line {previous_line} has "
-                                 f"{dates[-1]})")
-            if step > 1:
-                missing = dates[-1] + dt.timedelta(days=1)
-                raise InputError(source, f"{where}, date", date_text,
-                                 f"the next day {missing} (one row per day: "
-                                 f"{step - 1} day(s) missing after line {previous_line})")
+            _check_next_day(source, line, date, dates[-1], previous_line)
         dates.append(date)
         values.append(value)
         previous_line = line
