@@ -232,11 +232,7 @@ METRICS: tuple[Metric, ...] = (
            better="high", views=(COMPARE, DISTRIBUTION, SITES), **_USD, **_AMOUNT),
     Metric("irr", "internal rate of return, annual", unit="1/year", label="IRR (per year)",
            fmt="fraction_as_pct", better="high", views=(COMPARE, DISTRIBUTION, SITES),
-           # NPV can cross zero twice (capex, income, then a later capex or a loss), so the
-           # same sign at both ends of the range does not mean one sign throughout.
-           missing="NPV has the same sign at -99% and at +100,000% a year: no rate in between "
-                   "makes it zero, or several do (cash flows that change sign more than once)",
-           undefined_end=BY_NPV_SIGN, **_MEDIAN),
+           missing=_NO_IRR, undefined_end=BY_NPV_SIGN, **_MEDIAN),
     Metric("payback_days",
            "days from the first delivery until cumulative cash turns non-negative (0 if it "
            "never goes negative)",
