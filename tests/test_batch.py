@@ -489,6 +489,29 @@ def test_input_error_survives_pickling(source: str, where: str, value: object,
     assert str(back) == str(error)
 
 
+def test_each_plan_file_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 10: the text whose digest keys a unit's checkpoints is the text that was checked
+    # and evaluated; reading the file again could hash one version and evaluate another.
+    import builtins
+    import io as std_io
+
+    plan = tmp_path / "plan.toml"
+    shutil.copy(PLAN_FILES[0], plan)
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def counting_open(file, *args, **kwargs):  # every Path read ends here (io.open)
+        if isinstance(file, str | Path) and Path(file) == plan:
+            opened.append(str(args[:1] or kwargs.get("mode", "r")))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    monkeypatch.setattr(std_io, "open", counting_open)
+    assert batch(plan, "--scenario", SCENARIO, "--grid", GRID, "--no-breakevens",
+                 "--out", tmp_path / "out.csv", "--workers", "1") == 0
+    assert len(opened) == 1, opened
+
+
 def _stale_parts(out: Path, plan: Path, breakevens: bool) -> None:
     """Checkpoints of ``plan``'s one unit as this code would name them, holding other rows."""
     from fleetcalc.batch.units import read_plan_file
