@@ -141,13 +141,6 @@ def test_get_model_resolves_defaults_and_modes() -> None:
     assert spec.efficiency_j_per_th == pytest.approx(spec.power_w / spec.hashrate_th, rel=0.01)
 
 
-def test_every_model_has_stock_mode() -> None:
-    for model_id in model_ids():
-        spec = get_model(model_id)
-        assert spec.modes["stock"] == (spec.hashrate_th, spec.power_w)
-        assert spec.spec_source
-
-
 def test_unknown_model_raises_key_error() -> None:
     with pytest.raises(KeyError, match="no-such-miner"):
         get_model("no-such-miner")

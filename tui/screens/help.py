@@ -60,6 +60,7 @@ tariffs by country of origin), what it mines under the scenario, and what it is 
 | `[` / `]` | Previous / next plan (editor and order detail) |
 | `ctrl+o` / `ctrl+s` | Open a plan / save the selected plan (TOML) |
 | `ctrl+e` | Export the comparison (.csv or .parquet) |
+| `ctrl+r` | Export a report: Excel workbook (.xlsx) or self-contained HTML (.html) |
 | `ctrl+t` | Dark / light theme |
 | `f2` | Save a screenshot (SVG) in the app's folder (below) |
 | `ctrl+p` | Command palette: every action (open/save scenario; new, copy, remove plan) |
