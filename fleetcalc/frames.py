@@ -50,6 +50,12 @@ DAILY_SCHEMA: Schema = {
     "sell_back_credit_usd": pl.Float64(), "transmission_usd": pl.Float64(),
     "peak_hour_load_w": pl.Float64(), "unit_hours_run": pl.Float64(),
 }
+# The daily columns that are levels (the day's state: a month shows their mean), not flows
+# (a month shows their sum); ``CUMULATIVE_CASH`` is a running total (a month shows its last
+# day). The report's monthly cash and the TUI's monthly table read this one list.
+DAILY_LEVEL_COLUMNS = ("hashrate_th", "power_w", "running_units", "price_usd",
+                       "hashprice_usd_per_ph_day", "peak_hour_load_w")
+CUMULATIVE_CASH = "cumulative_cash_usd"
 # Then one column of unit-days per operating mode the evaluation's orders run or allow
 # (``mode_columns``), 0 for a plan that does not: a unit running 12 h in eco counts half a day.
 UNIT_DAYS_PREFIX = "unit_days_"

@@ -16,6 +16,7 @@ import polars as pl
 
 from fleetcalc import metrics
 from fleetcalc.errors import InputError
+from fleetcalc.frames import CUMULATIVE_CASH, DAILY_LEVEL_COLUMNS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,9 +27,6 @@ if TYPE_CHECKING:
 REPORT_FORMATS = (".xlsx", ".html")
 # Daily columns that are levels (a state on the day), not flows: a month shows their mean (or,
 # for the running total, the month's last value) instead of their sum.
-LEVEL_COLUMNS = ("hashrate_th", "power_w", "running_units", "price_usd",
-                 "hashprice_usd_per_ph_day")
-CUMULATIVE = "cumulative_cash_usd"
 MISSING_SECTION = {
     "sensitivity": ("Sensitivity not in this report: `fleetcalc report --sensitivity` adds "
                     "each plan's tornado."),
@@ -107,10 +105,10 @@ def monthly_cash(results: Results) -> pl.DataFrame:
     at the month's end."""
     daily = results.daily
     flows = [name for name, dtype in daily.schema.items() if dtype == pl.Float64
-             and name not in LEVEL_COLUMNS and name != CUMULATIVE]
+             and name not in DAILY_LEVEL_COLUMNS and name != CUMULATIVE_CASH]
     return (daily.with_columns(month=pl.col("date").dt.truncate("1mo"))
             .group_by("plan", "month", maintain_order=True)
-            .agg(*(pl.col(name).sum() for name in flows), pl.col(CUMULATIVE).last()))
+            .agg(*(pl.col(name).sum() for name in flows), pl.col(CUMULATIVE_CASH).last()))
 
 
 def monthly_market(results: Results) -> pl.DataFrame:

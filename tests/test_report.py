@@ -290,3 +290,32 @@ def test_the_report_carries_what_optimize_json_buys(tmp_path: Path) -> None:
             for q in bought:
                 assert q["model_id"] in cells
                 assert metrics.format_value(q["units"], "count") in cells
+
+
+def test_monthly_cash_sums_the_flows_and_leaves_the_levels_out() -> None:
+    # The levels are declared once (fleetcalc.frames.DAILY_LEVEL_COLUMNS) for the report and the
+    # TUI; the report's own copy left out the 4CP peak-hour load, so a month summed watts.
+    import datetime as dt
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    from fleetcalc.frames import CUMULATIVE_CASH, DAILY_LEVEL_COLUMNS, DAILY_SCHEMA
+    from fleetcalc.report_tables import monthly_cash
+    from tui.widgets.order_detail import MEAN_COLUMNS, monthly
+
+    dates = pl.date_range(dt.date(2027, 1, 1), dt.date(2027, 2, 28), eager=True)
+    daily = pl.DataFrame({
+        name: (["p"] * len(dates) if name == "plan" else range(len(dates)) if name == "day"
+               else dates if name == "date" else [1.0] * len(dates))
+        for name in DAILY_SCHEMA}, schema=DAILY_SCHEMA).with_columns(
+        pl.int_range(1, len(dates) + 1).cast(pl.Float64).alias(CUMULATIVE_CASH))
+    cash = monthly_cash(SimpleNamespace(daily=daily))
+    assert "peak_hour_load_w" in DAILY_LEVEL_COLUMNS
+    assert not set(DAILY_LEVEL_COLUMNS) & set(cash.columns)
+    assert cash["revenue_usd"].to_list() == [31.0, 28.0]
+    assert cash[CUMULATIVE_CASH].to_list() == [31.0, 59.0]
+    assert set(MEAN_COLUMNS) <= set(DAILY_LEVEL_COLUMNS)
+    by_month = monthly(daily)
+    assert by_month["power_w"].to_list() == [1.0, 1.0]  # a level: the month's mean
+    assert by_month["revenue_usd"].to_list() == [31.0, 28.0]

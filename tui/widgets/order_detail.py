@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Label
 from textual_plotext import PlotextPlot
 
 from fleetcalc.engine import Results
-from fleetcalc.frames import UNIT_DAYS_PREFIX
+from fleetcalc.frames import CUMULATIVE_CASH, DAILY_LEVEL_COLUMNS, UNIT_DAYS_PREFIX
 from fleetcalc.metrics import format_value
 from fleetcalc.text import printable
 from tui.format import decimal_years, legend, thinned, year_ticks
@@ -51,10 +51,11 @@ MONTHLY_COLUMNS = (
     ("cumulative_cash_usd", "Cumulative", "usd"), ("price_usd", "BTC price", "usd"),
     ("hashprice_usd_per_ph_day", "USD/PH/day", "usd_cents"),
 )
-MEAN_COLUMNS = ("hashrate_th", "power_w", "running_units", "price_usd",
-                "hashprice_usd_per_ph_day")
-SUM_COLUMNS = ("btc", "revenue_usd", "energy_cost_usd", "repair_cost_usd",
-               "sell_back_credit_usd", "transmission_usd", "capex_usd", "cash_flow_usd")
+# Levels (``fleetcalc.frames.DAILY_LEVEL_COLUMNS``) by their mean over the month, flows by
+# their sum, cumulative cash at the month's end.
+MEAN_COLUMNS = tuple(c for c, _, _ in MONTHLY_COLUMNS if c in DAILY_LEVEL_COLUMNS)
+SUM_COLUMNS = tuple(c for c, _, _ in MONTHLY_COLUMNS
+                    if c not in DAILY_LEVEL_COLUMNS and c not in ("month", CUMULATIVE_CASH))
 REVENUE_COLOR, ENERGY_COLOR, CASH_COLOR = (95, 200, 95), (235, 80, 80), (0, 175, 255)
 
 
@@ -65,7 +66,7 @@ def monthly(daily: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col("date").dt.truncate("1mo").alias("month_start"))
         .group_by("month_start", maintain_order=True)
         .agg(*(pl.col(c).mean() for c in MEAN_COLUMNS), *(pl.col(c).sum() for c in SUM_COLUMNS),
-             pl.col("cumulative_cash_usd").last())
+             pl.col(CUMULATIVE_CASH).last())
         .with_columns(pl.col("month_start").dt.strftime("%Y-%m").alias("month"))
         .collect()
     )
