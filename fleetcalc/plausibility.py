@@ -162,3 +162,12 @@ def print_warnings(warnings: Iterable[str]) -> None:
     for warning in dict.fromkeys(warnings):
         # A warning may quote a file name: one line, control characters escaped.
         print(f"fleetcalc: warning: {printable(warning)}", file=sys.stderr)
+
+
+def command_line_power_warnings(usd_per_kwh: float, option: str = "--power") -> list[str]:
+    """The power-price warning for a price given on the command line (``rank --power``)."""
+    if not usd_per_kwh > POWER_PRICE_MAX_USD_PER_KWH:
+        return []
+    return [f"command line: {option}: {usd_per_kwh:g} USD/kWh is above "
+            f"{POWER_PRICE_MAX_USD_PER_KWH:g} USD/kWh, more than any industrial power price "
+            "(cents typed as dollars?)"]

@@ -50,6 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """The ``rank`` subcommand; InputError propagates to the CLI (exit 2)."""
     from fleetcalc.plan import SITE_FIELDS
+    from fleetcalc.plausibility import (
+        command_line_power_warnings,
+        print_warnings,
+        scenario_warnings,
+    )
     from fleetcalc.rank import DEFAULT_POWER_USD_PER_KWH, rank, records
     from fleetcalc.scenario import load_scenario
     from fleetcalc.validate import command_line_date, command_line_value, is_origin
@@ -63,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("command line", "--origin", origin,
                          "an ISO 3166 alpha-2 country code like MY (uppercase)")
     on = command_line_date(args.on, "--on") if args.on else None
-    ranking = rank(load_scenario(args.scenario), power, on, origin, args.sort)
+    scenario = load_scenario(args.scenario)
+    print_warnings([*scenario_warnings(scenario), *command_line_power_warnings(power)])
+    ranking = rank(scenario, power, on, origin, args.sort)
     if args.json:
         print(json.dumps(records(ranking), indent=2))
     else:

@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     """The ``sensitivity`` subcommand; InputError propagates to the CLI (exit 2)."""
     from fleetcalc.engine import checked_plans
     from fleetcalc.io import table_format, write_table_atomic
+    from fleetcalc.plausibility import print_warnings, warnings_for
     from fleetcalc.scenario import load_scenario
     from fleetcalc.sensitivity import grid, tornado
     from fleetcalc.variation import read_ranges
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     ranges = read_ranges(args.ranges) if args.ranges else None
     scenario = load_scenario(args.scenario)
     plans = checked_plans(args.plans or None, scenario)
+    print_warnings(w for plan in plans for w in warnings_for(plan, scenario))
     if axes:
         frame = grid(plans, scenario, axes)
         if out is not None:

@@ -195,3 +195,15 @@ def test_optimize_prints_the_scenarios_warnings(implausible, capsys) -> None:
     out, err = capsys.readouterr()
     assert "fleetcalc: warning: " in err and "network.hashrate_ehs" in err
     assert any("network.hashrate_ehs" in w for w in json.loads(out)["warnings"])
+
+
+@pytest.mark.parametrize("command", ["rank", "sensitivity"])
+def test_rank_and_sensitivity_print_the_warnings_too(command: str, implausible, capsys) -> None:
+    # Issue 11: warnings "printed on stderr by every command"; these two printed none.
+    plan, scenario = implausible
+    argv = (["rank", "--scenario", scenario, "--power", "6", "--json"] if command == "rank"
+            else ["sensitivity", plan, "--scenario", scenario, "--json"])
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "fleetcalc: warning: " in err and "network.hashrate_ehs" in err
+    assert ("--power: 6 USD/kWh" if command == "rank" else "site.power_usd_per_kwh") in err
