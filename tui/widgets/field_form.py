@@ -48,16 +48,18 @@ def show_error_line(label: Static, error: InputError | None) -> None:
     label.set_class(error is not None, "-shown")
 
 
-def validated(build: Callable[[], T], show: Callable[[InputError | None], None]) -> T | None:
-    """``build()`` (a new plan or scenario, checked as the parsers check a file), with ``show``
-    given its ``InputError`` (None: no error, the line cleared); None when it was refused."""
+def apply_edit(build: Callable[[], T], show: Callable[[InputError | None], None],
+               post: Callable[[T], None]) -> None:
+    """Make the edit ``build()`` (a new plan or scenario, checked as the parsers check a file)
+    and ``post`` it; when it is refused, ``show`` its ``InputError`` and post nothing (``show``
+    gets None, clearing the line, when it is accepted)."""
     try:
         value = build()
     except InputError as error:
         show(error)
-        return None
+        return
     show(None)
-    return value
+    post(value)
 
 
 def blank_text(table: str, field: Field) -> str:

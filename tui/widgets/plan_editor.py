@@ -28,7 +28,7 @@ from fleetcalc.errors import InputError
 from fleetcalc.plan import Plan
 from fleetcalc.scenario import Scenario
 from tui import edits
-from tui.widgets.field_form import FieldForm, show_error_line, validated
+from tui.widgets.field_form import FieldForm, apply_edit, show_error_line
 from tui.widgets.plan_picker import PlanPicker
 from tui.widgets.plan_results import PlanResults
 
@@ -212,9 +212,7 @@ class PlanEditor(Widget):
 
     def _apply(self, field_id: str, build: Callable[[], Plan]) -> None:
         """Validate ``build()`` (a new Plan); post it, or show why it is invalid."""
-        plan = validated(build, lambda error: self._show_error(field_id, error))
-        if plan is not None:
-            self._post_plan(plan)
+        apply_edit(build, lambda error: self._show_error(field_id, error), self._post_plan)
 
     @on(FieldForm.FieldCommitted)
     def _field_committed(self, event: FieldForm.FieldCommitted) -> None:
@@ -229,9 +227,7 @@ class PlanEditor(Widget):
                 edits.check_unique_name(plan, app.plans, app.selected)
             return plan
 
-        plan = validated(build, lambda error: form.show_error(key, error))
-        if plan is not None:
-            self._post_plan(plan)
+        apply_edit(build, lambda error: form.show_error(key, error), self._post_plan)
 
     @on(Select.Changed, "#order-index")
     def _order_chosen(self, event: Select.Changed) -> None:
@@ -259,11 +255,10 @@ class PlanEditor(Widget):
         if not isinstance(model_id, str) or model_id == self.plan.orders[self._order_index].model:
             return
         self._show_error("order-maker", None)
-        change = validated(
+        apply_edit(
             lambda: edits.change_model(self.plan, self.scenario, self._order_index, model_id),
-            lambda error: self._show_error("order-model", error))
-        if change is not None:
-            self._post_plan(change.plan, change.note)
+            lambda error: self._show_error("order-model", error),
+            lambda change: self._post_plan(change.plan, change.note))
 
     @on(Select.Changed, "#order-origin")
     @on(Select.Changed, "#order-mode")
@@ -279,10 +274,11 @@ class PlanEditor(Widget):
 
     def _apply_orders(self, build: Callable[[], Plan], show_index: int) -> None:
         """Apply an order added or removed, then show order ``show_index`` (clipped)."""
-        plan = validated(build, lambda error: self._show_error("order-index", error))
-        if plan is not None:
+        def post(plan: Plan) -> None:
             self._order_index, self._force_reload = show_index, True
             self._post_plan(plan)
+
+        apply_edit(build, lambda error: self._show_error("order-index", error), post)
 
     @on(Button.Pressed, "#order-add")
     def _add_order(self, event: Button.Pressed) -> None:

@@ -26,7 +26,7 @@ from fleetcalc.plan import check_plan_against_scenario
 from fleetcalc.scenario import EXOGENOUS_ONLY_KEYS, RESPONSIVE_ONLY_KEYS, Scenario
 from fleetcalc.validate import Field
 from tui import edits
-from tui.widgets.field_form import FieldForm, show_error_line, validated
+from tui.widgets.field_form import FieldForm, apply_edit, show_error_line
 
 # (table, form title) of the scenario's forms, in the order shown.
 SCENARIO_FORMS = (
@@ -143,21 +143,16 @@ class ScenarioPanel(Widget):
             self.post_message(self.ScenarioEdited(scenario))
 
     def _apply(self, fid: str, build: Callable[[], Scenario]) -> None:
-        scenario = validated(lambda: self._checked(build),
-                             lambda error: self._show_error(fid, error))
-        if scenario is not None:
-            self._post(scenario)
+        apply_edit(lambda: self._checked(build), lambda error: self._show_error(fid, error),
+                   self._post)
 
     @on(FieldForm.FieldCommitted)
     def _field_committed(self, event: FieldForm.FieldCommitted) -> None:
         event.stop()
         form, key = event.form, event.key
-        scenario = validated(
-            lambda: self._checked(lambda: edits.edit_scenario(
-                self.scenario, form.table, key, event.value)),
-            lambda error: form.show_error(key, error))
-        if scenario is not None:
-            self._post(scenario)
+        apply_edit(lambda: self._checked(lambda: edits.edit_scenario(
+            self.scenario, form.table, key, event.value)),
+            lambda error: form.show_error(key, error), self._post)
 
     @on(Input.Submitted, "#scn-origin-as")
     @on(Input.Blurred, "#scn-origin-as")
