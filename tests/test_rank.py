@@ -156,3 +156,13 @@ def test_an_imported_units_figures_are_per_unit_of_a_large_order() -> None:
     # Paid on day 0 (imported on the start date): at face value.
     assert math.isclose(summary["npv_usd"], 100 * row["npv_per_unit_usd"] - 651.50,
                         rel_tol=1e-9)
+
+
+def test_the_default_power_price_is_the_default_plans() -> None:
+    # rank's default is documented as the default plans' site price: a second declaration of
+    # that fact, held to the plans here so that a change to them cannot leave it behind.
+    from fleetcalc.plan import default_plans
+    from fleetcalc.rank import DEFAULT_POWER_USD_PER_KWH
+
+    prices = {site.power_usd_per_kwh for plan in default_plans() for site in plan.sites}
+    assert prices == {DEFAULT_POWER_USD_PER_KWH}

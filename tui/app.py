@@ -256,7 +256,7 @@ class FleetcalcApp(FileActions, App[None]):
     def action_new_plan(self) -> None:
         assert self.scenario is not None
         message = self.add_plan(edits.new_plan(self.plans, self.scenario))
-        self.notify(f"{message}: one unit on a 1 MW site at 0.05 USD/kWh, placeholders to edit",
+        self.notify(f"{message}: one unit on {edits.new_plan_site_text()}, placeholders to edit",
                     markup=False)
         self.action_show_tab("editor")
 

@@ -299,7 +299,14 @@ def remove_order(plan: Plan, scenario: Scenario, index: int) -> Plan:
 # catalog's most efficient priced model, bought and delivered on the scenario's first day:
 # placeholders the user edits, named so in the help.
 NEW_PLAN_SITE = {"power_usd_per_kwh": 0.05, "capacity_mw": 1.0}
+
 NEW_PLAN_NAME = "New plan"
+
+
+def new_plan_site_text() -> str:
+    """'a 1 MW site at 0.05 USD/kWh': ``NEW_PLAN_SITE`` as the app and its help say it."""
+    return (f"a {NEW_PLAN_SITE['capacity_mw']:g} MW site at "
+            f"{NEW_PLAN_SITE['power_usd_per_kwh']:g} USD/kWh")
 
 
 def new_plan(plans: Sequence[Plan], scenario: Scenario) -> Plan:

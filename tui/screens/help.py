@@ -10,7 +10,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-HELP_MARKDOWN = """\
+from tui.edits import new_plan_site_text
+
+HELP_MARKDOWN = f"""\
 # fleetcalc help
 
 fleetcalc compares ASIC purchase plans: what each fleet costs landed in the US (with import
@@ -26,7 +28,7 @@ tariffs by country of origin), what it mines under the scenario, and what it is 
   and model, origin, operating mode, quantity, unit price or USD/TH, import and delivery
   dates, payment terms and the unit figures (degradation, failures, repairs, service life,
   freight, install). A blank field takes the default shown in grey in it. **Add order** /
-  **Remove order**; **New plan** (one unit on a 1 MW site at 0.05 USD/kWh: placeholders to
+  **Remove order**; **New plan** (one unit on {new_plan_site_text()}: placeholders to
   edit), **Copy**, **Remove**. A plan name must differ from the other plans'. Changing the
   model replaces the unit price by the catalog's when it has one, and says so with the
   price's basis and date under the price. Press **Enter** (or leave the field) to apply; the
