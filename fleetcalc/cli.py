@@ -165,12 +165,13 @@ def catalog_table(frame: Any, width: int) -> Any:
 
 
 def _tariffs(args: argparse.Namespace) -> int:
+    import polars as pl
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from fleetcalc.scenario import load_scenario
-    from fleetcalc.tariffs import apply_overrides, load_schedule, stack_on
+    from fleetcalc.tariffs import ANY_ORIGIN, apply_overrides, load_schedule, stack_on
     from fleetcalc.validate import command_line_date, is_origin
 
     on = command_line_date(args.on, "--on") if args.on else dt.date.today()
@@ -181,7 +182,9 @@ def _tariffs(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario)
         print_warnings(scenario_warnings(scenario))
         schedule = apply_overrides(schedule, scenario.tariff_overrides)
-    origins = [args.origin.upper()] if args.origin else ["CN", "MY", "ID", "TH", "VN", "KZ", "US"]
+    # Without --origin: every origin the schedule (with the scenario's overrides) names.
+    named = schedule.filter(pl.col("origin") != ANY_ORIGIN)["origin"].unique(maintain_order=True)
+    origins = [args.origin.upper()] if args.origin else named.to_list()
     if args.origin and not is_origin(origins[0]):
         raise InputError("command line", "--origin", args.origin,
                          "an ISO 3166 alpha-2 country code like MY")

@@ -374,3 +374,25 @@ def test_a_bad_overrides_file_is_an_input_error(
         load_tariff_overrides(path)
     assert str(caught.value).startswith(f"{path}{where}")
     assert expected in str(caught.value)
+
+
+def test_the_tariffs_command_lists_an_origin_an_override_adds(tmp_path, capsys) -> None:
+    # The origins shown come from the schedule (with the scenario's overrides), not from a list
+    # of their own: an override for India makes India a row.
+    import json
+
+    import tomli_w
+
+    from fleetcalc.cli import main
+    from fleetcalc.scenario import load_scenario, scenario_to_toml
+
+    document = scenario_to_toml(load_scenario(None))
+    document["tariff_overrides"] = [{"origin": "IN", "program": "reciprocal", "rate": 0.25,
+                                     "effective_from": dt.date(2026, 1, 1)}]
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(tomli_w.dumps(document))
+    assert main(["tariffs", "--json", "--on", "2026-12-15", "--scenario", str(scenario)]) == 0
+    rows = {row["origin"]: row for row in json.loads(capsys.readouterr().out)}
+    assert {"CN", "MY", "US", "IN"} <= set(rows)
+    assert any(p["program"] == "reciprocal" and p["rate"] == 0.25
+               for p in rows["IN"]["programs"])
