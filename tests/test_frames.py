@@ -42,3 +42,16 @@ def test_a_summary_row_without_a_catalogue_metric_is_an_error() -> None:
                       paths=empty, sites=empty)
     with pytest.raises(TypeError, match="units"):
         result_frames([part], scenario, market_paths(scenario))
+
+
+def test_every_frame_of_results_has_a_declared_schema() -> None:
+    # The schema test above walks the declared schemas: a frame added to Results without one
+    # would pass it unseen.
+    import dataclasses
+    import typing
+
+    from fleetcalc.engine import Results
+
+    hints = typing.get_type_hints(Results)
+    frames = {f.name for f in dataclasses.fields(Results) if hints[f.name] is pl.DataFrame}
+    assert frames == set(result_schemas(1))
