@@ -166,3 +166,15 @@ def test_the_default_power_price_is_the_default_plans() -> None:
 
     prices = {site.power_usd_per_kwh for plan in default_plans() for site in plan.sites}
     assert prices == {DEFAULT_POWER_USD_PER_KWH}
+
+
+def test_the_readme_lists_every_rank_json_key_in_order() -> None:
+    import re
+    from pathlib import Path
+
+    from fleetcalc.rank import RANK_SCHEMA
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    sentence = readme[readme.index("`--json` prints every field: a list of objects with"):]
+    sentence = sentence[:sentence.index(".\n")]
+    assert re.findall(r"`(\w+)`", sentence) == list(RANK_SCHEMA)
