@@ -193,6 +193,22 @@ def test_the_html_references_no_external_url(report_html: str) -> None:
     assert "url(" not in report_html and "@import" not in report_html
 
 
+def test_every_assumption_compare_json_names_is_in_both_reports(
+    workbook: openpyxl.Workbook, report_html: str, records: list[dict]
+) -> None:
+    # The plans' own (payment terms left out, customs fees; a power plan's repeated price
+    # series and 4CP peaks) as well as the scenario's: "every assumption" (issue 17).
+    sheet = [str(cell) for row in workbook["Assumptions"].iter_rows(values_only=True)
+             for cell in row if cell is not None]
+    parsed = _Sections()
+    parsed.feed(report_html)
+    shown = parsed.cells["assumptions"]
+    for record in records:
+        for item in filter(None, record["assumptions"].split("; ")):
+            assert any(item in text for text in sheet), item
+            assert any(item in text for text in shown), item
+
+
 SENSITIVITY_PLAN = str(ROOT / "fleetcalc" / "data" / "plans" / "1-bitmain.toml")
 
 
