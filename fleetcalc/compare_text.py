@@ -202,13 +202,15 @@ def print_compare(results: Results, console: Console) -> None:
     if scenario.assumptions:
         console.print(Text.assemble(("Assumptions: ", "yellow"),
                                     printable("; ".join(scenario.assumptions))))
+    from fleetcalc.plan_metrics import added_assumptions
     from fleetcalc.tariffs import ASSUMPTION_CAVEAT
 
-    # What the plans add (payment terms, customs fees, tax rules); the tariff caveat has its
+    # What the plans add (payment terms, customs fees, tax rules, power prices), each once
+    # (joined back by '; ', an item holding one reads as before); the tariff caveat has its
     # own line below.
-    added = dict.fromkeys(item for r in results.records() for item in r["assumptions"].split("; ")
-                          if item and item not in scenario.assumptions
-                          and item != ASSUMPTION_CAVEAT)
+    added = dict.fromkeys(item for r in results.records()
+                          for item in added_assumptions(r["assumptions"], scenario).split("; ")
+                          if item)
     if added:
         console.print(Text.assemble(("Plan assumptions: ", "yellow"), printable("; ".join(added))))
     if any(r["tariff_assumption"] for r in results.records()):

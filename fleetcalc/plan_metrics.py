@@ -56,6 +56,17 @@ def fixed_metrics(
     }
 
 
+def added_assumptions(assumptions: str, scenario: Scenario) -> str:
+    """What a plan adds to the scenario's assumptions: its record's ``assumptions`` (the
+    scenario's, the tariff caveat, then the plan's own, joined by '; ', as ``fixed_metrics``
+    puts them) after the scenario's and the caveat; '' if none. Cut by position, not split at
+    '; ': an assumption may hold one itself (the network tiers', 4CP's)."""
+    for head in ("; ".join(scenario.assumptions), ASSUMPTION_CAVEAT):
+        if head and assumptions.startswith(head):
+            assumptions = assumptions[len(head):].removeprefix("; ")
+    return assumptions
+
+
 def shutdown_metrics(
     fleet: FleetArrays, market: MarketPaths, pool_fee: float,
     rig_usd_per_kwh: np.ndarray | None = None,

@@ -121,16 +121,16 @@ def monthly_market(results: Results) -> pl.DataFrame:
 
 def assumptions_table(results: Results) -> pl.DataFrame:
     """Every assumption, unverified input and warning the numbers rest on, one per row."""
+    from fleetcalc.plan_metrics import added_assumptions
     from fleetcalc.tariffs import ASSUMPTION_CAVEAT
 
-    scenario = set(results.scenario.assumptions)
     rows = [("scenario assumption", "all", text) for text in results.scenario.assumptions]
     for record in results.records():
         # What the plan adds to the scenario's (payment terms left out, customs fees, power
         # prices repeated by calendar year, 4CP peaks, ...), as `compare` prints it.
-        rows += [("plan assumption", record["plan"], text)
-                 for text in dict.fromkeys(record["assumptions"].split("; "))
-                 if text and text not in scenario and text != ASSUMPTION_CAVEAT]
+        added = added_assumptions(record["assumptions"], results.scenario)
+        if added:
+            rows.append(("plan assumption", record["plan"], added))
         if record["tariff_assumption"]:
             rows.append(("tariff assumption", record["plan"], ASSUMPTION_CAVEAT))
         rows += [("warning", record["plan"], text) for text in record["warnings"] or ()]

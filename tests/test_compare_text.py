@@ -175,3 +175,27 @@ def test_catalog_fits_80_columns_with_numbers_right_aligned_and_whole_words(
             assert row["price_basis"] in text
     for word in ("tier_index", "immersion", "reseller"):
         assert re.search(rf"\b{word}\b", text), word
+
+
+def test_plan_assumptions_are_what_the_plans_add_each_once() -> None:
+    # A scenario assumption holding '; ' (the network tiers') was split, its pieces failed to
+    # match and came back as plan assumptions; an item two plans share is printed once.
+    import io
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from fleetcalc.compare_text import print_compare
+
+    example = Path(__file__).resolve().parents[1] / "docs/examples/texas-market-4cp-SYNTHETIC.toml"
+    results = evaluate([str(example), default_plans()[0]], None, breakevens=False)
+    console = Console(width=4000, record=True, file=io.StringIO())
+    print_compare(results, console)
+    line = next(text for text in console.export_text().splitlines()
+                if text.startswith("Plan assumptions: "))
+    added = line.removeprefix("Plan assumptions: ")
+    for item in results.scenario.assumptions:
+        for piece in item.split("; "):
+            assert piece not in added, piece
+    assert "repeat by calendar year" in added and "4CP: 20 peak hours" in added
+    assert added.count("payment terms an order leaves out are assumed") == 1
