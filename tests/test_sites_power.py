@@ -64,11 +64,15 @@ def test_two_power_market_sites_are_the_sum_of_their_one_site_plans() -> None:
     scale = max(hub["capex_usd"], ppa["capex_usd"])
     for name in ADDITIVE:
         assert _close(plan[name], hub[name] + ppa[name], scale), name
-    by_plan = {name: frame.sort("path") for (name,), frame in results.paths.group_by("plan")}
-    for name in ADDITIVE_PER_PATH:
-        summed = by_plan["only hub"][name].to_numpy() + by_plan["only ppa"][name].to_numpy()
-        np.testing.assert_allclose(by_plan["two power sites"][name].to_numpy(), summed,
-                                   rtol=1e-9, atol=1e-9 * scale)
+    # ... on every Monte Carlo path, every additive metric at once.
+    paths = results.paths.with_columns(results.paths["plan"].cast(str))
+
+    def per_path(name: str) -> np.ndarray:
+        return paths.filter(plan=name).sort("path").select(ADDITIVE_PER_PATH).to_numpy()
+
+    np.testing.assert_allclose(per_path("two power sites"),
+                               per_path("only hub") + per_path("only ppa"),
+                               rtol=1e-9, atol=1e-9 * scale)
 
 
 def test_with_sampled_failures_the_plan_is_the_sum_of_its_site_rows() -> None:
