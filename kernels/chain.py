@@ -115,6 +115,33 @@ def chain_day_nb(hashrate_ehs, fees_btc, diff, h, epoch_start, epoch_elapsed_s):
 
 
 @jit(inline=True)
+def quiet_day_nb(hashrate_ehs, fees_btc, diff, h, epoch_start, halvings_at_start, subsidy_btc):
+    """``chain_day_nb`` on a day that holds no retarget or halving boundary, as straight-line
+    code: a loop over paths runs it in SIMD, where ``chain_day_nb``'s segment loop runs one
+    path at a time (its divisions, one after the other, are what a day of the chain waits on).
+
+    On such a day ``chain_day_nb``'s loop runs once, its segment the whole day; this is that
+    segment's arithmetic, the same operations in the same order, so the same bits (tested).
+    ``halvings_at_start`` is ``floor(h / HALVING_BLOCKS)`` and ``subsidy_btc`` the subsidy of
+    block ``floor(h)``, both as ``chain_day_nb`` computes them (the caller keeps them from the
+    day before). Returns whether the day is quiet (if not, none of the rest holds: step the day
+    with ``chain_day_nb``), then its blocks, mean subsidy, gross BTC per TH/s, the height at its
+    end and ``floor(height / HALVING_BLOCKS)`` there.
+    """
+    rate = hashrate_ehs * HASHES_PER_S_PER_EH_S / (diff * HASHES_PER_DIFFICULTY)
+    boundary = min(epoch_start + RETARGET_BLOCKS, (halvings_at_start + 1.0) * HALVING_BLOCKS)
+    quiet = not ((boundary - h) / rate <= SECONDS_PER_DAY)  # a NaN is quiet there too
+    seg_blocks = SECONDS_PER_DAY * rate
+    day_blocks = 0.0 + seg_blocks
+    subsidy_blocks_btc = 0.0 + seg_blocks * subsidy_btc
+    per_th = 0.0 + (SECONDS_PER_DAY * HASHES_PER_S_PER_TH_S * (subsidy_btc + fees_btc)
+                    / (diff * HASHES_PER_DIFFICULTY))
+    h_end = h + seg_blocks
+    mean_subsidy_btc = subsidy_blocks_btc / day_blocks if day_blocks > 0 else 0.0
+    return quiet, day_blocks, mean_subsidy_btc, per_th, h_end, np.floor(h_end / HALVING_BLOCKS)
+
+
+@jit(inline=True)
 def chain_start_nb(height0):
     """The epoch state at the start: where the epoch in progress began, and the seconds it has
     run, assumed at one block per target spacing so far."""

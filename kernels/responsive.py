@@ -71,8 +71,9 @@ import math
 import numpy as np
 
 from kernels._jit import jit
-from kernels.chain import chain_day_nb, chain_start_nb, subsidy_sats_nb
+from kernels.chain import chain_day_nb, chain_start_nb, quiet_day_nb, subsidy_sats_nb
 from kernels.protocol import (
+    HALVING_BLOCKS,
     HASHES_PER_DIFFICULTY,
     HASHES_PER_S_PER_TH_S,
     SATS_PER_BTC,
@@ -103,6 +104,15 @@ def loglogistic_beta_nb(power_sigma: float) -> float:
 def subsidy_btc_nb(h):
     """Subsidy (BTC) of the block at height ``h`` (fractional: the block in progress)."""
     return subsidy_sats_nb(np.int64(np.floor(h))) / SATS_PER_BTC
+
+
+@jit(inline=True)
+def subsidy_era_nb(h):
+    """The subsidy (BTC) of block ``floor(h)`` as ``chain_day_nb`` computes it, and the height
+    from which it no longer holds (the next multiple of HALVING_BLOCKS above ``floor(h)``)."""
+    block = np.int64(np.floor(h))
+    return (subsidy_sats_nb(block) / SATS_PER_BTC,
+            float((block // HALVING_BLOCKS + 1) * HALVING_BLOCKS))
 
 
 @jit(inline=True)
@@ -168,6 +178,21 @@ def _responsive_block_nb(
     scale = np.empty(nb)  # EH/s of the start tiers per unit of start_share
     cohort_ehs = np.empty((n_cohorts, nb))
     orders = np.empty((lag_days + n_days, nb))  # by delivery day, paths inside
+    # The chain's state beyond (diff, h, epoch_start, epoch_elapsed) that quiet_day_nb reads:
+    # floor(h / HALVING_BLOCKS), the subsidy of block floor(h) and the height where it changes.
+    halvings = np.empty(nb)
+    chain_subsidy = np.empty(nb)
+    era_end = np.empty(nb)
+    # quiet_day_nb's answers for the day, per path.
+    day_quiet = np.empty(nb, dtype=np.bool_)
+    day_crossed = np.empty(nb, dtype=np.bool_)
+    fix = np.empty(nb, dtype=np.bool_)
+    day_blocks = np.empty(nb)
+    day_subsidy = np.empty(nb)
+    day_per_th = np.empty(nb)
+    day_diff = np.empty(nb)  # difficulty and height at the start of the day
+    day_h = np.empty(nb)
+    day_noise = np.empty(nb)
     first_cost = kwh * cohort_j_per_th[cohort_of_order[lag_days]] * power_median_usd_per_kwh
     for b in range(nb):
         p = p0 + b
@@ -194,6 +219,8 @@ def _responsive_block_nb(
         for j in range(1, lag_days):
             orders[j, b] = in_flight
         halving_day[p] = -1
+        halvings[b] = np.floor(h[b] / HALVING_BLOCKS)
+        chain_subsidy[b], era_end[b] = subsidy_era_nb(h[b])
     for t in range(n_days):
         if t > 0 and fees_btc[t] != fees_btc[t - 1]:
             for b in range(nb):
@@ -202,18 +229,23 @@ def _responsive_block_nb(
         installed_start = 0.0
         for k in range(n_start):
             installed_start += start_share[t, k]
+        delivered = cohort_of_order[t]
         for b in range(nb):
             p = p0 + b
-            difficulty[p, t] = diff[b]
-            height[p, t] = h[b]
             signal[b] += (price_usd[p, t] * net[b] - signal[b]) * step
             log_signal[b] += (log_price_usd[p, t] + log_net[b] - log_signal[b]) * step
-            u[b] = math.exp(-beta * log_signal[b])
-            cohort_ehs[cohort_of_order[t], b] += orders[t, b]
-            if t >= life_days:
-                cohort_ehs[cohort_of_order[t - life_days], b] -= orders[t - life_days, b]
+            u[b] = -beta * log_signal[b]
+            day_noise[b] = order_noise[p, t]
+            cohort_ehs[delivered, b] += orders[t, b]
             online[b] = 0.0
             installed[b] = installed_start * scale[b]
+        if t >= life_days:
+            retired = cohort_of_order[t - life_days]
+            for b in range(nb):
+                cohort_ehs[retired, b] -= orders[t - life_days, b]
+        # The C exp alone in its loop: the call would keep the loops around it from SIMD.
+        for b in range(nb):
+            u[b] = math.exp(u[b])
         # Tiers in a fixed order (start tiers, then the cohorts ordered so far), the block's
         # paths inside: independent lanes the compiler runs in SIMD.
         for k in range(n_start):
@@ -225,33 +257,61 @@ def _responsive_block_nb(
                 online[b] += share / (1.0 + u[b] * a)
         for b in range(nb):
             online[b] *= scale[b]
-        for c in range(cohort_of_order[t] + 1):
+        for c in range(delivered + 1):
             a = cohort_a[c]
             for b in range(nb):
                 online[b] += cohort_ehs[c, b] / (1.0 + u[b] * a)
                 installed[b] += cohort_ehs[c, b]
         frontier_cost = (kwh * cohort_j_per_th[cohort_of_order[lag_days + t]]
                          * power_median_usd_per_kwh)
+        # The chain's day for every path in SIMD, kept where no boundary falls in it (13 days
+        # in 14), and the day's orders; the lanes left to finish (``fix``) go one by one below.
+        for b in range(nb):
+            (quiet, day_blocks[b], day_subsidy[b], day_per_th[b], h_end,
+             halvings_end) = quiet_day_nb(online[b], fees_btc[t], diff[b], h[b],
+                                          epoch_start[b], halvings[b], chain_subsidy[b])
+            quiet = quiet and h[b] < era_end[b]  # chain_subsidy[b] holds for block floor(h)
+            crossed = halvings_end > halvings[b]
+            day_quiet[b] = quiet
+            day_crossed[b] = crossed
+            fix[b] = not quiet or crossed or h_end >= era_end[b]
+            day_diff[b] = diff[b]
+            day_h[b] = h[b]
+            h[b] = h_end if quiet else h[b]
+            epoch_elapsed[b] = epoch_elapsed[b] + SECONDS_PER_DAY if quiet else epoch_elapsed[b]
+            halvings[b] = halvings_end if quiet else halvings[b]
+        for b in range(nb):
+            orders[lag_days + t, b] = order_rate_nb(signal[b], frontier_cost, payback_per_capex,
+                                                    supply_ehs_per_day, day_noise[b])
         next_fees = fees_btc[min(t + 1, n_days - 1)]
+        for b in range(nb):
+            if not fix[b]:
+                continue
+            crossed = day_crossed[b]
+            if not day_quiet[b]:
+                (diff[b], h[b], epoch_start[b], epoch_elapsed[b], day_blocks[b],
+                 day_subsidy[b], day_per_th[b], crossed) = chain_day_nb(
+                    online[b], fees_btc[t], diff[b], h[b], epoch_start[b], epoch_elapsed[b])
+                halvings[b] = np.floor(h[b] / HALVING_BLOCKS)
+            if h[b] >= era_end[b]:
+                chain_subsidy[b], era_end[b] = subsidy_era_nb(h[b])
+            if crossed:
+                subsidy[b] = subsidy_btc_nb(h[b])
+                if halving_day[p0 + b] < 0:
+                    halving_day[p0 + b] = t
+            if crossed or diff[b] != day_diff[b]:
+                net[b] = net_btc_per_th_nb(next_fees, diff[b], subsidy[b], pool_fee)
+                log_net[b] = math.log(max(net[b], LOG_FLOOR))
         for b in range(nb):
             p = p0 + b
             hashrate_ehs[p, t] = online[b]
             installed_ehs[p, t] = installed[b]
-            diff_before = diff[b]
-            (diff[b], h[b], epoch_start[b], epoch_elapsed[b], blocks[p, t], subsidy_btc[p, t],
-             btc_per_th_day[p, t], crossed) = chain_day_nb(
-                online[b], fees_btc[t], diff[b], h[b], epoch_start[b], epoch_elapsed[b])
-            if crossed:
-                subsidy[b] = subsidy_btc_nb(h[b])
-                if halving_day[p] < 0:
-                    halving_day[p] = t
-            if crossed or diff[b] != diff_before:
-                net[b] = net_btc_per_th_nb(next_fees, diff[b], subsidy[b], pool_fee)
-                log_net[b] = math.log(max(net[b], LOG_FLOOR))
-            rate = order_rate_nb(signal[b], frontier_cost, payback_per_capex,
-                                 supply_ehs_per_day, order_noise[p, t])
-            ordered_ehs[p, t] = rate
-            orders[lag_days + t, b] = rate
+            ordered_ehs[p, t] = orders[lag_days + t, b]
+            difficulty[p, t] = day_diff[b]
+            height[p, t] = day_h[b]
+            blocks[p, t] = day_blocks[b]
+            subsidy_btc[p, t] = day_subsidy[b]
+            btc_per_th_day[p, t] = day_per_th[b]
 
 
 @jit()
