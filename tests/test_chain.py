@@ -6,9 +6,17 @@ import numpy as np
 from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from numba import njit
 
 from fleetcalc.network import difficulty_from_hashrate
-from kernels.chain import CHAIN_FIELDS, simulate_chain_nb
+from kernels.chain import (
+    CHAIN_FIELDS,
+    chain_day_nb,
+    quiet_day_nb,
+    simulate_chain_nb,
+    subsidy_sats_nb,
+)
+from kernels.protocol import HALVING_BLOCKS, SATS_PER_BTC
 from kernels.reference import simulate_chain_reference
 
 HALVING_2028 = 1_050_000
@@ -67,3 +75,38 @@ def test_halving_day_is_found_and_mixes_both_subsidies() -> None:
     assert out["halving_day"][0] == 0
     assert 1.5625 < out["subsidy_btc"][0, 0] < 3.125
     assert out["subsidy_btc"][0, 1] == 1.5625
+
+
+@njit(error_model="numpy")  # as the kernels: x / 0 is inf, not an error
+def _day_both_ways(hashrate_ehs, fees_btc, diff, h, epoch_start, epoch_elapsed_s):
+    chain = chain_day_nb(hashrate_ehs, fees_btc, diff, h, epoch_start, epoch_elapsed_s)
+    halvings = np.floor(h / HALVING_BLOCKS)
+    quiet = quiet_day_nb(hashrate_ehs, fees_btc, diff, h, epoch_start, halvings,
+                         subsidy_sats_nb(np.int64(np.floor(h))) / SATS_PER_BTC)
+    return chain, quiet
+
+
+@given(st.floats(0.0, 5000.0), st.floats(0.0, 2.0), st.floats(0.1, 8.0),
+       st.one_of(st.integers(HALVING_2028 - 3000, HALVING_2028 + 10),
+                 st.integers(0, 64 * 210_000 + 1000)),
+       st.floats(0.0, 1.0), st.floats(0.0, 1.0))
+@example(1000.0, 0.02, 1.0, HALVING_2028 - 1, 0.5, 0.0)  # the halving within the day
+@example(0.0, 0.02, 1.0, 900_000, 0.5, 0.0)  # no hashrate: no blocks, nothing crossed
+def test_a_quiet_day_is_the_chain_day_bit_for_bit(
+    hashrate_ehs, fees_btc, mismatch, height, height_fraction, epoch_progress
+) -> None:
+    """``quiet_day_nb`` (the responsive network's SIMD day) gives ``chain_day_nb``'s bits on
+    every day it calls quiet, and calls quiet every day that holds no boundary."""
+    h = height + height_fraction
+    epoch_start = float(height - height % 2016)
+    diff = difficulty_from_hashrate(max(hashrate_ehs, 1.0)) * mismatch
+    chain, (quiet, blocks, subsidy, per_th, h_end, halvings_end) = _day_both_ways(
+        hashrate_ehs, fees_btc, diff, h, epoch_start, epoch_progress * 1_209_600.0)
+    (diff_end, chain_h_end, _, _, chain_blocks, chain_subsidy, chain_per_th, crossed) = chain
+    no_boundary = diff_end == diff and chain_h_end < min(
+        epoch_start + 2016, (np.floor(h / HALVING_BLOCKS) + 1) * HALVING_BLOCKS)
+    if quiet:
+        assert (blocks, subsidy, per_th, h_end) == (
+            chain_blocks, chain_subsidy, chain_per_th, chain_h_end)
+        assert (halvings_end > np.floor(h / HALVING_BLOCKS)) == crossed
+    assert quiet or not no_boundary
