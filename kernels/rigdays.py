@@ -72,8 +72,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kernels import hourly
-from kernels._jit import jit
+from kernels import _daily_only, hourly
+from kernels._jit import jit, jit_variant
 from kernels.layout import (  # noqa: F401  (re-exported: callers read the fields from here)
     ACC_ENERGY_USD,
     ACC_HASHRATE_TH,
@@ -436,6 +436,14 @@ def _sum_tasks_nb(acc, path, n_paths, out):
             out[i, field] = total
 
 
+# The task body without the hourly path, for fleets with no rig on it (the default plans):
+# compiling it skips the hourly path's functions, about half the kernel's compile with an
+# empty cache (benchmarks/first_run.py). Same code, so the same bits.
+_simulate_block_daily_nb = jit_variant(_simulate_block_nb, "daily", hourly=_daily_only)
+simulate_tasks_daily_nb = jit_variant(simulate_tasks_nb, "daily", hourly=_daily_only,
+                                      _simulate_block_nb=_simulate_block_daily_nb)
+
+
 def simulate_rigdays(
     hashrate_th: np.ndarray, power_w: np.ndarray, weight: np.ndarray, delivery_day: np.ndarray,
     retire_day: np.ndarray, decay_per_day: np.ndarray, uptime: np.ndarray,
@@ -457,7 +465,9 @@ def simulate_rigdays(
     btc_unit_per_th = btc_per_th_day * (1.0 - pool_fee)
     usd_per_th = btc_unit_per_th * price_usd
     n_tasks = day_acc.shape[0]
+    task_body = simulate_tasks_nb
     if power is None:
+        task_body = simulate_tasks_daily_nb
         power = hourly.no_power(btc_per_th_day.shape[1])
         power_buffers = hourly.power_buffers(None, n_tasks, *btc_per_th_day.shape,
                                              group_out.shape[1])
@@ -467,7 +477,7 @@ def simulate_rigdays(
             failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
             group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc,
             power.as_tuple(), power_buffers.acc, power_buffers.group_acc)
-    run_tasks(simulate_tasks_nb, n_tasks, default_threads() if threads is None else threads,
+    run_tasks(task_body, n_tasks, default_threads() if threads is None else threads,
               args)
     reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, group_out,
                     power_buffers.acc, power_buffers.group_acc, power_buffers.daily_out,
