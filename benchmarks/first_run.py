@@ -52,7 +52,8 @@ class Log(event.Listener):
         self.open.append(time.perf_counter())
     def on_end(self, ev):
         start = self.open.pop()
-        name = ev.data["dispatcher"].py_func.__qualname__
+        func = ev.data["dispatcher"].py_func
+        name = f"{func.__module__}.{func.__qualname__}"
         print(f"{len(self.open)}\\t{name}\\t{time.perf_counter() - start:.3f}", file=sys.stderr)
 
 event.register("numba:compile", Log())

@@ -4,7 +4,11 @@
 (``kernels._jit.jit_variant``), used when no rig is on hourly prices or several modes: Numba
 then never compiles the hourly path, about half of the kernel's compile with an empty cache.
 The branch that would call these never runs there (no rig has a site), so they only have to
-type-check; calling one anyway is a bug, and says so.
+type-check, with the parameters of the functions they stand for (a changed signature there
+fails here at compile). ``alike_nb`` is inlined (no compile of its own); ``simulate_class_nb``
+cannot be: Python passes a call of more than 30 arguments as ``*args``, which Numba's inliner
+refuses.
+Calling one anyway is a bug, and says so.
 """
 
 from __future__ import annotations
@@ -13,14 +17,22 @@ from kernels._jit import jit
 from kernels.hourly import HOURS  # noqa: F401  (read by the task body's scratch sizes)
 
 
-@jit()
-def alike_nb(*args):
+@jit(inline=True)
+def alike_nb(a, b, hashrate_th, weight, decay_per_day, uptime, failure_per_day, repair_days,
+             repair_cost_usd, energy_usd_per_kwh, curtail, group, site_of, mode_first,
+             mode_count):
     """Never called: no rig of the daily-only variant is on the hourly path (a bool, as the
     loop that would call it expects)."""
     return False
 
 
 @jit()
-def simulate_class_nb(*args):
+def simulate_class_nb(
+    first, last, path, hashrate_th, weight, delivery_day, retire_day, decay_per_day, uptime,
+    failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
+    site_of, mode_first, mode_count, mode_hashrate_th, mode_power_w, mode_slot, price,
+    energy_prefix, credit_prefix, peak_rank, hours_on, btc_unit_per_th, usd_per_th, sampled,
+    seed, day_acc, power_acc, group_acc, power_group_acc, work,
+):
     """Never called: no rig of the daily-only variant is on the hourly path."""
     raise AssertionError("kernels._daily_only.simulate_class_nb called: a rig on the hourly path")

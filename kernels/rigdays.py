@@ -132,7 +132,7 @@ def scratch_shapes(n_rigs: int, n_paths: int, n_days: int, n_groups: int,
     return (n_tasks, n_days, N_ACC), (n_tasks, n_groups, N_GROUP)
 
 
-@jit()
+@jit(inline=True)
 def _flush_class_nb(day_acc, first_day, end_day, power_day, energy_day, units_day, repair_day):
     """Book a rig class's running-rig counts as power, energy, units and repairs; reset them.
 
@@ -150,7 +150,7 @@ def _flush_class_nb(day_acc, first_day, end_day, power_day, energy_day, units_da
             day_acc[t, ACC_RUNNING_RIGS] = 0.0
 
 
-@jit()
+@jit(inline=True)
 def _same_amounts_nb(
     a, b, power_w, weight, uptime, failure_per_day, repair_days, repair_cost_usd,
     energy_usd_per_kwh,
@@ -162,7 +162,7 @@ def _same_amounts_nb(
             and energy_usd_per_kwh[a] == energy_usd_per_kwh[b])
 
 
-@jit()
+@jit(inline=True)
 def _simulate_block_nb(
     first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day,
     uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
@@ -348,7 +348,9 @@ def simulate_tasks_nb(
     # The hourly path's per-class tables: rebuilt for every class, so one set per call.
     j_max = 0
     if power[0].shape[0] > 0:
-        j_max = max(1, power[2].max())
+        j_max = 1
+        for count in power[2]:  # not .max(): a NumPy reduction costs seconds to compile
+            j_max = max(j_max, count)
     days = n_days if j_max else 0
     edges = days + 1 if j_max else 0
     work = (np.empty((days, j_max)), np.empty((days, j_max, 3), np.int64),
@@ -423,7 +425,7 @@ def reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, 
         _sum_tasks_nb(power_group_acc, path, n_paths, power_group_out[path])
 
 
-@jit()
+@jit(inline=True)
 def _sum_tasks_nb(acc, path, n_paths, out):
     """``out[i, field]`` = the sum over blocks, in block order, of the path's tasks'
     ``acc[task, i, field]``."""
