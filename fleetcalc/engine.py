@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from fleetcalc import finance, financing, metrics
+from fleetcalc import compile_ahead, finance, financing, metrics
 from fleetcalc.cashflows import FleetArrays, KernelFlows, PowerFlows, cash_flows, fleet_arrays
 from fleetcalc.errors import InputError
 from fleetcalc.fleet import RigArrays, orders_frame, plan_rig_keys
@@ -128,7 +128,13 @@ def evaluate(
     """
     scenario = _as_scenario(scenario)
     plan_list = checked_plans(plans, scenario)
-    market = scenario_market(scenario)
+    helper = _start_compile_ahead(scenario)
+    try:
+        market = scenario_market(scenario)
+    except BaseException:
+        compile_ahead.stop(helper)
+        raise
+    compile_ahead.wait(helper)
     schedule = apply_overrides(load_schedule(), scenario.tariff_overrides)
     stop = cancelled or _never
     parts = []
@@ -170,6 +176,27 @@ def _cancellable(npv_at: NpvFunction, cancelled: Callable[[], bool]) -> NpvFunct
         return npv_at(price_factor, energy_usd_per_kwh)
 
     return checked
+
+
+def _start_compile_ahead(scenario: Scenario) -> Any:
+    """With an empty Numba cache, the rig-day kernel compiles in a second process while this
+    one compiles the responsive chain (``fleetcalc.compile_ahead``); the exogenous chain
+    compiles in a fraction of a second, so nothing to overlap there."""
+    if scenario.network.model != "responsive":
+        return None
+    from kernels.responsive import simulate_responsive_tasks_nb
+    from kernels.rigdays import simulate_tasks_daily_nb
+
+    return compile_ahead.start(simulate_tasks_daily_nb, simulate_responsive_tasks_nb)
+
+
+def compile_rigdays_ahead() -> None:
+    """``fleetcalc.compile_ahead``'s helper process: the first default plan on a one-path
+    exogenous scenario without breakevens, which compiles (into Numba's cache) the rig-day
+    kernel as every plan without hourly prices calls it, and the cheap exogenous chain."""
+    scenario = load_scenario(None)
+    scenario = replace(scenario, paths=1, network=replace(scenario.network, model="exogenous"))
+    evaluate(default_plans()[:1], scenario, breakevens=False)
 
 
 def scenario_market(scenario: Scenario) -> MarketPaths:

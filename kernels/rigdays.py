@@ -72,7 +72,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kernels import _daily_only, hourly
+from kernels import daily_only, hourly
 from kernels._jit import jit, jit_variant
 from kernels.layout import (  # noqa: F401  (re-exported: callers read the fields from here)
     ACC_ENERGY_USD,
@@ -346,18 +346,7 @@ def simulate_tasks_nb(
     n_rigs = hashrate_th.shape[0]
     n_days = day_acc.shape[1]
     # The hourly path's per-class tables: rebuilt for every class, so one set per call.
-    j_max = 0
-    if power[0].shape[0] > 0:
-        j_max = 1
-        for count in power[2]:  # not .max(): a NumPy reduction costs seconds to compile
-            j_max = max(j_max, count)
-    days = n_days if j_max else 0
-    edges = days + 1 if j_max else 0
-    work = (np.empty((days, j_max)), np.empty((days, j_max, 3), np.int64),
-            np.empty((days, 2)), np.empty(days, np.int64),
-            np.empty((days * j_max * (hourly.HOURS + 1), 2)),
-            np.empty(days), np.empty((days, j_max), np.int64), np.empty(edges),
-            np.empty(edges, np.int64), np.empty(edges))
+    work = hourly.class_work_nb(power, n_days)
     for task in range(first_task, last_task):
         block = task // n_paths
         path = task % n_paths
@@ -441,8 +430,8 @@ def _sum_tasks_nb(acc, path, n_paths, out):
 # The task body without the hourly path, for fleets with no rig on it (the default plans):
 # compiling it skips the hourly path's functions, about half the kernel's compile with an
 # empty cache (benchmarks/first_run.py). Same code, so the same bits.
-_simulate_block_daily_nb = jit_variant(_simulate_block_nb, "daily", hourly=_daily_only)
-simulate_tasks_daily_nb = jit_variant(simulate_tasks_nb, "daily", hourly=_daily_only,
+_simulate_block_daily_nb = jit_variant(_simulate_block_nb, "daily", hourly=daily_only)
+simulate_tasks_daily_nb = jit_variant(simulate_tasks_nb, "daily", hourly=daily_only,
                                       _simulate_block_nb=_simulate_block_daily_nb)
 
 

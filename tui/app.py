@@ -200,7 +200,13 @@ class FleetcalcApp(FileActions, App[None]):
         self.computing = False
         self.details_pending = True  # before the results: widgets drawing them read it
         self.results = message.results
-        self._evaluate_details(message.plans, message.scenario)
+        # After the repaint: the second stage's Python work would otherwise hold the GIL
+        # while the widgets draw the main numbers.
+        self.call_after_refresh(self._start_details, message.plans, message.scenario)
+
+    def _start_details(self, plans: tuple[Plan, ...], scenario: Scenario) -> None:
+        if self._is_current(plans, scenario) and not self.computing:
+            self._evaluate_details(plans, scenario)
 
     @on(DetailsFinished)
     def _show_details(self, message: DetailsFinished) -> None:

@@ -5,16 +5,20 @@
 then never compiles the hourly path, about half of the kernel's compile with an empty cache.
 The branch that would call these never runs there (no rig has a site), so they only have to
 type-check, with the parameters of the functions they stand for (a changed signature there
-fails here at compile). ``alike_nb`` is inlined (no compile of its own); ``simulate_class_nb``
-cannot be: Python passes a call of more than 30 arguments as ``*args``, which Numba's inliner
-refuses.
-Calling one anyway is a bug, and says so.
+fails here at compile). ``alike_nb`` and ``class_work_nb`` are inlined (no compile of their
+own); ``simulate_class_nb`` cannot be: Python passes a call of more than 30 arguments as
+``*args``, which Numba's inliner refuses. Calling it anyway is a bug, and says so.
 """
 
 from __future__ import annotations
 
 from kernels._jit import jit
-from kernels.hourly import HOURS  # noqa: F401  (read by the task body's scratch sizes)
+
+
+@jit(inline=True)
+def class_work_nb(power, n_days):
+    """No scratch: the hourly path it is for never runs (the block only passes it on)."""
+    return 0
 
 
 @jit(inline=True)
@@ -35,4 +39,4 @@ def simulate_class_nb(
     seed, day_acc, power_acc, group_acc, power_group_acc, work,
 ):
     """Never called: no rig of the daily-only variant is on the hourly path."""
-    raise AssertionError("kernels._daily_only.simulate_class_nb called: a rig on the hourly path")
+    raise AssertionError("kernels.daily_only.simulate_class_nb called: a rig on the hourly path")
