@@ -10,7 +10,8 @@ folder the cold run filled (the median is reported). The ratio cold / warm is th
 
 - ``library``: ``python -c "import fleetcalc; fleetcalc.evaluate()"`` (the default plans and
   scenario, breakevens included);
-- ``compare``: ``fleetcalc compare`` (the same through the command line, its table printed);
+- ``compare``: ``fleetcalc compare`` (the same through the command line, its table printed;
+  run as ``tui.cli.main(["compare"])``, the console script's function);
 - ``tui``: the app headless at 120x40 (``python -m benchmarks.first_run --tui-child``) until
   its first numbers (the main evaluation's ``EvaluationFinished``) arrive.
 
@@ -36,7 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CASES = {
     "library": [sys.executable, "-c", "import fleetcalc; fleetcalc.evaluate()"],
-    "compare": [sys.executable, "-m", "tui.cli", "compare"],
+    "compare": [sys.executable, "-c",
+                "import sys; from tui.cli import main; sys.exit(main(['compare']))"],
     "tui": [sys.executable, "-m", "benchmarks.first_run", "--tui-child"],
 }
 
@@ -62,9 +64,9 @@ fleetcalc.evaluate()
 """
 
 
-def _run(command: list[str], cache_dir: str) -> tuple[float, float, str]:
+def _run(command: list[str], cache_dir: str, **env_vars: str) -> tuple[float, float, str]:
     """Wall and CPU seconds of one process with this Numba cache folder, and its stderr."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "PYTHONPATH": str(ROOT), **env_vars}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
@@ -91,7 +93,9 @@ def measure(case: str, warm_runs: int) -> dict[str, float]:
 def compiled_functions() -> list[tuple[int, str, float]]:
     """(depth, qualified name, seconds) of every compile in a cold ``library`` run."""
     with tempfile.TemporaryDirectory(prefix="fleetcalc-numba-") as cache_dir:
-        _, _, log = _run([sys.executable, "-c", _COMPILE_LOG], cache_dir)
+        # Every compile in this one process (no helper: fleetcalc.compile_ahead).
+        _, _, log = _run([sys.executable, "-c", _COMPILE_LOG], cache_dir,
+                         FLEETCALC_COMPILE_AHEAD="0")
     rows = []
     for line in log.splitlines():
         depth, name, seconds = line.split("\t")

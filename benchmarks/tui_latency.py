@@ -56,6 +56,7 @@ async def _measure(edits: int, paths: int) -> tuple[list[tuple[float, float]], f
             field.value = str(2000 + i)
             await pilot.pause()
             count = len(finished)
+            complete = len(details)  # the second stages finished before this edit
             start = time.perf_counter()
             await pilot.press("enter")
             while len(finished) == count:
@@ -63,7 +64,6 @@ async def _measure(edits: int, paths: int) -> tuple[list[tuple[float, float]], f
             await pilot.pause()  # the refresh that shows the new numbers
             if i >= 2:
                 samples.append((finished[-1] - start, time.perf_counter() - start))
-        complete = len(details)
         while len(details) == complete:
             await asyncio.sleep(0.01)
         to_details = details[-1] - start
