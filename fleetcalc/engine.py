@@ -14,7 +14,7 @@ no Numba threading layer (the rig-day kernel runs its tasks on its own thread po
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from fleetcalc import finance, financing, metrics
+from fleetcalc import compile_ahead, finance, financing, metrics
 from fleetcalc.cashflows import FleetArrays, KernelFlows, PowerFlows, cash_flows, fleet_arrays
 from fleetcalc.errors import InputError
 from fleetcalc.fleet import RigArrays, orders_frame, plan_rig_keys
@@ -72,6 +72,11 @@ from fleetcalc.tariffs import LandedCosts, apply_overrides, load_schedule, price
 MIN_ENERGY_USD_PER_KWH = 1e-9
 
 
+class EvaluationCancelled(Exception):
+    """``evaluate``'s ``cancelled`` hook returned True: nobody wants these results any more
+    (the app's next edit came in while breakevens were being solved)."""
+
+
 @dataclass(frozen=True, eq=False)
 class Results:
     """Everything an evaluation produced, as polars frames (means over paths where relevant);
@@ -105,6 +110,8 @@ def evaluate(
     scenario: Scenario | str | Path | None = None,
     *,
     breakevens: bool = True,
+    percentiles: bool = True,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Results:
     """Evaluate purchase plans under a scenario.
 
@@ -112,14 +119,84 @@ def evaluate(
     default plans. ``scenario``: a Scenario or a TOML path; None: the built-in default
     scenario. Plans and scenarios made in memory are checked as the parsers check a file.
     ``breakevens``: solve breakeven BTC and power prices (re-runs the kernel ~30 times).
+    ``percentiles``: with several paths, solve every path's IRRs (~80 passes over its cash
+    flows each) and summarise the paths' P10/P50/P90; False leaves those missing (IRR
+    headlines are medians over paths) and gives the means at once: the app's first stage.
+    ``cancelled``: asked between plans and before each breakeven re-run; when it returns True
+    the evaluation stops with ``EvaluationCancelled``.
     Raises ``InputError`` on bad input, ``TypeError`` for arguments of the wrong type.
     """
     scenario = _as_scenario(scenario)
     plan_list = checked_plans(plans, scenario)
-    market = scenario_market(scenario)
+    helper = _start_compile_ahead(scenario)
+    try:
+        market = scenario_market(scenario)
+    except BaseException:
+        compile_ahead.stop(helper)
+        raise
+    compile_ahead.wait(helper)
     schedule = apply_overrides(load_schedule(), scenario.tariff_overrides)
-    parts = [_evaluate_plan(plan, scenario, market, schedule, breakevens) for plan in plan_list]
+    stop = cancelled or _never
+    parts = []
+    for plan in plan_list:
+        _check_cancelled(stop)
+        parts.append(_evaluate_plan(plan, scenario, market, schedule,
+                                    Stages(breakevens, percentiles, stop)))
     return Results(**result_frames(parts, scenario, market), scenario=scenario)
+
+
+@dataclass(frozen=True)
+class Stages:
+    """Which optional steps an evaluation runs (``evaluate``'s keywords) and its stop hook."""
+
+    breakevens: bool
+    percentiles: bool
+    cancelled: Callable[[], bool]
+
+    def solve_irr(self, n_paths: int) -> bool:
+        """One path's IRR is one solve and its own headline; many are the distribution's."""
+        return self.percentiles or n_paths == 1
+
+
+def _never() -> bool:
+    return False
+
+
+def _check_cancelled(cancelled: Callable[[], bool]) -> None:
+    if cancelled():
+        raise EvaluationCancelled("evaluation cancelled")
+
+
+def _cancellable(npv_at: NpvFunction, cancelled: Callable[[], bool]) -> NpvFunction:
+    """``npv_at`` that first asks ``cancelled``: a breakeven search is most of an evaluation's
+    time, and its re-runs are where a stale one stops."""
+
+    def checked(price_factor: np.ndarray, energy_usd_per_kwh: np.ndarray | None) -> np.ndarray:
+        _check_cancelled(cancelled)
+        return npv_at(price_factor, energy_usd_per_kwh)
+
+    return checked
+
+
+def _start_compile_ahead(scenario: Scenario) -> Any:
+    """With an empty Numba cache, the rig-day kernel compiles in a second process while this
+    one compiles the responsive chain (``fleetcalc.compile_ahead``); the exogenous chain
+    compiles in a fraction of a second, so nothing to overlap there."""
+    if scenario.network.model != "responsive":
+        return None
+    from kernels.responsive import simulate_responsive_tasks_nb
+    from kernels.rigdays import simulate_tasks_daily_nb
+
+    return compile_ahead.start(simulate_tasks_daily_nb, simulate_responsive_tasks_nb)
+
+
+def compile_rigdays_ahead() -> None:
+    """``fleetcalc.compile_ahead``'s helper process: the first default plan on a one-path
+    exogenous scenario without breakevens, which compiles (into Numba's cache) the rig-day
+    kernel as every plan without hourly prices calls it, and the cheap exogenous chain."""
+    scenario = load_scenario(None)
+    scenario = replace(scenario, paths=1, network=replace(scenario.network, model="exogenous"))
+    evaluate(default_plans()[:1], scenario, breakevens=False)
 
 
 def scenario_market(scenario: Scenario) -> MarketPaths:
@@ -130,7 +207,7 @@ def scenario_market(scenario: Scenario) -> MarketPaths:
 
 def _evaluate_plan(
     plan: Plan, scenario: Scenario, market: MarketPaths, schedule: pl.DataFrame,
-    breakevens: bool,
+    stages: Stages,
 ) -> PlanFrames:
     sites = [(site_plan, np.asarray(indices, dtype=np.int64))
              for site_plan, indices in plan.site_plans()]
@@ -154,11 +231,14 @@ def _evaluate_plan(
     fixed |= shutdown_metrics(run.fleet, market, scenario.network.pool_fee,
                               _day0_energy_usd_per_kwh(runs))
     fixed["warnings"] = warnings_for(plan, scenario)
-    values = path_metrics(run.flows, run.cash_usd, run.fleet, market, plan.finance)
+    solve_irr = stages.solve_irr(market.n_paths)
+    values = path_metrics(run.flows, run.cash_usd, run.fleet, market, plan.finance, solve_irr)
     values |= financing.financing_metrics(financed, plan.finance, values["npv_usd"],
-                                          values["irr"])
-    if breakevens:
-        npv_at = _npv_function(runs, market, scenario, plan.finance, fleet_th_by_day)
+                                          values["irr"], solve_irr)
+    if stages.breakevens:
+        npv_at = _cancellable(
+            _npv_function(runs, market, scenario, plan.finance, fleet_th_by_day),
+            stages.cancelled)
         # A site on an hourly series has no one power price to solve for.
         series_priced = any(site.power_price_series is not None for site in plan.sites)
         values |= breakeven_metrics(
@@ -168,7 +248,8 @@ def _evaluate_plan(
     else:
         values |= no_breakevens(market.n_paths)
     return PlanFrames(
-        summary=summary_row(fixed, values, market.n_paths, breakevens),
+        summary=summary_row(fixed, values, market.n_paths, stages.breakevens,
+                            stages.percentiles),
         daily=daily_frame(plan.name, scenario, market, run.fleet, run.flows, run.cash_usd,
                           financed),
         orders=orders_result(plan.name, run.landed, run.flows),
@@ -176,7 +257,7 @@ def _evaluate_plan(
         paths=paths_frame(plan.name, values),
         sites=sites_frame(plan.name, [
             (site_run.plan.site, fixed, values) if len(runs) == 1
-            else _site_metrics(site_run, scenario, market) for site_run in runs]),
+            else _site_metrics(site_run, scenario, market, solve_irr) for site_run in runs]),
         mode_names=run.flows.mode_names,
     )
 
@@ -221,12 +302,12 @@ def _day0_energy_usd_per_kwh(runs: list[SiteRun]) -> np.ndarray:
 
 
 def _site_metrics(
-    run: SiteRun, scenario: Scenario, market: MarketPaths,
+    run: SiteRun, scenario: Scenario, market: MarketPaths, solve_irr: bool,
 ) -> tuple[Site, dict[str, Any], dict[str, np.ndarray]]:
     """A site's own fixed and per-path metrics (its row of the sites frame)."""
     fixed = fixed_metrics(run.plan, scenario, run.landed, run.fleet, market.n_paths)
     return run.plan.site, fixed, path_metrics(run.flows, run.cash_usd, run.fleet, market,
-                                              run.plan.finance)
+                                              run.plan.finance, solve_irr)
 
 
 def kernel_flows(

@@ -330,24 +330,30 @@ def assumptions(orders: pl.DataFrame, terms: Finance, financed: FinancedFlows) -
     ) if used]
 
 
+def _no_irr(cash_usd: np.ndarray) -> np.ndarray:
+    return np.full(cash_usd.shape[0], np.nan)
+
+
 def financing_metrics(
     financed: FinancedFlows, terms: Finance, project_npv_usd: np.ndarray,
-    project_irr: np.ndarray,
+    project_irr: np.ndarray, solve_irr: bool = True,
 ) -> dict[str, np.ndarray]:
     """The per-path metrics of the equity and after-tax views. A view whose flows are those
     of another (no debt: equity's are the project's; no tax: after-tax are pre-tax) takes
-    that view's NPV and IRR as they are (an IRR costs ~80 passes over the flows)."""
+    that view's NPV and IRR as they are (an IRR costs ~80 passes over the flows).
+    ``solve_irr`` False: IRRs left missing (NaN), as the project's."""
     rate = terms.discount_rate
+    irr = finance.irr if solve_irr else _no_irr
     equity_npv, equity_irr = project_npv_usd, project_irr
     if financed.levered:
         equity_npv = finance.npv(financed.equity_usd, rate)
-        equity_irr = finance.irr(financed.equity_usd)
+        equity_irr = irr(financed.equity_usd)
     after_tax_npv, equity_after_tax_npv, equity_after_tax_irr = (
         project_npv_usd, equity_npv, equity_irr)
     if financed.taxed:
         after_tax_npv = finance.npv(financed.after_tax_usd, rate)
         equity_after_tax_npv = finance.npv(financed.equity_after_tax_usd, rate)
-        equity_after_tax_irr = finance.irr(financed.equity_after_tax_usd)
+        equity_after_tax_irr = irr(financed.equity_after_tax_usd)
     return {
         "equity_npv_usd": equity_npv, "equity_irr": equity_irr,
         "npv_after_tax_usd": after_tax_npv, "equity_npv_after_tax_usd": equity_after_tax_npv,

@@ -146,13 +146,14 @@ def _dates(scenario: Scenario) -> pl.Series:
 
 def summary_row(
     fixed: Mapping[str, Any], path_values: Mapping[str, np.ndarray], n_paths: int,
-    breakevens: bool,
+    breakevens: bool, percentiles: bool = True,
 ) -> dict[str, Any]:
     """The plan's summary: fixed metrics, the per-path metrics summarised as the catalogue
     declares, the probability of payback and the reason for every missing value."""
-    row = {**fixed, **metrics.summarise(path_values, n_paths)}
+    row = {**fixed, **metrics.summarise(path_values, n_paths, percentiles)}
     row["payback_probability"] = float(np.isfinite(path_values["payback_days"]).mean())
-    row["missing_metrics"] = metrics.missing_metrics(row, n_paths, breakevens, path_values)
+    row["missing_metrics"] = metrics.missing_metrics(row, n_paths, breakevens, path_values,
+                                                     percentiles)
     return row
 
 

@@ -133,6 +133,9 @@ class Metric:
     undefined_end: str | None = None  # per path: where a missing value stands (UNDEFINED_ENDS)
     npv_of: str = "npv_usd"  # BY_NPV_SIGN: the metric whose sign places a missing value
     needs_breakevens: bool = False  # solved only with ``evaluate(breakevens=True)``
+    # A root search per path (an IRR): with several paths, solved only with
+    # ``evaluate(percentiles=True)`` (its headline is a median over paths).
+    root_search: bool = False
     # (a bool column of the summary, the reason it is missing when that column is true)
     missing_if: tuple[str, str] | None = None
     json_whole: bool = False  # the JSON field is a whole number (rounded)
@@ -232,7 +235,7 @@ METRICS: tuple[Metric, ...] = (
            better="high", views=(COMPARE, DISTRIBUTION, SITES), **_USD, **_AMOUNT),
     Metric("irr", "internal rate of return, annual", unit="1/year", label="IRR (per year)",
            fmt="fraction_as_pct", better="high", views=(COMPARE, DISTRIBUTION, SITES),
-           missing=_NO_IRR, undefined_end=BY_NPV_SIGN, **_MEDIAN),
+           missing=_NO_IRR, undefined_end=BY_NPV_SIGN, root_search=True, **_MEDIAN),
     Metric("payback_days",
            "days from the first delivery until cumulative cash turns non-negative (0 if it "
            "never goes negative)",
@@ -246,7 +249,8 @@ METRICS: tuple[Metric, ...] = (
            label="Equity NPV (USD)", better="high", views=(COMPARE,), **_USD, **_AMOUNT),
     Metric("equity_irr", "IRR of the equity's cash flows, annual", unit="1/year",
            label="Equity IRR (per year)", fmt="fraction_as_pct", better="high",
-           missing=_NO_IRR, undefined_end=BY_NPV_SIGN, npv_of="equity_npv_usd", **_MEDIAN),
+           missing=_NO_IRR, undefined_end=BY_NPV_SIGN, npv_of="equity_npv_usd",
+           root_search=True, **_MEDIAN),
     Metric("npv_after_tax_usd",
            "NPV of the project's cash flows after income tax (depreciation, losses carried "
            "forward), without debt; `npv_usd` when `tax_rate` is 0",
@@ -258,7 +262,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("equity_irr_after_tax", "IRR of the equity's cash flows after tax, annual",
            unit="1/year", label="Equity IRR after tax (per year)", fmt="fraction_as_pct",
            better="high", missing=_NO_IRR, undefined_end=BY_NPV_SIGN,
-           npv_of="equity_npv_after_tax_usd", **_MEDIAN),
+           npv_of="equity_npv_after_tax_usd", root_search=True, **_MEDIAN),
     Metric("cost_to_mine_usd_per_btc",
            "all-in cost per BTC mined: energy, repairs, transmission less sell-back "
            "credits, and capex less residual value",
@@ -331,6 +335,7 @@ BY_NAME: dict[str, Metric] = {metric.name: metric for metric in METRICS}
 PATH_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m.per_path)
 NOT_DEFINED = "not defined for this plan"
 NOT_COMPUTED = "not computed (breakevens=False)"
+NOT_COMPUTED_PERCENTILES = "not computed (percentiles=False)"
 
 
 def in_view(view: str, n_paths: int = 1) -> tuple[Metric, ...]:
@@ -417,13 +422,17 @@ def headline(metric: Metric, values_by_metric: Mapping[str, np.ndarray]) -> floa
     raise ValueError(f"{metric.name}: no summary over paths for kind {metric.summary!r}")
 
 
-def summarise(values_by_metric: Mapping[str, np.ndarray], n_paths: int) -> dict[str, float]:
+def summarise(
+    values_by_metric: Mapping[str, np.ndarray], n_paths: int, percentiles: bool = True,
+) -> dict[str, float]:
     """The summary columns of the per-path metrics: each metric's headline and, with several
-    paths, its percentiles."""
+    paths, its percentiles (NaN with ``percentiles`` False: not computed)."""
     out: dict[str, float] = {}
     for metric in PATH_METRICS:
         out[metric.name] = headline(metric, values_by_metric)
-        if n_paths > 1:
+        if n_paths > 1 and not percentiles:
+            out |= {percentile_column(metric, q): math.nan for q in PERCENTILES}
+        elif n_paths > 1:
             data = ordered(metric, values_by_metric)
             for q in PERCENTILES:
                 out[percentile_column(metric, q)] = pessimistic_percentile(metric, data, q)
@@ -436,7 +445,7 @@ def _is_missing(value: Any) -> bool:
 
 def missing_reasons(
     row: Mapping[str, Any], n_paths: int, breakevens: bool,
-    path_values: Mapping[str, np.ndarray] | None = None,
+    path_values: Mapping[str, np.ndarray] | None = None, percentiles: bool = True,
 ) -> dict[str, str]:
     """Each missing (NaN or None) column of a summary row or JSON record with the reason it
     does not exist; with ``path_values`` (per path) the reason says on how many paths."""
@@ -445,10 +454,12 @@ def missing_reasons(
         if name not in row or not _is_missing(row[name]):
             continue
         reason = (NOT_COMPUTED if metric.needs_breakevens and not breakevens
+                  else NOT_COMPUTED_PERCENTILES if not percentiles and n_paths > 1 and (
+                      name != metric.name or metric.root_search)
                   else metric.missing_if[1] if metric.missing_if and row.get(
                       metric.missing_if[0]) else metric.missing or NOT_DEFINED)
-        if n_paths > 1 and path_values is not None and metric.per_path and reason != (
-                NOT_COMPUTED):
+        if n_paths > 1 and path_values is not None and metric.per_path and reason not in (
+                NOT_COMPUTED, NOT_COMPUTED_PERCENTILES):
             share = float(np.isnan(path_values[metric.name]).mean())
             reason += f" (on {share:.0%} of paths)"
         reasons[name] = reason
@@ -457,13 +468,14 @@ def missing_reasons(
 
 def missing_metrics(
     row: Mapping[str, Any], n_paths: int, breakevens: bool,
-    path_values: Mapping[str, np.ndarray] | None = None,
+    path_values: Mapping[str, np.ndarray] | None = None, percentiles: bool = True,
 ) -> str:
     """'irr, irr_p10: reason; ...' for the missing columns of a summary row, one entry per
     metric ('' if none)."""
     metric_of = dict(summary_columns(n_paths))
     columns_by_metric: dict[tuple[str, str], list[str]] = {}
-    for name, reason in missing_reasons(row, n_paths, breakevens, path_values).items():
+    for name, reason in missing_reasons(row, n_paths, breakevens, path_values,
+                                        percentiles).items():
         columns_by_metric.setdefault((metric_of[name].name, reason), []).append(name)
     return "; ".join(f"{', '.join(columns)}: {reason}"
                      for (_, reason), columns in columns_by_metric.items())

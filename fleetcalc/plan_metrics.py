@@ -93,10 +93,11 @@ def shutdown_metrics(
 
 def path_metrics(
     flows: KernelFlows, cash_usd: np.ndarray, fleet: FleetArrays, market: MarketPaths,
-    terms: Finance,
+    terms: Finance, solve_irr: bool = True,
 ) -> dict[str, np.ndarray]:
     """The per-path metrics ``[paths]`` other than the breakevens. On the hourly path the
-    power costs beyond the energy line (transmission less sell-back credits) count as opex."""
+    power costs beyond the energy line (transmission less sell-back credits) count as opex.
+    ``solve_irr`` False: the IRR is left missing (NaN), most of the time of many paths."""
     capex_usd, residual_usd = fleet.capex_usd, fleet.residual_usd
     btc = flows.btc.sum(axis=1)
     revenue = flows.revenue_usd.sum(axis=1)
@@ -121,7 +122,7 @@ def path_metrics(
     return {
         "btc_mined": btc, "revenue_usd": revenue, "energy_cost_usd": energy,
         "repair_cost_usd": repair, "npv_usd": finance.npv(cash_usd, terms.discount_rate),
-        "irr": finance.irr(cash_usd),
+        "irr": finance.irr(cash_usd) if solve_irr else np.full(market.n_paths, np.nan),
         # Counted from the first delivery: cash that is never negative pays back at once
         # (payback_day 0, before any delivery), so 0 days, never a negative count.
         "payback_days": np.where(

@@ -16,6 +16,7 @@ plain thread pool calling ``nogil`` kernels instead (``kernels.rigdays.simulate_
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -29,3 +30,23 @@ def jit(*, inline: bool = False) -> Callable[[Callable[..., Any]], Callable[...,
     then compiles it into the caller, where LLVM would not inline it: the call and its tuple
     return cost more than the step)."""
     return njit(inline="always" if inline else "never", **JIT_OPTIONS)
+
+
+def jit_variant(kernel: Any, suffix: str, **replaced_globals: Any) -> Any:
+    """A second jitted function with ``kernel``'s code where the globals named in
+    ``replaced_globals`` mean something else, e.g. a module of callees swapped for stand-ins.
+
+    Numba types and compiles every callee a function names, taken branch or not; a variant
+    whose stand-ins name nothing heavy compiles without them (the rig-day kernel without the
+    hourly path costs about half the compile). The variant is named ``<name>_<suffix>``, so
+    Numba's cache keeps it in a file of its own beside the original's (the cache keys a
+    function by module, qualified name and line, not by its globals).
+    """
+    original = kernel.py_func
+    namespace = {**original.__globals__, **replaced_globals}
+    func = types.FunctionType(original.__code__, namespace, f"{original.__name__}_{suffix}",
+                              original.__defaults__, original.__closure__)
+    func.__qualname__ = f"{original.__qualname__}_{suffix}"
+    func.__module__ = original.__module__
+    func.__doc__ = original.__doc__
+    return njit(inline=kernel.targetoptions["inline"], **JIT_OPTIONS)(func)

@@ -411,6 +411,25 @@ def _flush_day_nb(t, uniform, g, n_segments, seg_rho, seg_kw, seg_slot, table, t
 
 
 @jit()
+def class_work_nb(power, n_days):
+    """``simulate_class_nb``'s ``work`` for the largest mode count of ``power`` (the arrays of
+    ``PowerInputs.as_tuple``) and ``n_days`` days; empty arrays when no rig is on the hourly
+    path. (Here, not in the task body: the daily-only kernel then compiles none of it.)"""
+    j_max = 0
+    if power[0].shape[0] > 0:
+        j_max = 1
+        for count in power[2]:  # not .max(): a NumPy reduction costs seconds to compile
+            j_max = max(j_max, count)
+    days = n_days if j_max else 0
+    edges = days + 1 if j_max else 0
+    return (np.empty((days, j_max)), np.empty((days, j_max, 3), np.int64),
+            np.empty((days, 2)), np.empty(days, np.int64),
+            np.empty((days * j_max * (HOURS + 1), 2)),
+            np.empty(days), np.empty((days, j_max), np.int64), np.empty(edges),
+            np.empty(edges, np.int64), np.empty(edges))
+
+
+@jit()
 def simulate_class_nb(
     first, last, path, hashrate_th, weight, delivery_day, retire_day, decay_per_day, uptime,
     failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
@@ -421,7 +440,7 @@ def simulate_class_nb(
     """Simulate the class of alike rigs [first, last) on one path (see the module docstring).
 
     ``work`` is scratch of any contents for classes of at most J_MAX modes and T days (made
-    by ``kernels.rigdays.simulate_tasks_nb``, in this order): coefficients ``[T, J_MAX]``,
+    by ``class_work_nb``, in this order): coefficients ``[T, J_MAX]``,
     per-boundary table ``[T, J_MAX, 3]``, day totals ``[T, 2]``, day hours ``[T]``, slots
     ``[T * J_MAX * 25, 2]``; then per delivery group: hashrate ``[T]``, counts ``[T, J_MAX]``,
     cumulative hours ``[T + 1]``, next day with hours ``[T + 1]``, running-rig steps

@@ -96,7 +96,7 @@ MIN_BLOCKS = 4
 PARALLEL_MIN_PATHS = 32
 
 
-@jit()
+@jit(inline=True)
 def loglogistic_beta_nb(power_sigma: float) -> float:
     """Shape of the log-logistic whose log has standard deviation ``power_sigma``."""
     return math.pi / (power_sigma * math.sqrt(3.0))

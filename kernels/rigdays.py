@@ -72,8 +72,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kernels import hourly
-from kernels._jit import jit
+from kernels import daily_only, hourly
+from kernels._jit import jit, jit_variant
 from kernels.layout import (  # noqa: F401  (re-exported: callers read the fields from here)
     ACC_ENERGY_USD,
     ACC_HASHRATE_TH,
@@ -132,7 +132,7 @@ def scratch_shapes(n_rigs: int, n_paths: int, n_days: int, n_groups: int,
     return (n_tasks, n_days, N_ACC), (n_tasks, n_groups, N_GROUP)
 
 
-@jit()
+@jit(inline=True)
 def _flush_class_nb(day_acc, first_day, end_day, power_day, energy_day, units_day, repair_day):
     """Book a rig class's running-rig counts as power, energy, units and repairs; reset them.
 
@@ -150,7 +150,7 @@ def _flush_class_nb(day_acc, first_day, end_day, power_day, energy_day, units_da
             day_acc[t, ACC_RUNNING_RIGS] = 0.0
 
 
-@jit()
+@jit(inline=True)
 def _same_amounts_nb(
     a, b, power_w, weight, uptime, failure_per_day, repair_days, repair_cost_usd,
     energy_usd_per_kwh,
@@ -162,7 +162,7 @@ def _same_amounts_nb(
             and energy_usd_per_kwh[a] == energy_usd_per_kwh[b])
 
 
-@jit()
+@jit(inline=True)
 def _simulate_block_nb(
     first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day,
     uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
@@ -346,16 +346,7 @@ def simulate_tasks_nb(
     n_rigs = hashrate_th.shape[0]
     n_days = day_acc.shape[1]
     # The hourly path's per-class tables: rebuilt for every class, so one set per call.
-    j_max = 0
-    if power[0].shape[0] > 0:
-        j_max = max(1, power[2].max())
-    days = n_days if j_max else 0
-    edges = days + 1 if j_max else 0
-    work = (np.empty((days, j_max)), np.empty((days, j_max, 3), np.int64),
-            np.empty((days, 2)), np.empty(days, np.int64),
-            np.empty((days * j_max * (hourly.HOURS + 1), 2)),
-            np.empty(days), np.empty((days, j_max), np.int64), np.empty(edges),
-            np.empty(edges, np.int64), np.empty(edges))
+    work = hourly.class_work_nb(power, n_days)
     for task in range(first_task, last_task):
         block = task // n_paths
         path = task % n_paths
@@ -423,7 +414,7 @@ def reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, 
         _sum_tasks_nb(power_group_acc, path, n_paths, power_group_out[path])
 
 
-@jit()
+@jit(inline=True)
 def _sum_tasks_nb(acc, path, n_paths, out):
     """``out[i, field]`` = the sum over blocks, in block order, of the path's tasks'
     ``acc[task, i, field]``."""
@@ -434,6 +425,14 @@ def _sum_tasks_nb(acc, path, n_paths, out):
             for block in range(blocks):
                 total += acc[block * n_paths + path, i, field]
             out[i, field] = total
+
+
+# The task body without the hourly path, for fleets with no rig on it (the default plans):
+# compiling it skips the hourly path's functions, about half the kernel's compile with an
+# empty cache (benchmarks/first_run.py). Same code, so the same bits.
+_simulate_block_daily_nb = jit_variant(_simulate_block_nb, "daily", hourly=daily_only)
+simulate_tasks_daily_nb = jit_variant(simulate_tasks_nb, "daily", hourly=daily_only,
+                                      _simulate_block_nb=_simulate_block_daily_nb)
 
 
 def simulate_rigdays(
@@ -457,7 +456,9 @@ def simulate_rigdays(
     btc_unit_per_th = btc_per_th_day * (1.0 - pool_fee)
     usd_per_th = btc_unit_per_th * price_usd
     n_tasks = day_acc.shape[0]
+    task_body = simulate_tasks_nb
     if power is None:
+        task_body = simulate_tasks_daily_nb
         power = hourly.no_power(btc_per_th_day.shape[1])
         power_buffers = hourly.power_buffers(None, n_tasks, *btc_per_th_day.shape,
                                              group_out.shape[1])
@@ -467,7 +468,7 @@ def simulate_rigdays(
             failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
             group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc,
             power.as_tuple(), power_buffers.acc, power_buffers.group_acc)
-    run_tasks(simulate_tasks_nb, n_tasks, default_threads() if threads is None else threads,
+    run_tasks(task_body, n_tasks, default_threads() if threads is None else threads,
               args)
     reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, group_out,
                     power_buffers.acc, power_buffers.group_acc, power_buffers.daily_out,

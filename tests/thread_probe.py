@@ -41,7 +41,9 @@ def recording_threads(
 
 def main() -> None:
     threads = rigdays.default_threads()
-    rigdays.simulate_tasks_nb, ran_on = recording_threads(rigdays.simulate_tasks_nb, threads)
+    # The fleet has no rig on hourly prices: the daily-only task body runs it.
+    rigdays.simulate_tasks_daily_nb, ran_on = recording_threads(rigdays.simulate_tasks_daily_nb,
+                                                                threads)
     daily, groups = run_kernel(thread_test_fleet(), 3)
     print(json.dumps({"threads": threads, "ran_on": len(ran_on),
                       "digest": digest(daily, groups)}))

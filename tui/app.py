@@ -3,7 +3,15 @@
 Attributes go down, messages come up: widgets watch the app's ``plans``, ``scenario``,
 ``selected`` and ``results`` and post ``PlanEdited`` / ``ScenarioEdited`` / ``PlanSelected`` when
 the user changes something. Only the app assigns its state, on the main thread; the evaluation
-worker computes a frozen ``Results`` and posts it back (``EvaluationFinished``).
+workers compute a frozen ``Results`` and post it back.
+
+An evaluation comes in two stages, each a worker group of its own: ``evaluate`` computes the
+main numbers (no breakevens, and with Monte Carlo no per-path IRRs or percentiles: the means
+at once) and posts ``EvaluationFinished``; the app shows them and starts ``details``, the
+complete evaluation, which posts ``DetailsFinished``. An edit cancels both (a ``details``
+worker stops at its next breakeven re-run), and a result is shown only if it is for the
+inputs shown: breakevens are never those of an older edit, and while they are computed the
+screen says so (``details_pending``) instead of showing stale ones.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from fleetcalc.engine import Results
+from fleetcalc.engine import EvaluationCancelled, Results
 from fleetcalc.errors import InputError
 from fleetcalc.plan import Plan, check_plan_against_scenario, default_plans, load_plan
 from fleetcalc.scenario import Scenario, load_scenario
@@ -77,10 +85,21 @@ class FleetcalcApp(FileActions, App[None]):
     # Why the last file action (open, save, export, screenshot) failed, or "" (status line).
     file_error: var[str] = var("")
     computing: var[bool] = var(False)
+    # The shown results are the main numbers only: breakevens and percentiles are on their way.
+    details_pending: var[bool] = var(False)
 
     @dataclass
     class EvaluationFinished(Message):
-        """The worker evaluated exactly these plans under this scenario."""
+        """The main numbers of exactly these plans under this scenario (no breakevens; with
+        Monte Carlo no per-path IRRs or percentiles)."""
+
+        plans: tuple[Plan, ...]
+        scenario: Scenario
+        results: Results
+
+    @dataclass
+    class DetailsFinished(Message):
+        """The complete evaluation (breakevens, percentiles) of these plans and scenario."""
 
         plans: tuple[Plan, ...]
         scenario: Scenario
@@ -132,6 +151,9 @@ class FleetcalcApp(FileActions, App[None]):
 
     def _start_evaluation(self, plans: tuple[Plan, ...], scenario: Scenario) -> None:
         self.computing = True
+        # Breakevens of the inputs being replaced are wasted work: stop them now rather than
+        # when the new main numbers start the next ones.
+        self.workers.cancel_group(self, "details")
         self._evaluate(plans, scenario)
 
     def _set_inputs(self, plans: tuple[Plan, ...], scenario: Scenario) -> None:
@@ -146,24 +168,55 @@ class FleetcalcApp(FileActions, App[None]):
     def _evaluate(self, plans: tuple[Plan, ...], scenario: Scenario) -> Results:
         from fleetcalc.engine import evaluate
 
-        # Breakevens re-run the kernel ~30 times per path; with Monte Carlo that takes seconds,
-        # so they are solved for single-path scenarios only (the table then says n/a).
-        results = evaluate(list(plans), scenario, breakevens=scenario.paths == 1)
+        results = evaluate(list(plans), scenario, breakevens=False, percentiles=False)
         if not get_current_worker().is_cancelled:
             self.post_message(self.EvaluationFinished(plans, scenario, results))
         return results
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="details")
+    def _evaluate_details(self, plans: tuple[Plan, ...], scenario: Scenario) -> Results | None:
+        from fleetcalc.engine import evaluate
+
+        worker = get_current_worker()
+        try:
+            # The breakeven searches re-run the kernel ~30 times: each first asks whether a
+            # newer edit has cancelled this worker.
+            results = evaluate(list(plans), scenario, cancelled=lambda: worker.is_cancelled)
+        except EvaluationCancelled:
+            return None
+        if not worker.is_cancelled:
+            self.post_message(self.DetailsFinished(plans, scenario, results))
+        return results
+
+    def _is_current(self, plans: tuple[Plan, ...], scenario: Scenario) -> bool:
+        # A result for inputs that have changed since is stale: a newer worker is on its way.
+        return plans == self.plans and scenario == self.scenario
+
     @on(EvaluationFinished)
     def _show_results(self, message: EvaluationFinished) -> None:
-        # A result for inputs that have changed since is stale: a newer worker is on its way.
-        if message.plans != self.plans or message.scenario != self.scenario:
+        if not self._is_current(message.plans, message.scenario):
             return
         self.error = ""
         self.computing = False
+        self.details_pending = True  # before the results: widgets drawing them read it
+        self.results = message.results
+        # After the repaint: the second stage's Python work would otherwise hold the GIL
+        # while the widgets draw the main numbers.
+        self.call_after_refresh(self._start_details, message.plans, message.scenario)
+
+    def _start_details(self, plans: tuple[Plan, ...], scenario: Scenario) -> None:
+        if self._is_current(plans, scenario) and not self.computing:
+            self._evaluate_details(plans, scenario)
+
+    @on(DetailsFinished)
+    def _show_details(self, message: DetailsFinished) -> None:
+        if not self._is_current(message.plans, message.scenario) or self.computing:
+            return
+        self.details_pending = False
         self.results = message.results
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "evaluate" or event.state != WorkerState.ERROR:
+        if event.worker.group not in ("evaluate", "details") or event.state != WorkerState.ERROR:
             return
         error = event.worker.error
         if isinstance(error, InputError):
@@ -171,6 +224,7 @@ class FleetcalcApp(FileActions, App[None]):
         else:
             text = printable(f"internal error: {type(error).__name__}: {error}")
         self.computing = False
+        self.details_pending = False
         self.error = text
         self.notify(text, title="Could not evaluate", severity="error", timeout=10, markup=False)
 

@@ -12,7 +12,19 @@ import textwrap
 import polars as pl
 from textual.content import Content
 
+from fleetcalc.metrics import NOT_COMPUTED, NOT_COMPUTED_PERCENTILES, missing_reasons
 from fleetcalc.text import printable
+
+# What a cell shows while its value (a breakeven, a percentile) is being computed.
+PENDING = "computing…"
+
+
+def pending_columns(record: dict, n_paths: int) -> set[str]:
+    """The columns of a main-numbers record (``evaluate(breakevens=False,
+    percentiles=False)``, the app's first stage) whose values the second stage computes."""
+    reasons = missing_reasons(record, n_paths, breakevens=False, percentiles=False)
+    return {name for name, reason in reasons.items()
+            if reason in (NOT_COMPUTED, NOT_COMPUTED_PERCENTILES)}
 
 
 def plain(text: str) -> Content:

@@ -20,7 +20,7 @@ def assumption_lines(results: Results) -> list[str]:
                 lines.append(item)
     if results.scenario.paths > 1:
         lines.append("Monte Carlo: each row names its statistic (mean or median over all "
-                     "paths); all-in breakevens not solved")
+                     "paths)")
     return lines
 
 

@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 
 from fleetcalc.engine import Results
 from fleetcalc.metrics import Row, best_index, compare_rows
-from tui.format import plan_label, wrap_lines
+from tui.format import PENDING, pending_columns, plan_label, wrap_lines
 from tui.widgets.deferred import DeferredRedraw
 
 # Amounts are in USD unless a label says otherwise; the title says so once instead of per row.
@@ -41,7 +41,7 @@ class CompareTable(DeferredRedraw, DataTable[Any]):
         self._column_width = 0
 
     def on_mount(self) -> None:
-        self.follow_app("results")
+        self.follow_app("results", "details_pending")
         # The highlight colour comes from the theme: redraw when the theme changes.
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._app_changed())
 
@@ -66,7 +66,13 @@ class CompareTable(DeferredRedraw, DataTable[Any]):
         records = results.records()
         rows = rows_of(results)
         width = self._column_width = self._fit_width(results)
-        cells = {row.column: [row.metric.text(r[row.column]) for r in records] for row in rows}
+        app: Any = self.app
+        # Breakevens and percentiles still being computed say so, never show stale values.
+        pending = [pending_columns(r, results.scenario.paths) if app.details_pending else set()
+                   for r in records]
+        cells = {row.column: [PENDING if row.column in waiting else row.metric.text(r[row.column])
+                              for r, waiting in zip(records, pending, strict=True)]
+                 for row in rows}
         # A column is as wide as its longest value if that is wider than the share of space.
         widths = [max(width, *(len(cells[row.column][i]) for row in rows))
                   for i in range(len(records))]

@@ -21,7 +21,15 @@ from fleetcalc.metrics import (
     in_view,
     percentile_column,
 )
-from tui.format import legend, plan_color, plan_label, plan_short_label, wrap_lines
+from tui.format import (
+    PENDING,
+    legend,
+    pending_columns,
+    plan_color,
+    plan_label,
+    plan_short_label,
+    wrap_lines,
+)
 from tui.widgets.deferred import DeferredRedraw
 
 HISTOGRAM_BINS = 30
@@ -39,7 +47,7 @@ class DistributionView(DeferredRedraw, Widget):
     def on_mount(self) -> None:
         self.query_one("#npv-histogram").border_title = (
             "NPV across Monte Carlo paths: number of paths per NPV bin")
-        self.follow_app("results")
+        self.follow_app("results", "details_pending")
 
     def redraw(self) -> None:
         results: Results | None = self.app.results  # type: ignore[attr-defined]
@@ -99,6 +107,9 @@ class DistributionView(DeferredRedraw, Widget):
         table = self.query_one("#percentile-table", DataTable)
         table.clear(columns=True)
         records = results.records()
+        pending = [pending_columns(r, results.scenario.paths)
+                   if self.app.details_pending else set()  # type: ignore[attr-defined]
+                   for r in records]
         headers = [wrap_lines(plan_label(i, r["plan"]), HEADER_WIDTH, 3)
                    for i, r in enumerate(records)]
         table.header_height = max(len(lines) for lines in headers)
@@ -109,7 +120,8 @@ class DistributionView(DeferredRedraw, Widget):
             for q in PERCENTILES:
                 column = percentile_column(metric, q)
                 table.add_row(Text(f"{metric.label} P{q} {PERCENTILE_WORDS[q]}"), *(
-                    Text(metric.text(r[column]), justify="right") for r in records))
+                    Text(PENDING if column in waiting else metric.text(r[column]),
+                         justify="right") for r, waiting in zip(records, pending, strict=True)))
         probability = BY_NAME["payback_probability"]
         table.add_row(Text(probability.label), *(
             Text(probability.text(r[probability.name]), justify="right") for r in records))

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from fleetcalc.metrics import FORMATS, Metric
+from tui.format import PENDING, pending_columns
 from tui.widgets.compare_table import row_label, rows_of
 
 
@@ -37,6 +38,8 @@ class PlanResults(Static):
         # The last result per plan name, and the one before it changed: what an edit did.
         self._shown: dict[str, dict[str, Any]] = {}
         self._changes: dict[str, dict[str, Any]] = {}
+        # The shown records are main numbers whose breakevens and percentiles are on their way.
+        self._main_stage = False
         for name in ("results", "selected"):
             self.watch(self.app, name, self._show)
 
@@ -47,12 +50,16 @@ class PlanResults(Static):
             self.update("Computing…")
             return
         records = results.records()
+        # The second stage completes the records the first showed: that is not an edit.
+        completing = self._main_stage and not app.details_pending
+        self._main_stage = app.details_pending
         for item in records:
             previous = self._shown.get(item["plan"])
-            if previous is not None and previous != item:
+            if previous is not None and previous != item and not completing:
                 self._changes[item["plan"]] = previous
             self._shown[item["plan"]] = item
         record = records[app.selected]
+        pending = pending_columns(record, results.scenario.paths) if app.details_pending else ()
         before = self._changes.get(record["plan"])
         table = Table.grid(padding=(0, 1))
         table.add_column()
@@ -62,5 +69,6 @@ class PlanResults(Static):
             key, metric = row.column, row.metric
             # A row the previous result had not (percentiles once paths > 1) shows no change.
             change = change_text(before.get(key), record[key], metric) if before else Text("")
-            table.add_row(row_label(row.label), metric.text(record[key]), change)
+            table.add_row(row_label(row.label),
+                          PENDING if key in pending else metric.text(record[key]), change)
         self.update(table)

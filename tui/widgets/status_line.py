@@ -18,7 +18,7 @@ class StatusLine(Static):
     """
 
     def on_mount(self) -> None:
-        for name in ("computing", "error", "file_error", "results"):
+        for name in ("computing", "details_pending", "error", "file_error", "results"):
             self.watch(self.app, name, self._refresh_text)
 
     def _refresh_text(self, _value: Any = None) -> None:
@@ -44,7 +44,9 @@ class StatusLine(Static):
             self.update(plain(f"Warning{more}: {warnings[0]}"))
             return
         paths = "1 path" if scenario.paths == 1 else f"{scenario.paths:,} Monte Carlo paths"
-        state = "Computing…" if app.computing else "Up to date"
+        state = ("Computing…" if app.computing
+                 else "Computing breakevens and percentiles…" if app.details_pending
+                 else "Up to date")
         # The scenario's name is in the header; the line stays short enough for 80 columns.
         self.update(
             f"{state} · {len(app.plans)} plans · {paths} · horizon {scenario.start_date} + "
