@@ -38,10 +38,11 @@ from fleetcalc.frames import (
 )
 from fleetcalc.network import (
     MarketPaths,
+    MarketRows,
     check_fleet_share,
     fleet_btc_per_th_day,
     market_paths,
-    responsive_btc_per_th_day,
+    market_rows,
 )
 from fleetcalc.plan import (
     Finance,
@@ -244,7 +245,7 @@ def _evaluate_plan(
         values |= breakeven_metrics(
             npv_at, run.fleet.capex_usd,
             None if series_priced else max(site.energy_usd_per_kwh for site in plan.sites),
-            market)
+            market, _seed_npv_function(runs, market, scenario, plan.finance, fleet_th_by_day))
     else:
         values |= no_breakevens(market.n_paths)
     return PlanFrames(
@@ -312,17 +313,19 @@ def _site_metrics(
 
 def kernel_flows(
     fleet: FleetArrays, market: MarketPaths, scenario: Scenario,
-    price_factor: np.ndarray | None = None, energy_usd_per_kwh: np.ndarray | None = None,
-    buffers: list[Any] | None = None, fleet_th_by_day: np.ndarray | None = None, *,
-    power: SitePower | None = None,
+    energy_usd_per_kwh: np.ndarray | None = None, buffers: list[Any] | None = None,
+    fleet_th_by_day: np.ndarray | None = None, *, power: SitePower | None = None,
+    rows: MarketRows | None = None,
 ) -> KernelFlows:
     """The kernel-flows step: the rig-day kernel on the plan's fleet (on the hourly path with
-    the site hours ``power``, None: every rig on the daily path) and the market, with the BTC
-    price path scaled per path by ``price_factor`` (default 1) and, optionally, the site's
-    power price set per path. ``buffers`` lends the kernel's arrays (see ``_run_kernel``):
-    flows made in lent buffers are overwritten by the next call that lends them.
-    ``fleet_th_by_day``: the nameplate hashrate of the plan's whole fleet (default this
-    fleet's), which finds no more blocks than its network (``network.fleet_btc_per_th_day``).
+    the site hours ``power``, None: every rig on the daily path) and the market, or the rows
+    ``rows`` of it (``network.market_rows``: a breakeven search's candidates, each a path at a
+    BTC price factor with the network that price meets; each row keeps its path's random
+    failures), with, optionally, the site's power price set per row. ``buffers`` lends the
+    kernel's arrays (see ``_run_kernel``): flows made in lent buffers are overwritten by the
+    next call that lends them. ``fleet_th_by_day``: the nameplate hashrate of the plan's whole
+    fleet (default this fleet's), which finds no more blocks than its network
+    (``network.fleet_btc_per_th_day``).
 
     A per-path energy price x is run as energy 1 USD/kWh with the BTC price divided by x:
     every curtailment decision is the same, and every USD flow is x times the kernel's (a
@@ -334,18 +337,13 @@ def kernel_flows(
     if power is None and fleet.rigs.hourly:
         raise ValueError("this fleet runs on the hourly path: pass its site hours "
                          "(power_market.site_power)")
-    if price_factor is None:
-        price_factor = np.ones(market.n_paths)
-    price = market.price_usd * price_factor[:, None]
-    btc_per_th_day, network_ehs = market.btc_per_th_day, market.hashrate_ehs
-    if scenario.network.model == "responsive" and np.any(price_factor != 1.0):
-        # The network answers the price: a scaled price path has its own difficulty.
-        btc_per_th_day, network_ehs = responsive_btc_per_th_day(scenario, price,
-                                                                _simulate_responsive)
+    if rows is None:
+        rows = market_rows(market, scenario)
+    price = rows.price_usd
     btc_per_th_day = fleet_btc_per_th_day(
-        btc_per_th_day, network_ehs,
+        rows.btc_per_th_day, rows.hashrate_ehs,
         fleet.hashrate_th_by_day if fleet_th_by_day is None else fleet_th_by_day)
-    usd_scale = np.ones_like(price_factor)
+    usd_scale = np.ones(price.shape[0])
     energy_override = None
     if energy_usd_per_kwh is not None:
         usd_scale = np.maximum(energy_usd_per_kwh, MIN_ENERGY_USD_PER_KWH)
@@ -354,7 +352,7 @@ def kernel_flows(
     daily, groups, power_out = _run_kernel(
         fleet.rigs, btc_per_th_day, price, scenario.network.pool_fee,
         scenario.failures == "sampled", scenario.seed, fleet.n_orders, energy_override, buffers,
-        power,
+        power, rows.path_index,
     )
     # In the order of cashflows.ORDER_TOTAL_COLUMNS.
     order_columns = [k.GROUP_BTC, k.GROUP_REVENUE_USD, k.GROUP_ENERGY_USD, k.GROUP_REPAIR_USD,
@@ -366,7 +364,7 @@ def kernel_flows(
         repair_cost_usd=daily[:, k.DAILY_REPAIR_USD],
         hashrate_th=daily[:, k.DAILY_HASHRATE_TH], power_w=daily[:, k.DAILY_POWER_W],
         running_units=daily[:, k.DAILY_RUNNING_UNITS],
-        final_price_usd=market.price_usd[:, -1] * price_factor,
+        final_price_usd=rows.price_usd[:, -1],
         # C-ordered like the kernel's output (a handful of numbers per order): numpy sums the
         # mean over paths path by path there, but pairwise over a layout with paths innermost,
         # which changes the last bits.
@@ -406,34 +404,69 @@ def _npv_function(
     runs: list[SiteRun], market: MarketPaths, scenario: Scenario, terms: Finance,
     fleet_th_by_day: np.ndarray,
 ) -> NpvFunction:
-    """NPV per path of the plan (the sum over its sites) re-run at a BTC price factor and
-    optionally a power price (the same at every site), for the breakeven searches: their ~30
-    kernel runs share one set of buffers per site (each run's flows are used once, before the
+    """NPV per row of the plan (the sum over its sites), row ``i`` re-run on market path
+    ``path_index[i]`` with the BTC price scaled by ``price_factor[i]`` (and the network that
+    price meets: ``network.market_rows``) and, where ``energy_usd_per_kwh[i]`` is not NaN,
+    that power price at every site: the breakeven searches run all their candidates, BTC
+    price and power price alike, as rows of one kernel call per site. A site's rigs share one
+    power price (``fleet.fleet_arrays``), so in a call with power price rows a BTC price row
+    runs, like them, at energy 1 USD/kWh with the price divided by the site's. Each site keeps
+    one set of buffers while the row count stays (each run's flows are used once, before the
     next run)."""
     buffers: list[list[Any]] = [[] for _ in runs]
 
-    def npv_at(price_factor: np.ndarray, energy_usd_per_kwh: np.ndarray | None) -> np.ndarray:
-        npv = None
+    def npv_at(path_index: np.ndarray, price_factor: np.ndarray,
+               energy_usd_per_kwh: np.ndarray) -> np.ndarray:
+        rows = market_rows(market, scenario, path_index, price_factor, _simulate_responsive)
+        own = np.isnan(energy_usd_per_kwh)
+        npv = np.zeros(path_index.shape[0])
         for run, lent in zip(runs, buffers, strict=True):
-            flows = kernel_flows(run.fleet, market, scenario, price_factor, energy_usd_per_kwh,
-                                 lent, fleet_th_by_day, power=run.power)
-            site_npv = finance.npv(cash_flows(flows, run.fleet, terms), terms.discount_rate)
-            npv = site_npv if npv is None else npv + site_npv
-        assert npv is not None
+            if lent and lent[0].shape[0] != path_index.shape[0]:
+                lent.clear()
+            energy = None
+            if not own.all():
+                site_usd_per_kwh = run.fleet.rigs.energy_usd_per_kwh
+                site_price = site_usd_per_kwh[0] if site_usd_per_kwh.size else 1.0
+                assert np.all(site_usd_per_kwh == site_price)
+                energy = np.where(own, site_price, energy_usd_per_kwh)
+            flows = kernel_flows(run.fleet, market, scenario, energy, lent, fleet_th_by_day,
+                                 power=run.power, rows=rows)
+            npv += finance.npv(cash_flows(flows, run.fleet, terms), terms.discount_rate)
         return npv
 
     return npv_at
+
+
+def _seed_npv_function(
+    runs: list[SiteRun], market: MarketPaths, scenario: Scenario, terms: Finance,
+    fleet_th_by_day: np.ndarray,
+) -> NpvFunction | None:
+    """With sampled failures, the NPV function of the same plan with failures in expectation
+    (a few cohort rows instead of a row per rig: nearly free), whose breakevens seed the
+    searches on the sampled fleet; None when failures are already in expectation."""
+    if scenario.failures != "sampled":
+        return None
+    expected = scenario.with_changes(failures="expected")
+    seed_runs = []
+    for run in runs:
+        fleet = fleet_arrays(run.landed, run.plan, expected)
+        power = (None if run.power is None
+                 else site_power(run.plan, expected, run.landed.per_order, fleet.rigs))
+        seed_runs.append(replace(run, fleet=fleet, power=power))
+    return _npv_function(seed_runs, market, expected, terms, fleet_th_by_day)
 
 
 def _run_kernel(
     rigs: RigArrays, btc_per_th_day: np.ndarray, price_usd: np.ndarray, pool_fee: float,
     sampled: bool, seed: int, n_groups: int, energy_usd_per_kwh: np.ndarray | None = None,
     buffers: list[Any] | None = None, power: SitePower | None = None,
+    rng_path: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, Any]:
     """Run the rig-day kernel; ``buffers`` (empty, or filled by an earlier call of the same
     shapes) lends the output and scratch arrays, so repeated calls do not page in fresh memory.
     ``power``: the site hours of a plan on the hourly path. Returns the daily and group totals
-    and the hourly path's outputs (``kernels.hourly.PowerBuffers``; empty without ``power``)."""
+    and the hourly path's outputs (``kernels.hourly.PowerBuffers``; empty without ``power``).
+    ``rng_path``: the random stream of each row (``kernels.rigdays.simulate_rigdays``)."""
     from kernels.hourly import power_buffers
     from kernels.rigdays import N_DAILY, N_GROUP, kernel_for, scratch_shapes
 
@@ -459,6 +492,7 @@ def _run_kernel(
         np.ascontiguousarray(btc_per_th_day), np.ascontiguousarray(price_usd),
         float(pool_fee), bool(sampled), int(seed), daily, groups, day_acc, group_acc,
         power=None if power is None else power.inputs, power_buffers=power_out,
+        rng_path=rng_path,
     )
     return daily, groups, power_out
 

@@ -102,62 +102,78 @@ def shutdown_energy_usd_per_kwh(
     return float(safe_ratio(revenue_usd_per_day, power_kw * 24.0))
 
 
+# A row-wise function: values at x[k] for the rows rows[k] of a search (only the rows still open
+# are evaluated, so a search's late rounds cost only what is left).
+RowFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
 def illinois_root(
-    function, a: np.ndarray, b: np.ndarray, f_a: np.ndarray, f_b: np.ndarray,
-    rel_tol: float = 1e-9, f_tol: float = 0.0, max_iter: int = 200,
+    function: RowFunction, a: np.ndarray, b: np.ndarray, f_a: np.ndarray, f_b: np.ndarray,
+    rel_tol: float = 1e-9, f_tol: float = 0.0, max_iter: int = 200, x_rel_tol: float = 0.0,
 ) -> np.ndarray:
     """Vectorised false position, Illinois variant, on brackets [a, b] with f_a * f_b <= 0.
 
-    ``function(x[paths]) -> f[paths]``. Converges superlinearly and never leaves the bracket,
-    so it suits monotone but kinked functions such as NPV under curtailment. A path is done
-    when its bracket is within ``rel_tol`` or its last value within ``f_tol`` of zero (the
-    retained end of a false-position bracket can stay put, so the width alone converges slowly).
+    ``function(x[k], rows[k]) -> f[k]``, called on the rows not yet done. Converges
+    superlinearly and never leaves the bracket, so it suits monotone but kinked functions such
+    as NPV under curtailment. A row is done when its bracket is within ``rel_tol``, its last
+    value within ``f_tol`` of zero, or its last value over the bracket's secant slope (the
+    distance to the root the next step would go) within ``x_rel_tol`` of it: the retained end
+    of a false-position bracket can stay put, so the width alone converges slowly.
     """
     a, b, f_a, f_b = (np.array(v, dtype=np.float64) for v in (a, b, f_a, f_b))
 
     def converged() -> np.ndarray:
         width = np.abs(b - a) <= rel_tol * np.maximum(np.abs(a), np.abs(b))
-        return (np.abs(f_b) <= f_tol) | width
+        slope = np.abs(f_b - f_a) / np.maximum(np.abs(b - a), 1e-300)
+        step_ok = np.abs(f_b) <= x_rel_tol * np.abs(b) * slope
+        return (np.abs(f_b) <= f_tol) | width | step_ok
 
     done = converged()
     for _ in range(max_iter):
-        if done.all():
+        open_rows = np.flatnonzero(~done)
+        if open_rows.size == 0:
             break
-        c = np.where(done, b, b - f_b * (b - a) / np.where(f_b != f_a, f_b - f_a, 1.0))
-        f_c = np.where(done, f_b, function(c))
-        crossed = np.sign(f_c) != np.sign(f_b)
-        a_new = np.where(crossed, b, a)
-        f_a_new = np.where(crossed, f_b, f_a / 2.0)
-        a, f_a = np.where(done, a, a_new), np.where(done, f_a, f_a_new)
-        b, f_b = np.where(done, b, c), np.where(done, f_b, f_c)
+        ao, bo, fao, fbo = a[open_rows], b[open_rows], f_a[open_rows], f_b[open_rows]
+        c = bo - fbo * (bo - ao) / np.where(fbo != fao, fbo - fao, 1.0)
+        f_c = function(c, open_rows)
+        crossed = np.sign(f_c) != np.sign(fbo)
+        a[open_rows] = np.where(crossed, bo, ao)
+        f_a[open_rows] = np.where(crossed, fbo, fao / 2.0)
+        b[open_rows], f_b[open_rows] = c, f_c
         done = done | converged()
     return b
 
 
 def breakeven(
-    npv_of: Callable[[np.ndarray], np.ndarray], n_paths: int, start: float, increasing: bool,
-    npv_tol_usd: float,
+    npv_of: RowFunction, n_rows: int, start: float | np.ndarray,
+    increasing: bool | np.ndarray, npv_tol_usd: float, x_rel_tol: float = 0.0,
 ) -> np.ndarray:
-    """Root of a monotone NPV(x) per path on x >= 0; NaN where none exists in range.
+    """Root of a monotone NPV(x) per row on x >= 0; NaN where none exists in range.
 
-    A rising NPV(x) already >= 0 at x = 0 gives 0 (breakeven price 0: profitable at any
-    price); a falling one already < 0 at x = 0 (a loss even with free power) gives NaN.
+    ``npv_of(x[k], rows[k])``; ``start`` and ``increasing`` per row or for all. A rising
+    NPV(x) already >= 0 at x = 0 gives 0 (breakeven price 0: profitable at any price); a
+    falling one already < 0 at x = 0 (a loss even with free power) gives NaN. Each round is
+    one call of ``npv_of`` on the rows still open.
     """
-    zero = np.zeros(n_paths)
-    f_zero = npv_of(zero)
-    sign = 1.0 if increasing else -1.0
+    rows = np.arange(n_rows)
+    zero = np.zeros(n_rows)
+    f_zero = npv_of(zero, rows)
+    sign = np.where(increasing, 1.0, -1.0) * np.ones(n_rows)
     at_zero = sign * f_zero >= 0.0
-    no_root = np.zeros(n_paths, dtype=bool) if increasing else f_zero < 0.0
-    hi = np.full(n_paths, max(start, 1e-9))
-    f_hi = npv_of(hi)
+    no_root = (sign < 0.0) & (f_zero < 0.0)
+    hi = np.maximum(np.broadcast_to(start, (n_rows,)), 1e-9).astype(np.float64)
+    f_hi = npv_of(hi, rows)
     for _ in range(BRACKET_DOUBLINGS):
-        short = (sign * f_hi < 0.0) & ~at_zero
-        if not short.any():
+        short = np.flatnonzero((sign * f_hi < 0.0) & ~at_zero)
+        if short.size == 0:
             break
-        hi = np.where(short, hi * 2.0, hi)
-        f_hi = np.where(short, npv_of(hi), f_hi)
+        hi[short] *= 2.0
+        f_hi[short] = npv_of(hi[short], short)
     bracketed = (sign * f_hi >= 0.0) & ~at_zero
     if not bracketed.any():
         return np.where(at_zero & ~no_root, 0.0, np.nan)
-    root = illinois_root(npv_of, zero, hi, f_zero, f_hi, f_tol=npv_tol_usd)
+    # Rows without a bracket are done from the start (a zero-width bracket).
+    lo = np.where(bracketed, zero, hi)
+    f_lo = np.where(bracketed, f_zero, f_hi)
+    root = illinois_root(npv_of, lo, hi, f_lo, f_hi, f_tol=npv_tol_usd, x_rel_tol=x_rel_tol)
     return np.where(at_zero & ~no_root, 0.0, np.where(bracketed, root, np.nan))

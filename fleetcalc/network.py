@@ -216,30 +216,65 @@ def responsive_inputs(scenario: Scenario) -> dict[str, Any]:
 
 
 def _responsive_chain(
-    scenario: Scenario, price: np.ndarray, responsive: ResponsiveFunction
+    scenario: Scenario, price: np.ndarray, responsive: ResponsiveFunction,
+    path_index: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """The responsive network's arrays: each price path drives its own network."""
+    """The responsive network's arrays: each price path drives its own network. Row ``i`` of
+    ``price`` is a price path of the scenario's path ``path_index[i]`` (default ``i``), whose
+    order noise it draws."""
     from fleetcalc.tiers import order_noise
 
     net = scenario.network
-    noise = order_noise(scenario.seed, price.shape[0], scenario.horizon_days,
+    noise = order_noise(scenario.seed, scenario.paths, scenario.horizon_days,
                         net.order_volatility)
+    if path_index is not None:
+        noise = noise[path_index]
     fees = np.full(scenario.horizon_days, net.fees_btc_per_block)
     out = responsive(np.ascontiguousarray(price), noise, fees, **responsive_inputs(scenario))
     # MarketPaths holds the network's online hashrate; installed and ordered EH/s stay here.
     return {name: out[name] for name in ("hashrate_ehs", "halving_day", *CHAIN_OUTPUTS)}
 
 
-def responsive_btc_per_th_day(
-    scenario: Scenario, price: np.ndarray, responsive: ResponsiveFunction | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Gross BTC per TH/s-day ``[P, T]`` of the scenario's responsive network driven by other
-    BTC price paths (a breakeven search's scaled ones), and that network's hashrate (EH/s): the
-    same installed base and order noise, the network answering these prices."""
-    if responsive is None:
-        from kernels.responsive_reference import simulate_responsive_reference as responsive
-    chain = _responsive_chain(scenario, price, responsive)
-    return chain["btc_per_th_day"], chain["hashrate_ehs"]
+@dataclass(frozen=True)
+class MarketRows:
+    """Rows of a market ``[N, days]``, row ``i`` on the scenario's path ``path_index[i]`` with
+    its BTC price path scaled by ``price_factor[i]``, and the network that price meets: a
+    breakeven search's candidates run as rows of one kernel call."""
+
+    path_index: np.ndarray  # [N] int64
+    price_factor: np.ndarray  # [N]
+    price_usd: np.ndarray  # the path's price times the factor
+    btc_per_th_day: np.ndarray  # gross, before pool fee
+    hashrate_ehs: np.ndarray
+
+
+def market_rows(
+    market: MarketPaths, scenario: Scenario, path_index: np.ndarray | None = None,
+    price_factor: np.ndarray | None = None, responsive: ResponsiveFunction | None = None,
+) -> MarketRows:
+    """The rows ``path_index`` (default: every path once) of ``market`` at BTC price factors
+    ``price_factor`` (default 1). The exogenous network is the same at any price; the
+    responsive one answers the price, so every row with a factor other than 1 drives its own
+    network (the same installed base and its path's order noise; all such rows in one call of
+    ``responsive``, default the NumPy reference), and a row at factor 1 is its path's network
+    itself, bit for bit."""
+    if path_index is None:
+        path_index = np.arange(market.n_paths)
+    if price_factor is None:
+        price_factor = np.ones(path_index.shape[0])
+    price = market.price_usd[path_index] * price_factor[:, None]
+    btc_per_th_day = market.btc_per_th_day[path_index]
+    hashrate_ehs = market.hashrate_ehs[path_index]
+    moved = np.flatnonzero(price_factor != 1.0)
+    if scenario.network.model == "responsive" and moved.size:
+        if responsive is None:
+            from kernels.responsive_reference import (
+                simulate_responsive_reference as responsive,
+            )
+        chain = _responsive_chain(scenario, price[moved], responsive, path_index[moved])
+        btc_per_th_day[moved] = chain["btc_per_th_day"]
+        hashrate_ehs[moved] = chain["hashrate_ehs"]
+    return MarketRows(path_index, price_factor, price, btc_per_th_day, hashrate_ehs)
 
 
 # The model takes the network's hashrate and difficulty from the scenario (or its responsive

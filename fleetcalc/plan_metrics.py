@@ -20,16 +20,25 @@ from fleetcalc.plan import Finance, Plan
 from fleetcalc.scenario import Scenario
 from fleetcalc.tariffs import ASSUMPTION_CAVEAT, LandedCosts
 
-# NPV within a millionth of the capex (USD 10 on USD 10M) moves a breakeven far less than the
-# 0.1% it is reported to.
+# Breakevens are reported to 0.1%: a search stops when its next step would move the value by
+# less than half that (a secant or Newton step from there lands closer to the root than the
+# step), and takes that step.
+BREAKEVEN_REL_TOLERANCE = 1e-3
+BREAKEVEN_STEP_TOLERANCE = BREAKEVEN_REL_TOLERANCE / 2
+# NPV within a millionth of the capex (USD 10 on USD 10M) also ends a search: it moves a
+# breakeven far less than 0.1%.
 BREAKEVEN_NPV_TOLERANCE = 1e-6
+# Rounds of the seeded refinement before its open rows fall back to a bracketed search.
+REFINE_ROUNDS = 6
 # Lowest power price a breakeven search starts its bracket from (USD/kWh).
 MIN_POWER_SEARCH_START_USD_PER_KWH = 0.01
 BREAKEVEN_METRICS = tuple(metric.name for metric in PATH_METRICS if metric.needs_breakevens)
 
-# NPV per path [paths] of the plan re-run with the BTC price path scaled per path by the first
-# argument and, if the second is not None, the site's power price set per path (USD/kWh).
-NpvFunction = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
+# NPV per row [rows] of the plan re-run on market path ``path_index[row]`` (the first argument)
+# with the BTC price path scaled by the second (and the network that price meets) and, where
+# the third is not NaN, that power price (USD/kWh) at every site; NaN: each site's own. All
+# rows run in one kernel call.
+NpvFunction = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def fixed_metrics(
@@ -141,30 +150,95 @@ def path_metrics(
 
 def breakeven_metrics(
     npv_at: NpvFunction, capex_usd: float, site_usd_per_kwh: float | None, market: MarketPaths,
+    seed_npv_at: NpvFunction | None = None,
 ) -> dict[str, np.ndarray]:
-    """Day-0 BTC price, hashprice and site power price at which NPV = 0, per path.
+    """Day-0 BTC price, hashprice and site power price at which NPV = 0, per path, to 0.1%.
 
-    The BTC price breakeven scales the whole price path, so curtailment responds; each search
-    runs all paths at once, one simulation per iteration. ``site_usd_per_kwh`` None: the site
-    has no one power price (an hourly series), its breakeven is missing (NaN).
+    The BTC price breakeven scales the whole price path, so curtailment responds; the hashprice
+    breakeven is the same factor on the day-0 hashprice (one search for both). The BTC price
+    and power price searches run together: every round is one simulation whose rows are both
+    searches' candidates on every open path. ``seed_npv_at`` (the plan with failures in
+    expectation, a handful of cohort rows) seeds the searches: solved there first, each
+    breakeven is refined on ``npv_at`` by secant steps from the seed, usually in one round.
+    ``site_usd_per_kwh`` None: the site has no one power price (an hourly series), its
+    breakeven is missing (NaN) and only the BTC price is searched.
     """
     n_paths = market.n_paths
+    searches = 1 if site_usd_per_kwh is None else 2
+    n_rows = searches * n_paths
+    path_index = np.tile(np.arange(n_paths), searches)
+    # Rows [0, P): BTC price factor on each path; rows [P, 2P): power price on each path.
+    is_power = np.arange(n_rows) >= n_paths
+    start = np.where(is_power, max(site_usd_per_kwh or 0.0, MIN_POWER_SEARCH_START_USD_PER_KWH),
+                     1.0)
     npv_tol_usd = BREAKEVEN_NPV_TOLERANCE * max(capex_usd, 1.0)
-    price_factor = finance.breakeven(lambda factor: npv_at(factor, None), n_paths, 1.0,
-                                     increasing=True, npv_tol_usd=npv_tol_usd)
-    ones = np.ones(n_paths)
-    if site_usd_per_kwh is None:
-        power = np.full(n_paths, np.nan)
+
+    def rows_of(npv_function: NpvFunction) -> finance.RowFunction:
+        def npv_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            power = is_power[rows]
+            return npv_function(path_index[rows], np.where(power, 1.0, x),
+                                np.where(power, x, np.nan))
+        return npv_rows
+
+    def solve(npv_function: NpvFunction) -> np.ndarray:
+        return finance.breakeven(rows_of(npv_function), n_rows, start, ~is_power,
+                                 npv_tol_usd, BREAKEVEN_STEP_TOLERANCE)
+
+    if seed_npv_at is None:
+        solution = solve(npv_at)
     else:
-        power = finance.breakeven(lambda usd_per_kwh: npv_at(ones, usd_per_kwh), n_paths,
-                                  max(site_usd_per_kwh, MIN_POWER_SEARCH_START_USD_PER_KWH),
-                                  increasing=False, npv_tol_usd=npv_tol_usd)
+        solution = _refined(rows_of(npv_at), rows_of(seed_npv_at), solve(seed_npv_at))
+        unsolved = np.flatnonzero(np.isnan(solution))
+        if unsolved.size:  # rare: a seed of 0 or none, or a refinement that did not settle
+            solution[unsolved] = _solve_rows(rows_of(npv_at), unsolved, start, ~is_power,
+                                             npv_tol_usd)
+    price_factor = solution[:n_paths]
+    power = solution[n_paths:] if searches == 2 else np.full(n_paths, np.nan)
     return {
         "breakeven_btc_price_usd": price_factor * market.price_usd[:, 0],
         "breakeven_power_usd_per_kwh": power,
         "breakeven_hashprice_usd_per_ph_day": (
             price_factor * market.hashprice_usd_per_ph_day[:, 0]),
     }
+
+
+def _solve_rows(
+    npv_rows: finance.RowFunction, rows: np.ndarray, start: np.ndarray, increasing: np.ndarray,
+    npv_tol_usd: float,
+) -> np.ndarray:
+    """The bracketed search on some rows only."""
+    return finance.breakeven(lambda x, sub: npv_rows(x, rows[sub]), rows.size, start[rows],
+                             increasing[rows], npv_tol_usd, BREAKEVEN_STEP_TOLERANCE)
+
+
+def _refined(
+    npv_rows: finance.RowFunction, seed_rows: finance.RowFunction, seed: np.ndarray,
+) -> np.ndarray:
+    """Secant steps from ``seed`` on ``npv_rows``, the first with the seed model's slope there
+    (the two models differ by sampled failures, which barely change how NPV moves with a
+    price); NaN where the seed is 0 or NaN or the steps did not settle in ``REFINE_ROUNDS``.
+    A row stops when its step is within ``BREAKEVEN_STEP_TOLERANCE`` of its value."""
+    out = np.full(seed.size, np.nan)
+    rows = np.flatnonzero(np.isfinite(seed) & (seed > 0.0))
+    x = seed[rows]
+    dx = x * BREAKEVEN_REL_TOLERANCE
+    slope = (seed_rows(x + dx, rows) - seed_rows(x, rows)) / dx
+    x_prev = f_prev = None
+    for _ in range(REFINE_ROUNDS):
+        if rows.size == 0:
+            break
+        f = npv_rows(x, rows)
+        if x_prev is not None:
+            secant = (f - f_prev) / np.where(x != x_prev, x - x_prev, np.nan)
+            slope = np.where(np.isfinite(secant) & (secant * slope > 0.0), secant, slope)
+        step = -f / slope
+        x_next = np.maximum(x + step, 0.0)
+        settled = np.isfinite(step) & (np.abs(step) <= BREAKEVEN_STEP_TOLERANCE * np.abs(x))
+        out[rows[settled]] = x_next[settled]
+        keep = ~settled & np.isfinite(x_next) & (x_next > 0.0)
+        rows, x_prev, f_prev, x, slope = (rows[keep], x[keep], f[keep], x_next[keep],
+                                          slope[keep])
+    return out
 
 
 def no_breakevens(n_paths: int) -> dict[str, np.ndarray]:

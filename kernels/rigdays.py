@@ -31,6 +31,7 @@ scalars
     sampled               True: failures drawn per rig from the counter-based RNG;
                           False: failures in expectation (steady-state availability)
     seed                  RNG seed (non-negative)
+    rng_path[P]           optional (keyword): the random stream of each path, default 0..P-1
 outputs (caller-allocated; fully overwritten)
     daily_out[P, N_DAILY, T]     fleet totals per day, fields DAILY_*
     group_out[P, G, N_GROUP]     totals per group over the horizon, fields GROUP_*
@@ -330,16 +331,17 @@ def _simulate_block_nb(
 def simulate_tasks_nb(
     first_task, last_task, hashrate_th, power_w, weight, delivery_day, retire_day,
     decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh,
-    curtail, rig_key, group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc,
-    power, power_acc, power_group_acc,
+    curtail, rig_key, group, btc_unit_per_th, usd_per_th, rng_path, sampled, seed, day_acc,
+    group_acc, power, power_acc, power_group_acc,
 ):
     """Run tasks [first_task, last_task) into their scratch slices (zeroed here first).
 
     Task ``task`` is rig block ``task // P`` on path ``task % P``; the rigs are split evenly over
     the ``day_acc.shape[0] // P`` blocks. ``btc_unit_per_th[P, T]`` is net BTC per TH/s per day
-    (pool fee taken), ``usd_per_th[P, T]`` that times the BTC price. A task touches no memory
-    another task writes, so any threads may run any tasks at the same time. ``power`` and the
-    power scratch are empty when no rig is on hourly prices or several modes.
+    (pool fee taken), ``usd_per_th[P, T]`` that times the BTC price; path ``p`` draws its
+    failures from the random stream of path ``rng_path[p]``. A task touches no memory another
+    task writes, so any threads may run any tasks at the same time. ``power`` and the power
+    scratch are empty when no rig is on hourly prices or several modes.
     """
     n_paths = btc_unit_per_th.shape[0]
     blocks = day_acc.shape[0] // n_paths
@@ -369,10 +371,10 @@ def simulate_tasks_nb(
             for field in range(power_totals.shape[1]):
                 power_totals[g, field] = 0.0
         _simulate_block_nb(
-            block * n_rigs // blocks, (block + 1) * n_rigs // blocks, path, hashrate_th,
-            power_w, weight, delivery_day, retire_day, decay_per_day, uptime, failure_per_day,
-            repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
-            btc_unit_per_th[path], usd_per_th[path], sampled, seed, acc, totals, power,
+            block * n_rigs // blocks, (block + 1) * n_rigs // blocks, rng_path[path],
+            hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
+            failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
+            group, btc_unit_per_th[path], usd_per_th[path], sampled, seed, acc, totals, power,
             power_days, power_totals, work,
         )
 
@@ -444,13 +446,19 @@ def simulate_rigdays(
     sampled: bool, seed: int, daily_out: np.ndarray, group_out: np.ndarray,
     day_acc: np.ndarray, group_acc: np.ndarray, *, threads: int | None = None,
     power: hourly.PowerInputs | None = None, power_buffers: hourly.PowerBuffers | None = None,
+    rng_path: np.ndarray | None = None,
 ) -> None:
     """Fill ``daily_out`` and ``group_out``; see the module docstring for the contract.
 
     ``threads``: how many threads run the tasks (None: ``default_threads()``); the bits are the
     same for any number. ``power``: hourly prices and operating modes (``kernels.hourly``),
     with ``power_buffers`` (``hourly.power_buffers``) for their outputs and scratch.
+    ``rng_path[P]`` (int64; None: ``0..P-1``): the path whose random stream each path's sampled
+    failures are drawn from, so that copies of one market path (a breakeven search's
+    candidates, run as extra paths) see the same failures.
     """
+    if rng_path is None:
+        rng_path = np.arange(price_usd.shape[0], dtype=np.int64)
     # Net BTC and USD per TH/s per path and day, once rather than per rig-day (elementwise
     # products: the same bits as the jitted code would give).
     btc_unit_per_th = btc_per_th_day * (1.0 - pool_fee)
@@ -466,8 +474,9 @@ def simulate_rigdays(
         raise ValueError("power inputs need power_buffers (kernels.hourly.power_buffers)")
     args = (hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
             failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
-            group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc,
-            power.as_tuple(), power_buffers.acc, power_buffers.group_acc)
+            group, btc_unit_per_th, usd_per_th, np.ascontiguousarray(rng_path, dtype=np.int64),
+            sampled, seed, day_acc, group_acc, power.as_tuple(), power_buffers.acc,
+            power_buffers.group_acc)
     run_tasks(task_body, n_tasks, default_threads() if threads is None else threads,
               args)
     reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, group_out,

@@ -67,7 +67,7 @@ def test_illinois_root_finds_roots_of_kinked_monotone_functions() -> None:
         return np.maximum(x - 1.0, 0.0) * 3.0 + x - 2.5
 
     lo, hi = np.zeros(2), np.array([10.0, 5.0])
-    root = finance.illinois_root(kinked, lo, hi, kinked(lo), kinked(hi))
+    root = finance.illinois_root(lambda x, rows: kinked(x), lo, hi, kinked(lo), kinked(hi))
     np.testing.assert_allclose(kinked(root), 0.0, atol=1e-8)
 
 
