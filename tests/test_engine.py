@@ -313,3 +313,40 @@ def test_no_monte_carlo_path_mines_more_than_its_network_finds(exogenous_scenari
     assert (mined <= network_btc * (1 + 1e-9)).all()
     # The crash is real: on some path the network falls below the fleet's 27 PH/s.
     assert (market.hashrate_ehs < 0.027).any()
+
+
+def _btc_scaled(scenario, factor: float):
+    """The scenario with its whole BTC price path scaled by ``factor`` (drift and volatility
+    kept, so every Monte Carlo path is its own path times the factor)."""
+    return scenario.with_changes(
+        btc=dataclasses.replace(scenario.btc, price_usd=scenario.btc.price_usd * factor))
+
+
+@pytest.mark.parametrize("model", ["responsive", "exogenous"])
+@pytest.mark.parametrize("failures", ["expected", "sampled"])
+def test_breakevens_plugged_back_bracket_npv_zero_within_their_precision(
+    short_scenario, exogenous_scenario, model, failures,
+) -> None:
+    # Reported to 0.1%: on every path, NPV changes sign between the breakeven 0.1% lower and
+    # 0.1% higher, the BTC price plugged back into the scenario (the responsive network then
+    # answers the new price, as the search's own rows must) and the power price into the plan.
+    base = short_scenario if model == "responsive" else exogenous_scenario
+    scenario = base.with_changes(failures=failures, paths=3, seed=5, horizon_days=500,
+                                 btc=dataclasses.replace(base.btc, annual_volatility=0.5))
+    plan = default_plans()[3]
+    if failures == "sampled":  # a few hundred rigs: each its own failures
+        plan = plan.with_order(0, quantity=300)
+    paths = evaluate([plan], scenario).paths
+    factors = paths["breakeven_btc_price_usd"].to_numpy() / scenario.btc.price_usd
+    power = paths["breakeven_power_usd_per_kwh"].to_numpy()
+    assert (factors > 0).all() and (power > 0).all()
+
+    def npv(path: int, factor: float = 1.0, usd_per_kwh: float | None = None) -> float:
+        priced = plan if usd_per_kwh is None else plan.with_site(power_usd_per_kwh=usd_per_kwh)
+        again = evaluate([priced], _btc_scaled(scenario, factor), breakevens=False)
+        return again.paths["npv_usd"][path]
+
+    for path in range(3):
+        assert npv(path, factors[path] * 0.999) < 0 < npv(path, factors[path] * 1.001)
+        assert npv(path, usd_per_kwh=power[path] * 0.999) > 0
+        assert npv(path, usd_per_kwh=power[path] * 1.001) < 0

@@ -161,6 +161,36 @@ def test_each_price_path_drives_its_own_network() -> None:
     assert large.hashrate_ehs[richest, -1] > large.hashrate_ehs[poorest, -1]
 
 
+def test_market_rows_give_each_scaled_price_its_own_network() -> None:
+    # A breakeven search's rows: row i is path path_index[i] with its BTC price scaled; under
+    # the responsive network each such row is the network the scaled price drives (the same
+    # bits as the market of a scenario whose price is scaled), a row at factor 1 is its path.
+    from fleetcalc.engine import _simulate_responsive
+    from fleetcalc.network import market_rows
+
+    scenario = _scenario(paths=3)
+    market = _jitted(scenario)
+    path_index = np.array([2, 0, 2, 1])
+    factor = np.array([1.0, 1.3, 0.8, 1.0])
+    rows = market_rows(market, scenario, path_index, factor, _simulate_responsive)
+    np.testing.assert_array_equal(rows.price_usd, market.price_usd[path_index] * factor[:, None])
+    for i in (0, 3):
+        np.testing.assert_array_equal(rows.btc_per_th_day[i], market.btc_per_th_day[path_index[i]])
+    for i, scale in ((1, 1.3), (2, 0.8)):
+        btc = replace(scenario.btc, price_usd=scenario.btc.price_usd * scale)
+        scaled = _jitted(scenario.with_changes(btc=btc))
+        np.testing.assert_allclose(rows.price_usd[i], scaled.price_usd[path_index[i]],
+                                   rtol=1e-15)
+        np.testing.assert_allclose(rows.hashrate_ehs[i], scaled.hashrate_ehs[path_index[i]],
+                                   rtol=1e-12)
+        np.testing.assert_allclose(rows.btc_per_th_day[i],
+                                   scaled.btc_per_th_day[path_index[i]], rtol=1e-12)
+        assert not np.allclose(rows.hashrate_ehs[i], market.hashrate_ehs[path_index[i]])
+        # Day 0's difficulty is the scenario's at any price, so the day-0 hashprice scales
+        # with the price: the hashprice breakeven is the BTC price factor on it.
+        assert rows.btc_per_th_day[i, 0] == market.btc_per_th_day[path_index[i], 0]
+
+
 def test_order_noise_is_keyed_mean_one_and_off_for_one_path() -> None:
     noise = order_noise(7, 400, 120, 0.25)
     np.testing.assert_array_equal(order_noise(7, 5, 120, 0.25), noise[:5])
