@@ -55,6 +55,7 @@ from fleetcalc.plan import (
 from fleetcalc.plan_metrics import (
     NpvFunction,
     breakeven_metrics,
+    breakeven_start,
     fixed_metrics,
     no_breakevens,
     path_metrics,
@@ -242,10 +243,15 @@ def _evaluate_plan(
             stages.cancelled)
         # A site on an hourly series has no one power price to solve for.
         series_priced = any(site.power_price_series is not None for site in plan.sites)
+        site_prices = {site.energy_usd_per_kwh for site in plan.sites}
+        start = breakeven_start(
+            run.flows, run.cash_usd, plan.finance,
+            None if series_priced or len(site_prices) > 1 else site_prices.pop())
         values |= breakeven_metrics(
             npv_at, run.fleet.capex_usd,
             None if series_priced else max(site.energy_usd_per_kwh for site in plan.sites),
-            market, _seed_npv_function(runs, market, scenario, plan.finance, fleet_th_by_day))
+            market, start,
+            _seed_npv_function(runs, market, scenario, plan.finance, fleet_th_by_day))
     else:
         values |= no_breakevens(market.n_paths)
     return PlanFrames(
@@ -313,7 +319,7 @@ def _site_metrics(
 
 def kernel_flows(
     fleet: FleetArrays, market: MarketPaths, scenario: Scenario,
-    energy_usd_per_kwh: np.ndarray | None = None, buffers: list[Any] | None = None,
+    energy_usd_per_kwh: np.ndarray | None = None, buffers: KernelBuffers | None = None,
     fleet_th_by_day: np.ndarray | None = None, *, power: SitePower | None = None,
     rows: MarketRows | None = None,
 ) -> KernelFlows:
@@ -411,9 +417,9 @@ def _npv_function(
     price and power price alike, as rows of one kernel call per site. A site's rigs share one
     power price (``fleet.fleet_arrays``), so in a call with power price rows a BTC price row
     runs, like them, at energy 1 USD/kWh with the price divided by the site's. Each site keeps
-    one set of buffers while the row count stays (each run's flows are used once, before the
-    next run)."""
-    buffers: list[list[Any]] = [[] for _ in runs]
+    one set of buffers for every round (each run's flows are used once, before the next
+    run)."""
+    buffers = [KernelBuffers() for _ in runs]
 
     def npv_at(path_index: np.ndarray, price_factor: np.ndarray,
                energy_usd_per_kwh: np.ndarray) -> np.ndarray:
@@ -421,8 +427,6 @@ def _npv_function(
         own = np.isnan(energy_usd_per_kwh)
         npv = np.zeros(path_index.shape[0])
         for run, lent in zip(runs, buffers, strict=True):
-            if lent and lent[0].shape[0] != path_index.shape[0]:
-                lent.clear()
             energy = None
             if not own.all():
                 site_usd_per_kwh = run.fleet.rigs.energy_usd_per_kwh
@@ -456,34 +460,53 @@ def _seed_npv_function(
     return _npv_function(seed_runs, market, expected, terms, fleet_th_by_day)
 
 
+class KernelBuffers:
+    """The kernel's output and scratch arrays, lent to repeated calls (a breakeven search's
+    rounds): each array is the leading part of one flat block grown to the largest call so
+    far, so later calls, whose row counts shrink as rows settle, page in no fresh memory (a
+    fresh 400-row output is tens of MB of page faults). Every output is fully overwritten by
+    each call, and scratch contents do not matter, so any leading part serves."""
+
+    def __init__(self) -> None:
+        self._blocks: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A C-contiguous float64 array of ``shape`` (contents unspecified) in block ``name``."""
+        size = int(np.prod(shape))
+        block = self._blocks.get(name)
+        if block is None or block.size < size:
+            block = self._blocks[name] = np.empty(size)
+        return block[:size].reshape(shape)
+
+
 def _run_kernel(
     rigs: RigArrays, btc_per_th_day: np.ndarray, price_usd: np.ndarray, pool_fee: float,
     sampled: bool, seed: int, n_groups: int, energy_usd_per_kwh: np.ndarray | None = None,
-    buffers: list[Any] | None = None, power: SitePower | None = None,
+    buffers: KernelBuffers | None = None, power: SitePower | None = None,
     rng_path: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, Any]:
-    """Run the rig-day kernel; ``buffers`` (empty, or filled by an earlier call of the same
-    shapes) lends the output and scratch arrays, so repeated calls do not page in fresh memory.
-    ``power``: the site hours of a plan on the hourly path. Returns the daily and group totals
-    and the hourly path's outputs (``kernels.hourly.PowerBuffers``; empty without ``power``).
-    ``rng_path``: the random stream of each row (``kernels.rigdays.simulate_rigdays``)."""
-    from kernels.hourly import power_buffers
+    """Run the rig-day kernel; ``buffers`` lends the output and scratch arrays (None: fresh
+    ones). ``power``: the site hours of a plan on the hourly path. Returns the daily and group
+    totals and the hourly path's outputs (``kernels.hourly.PowerBuffers``; empty without
+    ``power``). ``rng_path``: the random stream of each row
+    (``kernels.rigdays.simulate_rigdays``)."""
+    from kernels.hourly import PowerBuffers, power_buffers
     from kernels.rigdays import N_DAILY, N_GROUP, kernel_for, scratch_shapes
 
     n_paths, n_days = btc_per_th_day.shape
     # One thread for small workloads (cohort plans are a handful of rows), the pool otherwise;
     # the same bits either way.
     kernel = kernel_for(rigs.n_rigs, n_paths, n_days)
-    if not buffers:
-        day_shape, group_shape = scratch_shapes(rigs.n_rigs, n_paths, n_days, n_groups)
-        inputs = None if power is None else power.inputs
-        allocated = [np.empty((n_paths, N_DAILY, n_days)), np.empty((n_paths, n_groups, N_GROUP)),
-                     np.empty(day_shape), np.empty(group_shape),
-                     power_buffers(inputs, day_shape[0], n_paths, n_days, n_groups)]
-        if buffers is not None:
-            buffers.extend(allocated)
-        buffers = allocated
-    daily, groups, day_acc, group_acc, power_out = buffers
+    lent = KernelBuffers() if buffers is None else buffers
+    day_shape, group_shape = scratch_shapes(rigs.n_rigs, n_paths, n_days, n_groups)
+    daily = lent.array("daily", (n_paths, N_DAILY, n_days))
+    groups = lent.array("groups", (n_paths, n_groups, N_GROUP))
+    day_acc, group_acc = lent.array("day_acc", day_shape), lent.array("group_acc", group_shape)
+    power_out = power_buffers(None if power is None else power.inputs, day_shape[0], n_paths,
+                              n_days, n_groups)
+    if power is not None:  # the hourly path's arrays from the blocks too (by their shapes)
+        power_out = PowerBuffers(**{name: lent.array(f"power_{name}", array.shape)
+                                    for name, array in vars(power_out).items()})
     energy = rigs.energy_usd_per_kwh if energy_usd_per_kwh is None else energy_usd_per_kwh
     kernel(
         rigs.hashrate_th, rigs.power_w, rigs.weight, rigs.delivery_day, rigs.retire_day,

@@ -215,6 +215,17 @@ def responsive_inputs(scenario: Scenario) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=32)
+def _order_noise(scenario: Scenario) -> np.ndarray:
+    """The scenario's order noise ``[paths, days]`` (``tiers.order_noise``), cached: a
+    breakeven search's rounds re-run the network with it. Shared: no caller writes to it (not
+    flagged read-only, which the jitted chain would compile again for)."""
+    from fleetcalc.tiers import order_noise
+
+    return order_noise(scenario.seed, scenario.paths, scenario.horizon_days,
+                       scenario.network.order_volatility)
+
+
 def _responsive_chain(
     scenario: Scenario, price: np.ndarray, responsive: ResponsiveFunction,
     path_index: np.ndarray | None = None,
@@ -222,11 +233,8 @@ def _responsive_chain(
     """The responsive network's arrays: each price path drives its own network. Row ``i`` of
     ``price`` is a price path of the scenario's path ``path_index[i]`` (default ``i``), whose
     order noise it draws."""
-    from fleetcalc.tiers import order_noise
-
     net = scenario.network
-    noise = order_noise(scenario.seed, scenario.paths, scenario.horizon_days,
-                        net.order_volatility)
+    noise = _order_noise(scenario)
     if path_index is not None:
         noise = noise[path_index]
     fees = np.full(scenario.horizon_days, net.fees_btc_per_block)

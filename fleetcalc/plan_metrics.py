@@ -8,6 +8,7 @@ what it means, its unit and how Monte Carlo paths summarise it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,10 @@ BREAKEVEN_STEP_TOLERANCE = BREAKEVEN_REL_TOLERANCE / 2
 BREAKEVEN_NPV_TOLERANCE = 1e-6
 # Rounds of the seeded refinement before its open rows fall back to a bracketed search.
 REFINE_ROUNDS = 6
+# Where the first-order step from the plan's run leaves the positive numbers (NPV bends:
+# curtailment saves more energy the dearer power is), the secant steps start from this share
+# of the run's price instead.
+FIRST_STEP_FLOOR = 0.5
 # Lowest power price a breakeven search starts its bracket from (USD/kWh).
 MIN_POWER_SEARCH_START_USD_PER_KWH = 0.01
 BREAKEVEN_METRICS = tuple(metric.name for metric in PATH_METRICS if metric.needs_breakevens)
@@ -148,20 +153,57 @@ def path_metrics(
     }
 
 
+@dataclass(frozen=True)
+class BreakevenStart:
+    """Where the breakeven searches start, from the plan's own run: NPV per path at the
+    scenario's prices and, to first order (the run's own curtailment, the network as it is),
+    how it moves with each price. ``energy_usd_per_kwh`` is the one power price of every site
+    (None when the sites' prices differ or one follows an hourly series: the run is then no
+    point of the power price search)."""
+
+    npv_usd: np.ndarray  # [P]
+    usd_per_price_factor: np.ndarray  # [P]: PV of the sold and kept BTC, d NPV / d factor
+    usd_per_usd_per_kwh: np.ndarray  # [P]: minus the PV of the energy cost per USD/kWh
+    energy_usd_per_kwh: float | None
+
+
+def breakeven_start(
+    flows: KernelFlows, cash_usd: np.ndarray, terms: Finance, energy_usd_per_kwh: float | None,
+) -> BreakevenStart:
+    """The searches' start from the plan's run (flows and cash flows ``[P, T]``): revenue and
+    kept BTC scale with the BTC price factor, the energy cost with the power price, while no
+    rig-day changes its curtailment (and, on the exogenous network, exactly so)."""
+    discount = finance.discount_factors(cash_usd.shape[1], terms.discount_rate)
+    hodl = terms.hodl_fraction
+    btc_usd = (flows.revenue_usd @ discount * (1.0 - hodl)
+               + hodl * flows.btc.sum(axis=1) * flows.final_price_usd * discount[-1])
+    energy_usd = flows.energy_cost_usd @ discount
+    return BreakevenStart(
+        npv_usd=finance.npv(cash_usd, terms.discount_rate), usd_per_price_factor=btc_usd,
+        usd_per_usd_per_kwh=(-energy_usd / energy_usd_per_kwh if energy_usd_per_kwh
+                             else np.full(cash_usd.shape[0], np.nan)),
+        energy_usd_per_kwh=energy_usd_per_kwh)
+
+
 def breakeven_metrics(
     npv_at: NpvFunction, capex_usd: float, site_usd_per_kwh: float | None, market: MarketPaths,
-    seed_npv_at: NpvFunction | None = None,
+    start: BreakevenStart, seed_npv_at: NpvFunction | None = None,
 ) -> dict[str, np.ndarray]:
     """Day-0 BTC price, hashprice and site power price at which NPV = 0, per path, to 0.1%.
 
-    The BTC price breakeven scales the whole price path, so curtailment responds; the hashprice
-    breakeven is the same factor on the day-0 hashprice (one search for both). The BTC price
-    and power price searches run together: every round is one simulation whose rows are both
-    searches' candidates on every open path. ``seed_npv_at`` (the plan with failures in
-    expectation, a handful of cohort rows) seeds the searches: solved there first, each
-    breakeven is refined on ``npv_at`` by secant steps from the seed, usually in one round.
-    ``site_usd_per_kwh`` None: the site has no one power price (an hourly series), its
-    breakeven is missing (NaN) and only the BTC price is searched.
+    The BTC price breakeven scales the whole price path, so curtailment and a responsive
+    network respond; the hashprice breakeven is the same factor on the day-0 hashprice (one
+    search for both: day 0's difficulty is the scenario's at any price). The BTC price and
+    power price searches run together: every round is one simulation whose rows are both
+    searches' candidates on every open path. Each starts from the plan's run (``start``): a
+    Newton step from there, then secant steps, usually settled in two rounds. With sampled
+    failures, ``seed_npv_at`` (the plan with failures in expectation, a handful of cohort rows)
+    is solved first that way, nearly free, and its breakeven, shifted by the two models'
+    difference at the scenario's prices, seeds the secant steps on ``npv_at``, usually settled
+    in one round. Rows that do not settle fall back to a bracketed search.
+    ``site_usd_per_kwh`` (the highest site price, where the bracket starts) None: the site has
+    no one power price (an hourly series), its breakeven is missing (NaN) and only the BTC
+    price is searched.
     """
     n_paths = market.n_paths
     searches = 1 if site_usd_per_kwh is None else 2
@@ -169,8 +211,8 @@ def breakeven_metrics(
     path_index = np.tile(np.arange(n_paths), searches)
     # Rows [0, P): BTC price factor on each path; rows [P, 2P): power price on each path.
     is_power = np.arange(n_rows) >= n_paths
-    start = np.where(is_power, max(site_usd_per_kwh or 0.0, MIN_POWER_SEARCH_START_USD_PER_KWH),
-                     1.0)
+    bracket_start = np.where(
+        is_power, max(site_usd_per_kwh or 0.0, MIN_POWER_SEARCH_START_USD_PER_KWH), 1.0)
     npv_tol_usd = BREAKEVEN_NPV_TOLERANCE * max(capex_usd, 1.0)
 
     def rows_of(npv_function: NpvFunction) -> finance.RowFunction:
@@ -180,18 +222,37 @@ def breakeven_metrics(
                                 np.where(power, x, np.nan))
         return npv_rows
 
-    def solve(npv_function: NpvFunction) -> np.ndarray:
-        return finance.breakeven(rows_of(npv_function), n_rows, start, ~is_power,
-                                 npv_tol_usd, BREAKEVEN_STEP_TOLERANCE)
+    # The run as every row's first point: factor 1 for the BTC rows, the sites' one price for
+    # the power rows (none when they have no one price: NaN, no Newton step).
+    x0 = np.where(is_power, start.energy_usd_per_kwh or np.nan, 1.0)
+    f0 = np.tile(start.npv_usd, searches)
+    slope0 = np.concatenate([start.usd_per_price_factor, start.usd_per_usd_per_kwh])[:n_rows]
+    rows = np.arange(n_rows)
 
+    def first_step(f_start: np.ndarray) -> np.ndarray:
+        x1 = x0 - f_start / slope0
+        return np.where(x1 > 0.0, x1, FIRST_STEP_FLOOR * x0)
+
+    increasing = ~is_power
     if seed_npv_at is None:
-        solution = solve(npv_at)
+        solution, _, done = _refined(rows_of(npv_at), rows, first_step(f0), slope0, increasing,
+                                     x0, f0, npv_tol_usd)
     else:
-        solution = _refined(rows_of(npv_at), rows_of(seed_npv_at), solve(seed_npv_at))
-        unsolved = np.flatnonzero(np.isnan(solution))
-        if unsolved.size:  # rare: a seed of 0 or none, or a refinement that did not settle
-            solution[unsolved] = _solve_rows(rows_of(npv_at), unsolved, start, ~is_power,
-                                             npv_tol_usd)
+        seed_rows = rows_of(seed_npv_at)
+        # The expected-failure model at the run's prices: its difference to the run shifts
+        # its breakeven (a Newton step with its own slope there).
+        based = np.flatnonzero(np.isfinite(x0))
+        f0_seed = np.full(n_rows, np.nan)
+        f0_seed[based] = seed_rows(x0[based], based)
+        seed, seed_slope, _ = _refined(seed_rows, rows, first_step(f0_seed), slope0, increasing,
+                                       x0, f0_seed, npv_tol_usd)
+        seed -= (f0 - f0_seed) / seed_slope
+        solution, _, done = _refined(rows_of(npv_at), rows, seed, seed_slope, increasing,
+                                     npv_tol_usd=npv_tol_usd)
+    unsolved = np.flatnonzero(~done)
+    if unsolved.size:  # a breakeven of 0 or none, a kinked NPV, or no first point
+        solution[unsolved] = _solve_rows(rows_of(npv_at), unsolved, bracket_start, ~is_power,
+                                         npv_tol_usd)
     price_factor = solution[:n_paths]
     power = solution[n_paths:] if searches == 2 else np.full(n_paths, np.nan)
     return {
@@ -212,33 +273,52 @@ def _solve_rows(
 
 
 def _refined(
-    npv_rows: finance.RowFunction, seed_rows: finance.RowFunction, seed: np.ndarray,
-) -> np.ndarray:
-    """Secant steps from ``seed`` on ``npv_rows``, the first with the seed model's slope there
-    (the two models differ by sampled failures, which barely change how NPV moves with a
-    price); NaN where the seed is 0 or NaN or the steps did not settle in ``REFINE_ROUNDS``.
-    A row stops when its step is within ``BREAKEVEN_STEP_TOLERANCE`` of its value."""
-    out = np.full(seed.size, np.nan)
-    rows = np.flatnonzero(np.isfinite(seed) & (seed > 0.0))
-    x = seed[rows]
-    dx = x * BREAKEVEN_REL_TOLERANCE
-    slope = (seed_rows(x + dx, rows) - seed_rows(x, rows)) / dx
-    x_prev = f_prev = None
+    npv_rows: finance.RowFunction, rows: np.ndarray, x: np.ndarray, slope: np.ndarray,
+    increasing: np.ndarray, x_prev: np.ndarray | None = None, f_prev: np.ndarray | None = None,
+    npv_tol_usd: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Secant steps on ``npv_rows`` for ``rows`` from ``x``, each round one call on the rows
+    still open: the first step from the secant through (``x_prev``, ``f_prev``) or, where
+    that point is missing (NaN), with ``slope``; a secant of the wrong sign (NPV is monotone,
+    rising in x where ``increasing``) keeps the slope before. A row settles, and takes its
+    step, when the step is within ``BREAKEVEN_STEP_TOLERANCE`` of its value or its last two
+    points bracket the root within twice that (the step then stays inside the bracket); or at
+    its value when NPV there is within ``npv_tol_usd`` of zero. A step below zero goes to 0,
+    where NPV settles it as ``finance.breakeven`` does (0: a rising NPV already >= 0; NaN: a
+    falling one < 0, no root) or brackets the root. Returns the values, their last slopes
+    and which rows settled (NaN and not settled: ``x`` not positive or no settling in
+    ``REFINE_ROUNDS``)."""
+    out = np.full(rows.size, np.nan)
+    out_slope = np.full(rows.size, np.nan)
+    done = np.zeros(rows.size, dtype=bool)
+    if x_prev is None or f_prev is None:
+        x_prev = f_prev = np.full(rows.size, np.nan)
+    open_rows = np.flatnonzero(np.isfinite(x) & (x > 0.0) & np.isfinite(slope))
+    x, slope, x_prev, f_prev = x[open_rows], slope[open_rows], x_prev[open_rows], f_prev[open_rows]
     for _ in range(REFINE_ROUNDS):
-        if rows.size == 0:
+        if open_rows.size == 0:
             break
-        f = npv_rows(x, rows)
-        if x_prev is not None:
-            secant = (f - f_prev) / np.where(x != x_prev, x - x_prev, np.nan)
-            slope = np.where(np.isfinite(secant) & (secant * slope > 0.0), secant, slope)
-        step = -f / slope
+        f = npv_rows(x, rows[open_rows])
+        secant = (f - f_prev) / np.where(x != x_prev, x - x_prev, np.nan)
+        slope = np.where(np.isfinite(secant) & (secant * slope > 0.0), secant, slope)
+        step = np.where(np.abs(f) <= npv_tol_usd, 0.0, -f / slope)
         x_next = np.maximum(x + step, 0.0)
-        settled = np.isfinite(step) & (np.abs(step) <= BREAKEVEN_STEP_TOLERANCE * np.abs(x))
-        out[rows[settled]] = x_next[settled]
-        keep = ~settled & np.isfinite(x_next) & (x_next > 0.0)
-        rows, x_prev, f_prev, x, slope = (rows[keep], x[keep], f[keep], x_next[keep],
-                                          slope[keep])
-    return out
+        tolerance = BREAKEVEN_STEP_TOLERANCE * np.abs(x)
+        bracketed = (np.sign(f) != np.sign(f_prev)) & (np.abs(x - x_prev) <= 2.0 * tolerance)
+        settled = np.isfinite(step) & ((np.abs(step) <= tolerance) | bracketed)
+        # At x = 0 (a step went below): settled there, or a bracket [0, x_prev].
+        sign = np.where(increasing[rows[open_rows]], 1.0, -1.0)
+        at_zero = (x == 0.0) & (sign * f >= 0.0)
+        x_next = np.where(at_zero, np.where(f == 0.0, 0.0, np.where(sign > 0, 0.0, np.nan)),
+                          x_next)
+        settled |= at_zero
+        out[open_rows[settled]] = x_next[settled]
+        out_slope[open_rows[settled]] = slope[settled]
+        done[open_rows[settled]] = True
+        keep = ~settled & np.isfinite(x_next)
+        open_rows, x_prev, f_prev, x, slope = (open_rows[keep], x[keep], f[keep], x_next[keep],
+                                               slope[keep])
+    return out, out_slope, done
 
 
 def no_breakevens(n_paths: int) -> dict[str, np.ndarray]:
