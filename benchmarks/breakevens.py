@@ -1,47 +1,109 @@
 """evaluate() with breakevens against without, in one run: the 100,000-rig, 5-year plan with
-sampled failures (one path), and the default plans with 200 paths.
+sampled failures (one path), and the default plans with 200 paths (the default scenario: the
+responsive network).
 
-    python -m benchmarks.breakevens
+    python -m benchmarks.breakevens [--runs N] [--profile]
 
-Prints the median wall time of each and the ratio with / without (the Performance issue asks
-<= 2x on both).
+Checks first that the breakevens are there (a number on every path of every plan), then times
+``evaluate()`` with and without them, alternating the two so that load from other jobs on the
+machine falls on both alike, and prints the median wall and CPU time of each and their ratios
+(the Performance issue asks <= 2x on both). ``--profile``: also the cumulative-time profile of
+one evaluation with breakevens, and the rows of each breakeven round (how many candidates each
+kernel call ran).
 """
 
 from __future__ import annotations
 
+import argparse
+import cProfile
+import pstats
 import statistics
 import time
+from collections.abc import Callable
+
+import numpy as np
 
 import fleetcalc
-from fleetcalc.plan import default_plans
+from fleetcalc.plan import Plan, default_plans
+from fleetcalc.scenario import Scenario
 
-RUNS = 5
-
-
-def _median_s(fn) -> float:
-    fn()  # warm-up: compiles and pages in
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+SAMPLED_UNITS = 100_000
 
 
-def _ratio(label: str, plans, scenario) -> None:
-    with_s = _median_s(lambda: fleetcalc.evaluate(plans, scenario))
-    without_s = _median_s(lambda: fleetcalc.evaluate(plans, scenario, breakevens=False))
-    print(f"{label}: with {with_s * 1e3:.0f} ms, without {without_s * 1e3:.0f} ms, "
-          f"ratio {with_s / without_s:.2f}x")
-
-
-def main() -> None:
+def workloads() -> dict[str, tuple[list[Plan] | None, Scenario]]:
+    """The two workloads of the issue, by label: (plans, scenario)."""
     base = fleetcalc.load_scenario(None)
     plan = default_plans()[0]
-    big = plan.with_order(0, quantity=100_000)
-    _ratio("100k rigs, 5 years, sampled failures",
-           [big], base.with_changes(failures="sampled", horizon_days=5 * 365))
-    _ratio("default plans, 200 paths", None, base.with_changes(paths=200))
+    # 100,000 S21 XP draw ~365 MW: a site large enough for them.
+    big = plan.with_site(capacity_mw=400.0).with_order(0, quantity=SAMPLED_UNITS)
+    return {
+        "100k rigs, 5 years, sampled failures, 1 path":
+            ([big], base.with_changes(failures="sampled", horizon_days=5 * 365)),
+        "default plans, 200 paths": (None, base.with_changes(paths=200)),
+    }
+
+
+def _times(fn: Callable[[], object]) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def compare(plans: list[Plan] | None, scenario: Scenario, runs: int) -> dict[str, float]:
+    """Median wall and CPU seconds with and without breakevens, runs alternated."""
+    results = fleetcalc.evaluate(plans, scenario)  # warm-up: compiles and pages in
+    for name in ("breakeven_btc_price_usd", "breakeven_hashprice_usd_per_ph_day"):
+        if not np.isfinite(results.paths[name].to_numpy()).all():
+            raise SystemExit(f"{name}: missing on some path, nothing to time")
+    fleetcalc.evaluate(plans, scenario, breakevens=False)
+    samples: dict[str, list[float]] = {key: [] for key in
+                                       ("with_wall", "with_cpu", "without_wall", "without_cpu")}
+    for _ in range(runs):
+        for label, breakevens in (("with", True), ("without", False)):
+            wall, cpu = _times(lambda b=breakevens: fleetcalc.evaluate(plans, scenario,
+                                                                       breakevens=b))
+            samples[f"{label}_wall"].append(wall)
+            samples[f"{label}_cpu"].append(cpu)
+    return {key: statistics.median(values) for key, values in samples.items()}
+
+
+def profile(plans: list[Plan] | None, scenario: Scenario) -> None:
+    """One evaluation with breakevens under cProfile, and the rows of each round."""
+    import fleetcalc.engine as engine
+
+    rows: list[int] = []
+    kernel_flows = engine.kernel_flows
+
+    def counting(*args, **kwargs):
+        if kwargs.get("rows") is not None:
+            rows.append(kwargs["rows"].path_index.shape[0])
+        return kernel_flows(*args, **kwargs)
+
+    engine.kernel_flows = counting
+    profiler = cProfile.Profile()
+    try:
+        profiler.enable()
+        fleetcalc.evaluate(plans, scenario)
+        profiler.disable()
+    finally:
+        engine.kernel_flows = kernel_flows
+    print(f"  rows of the breakeven rounds (kernel calls per site): {rows}")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args(argv)
+    for label, (plans, scenario) in workloads().items():
+        t = compare(plans, scenario, args.runs)
+        print(f"{label}: with {t['with_wall'] * 1e3:.0f} ms, without "
+              f"{t['without_wall'] * 1e3:.0f} ms wall, ratio "
+              f"{t['with_wall'] / t['without_wall']:.2f}x; CPU {t['with_cpu'] * 1e3:.0f} / "
+              f"{t['without_cpu'] * 1e3:.0f} ms, ratio {t['with_cpu'] / t['without_cpu']:.2f}x")
+        if args.profile:
+            profile(plans, scenario)
 
 
 if __name__ == "__main__":

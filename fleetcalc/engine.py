@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -246,7 +247,8 @@ def _evaluate_plan(
         site_prices = {site.energy_usd_per_kwh for site in plan.sites}
         start = breakeven_start(
             run.flows, run.cash_usd, plan.finance,
-            None if series_priced or len(site_prices) > 1 else site_prices.pop())
+            None if series_priced or len(site_prices) > 1 else site_prices.pop(),
+            _price_log_slope(scenario))
         values |= breakeven_metrics(
             npv_at, run.fleet.capex_usd,
             None if series_priced else max(site.energy_usd_per_kwh for site in plan.sites),
@@ -306,6 +308,26 @@ def _day0_energy_usd_per_kwh(runs: list[SiteRun]) -> np.ndarray:
         run.fleet.rigs.energy_usd_per_kwh * (1.0 if run.power is None
                                              else run.power.day0_paid_usd_per_kwh)
         for run in runs])
+
+
+# The BTC price factor at which the breakevens' first step probes the responsive network's
+# answer to the price (most breakevens lie within 0.5-3x of the start).
+PROBE_PRICE_FACTOR = 1.5
+
+
+@lru_cache(maxsize=8)
+def _price_log_slope(scenario: Scenario) -> np.ndarray | None:
+    """``[P, T]``: how the scenario's hashprice moves with a BTC price factor, as
+    d log(hashprice) / d log(factor) per path and day from one run of its responsive network
+    at ``PROBE_PRICE_FACTOR`` (cached per scenario: every plan's breakevens start from it);
+    None on the exogenous network, whose hashprice is the price times a fixed BTC rate."""
+    if scenario.network.model != "responsive":
+        return None
+    market = scenario_market(scenario)
+    probe = market_rows(market, scenario, None, np.full(market.n_paths, PROBE_PRICE_FACTOR),
+                        _simulate_responsive)
+    ratio = PROBE_PRICE_FACTOR * probe.btc_per_th_day / market.btc_per_th_day
+    return np.log(ratio) / np.log(PROBE_PRICE_FACTOR)
 
 
 def _site_metrics(

@@ -156,33 +156,64 @@ def path_metrics(
 @dataclass(frozen=True)
 class BreakevenStart:
     """Where the breakeven searches start, from the plan's own run: NPV per path at the
-    scenario's prices and, to first order (the run's own curtailment, the network as it is),
-    how it moves with each price. ``energy_usd_per_kwh`` is the one power price of every site
-    (None when the sites' prices differ or one follows an hourly series: the run is then no
-    point of the power price search)."""
+    scenario's prices and, to first order (the run's own curtailment), how it moves with each
+    price. ``energy_usd_per_kwh`` is the one power price of every site (None when the sites'
+    prices differ or one follows an hourly series: the run is then no point of the power price
+    search)."""
 
     npv_usd: np.ndarray  # [P]
-    usd_per_price_factor: np.ndarray  # [P]: PV of the sold and kept BTC, d NPV / d factor
+    btc_usd_by_day: np.ndarray  # [P, T]: PV of each day's sold and kept BTC
+    # [P, T]: d log(hashprice) / d log(BTC price factor) per day (1 on an exogenous network;
+    # less where a responsive one adds hashrate as the price rises); None: 1.
+    price_log_slope: np.ndarray | None
     usd_per_usd_per_kwh: np.ndarray  # [P]: minus the PV of the energy cost per USD/kWh
     energy_usd_per_kwh: float | None
 
 
 def breakeven_start(
     flows: KernelFlows, cash_usd: np.ndarray, terms: Finance, energy_usd_per_kwh: float | None,
+    price_log_slope: np.ndarray | None = None,
 ) -> BreakevenStart:
-    """The searches' start from the plan's run (flows and cash flows ``[P, T]``): revenue and
-    kept BTC scale with the BTC price factor, the energy cost with the power price, while no
-    rig-day changes its curtailment (and, on the exogenous network, exactly so)."""
+    """The searches' start from the plan's run (flows and cash flows ``[P, T]``): each day's
+    revenue and kept BTC scale with that day's hashprice (``price_log_slope``), the energy
+    cost with the power price, while no rig-day changes its curtailment."""
     discount = finance.discount_factors(cash_usd.shape[1], terms.discount_rate)
     hodl = terms.hodl_fraction
-    btc_usd = (flows.revenue_usd @ discount * (1.0 - hodl)
-               + hodl * flows.btc.sum(axis=1) * flows.final_price_usd * discount[-1])
+    btc_usd_by_day = flows.revenue_usd * (discount * (1.0 - hodl))
+    # Kept BTC is valued at the horizon's price, which scales with the factor too.
+    btc_usd_by_day += flows.btc * (hodl * discount[-1] * flows.final_price_usd)[:, None]
     energy_usd = flows.energy_cost_usd @ discount
     return BreakevenStart(
-        npv_usd=finance.npv(cash_usd, terms.discount_rate), usd_per_price_factor=btc_usd,
+        npv_usd=finance.npv(cash_usd, terms.discount_rate), btc_usd_by_day=btc_usd_by_day,
+        price_log_slope=price_log_slope,
         usd_per_usd_per_kwh=(-energy_usd / energy_usd_per_kwh if energy_usd_per_kwh
                              else np.full(cash_usd.shape[0], np.nan)),
         energy_usd_per_kwh=energy_usd_per_kwh)
+
+
+# Newton steps on the first-order model of NPV in the BTC price factor (``_first_factor``).
+FIRST_FACTOR_ITERATIONS = 8
+
+
+def _first_factor(start: BreakevenStart, npv_usd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The BTC price factor where the first-order model ``npv_usd + sum_t w_t (f ** g_t - 1)``
+    is zero (w: each day's BTC in USD, g: the day's hashprice log-slope), and the model's
+    slope there: on an exogenous network (g = 1) one Newton step, on a responsive one the
+    network's answer to the price included; never below ``FIRST_STEP_FLOOR`` (the model
+    bends less than NPV does where curtailment responds)."""
+    w, g = start.btc_usd_by_day, start.price_log_slope
+    slope = w.sum(axis=1)
+    # A path on which the fleet never runs has no slope: NaN (left to the bracketed search).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.maximum(1.0 - npv_usd / slope, FIRST_STEP_FLOOR)
+        if g is None:
+            return f, slope
+        for _ in range(FIRST_FACTOR_ITERATIONS):
+            powers = np.exp(g * np.log(f)[:, None])
+            value = npv_usd + (w * (powers - 1.0)).sum(axis=1)
+            slope = (w * g * powers).sum(axis=1) / f
+            f = np.maximum(f - value / slope, FIRST_STEP_FLOOR * f)
+    return f, slope
 
 
 def breakeven_metrics(
@@ -226,17 +257,25 @@ def breakeven_metrics(
     # the power rows (none when they have no one price: NaN, no Newton step).
     x0 = np.where(is_power, start.energy_usd_per_kwh or np.nan, 1.0)
     f0 = np.tile(start.npv_usd, searches)
-    slope0 = np.concatenate([start.usd_per_price_factor, start.usd_per_usd_per_kwh])[:n_rows]
     rows = np.arange(n_rows)
 
-    def first_step(f_start: np.ndarray) -> np.ndarray:
-        x1 = x0 - f_start / slope0
-        return np.where(x1 > 0.0, x1, FIRST_STEP_FLOOR * x0)
+    def first_step(f_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's first point and slope (the second step is the secant through the run):
+        the BTC rows from the first-order model, the power rows a Newton step from the run.
+        A path on which the fleet never runs has no slope: NaN, left to the bracketed
+        search."""
+        factor, factor_slope = _first_factor(start, f_start[:n_paths])
+        power_slope = start.usd_per_usd_per_kwh
+        with np.errstate(divide="ignore", invalid="ignore"):
+            power = x0[n_paths:] - f_start[n_paths:] / power_slope
+        power = np.where(power > 0.0, power, FIRST_STEP_FLOOR * x0[n_paths:])
+        x1 = np.concatenate([factor, power])
+        return x1, np.concatenate([factor_slope, power_slope])[:n_rows]
 
     increasing = ~is_power
     if seed_npv_at is None:
-        solution, _, done = _refined(rows_of(npv_at), rows, first_step(f0), slope0, increasing,
-                                     x0, f0, npv_tol_usd)
+        solution, _, done = _refined(rows_of(npv_at), rows, *first_step(f0), increasing, x0,
+                                     f0, npv_tol_usd)
     else:
         seed_rows = rows_of(seed_npv_at)
         # The expected-failure model at the run's prices: its difference to the run shifts
@@ -244,9 +283,9 @@ def breakeven_metrics(
         based = np.flatnonzero(np.isfinite(x0))
         f0_seed = np.full(n_rows, np.nan)
         f0_seed[based] = seed_rows(x0[based], based)
-        seed, seed_slope, _ = _refined(seed_rows, rows, first_step(f0_seed), slope0, increasing,
-                                       x0, f0_seed, npv_tol_usd)
-        seed -= (f0 - f0_seed) / seed_slope
+        seed, seed_slope, _ = _refined(seed_rows, rows, *first_step(f0_seed), increasing, x0,
+                                       f0_seed, npv_tol_usd)
+        seed -= (f0 - f0_seed) / seed_slope  # NaN where unsettled: bracketed search
         solution, _, done = _refined(rows_of(npv_at), rows, seed, seed_slope, increasing,
                                      npv_tol_usd=npv_tol_usd)
     unsolved = np.flatnonzero(~done)
@@ -299,9 +338,10 @@ def _refined(
         if open_rows.size == 0:
             break
         f = npv_rows(x, rows[open_rows])
-        secant = (f - f_prev) / np.where(x != x_prev, x - x_prev, np.nan)
-        slope = np.where(np.isfinite(secant) & (secant * slope > 0.0), secant, slope)
-        step = np.where(np.abs(f) <= npv_tol_usd, 0.0, -f / slope)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a flat NPV: left open
+            secant = (f - f_prev) / np.where(x != x_prev, x - x_prev, np.nan)
+            slope = np.where(np.isfinite(secant) & (secant * slope > 0.0), secant, slope)
+            step = np.where(np.abs(f) <= npv_tol_usd, 0.0, -f / slope)
         x_next = np.maximum(x + step, 0.0)
         tolerance = BREAKEVEN_STEP_TOLERANCE * np.abs(x)
         bracketed = (np.sign(f) != np.sign(f_prev)) & (np.abs(x - x_prev) <= 2.0 * tolerance)
