@@ -246,7 +246,8 @@ def _evaluate_plan(
         series_priced = any(site.power_price_series is not None for site in plan.sites)
         site_prices = {site.energy_usd_per_kwh for site in plan.sites}
         start = breakeven_start(
-            run.flows, run.cash_usd, plan.finance,
+            run.flows, run.cash_usd, plan.finance, fleet_th_by_day,
+            market.hashprice_usd_per_ph_day,
             None if series_priced or len(site_prices) > 1 else site_prices.pop(),
             _price_log_slope(scenario))
         values |= breakeven_metrics(

@@ -155,65 +155,97 @@ def path_metrics(
 
 @dataclass(frozen=True)
 class BreakevenStart:
-    """Where the breakeven searches start, from the plan's own run: NPV per path at the
-    scenario's prices and, to first order (the run's own curtailment), how it moves with each
-    price. ``energy_usd_per_kwh`` is the one power price of every site (None when the sites'
-    prices differ or one follows an hourly series: the run is then no point of the power price
-    search)."""
+    """Where the breakeven searches start, from the plan's own run: its NPV per path at the
+    scenario's prices and a model of how NPV moves with the prices, day by day: the fleet's
+    revenue and energy cost if it ran (``running_day_usd``), from the days it did run, and
+    ``model_npv_usd(f, s) = sum_t max(0, f ** g_t R_t - s C_t)`` at BTC price factor f and
+    power price scale s (the one site price times s), which curtailment bends.
+    ``energy_usd_per_kwh`` is the one power price of every site (None when the sites' prices
+    differ or one follows an hourly series: the run is then no point of the power search)."""
 
     npv_usd: np.ndarray  # [P]
-    btc_usd_by_day: np.ndarray  # [P, T]: PV of each day's sold and kept BTC
-    # [P, T]: d log(hashprice) / d log(BTC price factor) per day (1 on an exogenous network;
-    # less where a responsive one adds hashrate as the price rises); None: 1.
+    revenue_usd_by_day: np.ndarray  # [P, T] R_t: PV of the day's sold and kept BTC if it ran
+    energy_usd_by_day: np.ndarray  # [P, T] C_t: PV of the day's energy cost if it ran
+    # [P, T] g_t: d log(hashprice) / d log(BTC price factor) (1 on an exogenous network; less
+    # where a responsive one adds hashrate as the price rises); None: 1.
     price_log_slope: np.ndarray | None
-    usd_per_usd_per_kwh: np.ndarray  # [P]: minus the PV of the energy cost per USD/kWh
     energy_usd_per_kwh: float | None
+
+    def model_npv_usd(self, factor: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The model's value less its value at the run's prices, per path, and its
+        derivatives in ``factor`` and in ``scale`` (each ``[P]``)."""
+        revenue = self.revenue_usd_by_day
+        if self.price_log_slope is not None:
+            growth = np.exp(self.price_log_slope * np.log(factor)[:, None])
+            d_revenue = revenue * self.price_log_slope * growth / factor[:, None]
+            revenue = revenue * growth
+        else:
+            d_revenue = revenue
+            revenue = revenue * factor[:, None]
+        margin = revenue - self.energy_usd_by_day * scale[:, None]
+        runs = margin > 0.0
+        at_run = np.maximum(self.revenue_usd_by_day - self.energy_usd_by_day, 0.0).sum(axis=1)
+        return (np.where(runs, margin, 0.0).sum(axis=1) - at_run,
+                np.where(runs, d_revenue, 0.0).sum(axis=1),
+                -np.where(runs, self.energy_usd_by_day, 0.0).sum(axis=1))
 
 
 def breakeven_start(
-    flows: KernelFlows, cash_usd: np.ndarray, terms: Finance, energy_usd_per_kwh: float | None,
+    flows: KernelFlows, cash_usd: np.ndarray, terms: Finance, fleet_th_by_day: np.ndarray,
+    hashprice: np.ndarray, energy_usd_per_kwh: float | None,
     price_log_slope: np.ndarray | None = None,
 ) -> BreakevenStart:
-    """The searches' start from the plan's run (flows and cash flows ``[P, T]``): each day's
-    revenue and kept BTC scale with that day's hashprice (``price_log_slope``), the energy
-    cost with the power price, while no rig-day changes its curtailment."""
+    """The searches' start from the plan's run (flows and cash flows ``[P, T]``), its fleet's
+    nameplate TH/s in service by day and the market's hashprice ``[P, T]``. On a day the
+    fleet ran, its revenue and energy cost are the run's; on a day it was curtailed they are
+    what it would have made and spent, from the days it ran: revenue per nameplate TH/s and
+    unit of hashprice, and energy cost per nameplate TH/s, each interpolated over the days
+    (a fleet's efficiency and decay change slowly)."""
     discount = finance.discount_factors(cash_usd.shape[1], terms.discount_rate)
     hodl = terms.hodl_fraction
-    btc_usd_by_day = flows.revenue_usd * (discount * (1.0 - hodl))
+    revenue = flows.revenue_usd * (discount * (1.0 - hodl))
     # Kept BTC is valued at the horizon's price, which scales with the factor too.
-    btc_usd_by_day += flows.btc * (hodl * discount[-1] * flows.final_price_usd)[:, None]
-    energy_usd = flows.energy_cost_usd @ discount
-    return BreakevenStart(
-        npv_usd=finance.npv(cash_usd, terms.discount_rate), btc_usd_by_day=btc_usd_by_day,
-        price_log_slope=price_log_slope,
-        usd_per_usd_per_kwh=(-energy_usd / energy_usd_per_kwh if energy_usd_per_kwh
-                             else np.full(cash_usd.shape[0], np.nan)),
-        energy_usd_per_kwh=energy_usd_per_kwh)
+    revenue += flows.btc * (hodl * discount[-1] * flows.final_price_usd)[:, None]
+    energy = flows.energy_cost_usd * discount
+    in_service = fleet_th_by_day > 0.0
+    unit = fleet_th_by_day * discount  # per nameplate TH/s, discounted
+    for path in range(revenue.shape[0]):  # (np.interp is one path's days)
+        ran = np.flatnonzero((energy[path] > 0.0) & in_service)
+        idle = np.flatnonzero((energy[path] <= 0.0) & in_service)
+        if ran.size == 0 or idle.size == 0:
+            continue
+        energy[path, idle] = np.interp(idle, ran, energy[path, ran] / unit[ran]) * unit[idle]
+        per_hashprice = unit * hashprice[path]
+        revenue[path, idle] = (np.interp(idle, ran, revenue[path, ran] / per_hashprice[ran])
+                               * per_hashprice[idle])
+    return BreakevenStart(npv_usd=finance.npv(cash_usd, terms.discount_rate),
+                          revenue_usd_by_day=revenue, energy_usd_by_day=energy,
+                          price_log_slope=price_log_slope,
+                          energy_usd_per_kwh=energy_usd_per_kwh)
 
 
-# Newton steps on the first-order model of NPV in the BTC price factor (``_first_factor``).
-FIRST_FACTOR_ITERATIONS = 8
+# Newton steps on the model of NPV (``BreakevenStart.model_npv_usd``) for a first point.
+FIRST_STEP_ITERATIONS = 8
 
 
-def _first_factor(start: BreakevenStart, npv_usd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The BTC price factor where the first-order model ``npv_usd + sum_t w_t (f ** g_t - 1)``
-    is zero (w: each day's BTC in USD, g: the day's hashprice log-slope), and the model's
-    slope there: on an exogenous network (g = 1) one Newton step, on a responsive one the
-    network's answer to the price included; never below ``FIRST_STEP_FLOOR`` (the model
-    bends less than NPV does where curtailment responds)."""
-    w, g = start.btc_usd_by_day, start.price_log_slope
-    slope = w.sum(axis=1)
-    # A path on which the fleet never runs has no slope: NaN (left to the bracketed search).
+def _first_point(
+    start: BreakevenStart, npv_usd: np.ndarray, power: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the model of NPV from ``npv_usd`` at the run's prices is zero, in the BTC price
+    factor (``power`` False) or in the power price scale (True), by Newton steps from the
+    run's prices (never below ``FIRST_STEP_FLOOR`` of the last point: the model is flat where
+    the fleet never runs), and the model's slope there. A path on which the fleet never runs
+    has no slope: NaN, left to the bracketed search."""
+    x = np.ones(npv_usd.shape[0])
+    one = np.ones_like(x)
+    slope = np.full_like(x, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        f = np.maximum(1.0 - npv_usd / slope, FIRST_STEP_FLOOR)
-        if g is None:
-            return f, slope
-        for _ in range(FIRST_FACTOR_ITERATIONS):
-            powers = np.exp(g * np.log(f)[:, None])
-            value = npv_usd + (w * (powers - 1.0)).sum(axis=1)
-            slope = (w * g * powers).sum(axis=1) / f
-            f = np.maximum(f - value / slope, FIRST_STEP_FLOOR * f)
-    return f, slope
+        for _ in range(FIRST_STEP_ITERATIONS):
+            change, d_factor, d_scale = start.model_npv_usd(one if power else x,
+                                                            x if power else one)
+            slope = d_scale if power else d_factor
+            x = np.maximum(x - (npv_usd + change) / slope, FIRST_STEP_FLOOR * x)
+    return x, slope
 
 
 def breakeven_metrics(
@@ -260,22 +292,26 @@ def breakeven_metrics(
     rows = np.arange(n_rows)
 
     def first_step(f_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's first point and slope (the second step is the secant through the run):
-        the BTC rows from the first-order model, the power rows a Newton step from the run.
-        A path on which the fleet never runs has no slope: NaN, left to the bracketed
-        search."""
-        factor, factor_slope = _first_factor(start, f_start[:n_paths])
-        power_slope = start.usd_per_usd_per_kwh
-        with np.errstate(divide="ignore", invalid="ignore"):
-            power = x0[n_paths:] - f_start[n_paths:] / power_slope
-        power = np.where(power > 0.0, power, FIRST_STEP_FLOOR * x0[n_paths:])
-        x1 = np.concatenate([factor, power])
-        return x1, np.concatenate([factor_slope, power_slope])[:n_rows]
+        """Each row's first point and slope, from the model of NPV (``BreakevenStart``); in
+        USD/kWh for the power rows."""
+        factor, factor_slope = _first_point(start, f_start[:n_paths], power=False)
+        if searches == 1:
+            return factor, factor_slope
+        scale, scale_slope = _first_point(start, f_start[n_paths:], power=True)
+        site = start.energy_usd_per_kwh or np.nan
+        return (np.concatenate([factor, scale * site]),
+                np.concatenate([factor_slope, scale_slope / site]))
+
+    def through_run(f_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The point the second step's secant runs through: the run for the BTC rows (the
+        model's slope misses how the responsive network bends NPV); none for the power rows
+        (the model's own slope there is the better one: the network does not move)."""
+        return np.where(is_power, np.nan, x0), np.where(is_power, np.nan, f_start)
 
     increasing = ~is_power
     if seed_npv_at is None:
-        solution, _, done = _refined(rows_of(npv_at), rows, *first_step(f0), increasing, x0,
-                                     f0, npv_tol_usd)
+        solution, _, done = _refined(rows_of(npv_at), rows, *first_step(f0), increasing,
+                                     *through_run(f0), npv_tol_usd)
     else:
         seed_rows = rows_of(seed_npv_at)
         # The expected-failure model at the run's prices: its difference to the run shifts
@@ -283,8 +319,8 @@ def breakeven_metrics(
         based = np.flatnonzero(np.isfinite(x0))
         f0_seed = np.full(n_rows, np.nan)
         f0_seed[based] = seed_rows(x0[based], based)
-        seed, seed_slope, _ = _refined(seed_rows, rows, *first_step(f0_seed), increasing, x0,
-                                       f0_seed, npv_tol_usd)
+        seed, seed_slope, _ = _refined(seed_rows, rows, *first_step(f0_seed), increasing,
+                                       *through_run(f0_seed), npv_tol_usd)
         seed -= (f0 - f0_seed) / seed_slope  # NaN where unsettled: bracketed search
         solution, _, done = _refined(rows_of(npv_at), rows, seed, seed_slope, increasing,
                                      npv_tol_usd=npv_tol_usd)
