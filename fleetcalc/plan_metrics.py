@@ -153,41 +153,50 @@ def path_metrics(
     }
 
 
+# The model of NPV behind the searches' first points sums days in blocks of this many (one
+# curtailment decision a block): a seed needs no finer, and it is that many times cheaper.
+MODEL_BLOCK_DAYS = 7
+
+
 @dataclass(frozen=True)
 class BreakevenStart:
     """Where the breakeven searches start, from the plan's own run: its NPV per path at the
-    scenario's prices and a model of how NPV moves with the prices, day by day: the fleet's
-    revenue and energy cost if it ran (``running_day_usd``), from the days it did run, and
-    ``model_npv_usd(f, s) = sum_t max(0, f ** g_t R_t - s C_t)`` at BTC price factor f and
-    power price scale s (the one site price times s), which curtailment bends.
-    ``energy_usd_per_kwh`` is the one power price of every site (None when the sites' prices
-    differ or one follows an hourly series: the run is then no point of the power search)."""
+    scenario's prices and a model of how NPV moves with the prices: per block of days b, the
+    fleet's revenue R_b and energy cost C_b if it ran (present values), and
+    ``sum_b max(0, f ** g_b R_b - s C_b)`` at BTC price factor f and power price scale s (the
+    one site price times s): curtailment bends it. ``energy_usd_per_kwh`` is the one power
+    price of every site (None when the sites' prices differ or one follows an hourly series:
+    the run is then no point of the power search)."""
 
     npv_usd: np.ndarray  # [P]
-    revenue_usd_by_day: np.ndarray  # [P, T] R_t: PV of the day's sold and kept BTC if it ran
-    energy_usd_by_day: np.ndarray  # [P, T] C_t: PV of the day's energy cost if it ran
-    # [P, T] g_t: d log(hashprice) / d log(BTC price factor) (1 on an exogenous network; less
+    revenue_usd: np.ndarray  # [P, B] R_b: PV of the block's sold and kept BTC if it ran
+    energy_usd: np.ndarray  # [P, B] C_b: PV of the block's energy cost if it ran
+    # [P, B] g_b: d log(hashprice) / d log(BTC price factor) (1 on an exogenous network; less
     # where a responsive one adds hashrate as the price rises); None: 1.
     price_log_slope: np.ndarray | None
     energy_usd_per_kwh: float | None
 
-    def model_npv_usd(self, factor: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, ...]:
-        """The model's value less its value at the run's prices, per path, and its
-        derivatives in ``factor`` and in ``scale`` (each ``[P]``)."""
-        revenue = self.revenue_usd_by_day
+    def model_at_factor(self, factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The model at BTC price factors ``factor[P]`` (power at the run's prices), less
+        its value at the run's prices, and its derivative in the factor."""
+        revenue, d_revenue = self.revenue_usd * factor[:, None], self.revenue_usd
         if self.price_log_slope is not None:
             growth = np.exp(self.price_log_slope * np.log(factor)[:, None])
-            d_revenue = revenue * self.price_log_slope * growth / factor[:, None]
-            revenue = revenue * growth
-        else:
-            d_revenue = revenue
-            revenue = revenue * factor[:, None]
-        margin = revenue - self.energy_usd_by_day * scale[:, None]
+            revenue = self.revenue_usd * growth
+            d_revenue = revenue * self.price_log_slope / factor[:, None]
+        return self._change(revenue - self.energy_usd, d_revenue)
+
+    def model_at_scale(self, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The model at power price scales ``scale[P]`` (BTC at the run's prices), less its
+        value at the run's prices, and its derivative in the scale."""
+        return self._change(self.revenue_usd - self.energy_usd * scale[:, None],
+                            -self.energy_usd)
+
+    def _change(self, margin: np.ndarray, d_margin: np.ndarray) -> tuple[np.ndarray, ...]:
         runs = margin > 0.0
-        at_run = np.maximum(self.revenue_usd_by_day - self.energy_usd_by_day, 0.0).sum(axis=1)
+        at_run = np.maximum(self.revenue_usd - self.energy_usd, 0.0).sum(axis=1)
         return (np.where(runs, margin, 0.0).sum(axis=1) - at_run,
-                np.where(runs, d_revenue, 0.0).sum(axis=1),
-                -np.where(runs, self.energy_usd_by_day, 0.0).sum(axis=1))
+                np.where(runs, d_margin, 0.0).sum(axis=1))
 
 
 def breakeven_start(
@@ -196,11 +205,11 @@ def breakeven_start(
     price_log_slope: np.ndarray | None = None,
 ) -> BreakevenStart:
     """The searches' start from the plan's run (flows and cash flows ``[P, T]``), its fleet's
-    nameplate TH/s in service by day and the market's hashprice ``[P, T]``. On a day the
-    fleet ran, its revenue and energy cost are the run's; on a day it was curtailed they are
-    what it would have made and spent, from the days it ran: revenue per nameplate TH/s and
-    unit of hashprice, and energy cost per nameplate TH/s, each interpolated over the days
-    (a fleet's efficiency and decay change slowly)."""
+    nameplate TH/s in service by day, the market's hashprice ``[P, T]`` and its log-slope in
+    the BTC price (None: 1). On a day the fleet ran, its revenue and energy cost are the run's;
+    on a day it was curtailed they are what it would have made and spent, from the days it
+    ran: revenue per nameplate TH/s and unit of hashprice, and energy cost per nameplate TH/s,
+    each interpolated over the days (a fleet's efficiency and decay change slowly)."""
     discount = finance.discount_factors(cash_usd.shape[1], terms.discount_rate)
     hodl = terms.hodl_fraction
     revenue = flows.revenue_usd * (discount * (1.0 - hodl))
@@ -218,14 +227,27 @@ def breakeven_start(
         per_hashprice = unit * hashprice[path]
         revenue[path, idle] = (np.interp(idle, ran, revenue[path, ran] / per_hashprice[ran])
                                * per_hashprice[idle])
+    weighted_slope = None if price_log_slope is None else _blocks(revenue * price_log_slope)
+    revenue, energy = _blocks(revenue), _blocks(energy)
+    if weighted_slope is not None:  # the blocks' revenue-weighted log-slope
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weighted_slope = np.where(revenue > 0.0, weighted_slope / revenue, 1.0)
     return BreakevenStart(npv_usd=finance.npv(cash_usd, terms.discount_rate),
-                          revenue_usd_by_day=revenue, energy_usd_by_day=energy,
-                          price_log_slope=price_log_slope,
+                          revenue_usd=revenue, energy_usd=energy,
+                          price_log_slope=weighted_slope,
                           energy_usd_per_kwh=energy_usd_per_kwh)
 
 
-# Newton steps on the model of NPV (``BreakevenStart.model_npv_usd``) for a first point.
+def _blocks(by_day: np.ndarray) -> np.ndarray:
+    """``[P, T]`` summed over blocks of ``MODEL_BLOCK_DAYS`` days (the last one shorter)."""
+    starts = np.arange(0, by_day.shape[1], MODEL_BLOCK_DAYS)
+    return np.add.reduceat(by_day, starts, axis=1)
+
+
+# Newton steps on the model of NPV (``BreakevenStart``) for a first point, at most; they stop
+# once every path's step is below this share of its value.
 FIRST_STEP_ITERATIONS = 8
+FIRST_STEP_SETTLED = 1e-4
 
 
 def _first_point(
@@ -236,15 +258,17 @@ def _first_point(
     run's prices (never below ``FIRST_STEP_FLOOR`` of the last point: the model is flat where
     the fleet never runs), and the model's slope there. A path on which the fleet never runs
     has no slope: NaN, left to the bracketed search."""
+    model = start.model_at_scale if power else start.model_at_factor
     x = np.ones(npv_usd.shape[0])
-    one = np.ones_like(x)
     slope = np.full_like(x, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         for _ in range(FIRST_STEP_ITERATIONS):
-            change, d_factor, d_scale = start.model_npv_usd(one if power else x,
-                                                            x if power else one)
-            slope = d_scale if power else d_factor
-            x = np.maximum(x - (npv_usd + change) / slope, FIRST_STEP_FLOOR * x)
+            change, slope = model(x)
+            x_next = np.maximum(x - (npv_usd + change) / slope, FIRST_STEP_FLOOR * x)
+            settled = ~(np.abs(x_next - x) > FIRST_STEP_SETTLED * x)  # (NaN: settled too)
+            x = x_next
+            if settled.all():
+                break
     return x, slope
 
 
