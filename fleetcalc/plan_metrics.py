@@ -22,10 +22,10 @@ from fleetcalc.scenario import Scenario
 from fleetcalc.tariffs import ASSUMPTION_CAVEAT, LandedCosts
 
 # Breakevens are reported to 0.1%: a search stops when its next step would move the value by
-# less than half that (a secant or Newton step from there lands closer to the root than the
-# step), and takes that step.
+# less than that, and takes that step (a secant step's error is far below the step: measured
+# within 3e-5 of searches to 1e-6 of capex on the default plans and a sampled Monte Carlo).
 BREAKEVEN_REL_TOLERANCE = 1e-3
-BREAKEVEN_STEP_TOLERANCE = BREAKEVEN_REL_TOLERANCE / 2
+BREAKEVEN_STEP_TOLERANCE = BREAKEVEN_REL_TOLERANCE
 # NPV within a millionth of the capex (USD 10 on USD 10M) also ends a search: it moves a
 # breakeven far less than 0.1%.
 BREAKEVEN_NPV_TOLERANCE = 1e-6
@@ -381,7 +381,7 @@ def _refined(
     that point is missing (NaN), with ``slope``; a secant of the wrong sign (NPV is monotone,
     rising in x where ``increasing``) keeps the slope before. A row settles, and takes its
     step, when the step is within ``BREAKEVEN_STEP_TOLERANCE`` of its value or its last two
-    points bracket the root within twice that (the step then stays inside the bracket); or at
+    points bracket the root within that (the step then stays inside the bracket); or at
     its value when NPV there is within ``npv_tol_usd`` of zero. A step below zero goes to 0,
     where NPV settles it as ``finance.breakeven`` does (0: a rising NPV already >= 0; NaN: a
     falling one < 0, no root) or brackets the root. Returns the values, their last slopes
@@ -404,7 +404,7 @@ def _refined(
             step = np.where(np.abs(f) <= npv_tol_usd, 0.0, -f / slope)
         x_next = np.maximum(x + step, 0.0)
         tolerance = BREAKEVEN_STEP_TOLERANCE * np.abs(x)
-        bracketed = (np.sign(f) != np.sign(f_prev)) & (np.abs(x - x_prev) <= 2.0 * tolerance)
+        bracketed = (np.sign(f) != np.sign(f_prev)) & (np.abs(x - x_prev) <= tolerance)
         settled = np.isfinite(step) & ((np.abs(step) <= tolerance) | bracketed)
         # At x = 0 (a step went below): settled there, or a bracket [0, x_prev].
         sign = np.where(increasing[rows[open_rows]], 1.0, -1.0)
