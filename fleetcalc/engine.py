@@ -121,7 +121,8 @@ def evaluate(
     ``plans``: Plan objects or TOML paths (or one of them); None or empty: the built-in
     default plans. ``scenario``: a Scenario or a TOML path; None: the built-in default
     scenario. Plans and scenarios made in memory are checked as the parsers check a file.
-    ``breakevens``: solve breakeven BTC and power prices (re-runs the kernel ~30 times).
+    ``breakevens``: solve breakeven BTC and power prices (re-runs the kernel 3-4 times, each
+    time on every open path's candidates: ~3x an evaluation without them).
     ``percentiles``: with several paths, solve every path's IRRs (~80 passes over its cash
     flows each) and summarise the paths' P10/P50/P90; False leaves those missing (IRR
     headlines are medians over paths) and gives the means at once: the app's first stage.
@@ -174,9 +175,10 @@ def _cancellable(npv_at: NpvFunction, cancelled: Callable[[], bool]) -> NpvFunct
     """``npv_at`` that first asks ``cancelled``: a breakeven search is most of an evaluation's
     time, and its re-runs are where a stale one stops."""
 
-    def checked(price_factor: np.ndarray, energy_usd_per_kwh: np.ndarray | None) -> np.ndarray:
+    def checked(path_index: np.ndarray, price_factor: np.ndarray,
+                energy_usd_per_kwh: np.ndarray) -> np.ndarray:
         _check_cancelled(cancelled)
-        return npv_at(price_factor, energy_usd_per_kwh)
+        return npv_at(path_index, price_factor, energy_usd_per_kwh)
 
     return checked
 

@@ -163,7 +163,7 @@ def responsive_inputs(scenario: Scenario) -> dict[str, Any]:
     ``kernels.responsive_reference.simulate_responsive_reference`` other than the price, the
     order noise and the fees). InputError when almost none of the installed base would run at
     the start (at ``btc.price_usd``), which ``network.hashrate_ehs`` online then contradicts.
-    Cached per scenario (breakeven searches re-run the network ~30 times): the arrays are
+    Cached per scenario (breakeven searches re-run the network every round): the arrays are
     shared, and no caller writes to them."""
     from fleetcalc.tiers import (
         DAYS_PER_YEAR,

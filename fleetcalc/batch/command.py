@@ -86,7 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="finish an interrupted run: redo only the units not checkpointed "
                              "(an existing --out is replaced)")
     parser.add_argument("--no-breakevens", dest="breakevens", action="store_false",
-                        help="skip breakeven prices (they re-run the kernel ~30x per unit)")
+                        help="skip breakeven prices (they take ~2-3x the unit's time)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run the units on this Dask distributed scheduler")
     parser.add_argument("--workers", type=int, default=1,
