@@ -272,6 +272,59 @@ def _first_point(
     return x, slope
 
 
+@dataclass(frozen=True)
+class _SearchRows:
+    """The rows of the breakeven searches: rows [0, P) the BTC price factor on each path, rows
+    [P, 2P) (with a power search) the power price on each path. ``x0`` is each row's value at
+    the plan's run: factor 1, the sites' one power price (NaN when they have none)."""
+
+    start: BreakevenStart
+    n_paths: int
+    searches: int  # 1: BTC price only; 2: and power price
+
+    @property
+    def n_rows(self) -> int:
+        return self.searches * self.n_paths
+
+    @property
+    def is_power(self) -> np.ndarray:
+        return np.arange(self.n_rows) >= self.n_paths
+
+    @property
+    def x0(self) -> np.ndarray:
+        return np.where(self.is_power, self.start.energy_usd_per_kwh or np.nan, 1.0)
+
+    def npv_rows(self, npv_function: NpvFunction) -> finance.RowFunction:
+        """``npv_function`` as a function of the rows' values (``finance.RowFunction``)."""
+        path_index = np.tile(np.arange(self.n_paths), self.searches)
+        is_power = self.is_power
+
+        def npv_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            power = is_power[rows]
+            return npv_function(path_index[rows], np.where(power, 1.0, x),
+                                np.where(power, x, np.nan))
+        return npv_rows
+
+    def first_step(self, f_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's first point and slope from the model of NPV (``BreakevenStart``) with
+        ``f_start``, the NPV per row at the run's prices; in USD/kWh for the power rows."""
+        n = self.n_paths
+        factor, factor_slope = _first_point(self.start, f_start[:n], power=False)
+        if self.searches == 1:
+            return factor, factor_slope
+        scale, scale_slope = _first_point(self.start, f_start[n:], power=True)
+        site = self.start.energy_usd_per_kwh or np.nan
+        return (np.concatenate([factor, scale * site]),
+                np.concatenate([factor_slope, scale_slope / site]))
+
+    def through_run(self, f_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The point the second step's secant runs through: the run for the BTC rows (the
+        model's slope misses how the responsive network bends NPV); none for the power rows
+        (the model's own slope there is the better one: the network does not move)."""
+        return (np.where(self.is_power, np.nan, self.x0),
+                np.where(self.is_power, np.nan, f_start))
+
+
 def breakeven_metrics(
     npv_at: NpvFunction, capex_usd: float, site_usd_per_kwh: float | None, market: MarketPaths,
     start: BreakevenStart, seed_npv_at: NpvFunction | None = None,
@@ -282,78 +335,45 @@ def breakeven_metrics(
     network respond; the hashprice breakeven is the same factor on the day-0 hashprice (one
     search for both: day 0's difficulty is the scenario's at any price). The BTC price and
     power price searches run together: every round is one simulation whose rows are both
-    searches' candidates on every open path. Each starts from the plan's run (``start``): a
-    Newton step from there, then secant steps, usually settled in two rounds. With sampled
-    failures, ``seed_npv_at`` (the plan with failures in expectation, a handful of cohort rows)
-    is solved first that way, nearly free, and its breakeven, shifted by the two models'
-    difference at the scenario's prices, seeds the secant steps on ``npv_at``, usually settled
-    in one round. Rows that do not settle fall back to a bracketed search.
-    ``site_usd_per_kwh`` (the highest site price, where the bracket starts) None: the site has
-    no one power price (an hourly series), its breakeven is missing (NaN) and only the BTC
-    price is searched.
+    searches' candidates on every open path (``_SearchRows``). Each starts from a model of NPV
+    built from the plan's run (``start``), then takes secant steps, usually settled in three
+    rounds. With sampled failures, ``seed_npv_at`` (the plan with failures in expectation, a
+    handful of cohort rows) is solved first that way, nearly free, and its breakeven, shifted
+    by the two models' difference at the scenario's prices, seeds the secant steps on
+    ``npv_at``, usually settled in one round. Rows that do not settle fall back to a bracketed
+    search. ``site_usd_per_kwh`` (the highest site price, where the bracket starts) None: the
+    site has no one power price (an hourly series), its breakeven is missing (NaN) and only
+    the BTC price is searched.
     """
     n_paths = market.n_paths
-    searches = 1 if site_usd_per_kwh is None else 2
-    n_rows = searches * n_paths
-    path_index = np.tile(np.arange(n_paths), searches)
-    # Rows [0, P): BTC price factor on each path; rows [P, 2P): power price on each path.
-    is_power = np.arange(n_rows) >= n_paths
-    bracket_start = np.where(
-        is_power, max(site_usd_per_kwh or 0.0, MIN_POWER_SEARCH_START_USD_PER_KWH), 1.0)
+    search = _SearchRows(start, n_paths, 1 if site_usd_per_kwh is None else 2)
+    is_power, x0, rows = search.is_power, search.x0, np.arange(search.n_rows)
     npv_tol_usd = BREAKEVEN_NPV_TOLERANCE * max(capex_usd, 1.0)
-
-    def rows_of(npv_function: NpvFunction) -> finance.RowFunction:
-        def npv_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
-            power = is_power[rows]
-            return npv_function(path_index[rows], np.where(power, 1.0, x),
-                                np.where(power, x, np.nan))
-        return npv_rows
-
-    # The run as every row's first point: factor 1 for the BTC rows, the sites' one price for
-    # the power rows (none when they have no one price: NaN, no Newton step).
-    x0 = np.where(is_power, start.energy_usd_per_kwh or np.nan, 1.0)
-    f0 = np.tile(start.npv_usd, searches)
-    rows = np.arange(n_rows)
-
-    def first_step(f_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's first point and slope, from the model of NPV (``BreakevenStart``); in
-        USD/kWh for the power rows."""
-        factor, factor_slope = _first_point(start, f_start[:n_paths], power=False)
-        if searches == 1:
-            return factor, factor_slope
-        scale, scale_slope = _first_point(start, f_start[n_paths:], power=True)
-        site = start.energy_usd_per_kwh or np.nan
-        return (np.concatenate([factor, scale * site]),
-                np.concatenate([factor_slope, scale_slope / site]))
-
-    def through_run(f_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The point the second step's secant runs through: the run for the BTC rows (the
-        model's slope misses how the responsive network bends NPV); none for the power rows
-        (the model's own slope there is the better one: the network does not move)."""
-        return np.where(is_power, np.nan, x0), np.where(is_power, np.nan, f_start)
-
-    increasing = ~is_power
+    f0 = np.tile(start.npv_usd, search.searches)
     if seed_npv_at is None:
-        solution, _, done = _refined(rows_of(npv_at), rows, *first_step(f0), increasing,
-                                     *through_run(f0), npv_tol_usd)
+        solution, _, done = _refined(search.npv_rows(npv_at), rows, *search.first_step(f0),
+                                     ~is_power, *search.through_run(f0), npv_tol_usd)
     else:
-        seed_rows = rows_of(seed_npv_at)
+        seed_rows = search.npv_rows(seed_npv_at)
         # The expected-failure model at the run's prices: its difference to the run shifts
         # its breakeven (a Newton step with its own slope there).
         based = np.flatnonzero(np.isfinite(x0))
-        f0_seed = np.full(n_rows, np.nan)
+        f0_seed = np.full(search.n_rows, np.nan)
         f0_seed[based] = seed_rows(x0[based], based)
-        seed, seed_slope, _ = _refined(seed_rows, rows, *first_step(f0_seed), increasing,
-                                       *through_run(f0_seed), npv_tol_usd)
-        seed -= (f0 - f0_seed) / seed_slope  # NaN where unsettled: bracketed search
-        solution, _, done = _refined(rows_of(npv_at), rows, seed, seed_slope, increasing,
-                                     npv_tol_usd=npv_tol_usd)
+        seed, seed_slope, _ = _refined(seed_rows, rows, *search.first_step(f0_seed), ~is_power,
+                                       *search.through_run(f0_seed), npv_tol_usd)
+        with np.errstate(divide="ignore", invalid="ignore"):  # NaN: the bracketed search
+            seed -= (f0 - f0_seed) / seed_slope
+        solution, _, done = _refined(search.npv_rows(npv_at), rows, seed, seed_slope,
+                                     ~is_power, npv_tol_usd=npv_tol_usd)
     unsolved = np.flatnonzero(~done)
     if unsolved.size:  # a breakeven of 0 or none, a kinked NPV, or no first point
-        solution[unsolved] = _solve_rows(rows_of(npv_at), unsolved, bracket_start, ~is_power,
-                                         npv_tol_usd)
+        bracket_start = np.where(
+            is_power, max(site_usd_per_kwh or 0.0, MIN_POWER_SEARCH_START_USD_PER_KWH), 1.0)
+        solution[unsolved] = _solve_rows(search.npv_rows(npv_at), unsolved, bracket_start,
+                                         ~is_power, npv_tol_usd)
     price_factor = solution[:n_paths]
-    power = solution[n_paths:] if searches == 2 else np.full(n_paths, np.nan)
+    power = solution[n_paths:] if search.searches == 2 else np.full(n_paths, np.nan)
     return {
         "breakeven_btc_price_usd": price_factor * market.price_usd[:, 0],
         "breakeven_power_usd_per_kwh": power,
