@@ -83,6 +83,21 @@ def test_any_thread_count_gives_the_same_bits(case: Case, block_rigs: int) -> No
     assert one[1].tobytes() == three[1].tobytes()
 
 
+@given(fleets(sampled=True), st.lists(st.integers(0, 2), min_size=1, max_size=5))
+def test_rows_on_a_paths_random_stream_are_that_path(case: Case, picks: list[int]) -> None:
+    # A breakeven search runs its candidates as extra paths, row i on path rng_path[i]'s
+    # random stream: with that path's market, a row is the path itself (sampled failures
+    # and all), whichever rows run beside it.
+    n_paths = case.arrays["btc_per_th_day"].shape[0]
+    index = np.array([pick % n_paths for pick in picks], dtype=np.int64)
+    base = run_kernel(case.kwargs(), case.n_groups)
+    rows = run_kernel(case.kwargs(btc_per_th_day=case.arrays["btc_per_th_day"][index],
+                                  price_usd=case.arrays["price_usd"][index], rng_path=index),
+                      case.n_groups)
+    assert_close(rows[0], base[0][index])
+    assert_close(rows[1], base[1][index])
+
+
 @given(fleets())
 def test_group_totals_equal_daily_totals_and_are_non_negative(case: Case) -> None:
     daily, groups = run_kernel(case.kwargs(), case.n_groups)
