@@ -218,19 +218,22 @@ def breakeven_start(
     energy = flows.energy_cost_usd * discount
     in_service = fleet_th_by_day > 0.0
     unit = fleet_th_by_day * discount  # per nameplate TH/s, discounted
-    for path in range(revenue.shape[0]):  # (np.interp is one path's days)
-        ran = np.flatnonzero((energy[path] > 0.0) & in_service)
-        idle = np.flatnonzero((energy[path] <= 0.0) & in_service)
-        if ran.size == 0 or idle.size == 0:
-            continue
-        energy[path, idle] = np.interp(idle, ran, energy[path, ran] / unit[ran]) * unit[idle]
-        per_hashprice = unit * hashprice[path]
-        revenue[path, idle] = (np.interp(idle, ran, revenue[path, ran] / per_hashprice[ran])
-                               * per_hashprice[idle])
-    weighted_slope = None if price_log_slope is None else _blocks(revenue * price_log_slope)
-    revenue, energy = _blocks(revenue), _blocks(energy)
-    if weighted_slope is not None:  # the blocks' revenue-weighted log-slope
-        with np.errstate(divide="ignore", invalid="ignore"):
+    # Extreme inputs (a zero hashprice, a subnormal price) can make a ratio non-finite: the
+    # model then gives no first point there, and those rows take the bracketed search.
+    with np.errstate(all="ignore"):
+        for path in range(revenue.shape[0]):  # (np.interp is one path's days)
+            ran = np.flatnonzero((energy[path] > 0.0) & in_service)
+            idle = np.flatnonzero((energy[path] <= 0.0) & in_service)
+            if ran.size == 0 or idle.size == 0:
+                continue
+            energy[path, idle] = (np.interp(idle, ran, energy[path, ran] / unit[ran])
+                                  * unit[idle])
+            per_hashprice = unit * hashprice[path]
+            revenue[path, idle] = (np.interp(idle, ran, revenue[path, ran] / per_hashprice[ran])
+                                   * per_hashprice[idle])
+        weighted_slope = None if price_log_slope is None else _blocks(revenue * price_log_slope)
+        revenue, energy = _blocks(revenue), _blocks(energy)
+        if weighted_slope is not None:  # the blocks' revenue-weighted log-slope
             weighted_slope = np.where(revenue > 0.0, weighted_slope / revenue, 1.0)
     return BreakevenStart(npv_usd=finance.npv(cash_usd, terms.discount_rate),
                           revenue_usd=revenue, energy_usd=energy,
@@ -257,11 +260,12 @@ def _first_point(
     factor (``power`` False) or in the power price scale (True), by Newton steps from the
     run's prices (never below ``FIRST_STEP_FLOOR`` of the last point: the model is flat where
     the fleet never runs), and the model's slope there. A path on which the fleet never runs
-    has no slope: NaN, left to the bracketed search."""
+    has no slope, and extreme inputs can overflow: NaN or infinite, left to the bracketed
+    search."""
     model = start.model_at_scale if power else start.model_at_factor
     x = np.ones(npv_usd.shape[0])
     slope = np.full_like(x, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         for _ in range(FIRST_STEP_ITERATIONS):
             change, slope = model(x)
             x_next = np.maximum(x - (npv_usd + change) / slope, FIRST_STEP_FLOOR * x)
@@ -314,8 +318,9 @@ class _SearchRows:
             return factor, factor_slope
         scale, scale_slope = _first_point(self.start, f_start[n:], power=True)
         site = self.start.energy_usd_per_kwh or np.nan
-        return (np.concatenate([factor, scale * site]),
-                np.concatenate([factor_slope, scale_slope / site]))
+        with np.errstate(all="ignore"):  # a subnormal price: infinite, bracketed search
+            return (np.concatenate([factor, scale * site]),
+                    np.concatenate([factor_slope, scale_slope / site]))
 
     def through_run(self, f_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The point the second step's secant runs through: the run for the BTC rows (the
@@ -362,7 +367,7 @@ def breakeven_metrics(
         f0_seed[based] = seed_rows(x0[based], based)
         seed, seed_slope, _ = _refined(seed_rows, rows, *search.first_step(f0_seed), ~is_power,
                                        *search.through_run(f0_seed), npv_tol_usd)
-        with np.errstate(divide="ignore", invalid="ignore"):  # NaN: the bracketed search
+        with np.errstate(all="ignore"):  # NaN: the bracketed search
             seed -= (f0 - f0_seed) / seed_slope
         solution, _, done = _refined(search.npv_rows(npv_at), rows, seed, seed_slope,
                                      ~is_power, npv_tol_usd=npv_tol_usd)
@@ -418,13 +423,13 @@ def _refined(
         if open_rows.size == 0:
             break
         f = npv_rows(x, rows[open_rows])
-        with np.errstate(divide="ignore", invalid="ignore"):  # a flat NPV: left open
+        with np.errstate(all="ignore"):  # a flat NPV or extreme inputs: left open
             secant = (f - f_prev) / np.where(x != x_prev, x - x_prev, np.nan)
             slope = np.where(np.isfinite(secant) & (secant * slope > 0.0), secant, slope)
             step = np.where(np.abs(f) <= npv_tol_usd, 0.0, -f / slope)
-        x_next = np.maximum(x + step, 0.0)
-        tolerance = BREAKEVEN_STEP_TOLERANCE * np.abs(x)
-        bracketed = (np.sign(f) != np.sign(f_prev)) & (np.abs(x - x_prev) <= tolerance)
+            x_next = np.maximum(x + step, 0.0)
+            tolerance = BREAKEVEN_STEP_TOLERANCE * np.abs(x)
+            bracketed = (np.sign(f) != np.sign(f_prev)) & (np.abs(x - x_prev) <= tolerance)
         settled = np.isfinite(step) & ((np.abs(step) <= tolerance) | bracketed)
         # At x = 0 (a step went below): settled there, or a bracket [0, x_prev].
         sign = np.where(increasing[rows[open_rows]], 1.0, -1.0)
