@@ -207,9 +207,23 @@ SMALLEST_CUSTOM_UNIT = (
 )
 
 
+# A subnormal site price made the breakeven search's first power step overflow (a
+# RuntimeWarning): the search now leaves such rows to its bracketed fallback.
+SUBNORMAL_POWER_PRICE = (
+    {"name": "0", "site": {"power_usd_per_kwh": 2.225073858507e-311, "capacity_mw": 0.001},
+     "orders": [{"quantity": 1, "origin": "AD", "import_date": dt.date(2022, 12, 1),
+                 "delivery_date": dt.date(2024, 1, 5), "hashrate_th": 1.0, "power_w": 1.0,
+                 "usd_per_th": 1.0}]},
+    {"start_date": dt.date(2024, 1, 5), "horizon_days": 1, "btc": {"price_usd": 30000.0},
+     "network": {"model": "responsive", "hashrate_ehs": 341.3839507047241,
+                 "block_height": 900000}},
+)
+
+
 # Found by the CLI property: a 5e-324 TH/s unit made J/TH overflow (the parser now asks for
 # at least 0.001 TH/s); the smallest unit it accepts must evaluate cleanly.
 @example(SMALLEST_CUSTOM_UNIT)
+@example(SUBNORMAL_POWER_PRICE)
 @given(plan_and_scenario_docs())
 def test_any_valid_plan_and_scenario_evaluate_to_sound_numbers(docs: tuple[Doc, Doc]) -> None:
     # Every corner the parsers accept: cent or billion-dollar prices, difficulty 1..1e30,
