@@ -241,22 +241,8 @@ def _evaluate_plan(
     values |= financing.financing_metrics(financed, plan.finance, values["npv_usd"],
                                           values["irr"], solve_irr)
     if stages.breakevens:
-        npv_at = _cancellable(
-            _npv_function(runs, market, scenario, plan.finance, fleet_th_by_day),
-            stages.cancelled)
-        # A site on an hourly series has no one power price to solve for.
-        series_priced = any(site.power_price_series is not None for site in plan.sites)
-        site_prices = {site.energy_usd_per_kwh for site in plan.sites}
-        start = breakeven_start(
-            run.flows, run.cash_usd, plan.finance, fleet_th_by_day,
-            market.hashprice_usd_per_ph_day,
-            None if series_priced or len(site_prices) > 1 else site_prices.pop(),
-            _price_log_slope(scenario))
-        values |= breakeven_metrics(
-            npv_at, run.fleet.capex_usd,
-            None if series_priced else max(site.energy_usd_per_kwh for site in plan.sites),
-            market, start,
-            _seed_npv_function(runs, market, scenario, plan.finance, fleet_th_by_day))
+        values |= _breakevens(plan, runs, run, scenario, market, fleet_th_by_day,
+                              stages.cancelled)
     else:
         values |= no_breakevens(market.n_paths)
     return PlanFrames(
@@ -272,6 +258,27 @@ def _evaluate_plan(
             else _site_metrics(site_run, scenario, market, solve_irr) for site_run in runs]),
         mode_names=run.flows.mode_names,
     )
+
+
+def _breakevens(
+    plan: Plan, runs: list[SiteRun], run: SiteRun, scenario: Scenario, market: MarketPaths,
+    fleet_th_by_day: np.ndarray, cancelled: Callable[[], bool],
+) -> dict[str, np.ndarray]:
+    """The breakevens step: the searches (``plan_metrics.breakeven_metrics``) on the plan's
+    sites (``runs``, put together in ``run``), starting from its run."""
+    npv_at = _cancellable(_npv_function(runs, market, scenario, plan.finance, fleet_th_by_day),
+                          cancelled)
+    # A site on an hourly series has no one power price to solve for.
+    series_priced = any(site.power_price_series is not None for site in plan.sites)
+    site_prices = {site.energy_usd_per_kwh for site in plan.sites}
+    start = breakeven_start(
+        run.flows, run.cash_usd, plan.finance, fleet_th_by_day, market.hashprice_usd_per_ph_day,
+        None if series_priced or len(site_prices) > 1 else site_prices.pop(),
+        _price_log_slope(scenario))
+    return breakeven_metrics(
+        npv_at, run.fleet.capex_usd,
+        None if series_priced else max(site.energy_usd_per_kwh for site in plan.sites),
+        market, start, _seed_npv_function(runs, market, scenario, plan.finance, fleet_th_by_day))
 
 
 def _price_site(
