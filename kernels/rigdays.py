@@ -113,6 +113,8 @@ MIN_BLOCK_RIGS = 256
 
 # Days per chunk of the day loop (see the module docstring).
 DAY_CHUNK = 8
+# Runs of at least this many alike rigs are simulated as a class (``_simulate_class_nb``).
+CLASS_MIN_RIGS = 2
 
 
 def n_blocks(n_rigs: int, n_paths: int, block_rigs: int = BLOCK_RIGS) -> int:
@@ -163,12 +165,220 @@ def _same_amounts_nb(
             and energy_usd_per_kwh[a] == energy_usd_per_kwh[b])
 
 
-@jit(inline=True)
+@jit()
+def _alike_nb(a, b, hashrate_th, power_w, weight, decay_per_day, uptime, failure_per_day,
+              repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, group):
+    """Rigs ``a`` and ``b`` differ at most in delivery, retirement and rig key: on any day they
+    have been in service equally long they have the same hashrate and run or idle alike."""
+    return (hashrate_th[a] == hashrate_th[b] and decay_per_day[a] == decay_per_day[b]
+            and curtail[a] == curtail[b] and group[a] == group[b]
+            and _same_amounts_nb(a, b, power_w, weight, uptime, failure_per_day, repair_days,
+                                 repair_cost_usd, energy_usd_per_kwh))
+
+
+@jit()
+def _sort_by_delivery_nb(first, last, delivery_day, retire_day, order, day_count):
+    """Rigs [first, last) in service at all, by delivery day (a counting sort: stable, O(rigs
+    + days), no NumPy sort in the kernel) into ``order``; returns how many."""
+    lo = day_count.shape[0]
+    hi = -1
+    for r in range(first, last):
+        if delivery_day[r] < retire_day[r]:
+            lo = min(lo, delivery_day[r])
+            hi = max(hi, delivery_day[r])
+    if hi < 0:
+        return 0
+    for d in range(lo, hi + 2):
+        day_count[d] = 0
+    for r in range(first, last):
+        if delivery_day[r] < retire_day[r]:
+            day_count[delivery_day[r] + 1] += 1
+    for d in range(lo + 1, hi + 2):
+        day_count[d] += day_count[d - 1]  # now the first slot of day d
+    for r in range(first, last):
+        if delivery_day[r] < retire_day[r]:
+            order[day_count[delivery_day[r]]] = r
+            day_count[delivery_day[r]] += 1
+    return day_count[hi]
+
+
+@jit()
+def _group_days_nb(delivery, end, h_new, decay, may_curtail, energy_per_day, usd_per_th,
+                   h_on, cum_run, steps):
+    """Days [delivery, end) of the rigs of a class delivered on ``delivery``: ``h_on[t]`` their
+    hashrate if they run that day (0 when curtailed), ``cum_run[t]`` the running days in
+    [delivery, t); the up-steps zeroed. The hashrate is formed in chunks of ``DAY_CHUNK`` days
+    as the per-rig walk forms it, so a rig's days are the same on either path."""
+    decay_pow = np.empty(DAY_CHUNK)
+    decay_pow[0] = 1.0
+    for k in range(1, DAY_CHUNK):
+        decay_pow[k] = decay_pow[k - 1] * decay
+    decay_chunk = decay_pow[DAY_CHUNK - 1] * decay
+    h_chunk = h_new
+    cum_run[delivery] = 0
+    for t0 in range(delivery, end, DAY_CHUNK):
+        for k in range(min(DAY_CHUNK, end - t0)):
+            t = t0 + k
+            h = h_chunk * decay_pow[k]
+            runs = not (may_curtail and h * usd_per_th[t] < energy_per_day)
+            h_on[t] = h if runs else 0.0
+            cum_run[t + 1] = cum_run[t] + runs
+            steps[t] = 0
+        h_chunk *= decay_chunk
+    steps[end] = 0
+
+
+@jit()
+def _rig_up_days_nb(path, delivery, end, lam, repair_days, repair_usd_each, key, sampled, seed,
+                    cum_run, steps, day_acc):
+    """One rig of a delivery group: the days it is up (in service, not in repair) as steps of
+    +1/-1 into ``steps``, its repairs booked on their day; returns (failures, repair USD).
+
+    The failure clock counts running days, and the rig fails at the start of the first running
+    day with less than one day left on it: the running day of index ``floor(clock)`` counted
+    from the clock's start (``clock - k`` is exact for whole ``k <= clock``, so this is the day
+    the per-rig walk's ``days_left -= 1`` finds). That day is a binary search in the group's
+    cumulated running days, one per failure, not a walk over the days.
+    """
+    n_failures = np.int64(0)  # not a bare 0: see class_end in _simulate_block_nb
+    if sampled and lam > 0.0:
+        clock = -np.log(uniform_nb(seed, STREAM_FAILURE, path, key, n_failures)) / lam
+    else:
+        clock = np.inf
+    repair_sum = 0.0
+    start = delivery  # first day up, from which the clock runs
+    check = delivery  # first day a failure may fall on
+    while start < end:
+        fail = end
+        available = cum_run[end] - cum_run[start]
+        if clock < available:
+            index = max(np.int64(clock), cum_run[check] - cum_run[start])
+            if index < available:
+                # The first day t with cum_run[t + 1] > cum_run[start] + index.
+                target = cum_run[start] + index
+                lo = check
+                hi = end - 1
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if cum_run[mid + 1] > target:
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                fail = lo
+        steps[start] += 1
+        steps[fail] -= 1
+        if fail >= end:
+            break
+        n_failures += 1
+        repair_sum += repair_usd_each
+        day_acc[fail, ACC_REPAIR_USD] += repair_usd_each
+        clock = -np.log(uniform_nb(seed, STREAM_FAILURE, path, key, n_failures)) / lam
+        # Up again after the repair; with no repair days it runs the failure day itself.
+        start = fail + repair_days
+        check = max(start, fail + 1)
+    return n_failures, repair_sum
+
+
+@jit()
+def _book_group_nb(delivery, end, h_on, cum_run, steps, class_hash, class_running):
+    """A delivery group's rigs up each day into the class's running rigs and their hashrate."""
+    up = np.int64(0)
+    for t in range(delivery, end):
+        up += steps[t]
+        class_hash[t] += up * h_on[t]
+        class_running[t] += up * (cum_run[t + 1] - cum_run[t])
+
+
+@jit()
+def _simulate_class_nb(
+    first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day,
+    uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
+    group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc, class_work,
+):
+    """Simulate the class of alike rigs [first, last) (``_alike_nb``) on one path.
+
+    Rigs of the class delivered on one day have the same hashrate and run on the same days, so
+    the class is walked as groups of one delivery day: a group's days once
+    (``_group_days_nb``), each rig only its failures (``_rig_up_days_nb``: a binary search per
+    failure), the group's rigs up per day summed from +1/-1 steps (``_book_group_nb``). The
+    class's days are then booked once: hashrate, and power, energy, units and repairs as
+    running rigs times what one adds. A rig costs a few operations per failure, a delivery
+    group two passes over its days, instead of a pass over the days per rig.
+    """
+    order, day_count, h_on, cum_run, steps, class_hash, class_running = class_work
+    n_active = _sort_by_delivery_nb(first, last, delivery_day, retire_day, order, day_count)
+    if n_active == 0:
+        return
+    r0 = first
+    first_day = delivery_day[order[0]]
+    end_day = first_day
+    for i in range(n_active):
+        end_day = max(end_day, retire_day[order[i]])
+    for t in range(first_day, end_day):
+        class_hash[t] = 0.0
+        class_running[t] = 0
+    w = weight[r0]
+    lam = failure_per_day[r0]
+    energy_per_day = power_w[r0] / 1000.0 * 24.0 * energy_usd_per_kwh[r0]
+    repair_usd_each = w * repair_cost_usd[r0]
+    n_failures = np.int64(0)
+    repair_sum = 0.0
+    i = 0
+    while i < n_active:
+        d = delivery_day[order[i]]
+        k = i
+        group_end = d
+        while k < n_active and delivery_day[order[k]] == d:
+            group_end = max(group_end, retire_day[order[k]])
+            k += 1
+        _group_days_nb(d, group_end, hashrate_th[r0], decay_per_day[r0], curtail[r0] != 0,
+                       energy_per_day, usd_per_th, h_on, cum_run, steps)
+        for m in range(i, k):
+            r = order[m]
+            failures, repairs = _rig_up_days_nb(
+                path, d, retire_day[r], lam, repair_days[r0], repair_usd_each, rig_key[r],
+                sampled, seed, cum_run, steps, day_acc)
+            n_failures += failures
+            repair_sum += repairs
+        _book_group_nb(d, group_end, h_on, cum_run, steps, class_hash, class_running)
+        i = k
+    availability = 1.0 if sampled else 1.0 / (1.0 + lam * repair_days[r0])
+    scale = w * uptime[r0] * availability
+    power_day = power_w[r0] * scale
+    energy_day = energy_per_day * scale
+    units_day = w * availability
+    failures_day = 0.0 if sampled else w * lam * availability
+    repair_day = failures_day * repair_cost_usd[r0]
+    btc_sum = 0.0  # sum of running hashrate * btc_unit_per_th over the class's days
+    usd_sum = 0.0
+    running_days = np.int64(0)
+    for t in range(first_day, end_day):
+        n = class_running[t]
+        if n != 0:
+            h_sum = class_hash[t]
+            day_acc[t, ACC_HASHRATE_TH] += h_sum * scale
+            day_acc[t, ACC_POWER_W] += n * power_day
+            day_acc[t, ACC_ENERGY_USD] += n * energy_day
+            day_acc[t, ACC_RUNNING_UNITS] += n * units_day
+            day_acc[t, ACC_REPAIR_USD] += n * repair_day
+            btc_sum += h_sum * btc_unit_per_th[t]
+            usd_sum += h_sum * usd_per_th[t]
+            running_days += n
+    g = group[r0]
+    group_acc[g, GROUP_BTC] += btc_sum * scale
+    group_acc[g, GROUP_REVENUE_USD] += usd_sum * scale
+    group_acc[g, GROUP_ENERGY_USD] += energy_day * running_days
+    group_acc[g, GROUP_REPAIR_USD] += repair_sum + repair_day * running_days
+    group_acc[g, GROUP_RUNNING_UNIT_DAYS] += units_day * running_days
+    group_acc[g, GROUP_FAILURES] += w * n_failures + failures_day * running_days
+
+
+@jit()
 def _simulate_block_nb(
     first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day,
     uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
     group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc, power, power_acc,
-    power_group_acc, work,
+    power_group_acc, work, class_work,
 ):
     """Simulate rigs [first, last) on one path into one task's scratch slices.
 
@@ -205,6 +415,20 @@ def _simulate_block_nb(
                 mode_hashrate_th, mode_power_w, mode_slot, hour_price, energy_prefix,
                 credit_prefix, peak_rank, hours_on, btc_unit_per_th, usd_per_th, sampled, seed,
                 day_acc, power_acc, group_acc, power_group_acc, work)
+            r = end_class
+            continue
+        end_class = r + 1
+        while end_class < last and (not has_power or site_of[end_class] < 0) and _alike_nb(
+                r, end_class, hashrate_th, power_w, weight, decay_per_day, uptime,
+                failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail,
+                group):
+            end_class += 1
+        if end_class - r >= CLASS_MIN_RIGS:
+            _simulate_class_nb(
+                r, end_class, path, hashrate_th, power_w, weight, delivery_day, retire_day,
+                decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd,
+                energy_usd_per_kwh, curtail, rig_key, group, btc_unit_per_th, usd_per_th,
+                sampled, seed, day_acc, group_acc, class_work)
             r = end_class
             continue
         w = weight[r]
@@ -348,7 +572,20 @@ def simulate_tasks_nb(
     n_rigs = hashrate_th.shape[0]
     n_days = day_acc.shape[1]
     # The hourly path's per-class tables: rebuilt for every class, so one set per call.
-    work = hourly.class_work_nb(power, n_days)
+    j_max = 0
+    if power[0].shape[0] > 0:
+        j_max = max(1, power[2].max())
+    days = n_days if j_max else 0
+    edges = days + 1 if j_max else 0
+    work = (np.empty((days, j_max)), np.empty((days, j_max, 3), np.int64),
+            np.empty((days, 2)), np.empty(days, np.int64),
+            np.empty((days * j_max * (hourly.HOURS + 1), 2)),
+            np.empty(days), np.empty((days, j_max), np.int64), np.empty(edges),
+            np.empty(edges, np.int64), np.empty(edges))
+    # The daily path's per-class scratch (see _simulate_class_nb): one set per call.
+    class_work = (np.empty(n_rigs // blocks + 1, np.int64), np.empty(n_days + 2, np.int64),
+                  np.empty(n_days), np.empty(n_days + 1, np.int64),
+                  np.empty(n_days + 1, np.int64), np.empty(n_days), np.empty(n_days, np.int64))
     for task in range(first_task, last_task):
         block = task // n_paths
         path = task % n_paths
@@ -371,11 +608,11 @@ def simulate_tasks_nb(
             for field in range(power_totals.shape[1]):
                 power_totals[g, field] = 0.0
         _simulate_block_nb(
-            block * n_rigs // blocks, (block + 1) * n_rigs // blocks, rng_path[path],
-            hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
-            failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
-            group, btc_unit_per_th[path], usd_per_th[path], sampled, seed, acc, totals, power,
-            power_days, power_totals, work,
+            block * n_rigs // blocks, (block + 1) * n_rigs // blocks, path, hashrate_th,
+            power_w, weight, delivery_day, retire_day, decay_per_day, uptime, failure_per_day,
+            repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
+            btc_unit_per_th[path], usd_per_th[path], sampled, seed, acc, totals, power,
+            power_days, power_totals, work, class_work,
         )
 
 
