@@ -104,7 +104,7 @@ from kernels.layout import (  # noqa: F401  (re-exported: callers read the field
 from kernels.rng import STREAM_FAILURE, uniform_nb
 from kernels.tasks import default_threads, run_tasks
 
-BLOCK_RIGS = 2048  # most rigs in a block: bounds the tasks' scratch to T x N_ACC per 2048 rigs
+BLOCK_RIGS = 16384  # most rigs in a block: bounds the tasks' scratch to T x N_ACC per 2048 rigs
 # A plan of a few thousand rigs on one path still makes enough tasks to keep every thread busy
 # (two blocks of 2048 and 130 rigs would leave one thread idle), without blocks too small to
 # amortise. Many paths make enough tasks already: more blocks there would only add scratch.
@@ -166,14 +166,25 @@ def _same_amounts_nb(
 
 
 @jit()
-def _alike_nb(a, b, hashrate_th, power_w, weight, decay_per_day, uptime, failure_per_day,
-              repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, group):
-    """Rigs ``a`` and ``b`` differ at most in delivery, retirement and rig key: on any day they
-    have been in service equally long they have the same hashrate and run or idle alike."""
-    return (hashrate_th[a] == hashrate_th[b] and decay_per_day[a] == decay_per_day[b]
-            and curtail[a] == curtail[b] and group[a] == group[b]
-            and _same_amounts_nb(a, b, power_w, weight, uptime, failure_per_day, repair_days,
-                                 repair_cost_usd, energy_usd_per_kwh))
+def _class_end_nb(first, last, hashrate_th, power_w, weight, decay_per_day, uptime,
+                  failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail,
+                  group, site_of):
+    """End of the run of rigs from ``first`` alike but for delivery, retirement and rig key (a
+    class: on any day they have been in service equally long they have the same hashrate and
+    run or idle alike); rigs on the hourly path (``site_of >= 0``) end it. One call per class:
+    a call per rig would cost more than the comparisons."""
+    has_power = site_of.shape[0] > 0
+    b = first + 1
+    while (b < last and (not has_power or site_of[b] < 0)
+           and hashrate_th[b] == hashrate_th[first] and decay_per_day[b] == decay_per_day[first]
+           and curtail[b] == curtail[first] and group[b] == group[first]
+           and power_w[b] == power_w[first] and weight[b] == weight[first]
+           and uptime[b] == uptime[first] and failure_per_day[b] == failure_per_day[first]
+           and repair_days[b] == repair_days[first]
+           and repair_cost_usd[b] == repair_cost_usd[first]
+           and energy_usd_per_kwh[b] == energy_usd_per_kwh[first]):
+        b += 1
+    return b
 
 
 @jit()
@@ -229,53 +240,58 @@ def _group_days_nb(delivery, end, h_new, decay, may_curtail, energy_per_day, usd
 
 
 @jit()
-def _rig_up_days_nb(path, delivery, end, lam, repair_days, repair_usd_each, key, sampled, seed,
-                    cum_run, steps, day_acc):
-    """One rig of a delivery group: the days it is up (in service, not in repair) as steps of
-    +1/-1 into ``steps``, its repairs booked on their day; returns (failures, repair USD).
+def _rigs_up_days_nb(path, delivery, rigs, retire_day, rig_key, lam, repair_days,
+                     repair_usd_each, sampled, seed, cum_run, steps, day_acc):
+    """The rigs ``rigs`` of a delivery group: the days each is up (in service, not in repair)
+    as steps of +1/-1 into ``steps``, repairs booked on their day; returns (failures, repair
+    USD) of the group.
 
-    The failure clock counts running days, and the rig fails at the start of the first running
-    day with less than one day left on it: the running day of index ``floor(clock)`` counted
-    from the clock's start (``clock - k`` is exact for whole ``k <= clock``, so this is the day
-    the per-rig walk's ``days_left -= 1`` finds). That day is a binary search in the group's
+    A failure clock counts running days, and a rig fails at the start of the first running day
+    with less than one day left on it: the running day of index ``floor(clock)`` counted from
+    the clock's start (``clock - k`` is exact for whole ``k <= clock``, so this is the day the
+    per-rig walk's ``days_left -= 1`` finds). That day is a binary search in the group's
     cumulated running days, one per failure, not a walk over the days.
     """
     n_failures = np.int64(0)  # not a bare 0: see class_end in _simulate_block_nb
-    if sampled and lam > 0.0:
-        clock = -np.log(uniform_nb(seed, STREAM_FAILURE, path, key, n_failures)) / lam
-    else:
-        clock = np.inf
     repair_sum = 0.0
-    start = delivery  # first day up, from which the clock runs
-    check = delivery  # first day a failure may fall on
-    while start < end:
-        fail = end
-        available = cum_run[end] - cum_run[start]
-        if clock < available:
-            index = max(np.int64(clock), cum_run[check] - cum_run[start])
-            if index < available:
-                # The first day t with cum_run[t + 1] > cum_run[start] + index.
-                target = cum_run[start] + index
-                lo = check
-                hi = end - 1
-                while lo < hi:
-                    mid = (lo + hi) >> 1
-                    if cum_run[mid + 1] > target:
-                        hi = mid
-                    else:
-                        lo = mid + 1
-                fail = lo
-        steps[start] += 1
-        steps[fail] -= 1
-        if fail >= end:
-            break
-        n_failures += 1
-        repair_sum += repair_usd_each
-        day_acc[fail, ACC_REPAIR_USD] += repair_usd_each
-        clock = -np.log(uniform_nb(seed, STREAM_FAILURE, path, key, n_failures)) / lam
-        # Up again after the repair; with no repair days it runs the failure day itself.
-        start = fail + repair_days
-        check = max(start, fail + 1)
+    for r in rigs:
+        end = retire_day[r]
+        failures = np.int64(0)
+        if sampled and lam > 0.0:
+            clock = -np.log(uniform_nb(seed, STREAM_FAILURE, path, rig_key[r], failures)) / lam
+        else:
+            clock = np.inf
+        start = delivery  # first day up, from which the clock runs
+        check = delivery  # first day a failure may fall on
+        while start < end:
+            fail = end
+            available = cum_run[end] - cum_run[start]
+            if clock < available:
+                index = max(np.int64(clock), cum_run[check] - cum_run[start])
+                if index < available:
+                    # The first day t with cum_run[t + 1] > cum_run[start] + index.
+                    target = cum_run[start] + index
+                    lo = check
+                    hi = end - 1
+                    while lo < hi:
+                        mid = (lo + hi) >> 1
+                        if cum_run[mid + 1] > target:
+                            hi = mid
+                        else:
+                            lo = mid + 1
+                    fail = lo
+            steps[start] += 1
+            steps[fail] -= 1
+            if fail >= end:
+                break
+            failures += 1
+            repair_sum += repair_usd_each
+            day_acc[fail, ACC_REPAIR_USD] += repair_usd_each
+            clock = -np.log(uniform_nb(seed, STREAM_FAILURE, path, rig_key[r], failures)) / lam
+            # Up again after the repair; with no repair days it runs the failure day itself.
+            start = fail + repair_days
+            check = max(start, fail + 1)
+        n_failures += failures
     return n_failures, repair_sum
 
 
@@ -295,11 +311,11 @@ def _simulate_class_nb(
     uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
     group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc, class_work,
 ):
-    """Simulate the class of alike rigs [first, last) (``_alike_nb``) on one path.
+    """Simulate the class of alike rigs [first, last) (``_class_end_nb``) on one path.
 
     Rigs of the class delivered on one day have the same hashrate and run on the same days, so
     the class is walked as groups of one delivery day: a group's days once
-    (``_group_days_nb``), each rig only its failures (``_rig_up_days_nb``: a binary search per
+    (``_group_days_nb``), each rig only its failures (``_rigs_up_days_nb``: a binary search per
     failure), the group's rigs up per day summed from +1/-1 steps (``_book_group_nb``). The
     class's days are then booked once: hashrate, and power, energy, units and repairs as
     running rigs times what one adds. A rig costs a few operations per failure, a delivery
@@ -333,13 +349,11 @@ def _simulate_class_nb(
             k += 1
         _group_days_nb(d, group_end, hashrate_th[r0], decay_per_day[r0], curtail[r0] != 0,
                        energy_per_day, usd_per_th, h_on, cum_run, steps)
-        for m in range(i, k):
-            r = order[m]
-            failures, repairs = _rig_up_days_nb(
-                path, d, retire_day[r], lam, repair_days[r0], repair_usd_each, rig_key[r],
-                sampled, seed, cum_run, steps, day_acc)
-            n_failures += failures
-            repair_sum += repairs
+        failures, repairs = _rigs_up_days_nb(
+            path, d, order[i:k], retire_day, rig_key, lam, repair_days[r0], repair_usd_each,
+            sampled, seed, cum_run, steps, day_acc)
+        n_failures += failures
+        repair_sum += repairs
         _book_group_nb(d, group_end, h_on, cum_run, steps, class_hash, class_running)
         i = k
     availability = 1.0 if sampled else 1.0 / (1.0 + lam * repair_days[r0])
@@ -417,12 +431,9 @@ def _simulate_block_nb(
                 day_acc, power_acc, group_acc, power_group_acc, work)
             r = end_class
             continue
-        end_class = r + 1
-        while end_class < last and (not has_power or site_of[end_class] < 0) and _alike_nb(
-                r, end_class, hashrate_th, power_w, weight, decay_per_day, uptime,
-                failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail,
-                group):
-            end_class += 1
+        end_class = _class_end_nb(r, last, hashrate_th, power_w, weight, decay_per_day, uptime,
+                                  failure_per_day, repair_days, repair_cost_usd,
+                                  energy_usd_per_kwh, curtail, group, site_of)
         if end_class - r >= CLASS_MIN_RIGS:
             _simulate_class_nb(
                 r, end_class, path, hashrate_th, power_w, weight, delivery_day, retire_day,
