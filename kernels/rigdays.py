@@ -113,8 +113,11 @@ MIN_BLOCK_RIGS = 256
 
 # Days per chunk of the day loop (see the module docstring).
 DAY_CHUNK = 8
-# Runs of at least this many alike rigs are simulated as a class (``_simulate_class_nb``).
+# Runs of at least this many alike rigs are simulated as a class (``_simulate_class_nb``) if
+# they have on average at least CLASS_MIN_GROUP_RIGS rigs per delivery day: a delivery group's
+# two passes over its days cost about as much as walking 2-3 rigs' days.
 CLASS_MIN_RIGS = 2
+CLASS_MIN_GROUP_RIGS = 3
 
 
 def n_blocks(n_rigs: int, n_paths: int, block_rigs: int = BLOCK_RIGS) -> int:
@@ -311,7 +314,9 @@ def _simulate_class_nb(
     uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
     group, btc_unit_per_th, usd_per_th, sampled, seed, day_acc, group_acc, class_work,
 ):
-    """Simulate the class of alike rigs [first, last) (``_class_end_nb``) on one path.
+    """Simulate the class of alike rigs [first, last) (``_class_end_nb``) on one path; returns
+    False, having written nothing, when its delivery groups average fewer than
+    ``CLASS_MIN_GROUP_RIGS`` rigs.
 
     Rigs of the class delivered on one day have the same hashrate and run on the same days, so
     the class is walked as groups of one delivery day: a group's days once
@@ -324,7 +329,12 @@ def _simulate_class_nb(
     order, day_count, h_on, cum_run, steps, class_hash, class_running = class_work
     n_active = _sort_by_delivery_nb(first, last, delivery_day, retire_day, order, day_count)
     if n_active == 0:
-        return
+        return True
+    deliveries = 0
+    for i in range(n_active):
+        deliveries += i == 0 or delivery_day[order[i]] != delivery_day[order[i - 1]]
+    if n_active < CLASS_MIN_GROUP_RIGS * deliveries:
+        return False  # (nothing written: the caller walks the rigs one by one)
     r0 = first
     first_day = delivery_day[order[0]]
     end_day = first_day
@@ -385,6 +395,7 @@ def _simulate_class_nb(
     group_acc[g, GROUP_REPAIR_USD] += repair_sum + repair_day * running_days
     group_acc[g, GROUP_RUNNING_UNIT_DAYS] += units_day * running_days
     group_acc[g, GROUP_FAILURES] += w * n_failures + failures_day * running_days
+    return True
 
 
 @jit()
@@ -413,6 +424,7 @@ def _simulate_block_nb(
     class_first = day_acc.shape[0]
     # np.int64, not a bare 0: a literal type here makes Numba compile its callees twice.
     class_end = np.int64(0)
+    walk_until = first
     r = first
     while r < last:
         if has_power and site_of[r] >= 0:
@@ -431,17 +443,23 @@ def _simulate_block_nb(
                 day_acc, power_acc, group_acc, power_group_acc, work)
             r = end_class
             continue
-        end_class = _class_end_nb(r, last, hashrate_th, power_w, weight, decay_per_day, uptime,
-                                  failure_per_day, repair_days, repair_cost_usd,
-                                  energy_usd_per_kwh, curtail, group, site_of)
-        if end_class - r >= CLASS_MIN_RIGS:
-            _simulate_class_nb(
-                r, end_class, path, hashrate_th, power_w, weight, delivery_day, retire_day,
-                decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd,
-                energy_usd_per_kwh, curtail, rig_key, group, btc_unit_per_th, usd_per_th,
-                sampled, seed, day_acc, group_acc, class_work)
-            r = end_class
-            continue
+        # A class of alike rigs goes to _simulate_class_nb, unless its delivery groups are too
+        # small to pay for their passes over the days (its rigs then walk alone, up to
+        # walk_until). Two fields are compared here first: rigs unlike their neighbour (every
+        # rig its own price) then cost no call.
+        if (r >= walk_until and r + 1 < last and hashrate_th[r + 1] == hashrate_th[r]
+                and energy_usd_per_kwh[r + 1] == energy_usd_per_kwh[r]):
+            end_class = _class_end_nb(r, last, hashrate_th, power_w, weight, decay_per_day,
+                                      uptime, failure_per_day, repair_days, repair_cost_usd,
+                                      energy_usd_per_kwh, curtail, group, site_of)
+            if end_class - r >= CLASS_MIN_RIGS and _simulate_class_nb(
+                    r, end_class, path, hashrate_th, power_w, weight, delivery_day, retire_day,
+                    decay_per_day, uptime, failure_per_day, repair_days, repair_cost_usd,
+                    energy_usd_per_kwh, curtail, rig_key, group, btc_unit_per_th, usd_per_th,
+                    sampled, seed, day_acc, group_acc, class_work):
+                r = end_class
+                continue
+            walk_until = end_class
         w = weight[r]
         lam = failure_per_day[r]
         energy_per_day = power_w[r] / 1000.0 * 24.0 * energy_usd_per_kwh[r]
