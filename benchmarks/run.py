@@ -62,13 +62,18 @@ def _current_rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _kernel_runner(kwargs: dict[str, Any], n_groups: int, serial: bool | None = None):
+def _kernel_runner(kwargs: dict[str, Any], n_groups: int, serial: bool | None = None,
+                   module: Any = None):
     """A closure calling the kernel on preallocated outputs and scratch, as the engine does;
     ``serial`` None: the thread count the engine would pick (``kernel_for``), True: one
-    thread, False: ``default_threads()``."""
+    thread, False: ``default_threads()``. ``module``: the kernel module (None:
+    ``kernels.rigdays``; the baseline's, ``benchmarks.baseline``)."""
     import functools
 
-    from kernels.rigdays import N_DAILY, N_GROUP, kernel_for, scratch_shapes, simulate_rigdays
+    if module is None:
+        import kernels.rigdays as module
+    N_DAILY, N_GROUP, kernel_for = module.N_DAILY, module.N_GROUP, module.kernel_for
+    scratch_shapes, simulate_rigdays = module.scratch_shapes, module.simulate_rigdays
 
     n_rigs = kwargs["hashrate_th"].shape[0]
     n_paths, n_days = kwargs["btc_per_th_day"].shape
@@ -139,6 +144,55 @@ def case_rigdays(n_rigs: int, n_paths: int, check_rigs: int, distinct_sites: boo
         "rig_days_per_cpu_s": days / timing["cpu_s"], "threads": kernel_threads,
         "rss_before_inputs_mb": rss_start, "checked_rigs": check_rigs,
         "running_share": running_share, "distinct_sites": distinct_sites,
+    }
+
+
+# Fleets the kernel is compared on against the baseline: the single-path benchmark fleet
+# (orders' rigs delivered on random days over 180), orders of alike rigs (each order delivered
+# on one day, as plans deliver: rigs differ only in their failures), every rig its own price.
+BASELINE_FLEETS: dict[str, dict[str, bool]] = {
+    "single_path": {}, "alike_orders": {"one_delivery_per_order": True},
+    "distinct": {"distinct_sites": True},
+}
+
+
+def case_vs_baseline(n_rigs: int, kind: str) -> dict[str, Any]:
+    """The kernel against the baseline (``benchmarks.baseline``: the kernel on main before the
+    Performance issue's kernel work) on one ``BASELINE_FLEETS`` fleet, one path, sampled
+    failures, in one process with the timings interleaved: CPU and wall seconds per call on one
+    thread and on the threads the engine picks, and the ratios baseline / now.
+
+    Checked first: now == reference on a sub-sample, now on all threads == on one thread bit
+    for bit, now == baseline to 1e-12 relative on the whole fleet."""
+    from benchmarks.baseline import BASELINE_COMMIT, load_baseline_rigdays
+    from benchmarks.workloads import fleet, rig_days, subsample
+
+    kwargs, n_groups = fleet(n_rigs, 1, **BASELINE_FLEETS[kind])
+    _check_against_reference(subsample(kwargs, 300), n_groups)
+    baseline = load_baseline_rigdays()
+    runners = {"now_one": _kernel_runner(kwargs, n_groups, serial=True),
+               "now": _kernel_runner(kwargs, n_groups),
+               "base_one": _kernel_runner(kwargs, n_groups, serial=True, module=baseline),
+               "base": _kernel_runner(kwargs, n_groups, module=baseline)}
+    outputs = {name: tuple(a.copy() for a in run()) for name, run in runners.items()}
+    for now, base in zip(outputs["now"], outputs["base"], strict=True):
+        np.testing.assert_allclose(now, base, rtol=1e-12, atol=1e-12 * np.abs(base).max())
+    assert all(a.tobytes() == b.tobytes()
+               for a, b in zip(outputs["now"], outputs["now_one"], strict=True))
+    _check_totals(*outputs["now"])
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in runners}
+    for _ in range(RUNS * 2):  # interleaved: the machine's load hits all four alike
+        for name, run in runners.items():
+            samples[name].append(_timed(run, 1, warmup=0))
+    cpu = {k: statistics.median(r["cpu_s"] for r in v) for k, v in samples.items()}
+    wall = {k: statistics.median(r["wall_s"] for r in v) for k, v in samples.items()}
+    days = rig_days(kwargs)
+    return {
+        "fleet": kind, "rigs": n_rigs, "rig_days": days, "baseline": BASELINE_COMMIT[:10],
+        "cpu_s": cpu, "wall_s": wall,
+        "rig_days_per_cpu_s": {k: days / v for k, v in cpu.items()},
+        "ratio_cpu_one_thread": cpu["base_one"] / cpu["now_one"],
+        "ratio_cpu": cpu["base"] / cpu["now"], "ratio_wall": wall["base"] / wall["now"],
     }
 
 
@@ -377,6 +431,8 @@ CASES: dict[str, Callable[[bool], dict[str, Any]]] = {
     "monte_carlo_reference": lambda quick: case_reference(200, 20, 3 if quick else RUNS),
     **{f"scaling_{n:.0e}": (lambda quick, n=n: case_rigdays(n, 1, 100))
        for n in (1_000, 10_000, 100_000, 1_000_000)},
+    **{f"vs_baseline_{kind}": (lambda quick, kind=kind: case_vs_baseline(
+        20_000 if quick else 100_000, kind)) for kind in BASELINE_FLEETS},
     "cohorts": lambda quick: case_cohorts(),
     "evaluate_warm": lambda quick: case_evaluate(),
     "batch": lambda quick: case_batch(40 if quick else 200),
@@ -504,6 +560,14 @@ def _table(report: dict[str, Any]) -> str:
                      f"{c['rig_days_per_s'] / ref['rig_days_per_s']:.0f}x",
                      f"{c['peak_rss_mb']:.0f} MB", _fmt_rate(c["rig_days_per_cpu_s"]),
                      f"{c['rig_days_per_cpu_s'] / ref['rig_days_per_cpu_s']:.0f}x"))
+    for name in [k for k in cases if k.startswith("vs_baseline_")]:
+        c = cases[name]
+        rows.append((name, f"{c['rigs']:,} rigs x 1 path, {c['fleet']}, vs {c['baseline']}",
+                     f"{c['wall_s']['now'] * 1e3:.0f} ms",
+                     f"{c['ratio_wall']:.1f}x baseline (wall)", "", "",
+                     _fmt_rate(c["rig_days_per_cpu_s"]["now_one"]) + " (1 thread)",
+                     f"{c['ratio_cpu_one_thread']:.1f}x baseline per CPU-s on 1 thread, "
+                     f"{c['ratio_cpu']:.1f}x threaded"))
     c = cases["cohorts"]
     rows.append(("cohorts", f"{c['cohorts']} cohorts = {c['units']:,} units, expected failures",
                  f"{c['wall_s'] * 1e6:.0f} us",

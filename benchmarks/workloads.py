@@ -21,6 +21,7 @@ HORIZON_DAYS = 1826
 ORDER_UNITS = ((270.0, 3645.0, 0.06), (298.0, 5513.0, 0.08), (185.0, 3420.0, 0.10),
                (260.0, 4160.0, 0.05))
 SITE_USD_PER_KWH = (0.025, 0.03, 0.022, 0.033)  # all-in power price of each order's site
+ORDER_DELIVERY_DAYS = (0, 45, 90, 170)  # with ``one_delivery_per_order``
 
 
 def market(n_paths: int, n_days: int = HORIZON_DAYS) -> tuple[np.ndarray, np.ndarray]:
@@ -36,12 +37,15 @@ def market(n_paths: int, n_days: int = HORIZON_DAYS) -> tuple[np.ndarray, np.nda
 def fleet(
     n_rigs: int, n_paths: int = 1, n_days: int = HORIZON_DAYS, *, sampled: bool = True,
     seed: int = 7, market_arrays: tuple[np.ndarray, np.ndarray] | None = None,
-    distinct_sites: bool = False,
+    distinct_sites: bool = False, one_delivery_per_order: bool = False,
 ) -> tuple[dict[str, Any], int]:
     """Keyword arguments of ``simulate_rigdays`` (less outputs and scratch) and the group
     count. ``sampled`` rigs have weight 1 and their own failure streams. Rigs of an order
     share a site and its power price, as in ``fleetcalc.fleet.rig_arrays``; with
     ``distinct_sites`` every rig has its own price (no two rigs alike: the kernel's worst case).
+    ``one_delivery_per_order``: each order's rigs are delivered on one day (order i on day
+    ``ORDER_DELIVERY_DAYS[i]``), as a plan delivers them: orders of alike rigs that differ only
+    in their failures.
     """
     rng = np.random.default_rng(seed)
     n_groups = len(ORDER_UNITS)
@@ -50,11 +54,14 @@ def fleet(
     units = np.array(ORDER_UNITS)
     btc_per_th_day, price_usd = market_arrays if market_arrays is not None else market(
         n_paths, n_days)
+    delivery_day = rng.integers(0, min(180, n_days), n_rigs).astype(np.int64)
+    if one_delivery_per_order:
+        delivery_day = np.array(ORDER_DELIVERY_DAYS, dtype=np.int64)[group].clip(0, n_days - 1)
     kwargs = {
         "hashrate_th": units[group, 0].copy(),
         "power_w": units[group, 1].copy(),
         "weight": np.ones(n_rigs),
-        "delivery_day": rng.integers(0, min(180, n_days), n_rigs).astype(np.int64),
+        "delivery_day": delivery_day,
         "retire_day": np.full(n_rigs, n_days, dtype=np.int64),
         "decay_per_day": np.full(n_rigs, 0.95 ** (1 / 365)),
         "uptime": np.full(n_rigs, 0.97),
