@@ -38,30 +38,44 @@ outputs (caller-allocated; fully overwritten)
 scratch (caller-allocated, see ``scratch_shapes``; contents on return are unspecified)
     day_acc[n_tasks, T, N_ACC], group_acc[n_tasks, G, N_GROUP]
 
-Days are walked in chunks of ``DAY_CHUNK`` aligned on the rig's delivery day, with hashrate
-``h = h_chunk * decay**k`` (``decay**k`` tabled once per rig, ``h_chunk`` advanced by
-``decay**DAY_CHUNK``): the days of a chunk are independent, so the CPU overlaps them instead of
-waiting on one multiply chain. A chunk the rig runs through without an event (in service, not in
-repair, no failure due: at least ``DAY_CHUNK`` running days left on its failure clock) takes a
-fast path with no event logic; any other chunk is walked day by day with the full model. Both
-paths compute the same numbers, so which one a chunk takes never changes a result.
+**Classes by delivery day.** A run of consecutive rigs alike but for delivery, retirement and
+rig key (an order's rigs: ``_class_end_nb``) is a class. Rigs of a class delivered on the same
+day have the same hashrate and run or idle on the same days; they differ only in their failures.
+So a class is walked as groups of one delivery day (a counting sort, stable): a group's days
+once (its hashrate if it runs that day, its running days cumulated), each rig only its failures
+(the day its failure clock runs out is a binary search in the group's cumulated running days,
+one per failure), and the group's rigs up per day summed from +1/-1 steps; the class's days are
+booked once from its running rigs and their hashrate. A rig costs a few operations per failure,
+a delivery group two passes over its days, instead of a pass over its days per rig. A class
+whose delivery groups average fewer than ``CLASS_MIN_GROUP_RIGS`` rigs, and any other rig, is
+walked rig by rig as below; the two give the same numbers up to the order of a day's sums.
 
-Per-task scratch keeps only what varies by rig and day: ``day_acc[task, T, N_ACC]`` holds, per
-day, adjacent in memory, the sum of scaled hashrate, a count of running rigs, and the sums of
-power, energy, running units and repairs. What a running rig adds besides hashrate does not
-depend on the day, and consecutive rigs of an order add the same amounts; such a run of alike
-rigs (a class) only counts its running rigs per day, booked as power, energy, units and repairs
-once per day when the class ends (two stores per running rig-day instead of five); a rig unlike both
+Rig by rig, days are walked in chunks of ``DAY_CHUNK`` aligned on the rig's delivery day, with
+hashrate ``h = h_chunk * decay**k`` (``decay**k`` tabled once per rig, ``h_chunk`` advanced by
+``decay**DAY_CHUNK``; a class's delivery groups form it the same way): the days of a chunk are
+independent, so the CPU overlaps them instead of waiting on one multiply chain. A chunk the rig
+runs through without an event (in service, not in repair, no failure due: at least ``DAY_CHUNK``
+running days left on its failure clock) takes a fast path with no event logic; any other chunk is
+walked day by day with the full model. Both paths compute the same numbers, so which one a chunk
+takes never changes a result.
+
+Per-task scratch keeps only what varies by rig and day: ``day_acc[task, T, N_ACC]`` holds, per day,
+adjacent in memory, the sum of scaled hashrate, a count of running rigs, and the sums of power,
+energy, running units and repairs. What a running rig adds besides hashrate does not depend on the
+day, and consecutive rigs walked one by one often add the same amounts (rigs of one model and
+site); such a run only counts its running rigs per day, booked as power, energy, units and repairs
+once per day when the run ends (two stores per running rig-day instead of five); a rig unlike both
 neighbours adds its amounts directly. BTC and revenue per day are ``btc_per_th_day * keep *
 hashrate`` and that times price, formed once per day in the reduction; per-rig energy, units and
 expected repairs are a constant times the rig's running-day count. A task is one block of
-consecutive rigs on one path; the blocks (``n_blocks``: at most ``BLOCK_RIGS`` rigs; enough
-blocks of at least ``MIN_BLOCK_RIGS`` rigs for ``MIN_TASKS`` tasks when paths are few; split
-evenly) depend on the rig and path counts only; the scratch's first axis carries the split to
-the kernel. Tasks write only their own scratch slice and are reduced afterwards in block order,
-so the result never depends on the number of threads or on which thread ran a task. Memory
-is O(tasks x T + R + P x T), never R x T; the scratch is about ``ceil(R / BLOCK_RIGS)`` times
-the size of ``daily_out`` when there are many paths.
+consecutive rigs on one path; the blocks (``n_blocks``: at most ``BLOCK_RIGS`` rigs; enough blocks
+of at least ``MIN_BLOCK_RIGS`` rigs for ``MIN_TASKS`` tasks when paths are few; split evenly)
+depend on the rig and path counts only; the scratch's first axis carries the split to the kernel.
+Tasks write only their own scratch slice and are reduced afterwards in block order, so the result
+never depends on the number of threads or on which thread ran a task. Memory is O(tasks x T + R + P
+x T), never R x T; the scratch is about ``ceil(R / BLOCK_RIGS)`` times the size of ``daily_out``
+when there are many paths, plus per call one block's rig order and seven day arrays for the class
+path.
 
 Model of one unit on day t in [delivery, retire): see ``kernels.reference`` and DESIGN.md.
 """
@@ -104,7 +118,10 @@ from kernels.layout import (  # noqa: F401  (re-exported: callers read the field
 from kernels.rng import STREAM_FAILURE, uniform_nb
 from kernels.tasks import default_threads, run_tasks
 
-BLOCK_RIGS = 16384  # most rigs in a block: bounds the tasks' scratch to T x N_ACC per 2048 rigs
+# Most rigs in a block: bounds the tasks' scratch to T x N_ACC per 16,384 rigs. Large, because
+# a class's delivery groups are cut at a block's end, and a group's passes over its days are
+# paid per block (2048 made groups of ~11 rigs on the benchmark fleet instead of ~35).
+BLOCK_RIGS = 16384
 # A plan of a few thousand rigs on one path still makes enough tasks to keep every thread busy
 # (two blocks of 2048 and 130 rigs would leave one thread idle), without blocks too small to
 # amortise. Many paths make enough tasks already: more blocks there would only add scratch.
@@ -166,6 +183,37 @@ def _same_amounts_nb(
             and failure_per_day[a] == failure_per_day[b] and repair_days[a] == repair_days[b]
             and repair_cost_usd[a] == repair_cost_usd[b]
             and energy_usd_per_kwh[a] == energy_usd_per_kwh[b])
+
+
+@jit(inline=True)
+def _rig_amounts_nb(r, power_w, weight, uptime, failure_per_day, repair_days, repair_cost_usd,
+                    energy_usd_per_kwh, sampled):
+    """What rig r adds per running day besides hashrate: energy USD of a full day (the
+    curtailment bar), scale (weight x uptime x availability), then power W, energy USD, units,
+    expected failures and expected repair USD. (Inlined: the rig-by-rig path calls it per rig.)
+    """
+    w = weight[r]
+    lam = failure_per_day[r]
+    energy_per_day = power_w[r] / 1000.0 * 24.0 * energy_usd_per_kwh[r]
+    availability = 1.0 if sampled else 1.0 / (1.0 + lam * repair_days[r])
+    scale = w * uptime[r] * availability
+    failures_day = 0.0 if sampled else w * lam * availability
+    return (energy_per_day, scale, power_w[r] * scale, energy_per_day * scale, w * availability,
+            failures_day, failures_day * repair_cost_usd[r])
+
+
+@jit(inline=True)
+def _book_totals_nb(group_acc, g, btc_sum, usd_sum, running_days, failures, repair_sum, w, scale,
+                    energy_day, units_day, failures_day, repair_day):
+    """Add a rig's or a class's horizon totals to group g: sampled failures and repairs as
+    counted, the rest from its running days (``btc_sum``, ``usd_sum``: hashrate x net BTC, USD
+    per TH/s over them)."""
+    group_acc[g, GROUP_BTC] += btc_sum * scale
+    group_acc[g, GROUP_REVENUE_USD] += usd_sum * scale
+    group_acc[g, GROUP_ENERGY_USD] += energy_day * running_days
+    group_acc[g, GROUP_REPAIR_USD] += repair_sum + repair_day * running_days
+    group_acc[g, GROUP_RUNNING_UNIT_DAYS] += units_day * running_days
+    group_acc[g, GROUP_FAILURES] += w * failures + failures_day * running_days
 
 
 @jit()
@@ -345,7 +393,9 @@ def _simulate_class_nb(
         class_running[t] = 0
     w = weight[r0]
     lam = failure_per_day[r0]
-    energy_per_day = power_w[r0] / 1000.0 * 24.0 * energy_usd_per_kwh[r0]
+    (energy_per_day, scale, power_day, energy_day, units_day, failures_day,
+     repair_day) = _rig_amounts_nb(r0, power_w, weight, uptime, failure_per_day, repair_days,
+                                   repair_cost_usd, energy_usd_per_kwh, sampled)
     repair_usd_each = w * repair_cost_usd[r0]
     n_failures = np.int64(0)
     repair_sum = 0.0
@@ -366,13 +416,6 @@ def _simulate_class_nb(
         repair_sum += repairs
         _book_group_nb(d, group_end, h_on, cum_run, steps, class_hash, class_running)
         i = k
-    availability = 1.0 if sampled else 1.0 / (1.0 + lam * repair_days[r0])
-    scale = w * uptime[r0] * availability
-    power_day = power_w[r0] * scale
-    energy_day = energy_per_day * scale
-    units_day = w * availability
-    failures_day = 0.0 if sampled else w * lam * availability
-    repair_day = failures_day * repair_cost_usd[r0]
     btc_sum = 0.0  # sum of running hashrate * btc_unit_per_th over the class's days
     usd_sum = 0.0
     running_days = np.int64(0)
@@ -388,13 +431,8 @@ def _simulate_class_nb(
             btc_sum += h_sum * btc_unit_per_th[t]
             usd_sum += h_sum * usd_per_th[t]
             running_days += n
-    g = group[r0]
-    group_acc[g, GROUP_BTC] += btc_sum * scale
-    group_acc[g, GROUP_REVENUE_USD] += usd_sum * scale
-    group_acc[g, GROUP_ENERGY_USD] += energy_day * running_days
-    group_acc[g, GROUP_REPAIR_USD] += repair_sum + repair_day * running_days
-    group_acc[g, GROUP_RUNNING_UNIT_DAYS] += units_day * running_days
-    group_acc[g, GROUP_FAILURES] += w * n_failures + failures_day * running_days
+    _book_totals_nb(group_acc, group[r0], btc_sum, usd_sum, running_days, n_failures,
+                    repair_sum, w, scale, energy_day, units_day, failures_day, repair_day)
     return True
 
 
@@ -462,15 +500,10 @@ def _simulate_block_nb(
             walk_until = end_class
         w = weight[r]
         lam = failure_per_day[r]
-        energy_per_day = power_w[r] / 1000.0 * 24.0 * energy_usd_per_kwh[r]
-        availability = 1.0 if sampled else 1.0 / (1.0 + lam * repair_days[r])
-        scale = w * uptime[r] * availability
         # What a running day adds besides hashrate does not depend on the day.
-        power_day = power_w[r] * scale
-        energy_day = energy_per_day * scale
-        units_day = w * availability
-        failures_day = 0.0 if sampled else w * lam * availability
-        repair_day = failures_day * repair_cost_usd[r]
+        (energy_per_day, scale, power_day, energy_day, units_day, failures_day,
+         repair_day) = _rig_amounts_nb(r, power_w, weight, uptime, failure_per_day, repair_days,
+                                       repair_cost_usd, energy_usd_per_kwh, sampled)
         # Count the rig's running days in a class if it has the class's amounts, or opens a
         # new class with the next rig; a rig unlike both neighbours adds its amounts directly.
         counted = (power_day == class_power and energy_day == class_energy
@@ -568,13 +601,8 @@ def _simulate_block_nb(
                         day_acc[t, ACC_RUNNING_UNITS] += units_day
                         day_acc[t, ACC_REPAIR_USD] += repair_day
             h_chunk *= decay_chunk
-        g = group[r]
-        group_acc[g, GROUP_BTC] += btc_sum * scale
-        group_acc[g, GROUP_REVENUE_USD] += usd_sum * scale
-        group_acc[g, GROUP_ENERGY_USD] += energy_day * running_days
-        group_acc[g, GROUP_REPAIR_USD] += repair_sum + repair_day * running_days
-        group_acc[g, GROUP_RUNNING_UNIT_DAYS] += units_day * running_days
-        group_acc[g, GROUP_FAILURES] += w * n_failures + failures_day * running_days
+        _book_totals_nb(group_acc, group[r], btc_sum, usd_sum, running_days, n_failures,
+                        repair_sum, w, scale, energy_day, units_day, failures_day, repair_day)
         r += 1
     _flush_class_nb(day_acc, class_first, class_end, class_power, class_energy, class_units,
                     class_repair)
