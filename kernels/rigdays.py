@@ -161,7 +161,8 @@ def _flush_class_nb(day_acc, first_day, end_day, power_day, energy_day, units_da
 
     A class is a run of consecutive rigs whose every per-day amount except hashrate is the
     same (an order's rigs: same model, site, weight); their running days are counted, and
-    booked here once per day instead of four adds per rig-day.
+    booked here once per day instead of four adds per rig-day. ``energy_day`` is 0 for rigs
+    that add their own energy (one unit at different power prices).
     """
     for t in range(first_day, end_day):
         n = day_acc[t, ACC_RUNNING_RIGS]
@@ -174,15 +175,13 @@ def _flush_class_nb(day_acc, first_day, end_day, power_day, energy_day, units_da
 
 
 @jit(inline=True)
-def _same_amounts_nb(
-    a, b, power_w, weight, uptime, failure_per_day, repair_days, repair_cost_usd,
-    energy_usd_per_kwh,
-):
-    """Rigs ``a`` and ``b`` add the same power, energy, units and repairs per running day."""
+def _same_amounts_nb(a, b, power_w, weight, uptime, failure_per_day, repair_days,
+                     repair_cost_usd):
+    """Rigs ``a`` and ``b`` add the same power, units and repairs per running day (energy too
+    if their power price is the same)."""
     return (power_w[a] == power_w[b] and weight[a] == weight[b] and uptime[a] == uptime[b]
             and failure_per_day[a] == failure_per_day[b] and repair_days[a] == repair_days[b]
-            and repair_cost_usd[a] == repair_cost_usd[b]
-            and energy_usd_per_kwh[a] == energy_usd_per_kwh[b])
+            and repair_cost_usd[a] == repair_cost_usd[b])
 
 
 @jit(inline=True)
@@ -459,6 +458,7 @@ def _simulate_block_nb(
     acc_flat = day_acc.reshape(day_acc.size)  # a view: the task's slice is C-contiguous
     # The current rig class: its per-day amounts and the days its rigs span (NaN: none yet).
     class_power = class_energy = class_units = class_repair = np.nan
+    own_energy = False
     class_first = day_acc.shape[0]
     # np.int64, not a bare 0: a literal type here makes Numba compile its callees twice.
     class_end = np.int64(0)
@@ -506,14 +506,17 @@ def _simulate_block_nb(
                                        repair_cost_usd, energy_usd_per_kwh, sampled)
         # Count the rig's running days in a class if it has the class's amounts, or opens a
         # new class with the next rig; a rig unlike both neighbours adds its amounts directly.
-        counted = (power_day == class_power and energy_day == class_energy
-                   and units_day == class_units and repair_day == class_repair)
+        # Rigs of one unit at different power prices (own_energy) count their running days
+        # for power, units and repairs and add their energy directly.
+        counted = (power_day == class_power and units_day == class_units
+                   and repair_day == class_repair and (own_energy or energy_day == class_energy))
         if not counted and r + 1 < last and _same_amounts_nb(
                 r, r + 1, power_w, weight, uptime, failure_per_day, repair_days,
-                repair_cost_usd, energy_usd_per_kwh):
+                repair_cost_usd):
             _flush_class_nb(day_acc, class_first, class_end, class_power, class_energy,
                             class_units, class_repair)
-            class_power, class_energy = power_day, energy_day
+            own_energy = energy_usd_per_kwh[r + 1] != energy_usd_per_kwh[r]
+            class_power, class_energy = power_day, 0.0 if own_energy else energy_day
             class_units, class_repair = units_day, repair_day
             class_first = day_acc.shape[0]
             class_end = np.int64(0)
@@ -560,6 +563,8 @@ def _simulate_block_nb(
                         acc[k * N_ACC + ACC_HASHRATE_TH] += h * scale
                         if counted:
                             acc[k * N_ACC + ACC_RUNNING_RIGS] += 1.0
+                            if own_energy:
+                                acc[k * N_ACC + ACC_ENERGY_USD] += energy_day
                         else:
                             acc[k * N_ACC + ACC_POWER_W] += power_day
                             acc[k * N_ACC + ACC_ENERGY_USD] += energy_day
@@ -595,6 +600,8 @@ def _simulate_block_nb(
                     day_acc[t, ACC_HASHRATE_TH] += h * scale
                     if counted:
                         day_acc[t, ACC_RUNNING_RIGS] += 1.0
+                        if own_energy:
+                            day_acc[t, ACC_ENERGY_USD] += energy_day
                     else:
                         day_acc[t, ACC_POWER_W] += power_day
                         day_acc[t, ACC_ENERGY_USD] += energy_day
