@@ -40,10 +40,12 @@ def digest(*arrays: np.ndarray) -> str:
 
 def thread_test_fleet() -> dict:
     """Kernel inputs with enough tasks for any thread count (3 x BLOCK_RIGS + 17 rigs on two
-    paths: 16 tasks), sampled failures and curtailment; 3 groups."""
+    paths: 16 tasks), sampled failures and curtailment; 3 groups. The first half of the rigs
+    are 3 orders of alike rigs delivered on 8 days (the kernel's class path), the rest all
+    different (walked rig by rig)."""
     rng = np.random.default_rng(3)
     n, days = 3 * BLOCK_RIGS + 17, 200
-    return {
+    fleet = {
         "hashrate_th": rng.uniform(100, 300, n), "power_w": rng.uniform(3000, 6000, n),
         "weight": np.ones(n), "delivery_day": rng.integers(0, 50, n),
         "retire_day": np.full(n, days), "decay_per_day": np.full(n, 0.95 ** (1 / 365)),
@@ -55,6 +57,13 @@ def thread_test_fleet() -> dict:
         "price_usd": rng.uniform(5e4, 1.2e5, (2, days)), "pool_fee": 0.02, "sampled": True,
         "seed": 11,
     }
+    half = n // 2
+    order = np.sort(rng.integers(0, 3, half))
+    for name in ("hashrate_th", "power_w", "energy_usd_per_kwh"):
+        fleet[name][:half] = fleet[name][order]
+    fleet["group"][:half] = order
+    fleet["delivery_day"][:half] = rng.integers(0, 8, half) * 6
+    return fleet
 
 
 @dataclass(frozen=True)
