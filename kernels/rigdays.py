@@ -371,7 +371,9 @@ def _simulate_class_nb(
     failure), the group's rigs up per day summed from +1/-1 steps (``_book_group_nb``). The
     class's days are then booked once: hashrate, and power, energy, units and repairs as
     running rigs times what one adds. A rig costs a few operations per failure, a delivery
-    group two passes over its days, instead of a pass over the days per rig.
+    group two passes over its days, instead of a pass over the days per rig. (Longer than
+    most: the sort, the groups and the class's booking share a dozen per-class values, and a
+    call per step would pass them all again.)
     """
     order, day_count, h_on, cum_run, steps, class_hash, class_running = class_work
     n_active = _sort_by_delivery_nb(first, last, delivery_day, retire_day, order, day_count)
@@ -435,7 +437,7 @@ def _simulate_class_nb(
     return True
 
 
-@jit()
+@jit(inline=True)
 def _simulate_block_nb(
     first, last, path, hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day,
     uptime, failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
@@ -636,16 +638,7 @@ def simulate_tasks_nb(
     n_rigs = hashrate_th.shape[0]
     n_days = day_acc.shape[1]
     # The hourly path's per-class tables: rebuilt for every class, so one set per call.
-    j_max = 0
-    if power[0].shape[0] > 0:
-        j_max = max(1, power[2].max())
-    days = n_days if j_max else 0
-    edges = days + 1 if j_max else 0
-    work = (np.empty((days, j_max)), np.empty((days, j_max, 3), np.int64),
-            np.empty((days, 2)), np.empty(days, np.int64),
-            np.empty((days * j_max * (hourly.HOURS + 1), 2)),
-            np.empty(days), np.empty((days, j_max), np.int64), np.empty(edges),
-            np.empty(edges, np.int64), np.empty(edges))
+    work = hourly.class_work_nb(power, n_days)
     # The daily path's per-class scratch (see _simulate_class_nb): one set per call.
     class_work = (np.empty(n_rigs // blocks + 1, np.int64), np.empty(n_days + 2, np.int64),
                   np.empty(n_days), np.empty(n_days + 1, np.int64),
