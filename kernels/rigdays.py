@@ -665,10 +665,10 @@ def simulate_tasks_nb(
             for field in range(power_totals.shape[1]):
                 power_totals[g, field] = 0.0
         _simulate_block_nb(
-            block * n_rigs // blocks, (block + 1) * n_rigs // blocks, path, hashrate_th,
-            power_w, weight, delivery_day, retire_day, decay_per_day, uptime, failure_per_day,
-            repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key, group,
-            btc_unit_per_th[path], usd_per_th[path], sampled, seed, acc, totals, power,
+            block * n_rigs // blocks, (block + 1) * n_rigs // blocks, rng_path[path],
+            hashrate_th, power_w, weight, delivery_day, retire_day, decay_per_day, uptime,
+            failure_per_day, repair_days, repair_cost_usd, energy_usd_per_kwh, curtail, rig_key,
+            group, btc_unit_per_th[path], usd_per_th[path], sampled, seed, acc, totals, power,
             power_days, power_totals, work, class_work,
         )
 
