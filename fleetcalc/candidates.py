@@ -13,13 +13,15 @@ one-unit plan: its landed cost per unit and its NPV per unit on every Monte Carl
 
 A plan's NPV is the sum of its orders' quantities times those per-unit NPVs when every order is
 a cohort simulated in expectation: the kernel scales a cohort's flows by its quantity, the
-curtailment decision is per unit and day, capex, residual and kept BTC are per unit, and
-nothing in the model depends on how many units a site holds. The one exception is the
-merchandise processing fee, paid per customs entry (an order) between a minimum and a cap
-(``fleetcalc.customs_fees``): a candidate's per-unit cost and NPV leave it out, and
-``Priced.entry_fees_usd`` gives, for chosen quantities, the present value the plan's fees
-take off the sum (so the optimum is the optimum of the rest, within a cap per order bought,
-and the reported NPV is the plan's exactly). With ``failures = "sampled"``
+curtailment decision is per unit and day, capex, residual and kept BTC are per unit, so are
+the site's build and fixed opex for the MW a unit uses, its hosting fees and take-or-pay floor,
+and nothing in the model depends on how many units a site holds (a site built whole, ``build =
+"site"``, costs the same whatever is bought: it is left out of the per-unit NPVs). The other
+exception is the merchandise processing fee, paid per customs entry (an order) between a
+minimum and a cap (``fleetcalc.customs_fees``): a candidate's per-unit cost and NPV leave it
+out, and ``Priced.entry_fees_usd`` gives, for chosen quantities, the present value the plan's
+fees take off the sum (so the optimum is the optimum of the rest, within a cap per order
+bought, and the reported NPV is the plan's exactly). With ``failures = "sampled"``
 each unit draws its own failures, so per-unit NPVs are linear only in expectation: the
 optimiser then prices candidates with expected failures (and says so), and the plan's metrics
 come from the scenario as given.
@@ -96,6 +98,13 @@ class CandidateSet:
         """The only site of a one-site file."""
         return self._as_plan(self.sites, ()).site
 
+    @property
+    def site_wide_costs(self) -> bool:
+        """True when a site is built whole (``build = "site"``) at a cost: its build and fixed
+        opex are the same whatever is bought, so no candidate's per-unit NPV carries them (the
+        plan's own metrics do)."""
+        return any(_built_whole_at_a_cost(site) for site in self.sites)
+
     def site_of(self, index: int) -> Site:
         """The site candidate ``index`` is installed at."""
         order = self.candidates[index].order
@@ -108,12 +117,16 @@ class CandidateSet:
                     exclude_origins=exclude, source=self.source)
 
     def unit_plan(self, index: int) -> Plan:
-        """Candidate ``index`` as a plan of one unit at its site (named ``candidates[index]``).
+        """Candidate ``index`` as a plan of one unit at its site (named ``candidates[index]``),
+        without the costs of a site built whole (see ``site_wide_costs``).
 
         Without the file's ``exclude_origins``: a candidate of an excluded origin is priced
         like any other (and never bought), and a plan breaking its own exclusion is invalid."""
-        return self._as_plan((self.site_of(index),), (self.candidates[index].order,),
-                             f"candidates[{index}]", exclude_origins=())
+        site = self.site_of(index)
+        if _built_whole_at_a_cost(site):
+            site = replace(site, build_usd_per_mw=0.0, fixed_opex_usd_per_mw_month=0.0)
+        return self._as_plan((site,), (self.candidates[index].order,), f"candidates[{index}]",
+                             exclude_origins=())
 
     def plan(self, units: np.ndarray, name: str) -> Plan | None:
         """The plan buying ``units[i]`` of candidate i at its site (None when it buys
@@ -125,6 +138,11 @@ class CandidateSet:
                        for i in bought)
         used = {self.site_of(i).name for i in bought}
         return self._as_plan(tuple(s for s in self.sites if s.name in used), orders, name)
+
+
+def _built_whole_at_a_cost(site: Site) -> bool:
+    return site.build == "site" and (site.build_usd_per_mw > 0.0
+                                     or site.fixed_opex_usd_per_mw_month > 0.0)
 
 
 def _renamed(error: InputError, index: int | None = None) -> InputError:
@@ -240,7 +258,8 @@ def price_candidates(cset: CandidateSet, scenario: Scenario) -> Priced:
         unit_mw=orders["power_w"].to_numpy() / 1e6,
         site=tuple(cset.site_of(i).name for i in range(n)),
         maker=tuple(orders["maker"].to_list()), origin=tuple(orders["origin"].to_list()),
-        site_mw={site.name: site.capacity_mw for site in cset.sites}, budget_usd=cset.budget_usd,
+        site_mw={site.name: site.capacity_mw for site in cset.sites},
+        pue={site.name: site.pue for site in cset.sites}, budget_usd=cset.budget_usd,
         min_units=np.array([c.min_units for c in cset.candidates], dtype=np.int64),
         max_units=np.array([-1 if c.max_units is None else c.max_units
                             for c in cset.candidates], dtype=np.int64),

@@ -1,22 +1,25 @@
 """The evaluation's steps around the kernel run: fleet arrays in, cash flows out.
 
 ``fleet_arrays`` turns priced orders into the kernel's per-rig arrays, the capex schedule (by
-payment day, ``fleetcalc.schedule``) and the residual value; ``KernelFlows`` is what the
-kernel produced (made by ``fleetcalc.engine.kernel_flows``, the one kernel caller);
-``cash_flows`` turns those flows into daily cash per path. Arrays are ``[paths, days]``
-unless noted.
+payment day, ``fleetcalc.schedule``, plus the site build), the site's costs
+(``fleetcalc.site_costs``) and the resale at the horizon (``fleetcalc.resale``);
+``KernelFlows`` is what the kernel produced (made by ``fleetcalc.engine.kernel_flows``, the one
+kernel caller); ``cash_flows`` turns those flows into daily cash per path. Arrays are
+``[paths, days]`` unless noted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from fleetcalc.fleet import RigArrays, mode_table, rig_arrays
 from fleetcalc.plan import Finance, Plan
+from fleetcalc.resale import Resale, horizon_resale
 from fleetcalc.scenario import Scenario
 from fleetcalc.schedule import Payments, payment_schedule
+from fleetcalc.site_costs import SiteCosts, site_costs
 from fleetcalc.tariffs import LandedCosts
 
 
@@ -25,12 +28,13 @@ class FleetArrays:
     """One plan's fleet as the kernel and the cash flows need it."""
 
     rigs: RigArrays  # one entry per rig (sampled failures) or per order (expected)
-    # [days]: landed cost by payment day (deposit, balance, duty and fees, freight and install);
-    # payments before the start at face value on day 0
+    # [days]: landed cost by payment day (deposit, balance, duty and fees, freight and install)
+    # and the site build; payments before the start at face value on day 0
     capex_by_day_usd: np.ndarray
     # Day 0's cost of having paid those before the start: carried forward at the discount rate.
     capex_carry_usd: float
-    residual_usd: float  # resale value at the horizon of the units still in service
+    resale: Resale  # of the units still in service at the horizon
+    site: SiteCosts  # build (in capex_by_day_usd), fixed costs, take-or-pay
     first_delivery_day: int
     n_orders: int
     payments: Payments
@@ -45,22 +49,27 @@ class FleetArrays:
 
 
 def fleet_arrays(landed: LandedCosts, plan: Plan, scenario: Scenario) -> FleetArrays:
-    """The fleet-arrays step: kernel inputs, capex by payment day, residual value."""
+    """The fleet-arrays step: kernel inputs, capex by payment day, site costs, resale."""
     orders = landed.per_order
     n_days = scenario.horizon_days
     payments = payment_schedule(orders, scenario.start_date, n_days)
-    in_service_at_end = orders["retire_day"].to_numpy() >= n_days
-    customs_value_usd = orders["customs_value_usd"].to_numpy() * orders["quantity"].to_numpy()
     nameplate_th = (orders["hashrate_th"] * orders["quantity"]).to_numpy()
     in_service_th = (
         np.bincount(orders["delivery_day"].to_numpy(), nameplate_th, minlength=n_days + 1)
         - np.bincount(orders["retire_day"].to_numpy(), nameplate_th, minlength=n_days + 1))
+    site = site_costs(orders, plan.site, n_days)
+    if plan.site.build_usd_per_mw > 0.0:
+        # The site build is a capital payment too (on its days, all inside the horizon): in
+        # capex, and borrowed with debt like the units' payments.
+        capex = payments.capex_usd.copy()
+        capex[payments.offset_days:] += site.build_by_day_usd
+        payments = replace(payments, capex_usd=capex)
     return FleetArrays(
         rigs=rig_arrays(orders, plan, scenario.failures == "sampled"),
         capex_by_day_usd=payments.nominal_by_day(),
         capex_carry_usd=payments.carry_usd(plan.finance.discount_rate),
-        residual_usd=float(plan.finance.residual_fraction
-                           * customs_value_usd[in_service_at_end].sum()),
+        resale=horizon_resale(orders, plan.finance, n_days),
+        site=site,
         first_delivery_day=int(orders["delivery_day"].min()),
         n_orders=orders.height,
         payments=payments,
@@ -104,6 +113,8 @@ class KernelFlows:
     power_w: np.ndarray
     running_units: np.ndarray
     final_price_usd: np.ndarray  # [paths]: BTC price on the last day (kept BTC is valued at it)
+    # [paths]: hashprice on the last day (units are resold at it)
+    final_hashprice_usd_per_ph_day: np.ndarray
     # [paths, orders, ORDER_TOTAL_COLUMNS]: each order's totals over the horizon
     order_totals: np.ndarray
     mode_names: tuple[str, ...]  # the modes of PowerFlows' mode axis (one on the daily path)
@@ -159,5 +170,9 @@ def cash_flows(flows: KernelFlows, fleet: FleetArrays, terms: Finance) -> np.nda
     cash[:, 0] -= fleet.capex_carry_usd
     if flows.power is not None:
         cash -= flows.power.net_usd()
-    cash[:, -1] += fleet.residual_usd + hodl * flows.btc.sum(axis=1) * flows.final_price_usd
+    # The site's fixed costs (issue 13): a separate term, so that without them (all zeros)
+    # every other flow keeps its bits.
+    cash -= fleet.site.fixed_by_day_usd[None, :]
+    resale_usd = fleet.resale.value_usd(flows.final_hashprice_usd_per_ph_day)
+    cash[:, -1] += resale_usd + hodl * flows.btc.sum(axis=1) * flows.final_price_usd
     return cash

@@ -95,6 +95,14 @@ class Results:
     sites: pl.DataFrame  # one row per plan and site: the site's own metrics
     scenario: Scenario
 
+    def assumption_list(self) -> list[str]:
+        """The scenario's assumptions, then each plan's and any the evaluation added (such as
+        unverified tariffs), each once, in order."""
+        items = list(self.scenario.assumptions)
+        for text in self.summary["assumptions"].to_list():
+            items += [item for item in (text or "").split("; ") if item and item not in items]
+        return items
+
     def records(self) -> list[dict[str, Any]]:
         """The summary as JSON-ready dicts: NaN becomes None (a metric that does not exist)."""
         return [metrics.json_record(row) for row in self.summary.iter_rows(named=True)]
@@ -365,10 +373,12 @@ def kernel_flows(
     fleet (default this fleet's), which finds no more blocks than its network
     (``network.fleet_btc_per_th_day``).
 
-    A per-path energy price x is run as energy 1 USD/kWh with the BTC price divided by x:
-    every curtailment decision is the same, and every USD flow is x times the kernel's (a
+    A per-path energy price x (USD per kWh of IT load, all-in) is run as energy 1 USD/kWh
+    (times each rig's avoidable share, see ``fleetcalc.site_costs``) with the BTC price divided
+    by x: every curtailment decision is the same, and every USD flow is x times the kernel's (a
     site without a series gives its hours at 1 USD/kWh and its price as the rigs' factor, so
-    this holds on the hourly path too).
+    this holds on the hourly path too). The take-or-pay floor, owed whether the units run or
+    not, is added to the energy cost.
     """
     from kernels import rigdays as k
 
@@ -386,7 +396,7 @@ def kernel_flows(
     if energy_usd_per_kwh is not None:
         usd_scale = np.maximum(energy_usd_per_kwh, MIN_ENERGY_USD_PER_KWH)
         price = price / usd_scale[:, None]
-        energy_override = np.ones(fleet.rigs.n_rigs)
+        energy_override = fleet.rigs.energy_share
     daily, groups, power_out = _run_kernel(
         fleet.rigs, btc_per_th_day, price, scenario.network.pool_fee,
         scenario.failures == "sampled", scenario.seed, fleet.n_orders, energy_override, buffers,
@@ -395,14 +405,21 @@ def kernel_flows(
     # In the order of cashflows.ORDER_TOTAL_COLUMNS.
     order_columns = [k.GROUP_BTC, k.GROUP_REVENUE_USD, k.GROUP_ENERGY_USD, k.GROUP_REPAIR_USD,
                      k.GROUP_RUNNING_UNIT_DAYS, k.GROUP_FAILURES]
+    energy_cost_usd = daily[:, k.DAILY_ENERGY_USD] * usd_scale[:, None]
+    final_price_usd = rows.price_usd[:, -1]
+    floor_usd = fleet.site.take_or_pay_usd(None if energy_usd_per_kwh is None else usd_scale)
+    if floor_usd is not None:
+        energy_cost_usd = energy_cost_usd + floor_usd
     return KernelFlows(
         btc=daily[:, k.DAILY_BTC],
         revenue_usd=daily[:, k.DAILY_REVENUE_USD] * usd_scale[:, None],
-        energy_cost_usd=daily[:, k.DAILY_ENERGY_USD] * usd_scale[:, None],
+        energy_cost_usd=energy_cost_usd,
         repair_cost_usd=daily[:, k.DAILY_REPAIR_USD],
         hashrate_th=daily[:, k.DAILY_HASHRATE_TH], power_w=daily[:, k.DAILY_POWER_W],
         running_units=daily[:, k.DAILY_RUNNING_UNITS],
-        final_price_usd=rows.price_usd[:, -1],
+        final_price_usd=final_price_usd,
+        # The hashprice of the run's own market (a responsive network answers the price).
+        final_hashprice_usd_per_ph_day=btc_per_th_day[:, -1] * final_price_usd * 1000.0,
         # C-ordered like the kernel's output (a handful of numbers per order): numpy sums the
         # mean over paths path by path there, but pairwise over a layout with paths innermost,
         # which changes the last bits.

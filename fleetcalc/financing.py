@@ -25,7 +25,9 @@ day for the last one).
   MACRS 5-year with the half-year convention (20, 32, 19.2, 11.52, 11.52, 5.76%: IRS Publication
   946, Table A-1) or straight line over ``depreciation_years`` with the half-year convention.
   Whatever is left when the units leave service (at the end of their service life, or sold at
-  the horizon) is deducted that year. The mid-quarter convention (over 40% of a year's property
+  the horizon) is deducted that year. The site build (``build_usd_per_mw``, part of capex) is
+  depreciated the same way from the day it is built, its basis left at the horizon deducted in
+  the last year (``site_build_depreciation_by_year``). The mid-quarter convention (over 40% of a year's property
   placed in service in its last quarter) is not applied.
 - Bonus depreciation left out (None): the US rule for each order (``us_bonus_share``).
 - Losses carry forward without time limit and offset at most 80% of a later year's taxable
@@ -205,16 +207,43 @@ def depreciation_by_year(orders: pl.DataFrame, terms: Finance, years: TaxYears) 
     for row in orders.iter_rows(named=True):
         bonus = (us_bonus_share(row["order_date"], row["delivery_date"])
                  if terms.bonus_depreciation is None else terms.bonus_depreciation)
-        first = years.year_of_day[row["delivery_day"]]
         # Out of service on its retirement day, or sold on the horizon's last day.
-        gone = years.year_of_day[min(row["retire_day"], n_days - 1)]
-        schedule = (1.0 - bonus) * shares
-        schedule[0] += bonus
-        held = gone - first  # full schedule years before the disposal year
-        taken = schedule[:held]
-        out[first:first + taken.shape[0]] += row["landed_cost_usd"] * taken
-        out[gone] += row["landed_cost_usd"] * (1.0 - taken.sum())
+        _depreciate(out, row["landed_cost_usd"], years.year_of_day[row["delivery_day"]],
+                    years.year_of_day[min(row["retire_day"], n_days - 1)], bonus, shares)
     return out
+
+
+def site_build_depreciation_by_year(
+    build_by_day_usd: np.ndarray, terms: Finance, years: TaxYears, start_date: dt.date,
+) -> np.ndarray:
+    """[years]: the deduction for the site build (``build_by_day_usd[days]``, the capex of
+    ``fleetcalc.site_costs``): depreciated like the units, by the plan's ``depreciation`` and
+    bonus share (the US rule with the build day as acquisition and service date), from the
+    year it is built; the basis left at the horizon is deducted in the last year (the model
+    gives the site no value after the horizon, so it leaves the books then)."""
+    shares = depreciation_shares(terms.depreciation, terms.depreciation_years)
+    out = np.zeros(years.n_years)
+    last_year = years.n_years - 1
+    for day in np.flatnonzero(build_by_day_usd):
+        built = start_date + dt.timedelta(days=int(day))
+        bonus = (us_bonus_share(built, built) if terms.bonus_depreciation is None
+                 else terms.bonus_depreciation)
+        _depreciate(out, float(build_by_day_usd[day]), years.year_of_day[day], last_year,
+                    bonus, shares)
+    return out
+
+
+def _depreciate(out: np.ndarray, basis_usd: float, first: int, gone: int, bonus: float,
+                shares: np.ndarray) -> None:
+    """Add to ``out[years]`` the deductions of ``basis_usd`` placed in service in year
+    ``first`` and leaving service in year ``gone``: the bonus share at once, the rest on the
+    schedule ``shares`` for the full years held, and what is left in the year it leaves."""
+    schedule = (1.0 - bonus) * shares
+    schedule[0] += bonus
+    held = gone - first  # full schedule years before the disposal year
+    taken = schedule[:held]
+    out[first:first + taken.shape[0]] += basis_usd * taken
+    out[gone] += basis_usd * (1.0 - taken.sum())
 
 
 def tax_by_year(taxable_usd: np.ndarray, tax_rate: float) -> np.ndarray:
@@ -257,13 +286,13 @@ def operating_income_usd(
     """
     income = cash_usd + fleet.capex_by_day_usd[None, :] + terms.hodl_fraction * flows.revenue_usd
     income[:, 0] += fleet.capex_carry_usd
-    income[:, -1] -= fleet.residual_usd + (
+    income[:, -1] -= fleet.resale.value_usd(flows.final_hashprice_usd_per_ph_day) + (
         terms.hodl_fraction * flows.btc.sum(axis=1) * flows.final_price_usd)
     return income
 
 
 def _tax(
-    income_usd: np.ndarray, deductions_usd: np.ndarray, residual_usd: float, rate: float,
+    income_usd: np.ndarray, deductions_usd: np.ndarray, residual_usd: np.ndarray, rate: float,
     years: TaxYears,
 ) -> np.ndarray:
     """[paths, days]: tax paid, on each tax year's last day."""
@@ -302,12 +331,17 @@ def financed_flows(
         years = tax_years(start_date, n_days)
         income = operating_income_usd(cash_usd, flows, fleet, terms)
         deductions = depreciation_by_year(orders, terms, years)
-        tax = _tax(income, deductions, fleet.residual_usd, terms.tax_rate, years)
+        if fleet.site.build_usd > 0.0:  # (no added zeros without a build: the same bits)
+            deductions = deductions + site_build_depreciation_by_year(
+                fleet.site.build_by_day_usd, terms, years, start_date)
+        # The units resold at the horizon: at each path's price when resold at market.
+        resale_usd = fleet.resale.value_usd(flows.final_hashprice_usd_per_ph_day)
+        tax = _tax(income, deductions, resale_usd, terms.tax_rate, years)
         after_tax = cash_usd - tax
         equity_after_tax = equity - tax
         if levered:
             interest = np.add.reduceat(interest_by_day, years.starts)
-            equity_after_tax = equity - _tax(income, deductions + interest, fleet.residual_usd,
+            equity_after_tax = equity - _tax(income, deductions + interest, resale_usd,
                                              terms.tax_rate, years)
     return FinancedFlows(equity, after_tax, equity_after_tax, tax, debt_usd, levered, taxed)
 

@@ -16,6 +16,7 @@ import polars as pl
 from fleetcalc.plan import Plan
 from fleetcalc.scenario import Scenario
 from fleetcalc.schedule import resolve_terms
+from fleetcalc.site_costs import rig_energy_share
 from fleetcalc.units import resolve_unit
 
 DAYS_PER_YEAR = 365.0
@@ -100,7 +101,7 @@ class RigArrays:
     failure_per_day: np.ndarray
     repair_days: np.ndarray
     repair_cost_usd: np.ndarray
-    energy_usd_per_kwh: np.ndarray
+    energy_usd_per_kwh: np.ndarray  # the avoidable price of a kWh of IT load (take-or-pay)
     curtail: np.ndarray
     rig_key: np.ndarray
     group: np.ndarray
@@ -109,6 +110,9 @@ class RigArrays:
     site_of: np.ndarray
     mode_first: np.ndarray  # into the rows of ``mode_table(plan)``
     mode_count: np.ndarray
+    # Not a kernel input: energy_usd_per_kwh over the site's all-in price per kWh of IT load
+    # (1 without take-or-pay), for runs at another power price (the breakeven search).
+    energy_share: np.ndarray
 
     @property
     def n_rigs(self) -> int:
@@ -177,6 +181,11 @@ def rig_arrays(orders: pl.DataFrame, plan: Plan, sampled: bool) -> RigArrays:
 
     n = int(repeats.sum())
     site = plan.site
+    uptime = np.full(n, site.uptime)
+    failure_per_day = np.ascontiguousarray(
+        np.repeat(orders["annual_failure_rate"].to_numpy() / DAYS_PER_YEAR, repeats))
+    repair_days = column("repair_days", np.int64)
+    energy_share = rig_energy_share(site, uptime, failure_per_day, repair_days, sampled)
     modes = mode_table(plan)
     # Every rig of a plan runs on the hourly path when its site prices hours or its orders
     # allow more than one mode between them (so a plan on the daily path runs one mode, and
@@ -195,17 +204,16 @@ def rig_arrays(orders: pl.DataFrame, plan: Plan, sampled: bool) -> RigArrays:
             np.repeat((1.0 - orders["annual_degradation"].to_numpy()) ** (1.0 / DAYS_PER_YEAR),
                       repeats)
         ),
-        uptime=np.full(n, site.uptime),
-        failure_per_day=np.ascontiguousarray(
-            np.repeat(orders["annual_failure_rate"].to_numpy() / DAYS_PER_YEAR, repeats)
-        ),
-        repair_days=column("repair_days", np.int64),
+        uptime=uptime,
+        failure_per_day=failure_per_day,
+        repair_days=repair_days,
         repair_cost_usd=column("repair_cost_usd", np.float64),
-        energy_usd_per_kwh=np.full(n, factor),
+        energy_usd_per_kwh=np.ascontiguousarray(factor * energy_share),
         curtail=np.full(n, int(site.curtail_when_unprofitable), dtype=np.int64),
         rig_key=np.arange(n, dtype=np.int64),
         group=column("order_index", np.int64),
         site_of=np.full(n, 0 if hourly else -1, dtype=np.int64),
         mode_first=np.ascontiguousarray(np.repeat(modes.order_first, repeats)),
         mode_count=np.ascontiguousarray(np.repeat(modes.order_count, repeats)),
+        energy_share=energy_share,
     )

@@ -94,6 +94,7 @@ FORMATS: dict[str, NumberFormat] = {
     "th_as_ehs": NumberFormat(",.3f", divide_by=1e6),
     "th_as_phs": NumberFormat(",.1f", divide_by=1e3),
     "kw_as_mw": NumberFormat(",.2f", divide_by=1e3),
+    "megawatts": NumberFormat(",.2f"),
     "w_as_mw": NumberFormat(",.2f", divide_by=1e6),
     "fraction_as_pct_0dp": NumberFormat(".0%"),
     "fraction_as_pct": NumberFormat(".1%"),
@@ -199,9 +200,11 @@ METRICS: tuple[Metric, ...] = (
            fmt="kw_as_mw", views=(COMPARE, SITES), **_SUM),
     Metric("efficiency_j_per_th", "nameplate power over nameplate hashrate", unit="J/TH",
            label="Efficiency (J/TH)", fmt="j_per_th", better="low", views=(COMPARE,)),
+    Metric("mw_used", "megawatts the fleet draws at the site's wall: nameplate power x PUE",
+           unit="MW", label="MW used", fmt="megawatts", views=(COMPARE, SITES), **_SUM),
     Metric("capex_usd",
            "landed capex: customs value, import duty, customs fees, freight and install (paid "
-           "on the schedule's days: deposit, balance, import, delivery)",
+           "on the schedule's days: deposit, balance, import, delivery), plus the site build",
            label="Capex landed (USD)", better="low", views=(COMPARE, SITES), **_USD, **_SUM),
     Metric("tariffs_usd", "import duty, part of `capex_usd`", label="  of which tariffs (USD)",
            better="low", views=(COMPARE, SITES), **_USD, **_SUM),
@@ -215,6 +218,13 @@ METRICS: tuple[Metric, ...] = (
            "US customs fees, part of `capex_usd`: merchandise processing (0.3464% of each "
            "order's value, with a minimum and cap per entry) and harbor maintenance (0.125% "
            "by sea)", label="  of which customs fees (USD)", better="low", **_USD, **_SUM),
+    Metric("site_build_usd",
+           "site build capex, part of `capex_usd`: `build_usd_per_mw` x the MW built (the MW "
+           "used, or `capacity_mw` with `build = \"site\"`)",
+           label="  of which site build (USD)", better="low", views=(COMPARE, SITES), **_USD,
+           **_SUM),
+    Metric("capex_per_mw_usd", "`capex_usd` per MW used", unit="USD/MW",
+           label="Capex per MW used (USD)", fmt="usd", better="low", views=(COMPARE, SITES)),
     Metric("debt_usd", "loan drawn: `debt_share` of every capital payment, on its day",
            label="Debt drawn (USD)", **_USD, **_SUM),
     Metric("tariff_assumption",
@@ -227,12 +237,20 @@ METRICS: tuple[Metric, ...] = (
            label="BTC mined", fmt="btc", better="high", views=(COMPARE, SITES), **_AMOUNT),
     Metric("revenue_usd", "the BTC mined, sold on the day it is mined",
            label="Revenue (USD)", better="high", views=(COMPARE, SITES), **_USD, **_AMOUNT),
-    Metric("energy_cost_usd", "energy (and hosting) cost over the horizon",
+    Metric("energy_cost_usd",
+           "energy and per-kWh hosting cost over the horizon (the take-or-pay floor included)",
            label="Energy cost (USD)", better="low", views=(COMPARE, SITES), **_USD, **_AMOUNT),
     Metric("repair_cost_usd", "repair fees over the horizon", label="Repair cost (USD)",
            better="low", **_USD, **_AMOUNT),
+    Metric("site_fixed_cost_usd",
+           "site costs paid whether mining or curtailed: fixed opex per MW built and hosting "
+           "fees per kW, over the horizon", label="Site fixed costs (USD)", better="low",
+           views=(COMPARE, SITES), **_USD, **_SUM),
     Metric("npv_usd", "net present value at the plan's discount rate", label="NPV (USD)",
            better="high", views=(COMPARE, DISTRIBUTION, SITES), **_USD, **_AMOUNT),
+    Metric("npv_per_mw_usd", "`npv_usd` per MW used", unit="USD/MW",
+           label="NPV per MW used (USD)", fmt="usd", better="high",
+           views=(COMPARE, DISTRIBUTION, SITES), **_PER_PATH),
     Metric("irr", "internal rate of return, annual", unit="1/year", label="IRR (per year)",
            fmt="fraction_as_pct", better="high", views=(COMPARE, DISTRIBUTION, SITES),
            missing=_NO_IRR, undefined_end=BY_NPV_SIGN, root_search=True, **_MEDIAN),
@@ -264,12 +282,13 @@ METRICS: tuple[Metric, ...] = (
            better="high", missing=_NO_IRR, undefined_end=BY_NPV_SIGN,
            npv_of="equity_npv_after_tax_usd", root_search=True, **_MEDIAN),
     Metric("cost_to_mine_usd_per_btc",
-           "all-in cost per BTC mined: energy, repairs, transmission less sell-back "
-           "credits, and capex less residual value",
+           "all-in cost per BTC mined: energy, repairs, site fixed costs, transmission less "
+           "sell-back credits, and capex less residual value",
            unit="USD/BTC", label="Cost to mine 1 BTC, all-in (USD)", fmt="usd", better="low",
            views=(COMPARE,), missing="no BTC mined", undefined_end=ABOVE_ALL, **_MEDIAN),
     Metric("cost_to_mine_cash_usd_per_btc",
-           "cash cost per BTC mined: energy, repairs, transmission less sell-back credits",
+           "cash cost per BTC mined: energy, repairs, site fixed costs, transmission less "
+           "sell-back credits",
            unit="USD/BTC", label="Cost to mine 1 BTC, cash (USD)", fmt="usd", better="low",
            missing="no BTC mined", undefined_end=ABOVE_ALL, **_MEDIAN),
     Metric("shutdown_btc_price_usd", _SHUTDOWN + "the BTC price",
@@ -280,11 +299,15 @@ METRICS: tuple[Metric, ...] = (
            label="All-in breakeven BTC price, NPV = 0 (USD)", better="low", views=(COMPARE,),
            missing=_NO_PROFITABLE_PRICE, undefined_end=ABOVE_ALL, needs_breakevens=True,
            **_USD, **_MEDIAN),
-    Metric("shutdown_power_usd_per_kwh", _SHUTDOWN + "the energy price (power + hosting)",
+    Metric("shutdown_power_usd_per_kwh",
+           _SHUTDOWN + "the energy price of a kWh of IT load (PUE x power + hosting; with "
+           "take-or-pay, of the energy above the floor)",
            unit="USD/kWh", label="Shutdown power price (USD/kWh)", fmt="usd_per_kwh",
-           better="high", views=(COMPARE,)),
+           better="high", views=(COMPARE,),
+           missing="take-or-pay owes all the energy the fleet uses: no energy price stops it"),
     Metric("breakeven_power_usd_per_kwh",
-           _ALL_IN + "the site's energy price (power + hosting) at which NPV = 0",
+           _ALL_IN + "the site's energy price of a kWh of IT load (PUE x power + hosting) at "
+           "which NPV = 0",
            unit="USD/kWh", label="All-in breakeven power, NPV = 0 (USD/kWh)",
            fmt="usd_per_kwh", better="high", views=(COMPARE,),
            missing="NPV is negative even with free power", undefined_end=BELOW_ALL,
@@ -295,7 +318,9 @@ METRICS: tuple[Metric, ...] = (
            unit="USD/PH/day", label="All-in breakeven hashprice, NPV = 0 (USD/PH/day)",
            fmt="usd_cents", better="low", missing=_NO_PROFITABLE_PRICE,
            undefined_end=ABOVE_ALL, needs_breakevens=True, **_MEDIAN),
-    Metric("residual_value_usd", "resale value at the horizon of units still in service",
+    Metric("residual_value_usd",
+           "resale value at the horizon of units still in service: at market (efficiency and "
+           "that day's hashprice) or a fixed share of their price (`[finance] residual`)",
            label="Residual value (USD)", better="high", **_USD, **_AMOUNT),
     Metric("buy_btc", "mine vs buy: the BTC the capex buys on day 0", unit="BTC",
            label="BTC the capex buys", fmt="btc", **_AMOUNT),
@@ -529,10 +554,11 @@ def json_record(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def best_index(values: Sequence[Any], better: str | None) -> int | None:
-    """Index of the best finite value in a row, or None when there is nothing to compare."""
+    """Index of the best finite value in a row, or None when there is nothing to compare
+    (fewer than two values, or all equal: a cost every plan shares is nobody's best)."""
     finite = [(v, i) for i, v in enumerate(values)
               if v is not None and isinstance(v, int | float) and math.isfinite(v)]
-    if better is None or len(finite) < 2:
+    if better is None or len(finite) < 2 or len({v for v, _ in finite}) == 1:
         return None
     return (max if better == "high" else min)(finite)[1]
 

@@ -102,6 +102,10 @@ def candidates_report(cset: CandidateSet, scenario: Scenario, objective: str) ->
         notes.append("candidates are priced with expected failures (NPV is linear in "
                      "quantity only in expectation); the metrics are the plan's under the "
                      "scenario's sampled failures")
+    if cset.site_wide_costs:
+        notes.append('the site is built whole (build = "site"): its build and fixed opex are '
+                     "the same whatever is bought, so the objective leaves them out; the "
+                     "plan's metrics include them")
     if solution.mip_gap > 0:
         notes.append(f"time limit reached: within {solution.mip_gap:.2%} of the optimum")
     binding = [lim.name for lim in solution.limits if lim.binding]

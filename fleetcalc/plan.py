@@ -51,15 +51,37 @@ DEFAULT_SITE_NAME = "site"
 SITE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}")
 # Marks a dataclass field that is no TOML key (``plan_to_toml`` leaves it out).
 NOT_A_KEY = "fleetcalc.plan.not_a_key"
+BUILD_BASES = ("plan", "site")
+RESIDUAL_MODELS = ("market", "fixed")
+# What ``residual = "fixed"`` resells a unit for when no ``residual_fraction`` is given: the
+# share of its unit price fleetcalc used before resale followed the market.
+DEFAULT_RESIDUAL_FRACTION = 0.10
 
 
 @dataclass(frozen=True, kw_only=True)
 class Site:
+    """A site's prices and figures. Power is counted at the wall of the facility: the units'
+    IT load times ``pue``, for the energy bill and against ``capacity_mw`` alike; hosting fees
+    are on the units' IT load. Every field added with the megawatt-priced site (issue 13) has
+    a neutral default, so a plan that names none of them evaluates exactly as before."""
+
     # The all-in price, or a fixed contract's price; absent at a market site (the hourly
     # series sets the price hour by hour).
     power_usd_per_kwh: float | None = checked("float", None, lo=0.0, hi=10.0)
     hosting_usd_per_kwh: float = checked("float", 0.0, lo=0.0, hi=10.0)
+    # Per kW of the units' IT load per month, from delivery to retirement, mining or not.
+    hosting_usd_per_kw_month: float = checked("float", 0.0, lo=0.0, hi=10_000.0)
+    # Share of the contracted energy (every unit's IT load x PUE, every day it is in service)
+    # paid at the per-kWh price whether the units run or not.
+    take_or_pay_share: float = checked("float", 0.0, lo=0.0, hi=1.0)
     capacity_mw: float = checked("float", lo=0.0, hi=100_000.0, lo_open=True)
+    # Facility power over IT power; 3 is far beyond any mining site (air ~1.02-1.1).
+    pue: float = checked("float", 1.0, lo=1.0, hi=3.0)
+    # "plan": build the MW the plan's units use; "site": build all of capacity_mw.
+    build: str = checked("str", "plan", choices=BUILD_BASES)
+    build_usd_per_mw: float = checked("float", 0.0, lo=0.0, hi=1e8)
+    # Staff, maintenance, insurance per built MW per month, whether mining or curtailed.
+    fixed_opex_usd_per_mw_month: float = checked("float", 0.0, lo=0.0, hi=1e7)
     uptime: float = checked("float", 0.97, lo=0.0, hi=1.0)
     curtail_when_unprofitable: bool = checked("bool", True)
     # Power markets (fleetcalc.power_prices, fleetcalc.power_market): an hourly series in
@@ -93,10 +115,18 @@ class Site:
 
     @property
     def energy_usd_per_kwh(self) -> float:
-        """The all-in constant price (a market site has none: NaN)."""
+        """All-in constant price of one kWh of IT load: ``pue`` kWh of power plus the per-kWh
+        hosting fee (``pue`` = 1 gives the power plus hosting price exactly; a market site has
+        no constant price: NaN)."""
         if self.power_usd_per_kwh is None:
             return math.nan
-        return self.power_usd_per_kwh + self.hosting_usd_per_kwh
+        return self.pue * self.power_usd_per_kwh + self.hosting_usd_per_kwh
+
+    @property
+    def marginal_usd_per_kwh(self) -> float:
+        """What running one more kWh of IT load costs: the take-or-pay share of the energy is
+        owed anyway, so only the rest is saved by curtailing."""
+        return (1.0 - self.take_or_pay_share) * self.energy_usd_per_kwh
 
 
 DEPRECIATION_METHODS = ("macrs5", "straight_line")
@@ -106,7 +136,12 @@ MACRS5_YEARS = 5
 @dataclass(frozen=True, kw_only=True)
 class Finance:
     discount_rate: float = checked("float", 0.15, lo=-0.99, hi=10.0)
-    residual_fraction: float = checked("float", 0.10, lo=0.0, hi=1.0)
+    # "market": units in service at the horizon resell at the second-hand market's price for
+    # their efficiency and that day's hashprice (fleetcalc.resale); "fixed": at
+    # residual_fraction of their unit price. A file that gives residual_fraction and no
+    # residual means "fixed" (plans written before resale followed the market).
+    residual: str = checked("str", "market", choices=RESIDUAL_MODELS)
+    residual_fraction: float | None = checked("float", None, lo=0.0, hi=1.0)
     hodl_fraction: float = checked("float", 0.0, lo=0.0, hi=1.0)
     # Debt and tax (``fleetcalc.financing``), off unless given. A loan rate has no default: a
     # plan that borrows must say what the money costs.
@@ -158,6 +193,9 @@ class Order:
 class Plan:
     name: str = checked("str", max_chars=MAX_NAME_CHARS)
     exclude_origins: tuple[str, ...] = checked("origins", ())
+    # Which of the plan's figures are assumptions rather than sourced facts: shown with its
+    # results, after the scenario's.
+    assumptions: tuple[str, ...] = checked("texts", ())
     sites: tuple[Site, ...]  # one ([site]) or several ([[sites]]), names distinct
     orders: tuple[Order, ...]
     finance: Finance = Finance()
@@ -222,6 +260,7 @@ class Plan:
                             f"{type(self.finance).__name__}")
         check_fields(self, source, "")
         check_fields(self.finance, source, "finance")
+        _check_finance(self.finance, source)
         several = len(self.sites) > 1 or self.sites[0].name != DEFAULT_SITE_NAME
         for s, site in enumerate(self.sites):
             where = f"sites[{s}]" if several else "site"
@@ -343,16 +382,34 @@ def _parse_order(item: Any, index: int, source: str, exclude: tuple[str, ...]) -
 
 
 def _parse_finance(table: Any, source: str) -> Finance:
+    """The [finance] table. ``residual_fraction`` without ``residual`` means "fixed" (plans
+    written before resale followed the market); "fixed" without it resells at
+    ``DEFAULT_RESIDUAL_FRACTION``."""
     values = read_table(table, FINANCE_FIELDS, source, "finance")
-    if values["debt_share"] > 0 and values["debt_rate"] is None:
+    if "residual" not in table and values["residual_fraction"] is not None:
+        values["residual"] = "fixed"
+    if values["residual"] == "fixed" and values["residual_fraction"] is None:
+        values["residual_fraction"] = DEFAULT_RESIDUAL_FRACTION
+    finance = Finance(**values)
+    _check_finance(finance, source)
+    return finance
+
+
+def _check_finance(finance: Finance, source: str) -> None:
+    """The checks of [finance] across its keys (its keys one by one are checked already)."""
+    if finance.debt_share > 0 and finance.debt_rate is None:
         raise InputError(source, "finance.debt_rate", "(missing)",
-                         f"the loan's annual rate, as debt_share is {values['debt_share']:g} "
+                         f"the loan's annual rate, as debt_share is {finance.debt_share:g} "
                          "(a number in [0, 1]: 0.1 is 10%)")
-    if values["depreciation"] == "macrs5" and values["depreciation_years"] != MACRS5_YEARS:
-        raise InputError(source, "finance.depreciation_years", values["depreciation_years"],
+    if finance.depreciation == "macrs5" and finance.depreciation_years != MACRS5_YEARS:
+        raise InputError(source, "finance.depreciation_years", finance.depreciation_years,
                          f"{MACRS5_YEARS} with depreciation = 'macrs5' (its recovery period), or "
                          "depreciation = 'straight_line'")
-    return Finance(**values)
+    # With market resale a share of the price would be ignored: say so rather than drop it.
+    if finance.residual == "market" and finance.residual_fraction is not None:
+        raise InputError(source, "finance.residual_fraction", finance.residual_fraction,
+                         'no residual_fraction with residual = "market" (the market prices the '
+                         'units; residual = "fixed" resells them at a share of their price)')
 
 
 def _array_of_tables(raw: Any, key: str, source: str) -> list[Any]:
@@ -414,6 +471,12 @@ def _check_site(site: Site, source: str, where: str) -> None:
     elif site.power_usd_per_kwh is None:
         raise InputError(source, f"{where}.power_usd_per_kwh", "(missing)",
                          "a number in [0, 10]")
+    if site.take_or_pay_share > 0.0 and series is not None:
+        # The floor is priced at one price per kWh (fleetcalc.site_costs); on an hourly
+        # series there is none, and a floor netted hour by hour is not modelled.
+        raise InputError(source, f"{where}.take_or_pay_share", site.take_or_pay_share,
+                         "0 at a site with a power_price_series (take-or-pay is modelled at a "
+                         "constant power price)")
     if site.sell_back and series is None:
         raise InputError(source, f"{where}.sell_back", True,
                          "a power_price_series: the market the energy is sold to")
@@ -493,17 +556,20 @@ def _check_sites(plan: Plan, site_key: str) -> None:
         if order.site is not None and order.site not in names:
             raise InputError(source, f"orders[{i}].site", order.site,
                              f"the name of one of the plan's sites: {listed}")
-    power_mw = [0.0] * len(names)
+    it_mw = [0.0] * len(names)
     for order in plan.orders:
-        power_mw[plan.site_index(order)] += max_power_w(order) * order.quantity / 1e6
+        it_mw[plan.site_index(order)] += max_power_w(order) * order.quantity / 1e6
     for s, site in enumerate(plan.sites):
         where = site_key if len(names) == 1 else f"sites[{s}]"
-        if power_mw[s] == 0.0:
+        if it_mw[s] == 0.0:
             raise InputError(source, f"{where}.name", site.name,
                              "a site at least one order names (remove a site with no orders)")
-        if power_mw[s] > site.capacity_mw * (1 + 1e-12):
+        # The site draws its units' IT load times its PUE.
+        power_mw = it_mw[s] * site.pue
+        if power_mw > site.capacity_mw * (1 + 1e-12):
+            counted = f" (IT load {it_mw[s]:.3f} MW x PUE {site.pue:g})" if site.pue != 1.0 else ""
             raise InputError(source, f"{where}.capacity_mw", site.capacity_mw,
-                             f"at least the {power_mw[s]:.3f} MW the orders draw")
+                             f"at least the {power_mw:.3f} MW the orders draw{counted}")
 
 
 def parse_plan(data: dict[str, Any], source: str) -> Plan:
@@ -521,6 +587,8 @@ def parse_plan(data: dict[str, Any], source: str) -> Plan:
     plan = Plan(sites=sites, finance=finance, orders=orders, source=source, **values)
     _check_sites(plan, site_key)
     return plan
+
+
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -552,6 +620,8 @@ def plan_to_toml(plan: Plan, folder: str | Path | None = None) -> dict[str, Any]
     doc: dict[str, Any] = {"name": plan.name}
     if plan.exclude_origins:
         doc["exclude_origins"] = list(plan.exclude_origins)
+    if plan.assumptions:
+        doc["assumptions"] = list(plan.assumptions)
     sites = [present(site) for site in plan.sites]
     if len(sites) == 1 and plan.site.name == DEFAULT_SITE_NAME:
         del sites[0]["name"]

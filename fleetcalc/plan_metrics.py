@@ -51,17 +51,21 @@ def fixed_metrics(
     extra_assumptions: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The metrics that are one value per plan: nameplate totals, capex, duty, assumptions
-    (the scenario's, the tariff caveat, then ``extra_assumptions``)."""
+    (the scenario's, the plan's, the tariff caveat, then ``extra_assumptions``)."""
     orders = landed.per_order
     hashrate_th = float((orders["hashrate_th"] * orders["quantity"]).sum())
     power_w = float((orders["power_w"] * orders["quantity"]).sum())
     tariff_assumption = bool(orders["tariff_assumption"].any())
-    assumptions = [*scenario.assumptions, *([ASSUMPTION_CAVEAT] if tariff_assumption else []),
-                   *extra_assumptions]
+    assumptions = [*scenario.assumptions, *plan.assumptions,
+                   *([ASSUMPTION_CAVEAT] if tariff_assumption else []), *extra_assumptions]
+    site = fleet.site
     return {
         "plan": plan.name, "units": int(orders["quantity"].sum()), "hashrate_th": hashrate_th,
         "power_kw": power_w / 1000.0, "efficiency_j_per_th": power_w / hashrate_th,
-        "capex_usd": fleet.capex_usd, "tariffs_usd": float(orders["tariffs_usd"].sum()),
+        "mw_used": site.mw_used, "capex_usd": fleet.capex_usd,
+        "capex_per_mw_usd": fleet.capex_usd / site.mw_used, "site_build_usd": site.build_usd,
+        "site_fixed_cost_usd": site.fixed_usd,
+        "tariffs_usd": float(orders["tariffs_usd"].sum()),
         "origin_risk_tariffs_usd": landed.origin_risk_tariffs_usd,
         "tariff_assumption": tariff_assumption,
         "hourly_power": any(site.power_price_series is not None for site in plan.sites),
@@ -100,8 +104,11 @@ def shutdown_metrics(
     return {
         "shutdown_btc_price_usd": finance.shutdown_btc_price_usd(
             power_kw, energy_usd_per_kwh, hashrate_th, btc_per_th_day, pool_fee),
+        # Above a take-or-pay floor only the avoidable share of the energy counts (the share
+        # is 1 without take-or-pay, leaving the power as it is).
         "shutdown_power_usd_per_kwh": finance.shutdown_energy_usd_per_kwh(
-            power_kw, float(market.price_usd[0, 0]), hashrate_th, btc_per_th_day, pool_fee),
+            float((rigs.power_w * rigs.weight * rigs.energy_share).sum()) / 1000.0,
+            float(market.price_usd[0, 0]), hashrate_th, btc_per_th_day, pool_fee),
     }
 
 
@@ -112,11 +119,15 @@ def path_metrics(
     """The per-path metrics ``[paths]`` other than the breakevens. On the hourly path the
     power costs beyond the energy line (transmission less sell-back credits) count as opex.
     ``solve_irr`` False: the IRR is left missing (NaN), most of the time of many paths."""
-    capex_usd, residual_usd = fleet.capex_usd, fleet.residual_usd
+    capex_usd = fleet.capex_usd
+    residual_usd = fleet.resale.value_usd(flows.final_hashprice_usd_per_ph_day)
     btc = flows.btc.sum(axis=1)
     revenue = flows.revenue_usd.sum(axis=1)
     energy = flows.energy_cost_usd.sum(axis=1)
     repair = flows.repair_cost_usd.sum(axis=1)
+    # The site's fixed costs are the same on every path (zero without a priced site, which
+    # leaves every sum below as it was bit for bit).
+    fixed = fleet.site.fixed_usd
     payback = finance.payback_day(cash_usd)
     final_price = flows.final_price_usd
     opex_usd = flows.energy_cost_usd + flows.repair_cost_usd
@@ -129,25 +140,27 @@ def path_metrics(
         power_net = transmission - credits
     cash_opex = energy + repair + power_net
     # Mine vs buy: the BTC left after selling what pays the opex each day, plus the residual.
-    opex_btc = opex_usd / market.price_usd
+    # (fixed_by_day_usd is zeros without a priced site: the sum keeps its bits.)
+    opex_btc = (opex_usd + fleet.site.fixed_by_day_usd[None, :]) / market.price_usd
     mine_net_btc = btc - opex_btc.sum(axis=1) + residual_usd / final_price
     buy_btc = capex_usd / market.price_usd[:, 0]
     hodl = terms.hodl_fraction
+    npv = finance.npv(cash_usd, terms.discount_rate)
     return {
         "btc_mined": btc, "revenue_usd": revenue, "energy_cost_usd": energy,
-        "repair_cost_usd": repair, "npv_usd": finance.npv(cash_usd, terms.discount_rate),
+        "repair_cost_usd": repair, "npv_usd": npv, "npv_per_mw_usd": npv / fleet.site.mw_used,
         "irr": finance.irr(cash_usd) if solve_irr else np.full(market.n_paths, np.nan),
         # Counted from the first delivery: cash that is never negative pays back at once
         # (payback_day 0, before any delivery), so 0 days, never a negative count.
         "payback_days": np.where(
             payback >= 0, np.maximum(payback - fleet.first_delivery_day, 0), np.nan),
         "cost_to_mine_usd_per_btc": finance.safe_ratio(
-            cash_opex + capex_usd - residual_usd, btc),
-        "cost_to_mine_cash_usd_per_btc": finance.safe_ratio(cash_opex, btc),
-        "residual_value_usd": np.full(market.n_paths, residual_usd),
+            cash_opex + fixed + capex_usd - residual_usd, btc),
+        "cost_to_mine_cash_usd_per_btc": finance.safe_ratio(cash_opex + fixed, btc),
+        "residual_value_usd": residual_usd,
         "buy_btc": buy_btc, "mine_net_btc": mine_net_btc,
         "mine_vs_buy_usd": (mine_net_btc - buy_btc) * final_price,
-        "treasury_value_usd": revenue * (1 - hodl) - energy - repair - capex_usd
+        "treasury_value_usd": revenue * (1 - hodl) - energy - repair - fixed - capex_usd
         + residual_usd + hodl * btc * final_price - power_net,
         "sell_back_credits_usd": credits, "transmission_usd": transmission,
     }
@@ -348,7 +361,8 @@ def breakeven_metrics(
     ``npv_at``, usually settled in one round. Rows that do not settle fall back to a bracketed
     search. ``site_usd_per_kwh`` (the highest site price, where the bracket starts) None: the
     site has no one power price (an hourly series), its breakeven is missing (NaN) and only
-    the BTC price is searched.
+    the BTC price is searched. The power price is the all-in price of a kWh of IT load
+    (``Site.energy_usd_per_kwh``: PUE x power + per-kWh hosting).
     """
     n_paths = market.n_paths
     search = _SearchRows(start, n_paths, 1 if site_usd_per_kwh is None else 2)

@@ -138,13 +138,17 @@ def plan_warnings(plan: Plan) -> list[str]:
     """The warnings about a plan's own inputs (each site's power price, order prices)."""
     out = []
     for index, site in enumerate(plan.sites):
-        # (NaN at a site that buys at an hourly series: its prices are checked on reading.)
-        if not site.energy_usd_per_kwh > POWER_PRICE_MAX_USD_PER_KWH:
+        # The prices as typed (a PUE above 1 is no typing slip; a site that buys at an hourly
+        # series has no constant price: its prices are checked on reading).
+        if site.power_usd_per_kwh is None:
+            continue
+        typed_usd_per_kwh = site.power_usd_per_kwh + site.hosting_usd_per_kwh
+        if typed_usd_per_kwh <= POWER_PRICE_MAX_USD_PER_KWH:
             continue
         table = "site" if len(plan.sites) == 1 else f"sites[{index}]"
         key = (f"{table}.power_usd_per_kwh + {table}.hosting_usd_per_kwh"
                if site.hosting_usd_per_kwh else f"{table}.power_usd_per_kwh")
-        out.append(f"{plan.source}: {key}: {site.energy_usd_per_kwh:g} USD/kWh is above "
+        out.append(f"{plan.source}: {key}: {typed_usd_per_kwh:g} USD/kWh is above "
                    f"{POWER_PRICE_MAX_USD_PER_KWH:g} USD/kWh, more than any industrial power "
                    "price (cents typed as dollars?)")
     for index, order in enumerate(plan.orders):

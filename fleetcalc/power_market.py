@@ -16,6 +16,10 @@ Per simulated day and hour (site standard time, see ``fleetcalc.power_prices``):
   ``sell_back`` the unit's contracted energy (its most power-hungry allowed mode) not drawn in
   an hour is sold at the market price when that is above the contract price, credited at
   ``market - contract`` per kWh, so drawing it also costs that forgone credit;
+- prices are per kWh of the units' IT load: a site of PUE ``pue`` buys (and sells back)
+  ``pue`` kWh of power for each, so power prices and credits are ``pue`` times the above and
+  the per-kWh hosting fee (on the units' meter) is not; 4CP transmission is charged on the
+  site's load, ``pue`` times the units';
 - **4CP**: the peak hour of each of June-September (the highest market price of the month
   within the horizon, or the ``four_cp_peaks`` given) is marked; with ``four_cp = true`` the
   fleet is off in it. The transmission charge of a calendar year is
@@ -102,18 +106,23 @@ def site_raw_hours(
     else:
         # A constant price: the rigs' price factor carries it (see the module docstring).
         market = np.ones((n_days, HOURS))
-    extra = site.power_adder_usd_per_kwh + site.hosting_usd_per_kwh
+    # Prices per kWh of IT load: the site draws ``pue`` kWh of power for each (bought, or
+    # sold back, at the wall), hosting is charged on the units' own meter.
+    # (Summed as ``pue x price + (pue x adder + hosting)``: with pue = 1 the same bits as
+    # before PUE.)
+    pue = site.pue
+    extra = pue * site.power_adder_usd_per_kwh + site.hosting_usd_per_kwh
     credit = np.zeros_like(market)
     if prices is None:
         paid = decision = market
     elif site.contract == "market":
-        paid = market + extra
+        paid = pue * market + extra
         decision = paid
     else:
         contract = float(site.power_usd_per_kwh or 0.0)
-        paid = np.full_like(market, contract + extra)
+        paid = np.full_like(market, pue * contract + extra)
         if site.sell_back:
-            credit = np.maximum(market - contract, 0.0)
+            credit = pue * np.maximum(market - contract, 0.0)
         decision = paid + credit
     peak = _peak_hours(site, scenario, market)
     forced_off = peak if site.four_cp else np.zeros_like(peak)
@@ -161,7 +170,8 @@ def transmission_usd(
     (``peak_load_w[P, T]``, on ``peak_days``) and the units' full load per day ``[T]``."""
     n_paths, n_days = peak_load_w.shape
     charge = np.zeros((n_paths, n_days))
-    rate = site.transmission_usd_per_kw_year
+    # Per kW of the units' load: the site draws pue kW for each.
+    rate = site.pue * site.transmission_usd_per_kw_year
     if rate == 0.0:
         return charge
     years = np.array([(scenario.start_date + dt.timedelta(days=i)).year for i in range(n_days)])

@@ -40,6 +40,7 @@ EXCEL_FORMATS = {
     "th_as_ehs": "#,##0.000,,", "th_as_phs": "#,##0.0,", "kw_as_mw": "#,##0.00,",
     "w_as_mw": "#,##0.00,,", "fraction_as_pct_0dp": "0%", "fraction_as_pct": "0.0%",
     "fraction_as_pct_2dp": "0.00%", "days": "#,##0", "th": "#,##0.0", "w": "#,##0",
+    "megawatts": "#,##0.00",
 }
 DATE_FORMAT = "yyyy-mm-dd"
 BEST_FILL = "#C6EFCE"  # Excel's own "good" green

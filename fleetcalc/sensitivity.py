@@ -124,6 +124,9 @@ def plan_inputs(
         del chosen["site.power_usd_per_kwh"]
         notes.append("site.power_usd_per_kwh left out: every site buys at an hourly "
                      "power_price_series")
+    if plan.finance.residual == "market" and chosen.pop("finance.residual_fraction", None):
+        notes.append('finance.residual_fraction left out: the plan resells at market '
+                     '([finance] residual = "market"), not at a share of the price')
     return list(chosen.values()), notes
 
 

@@ -97,11 +97,18 @@ def combine_runs(plan: Plan, runs: Sequence[SiteRun]) -> SiteRun:
             [run.order_indices[group] for run, group in zip(runs, groups, strict=True)])})
     fleet = _field_by_field([run.fleet for run in runs], {
         "rigs": lambda _: rigs, "first_delivery_day": min, "payments": combine_payments,
-        "mode_names": lambda names: tuple(dict.fromkeys(n for ns in names for n in ns))})
+        "mode_names": lambda names: tuple(dict.fromkeys(n for ns in names for n in ns)),
+        # Site costs are amounts (they add up); the units resold are each site's together.
+        "site": lambda costs: _field_by_field(costs, {}),
+        "resale": lambda resales: _field_by_field(resales, {
+            "market": lambda flags: flags[0],  # the plan's finance terms: one for all sites
+            **{name: np.concatenate for name in ("units", "hashrate_th", "power_w")}}),
+    })
     mode_names = tuple(dict.fromkeys(name for run in runs for name in run.flows.mode_names))
     power = _combined_power([run.flows for run in runs], order, mode_names)
     flows = _field_by_field([run.flows for run in runs], {
         "final_price_usd": lambda prices: prices[0],  # the market's: the same at every site
+        "final_hashprice_usd_per_ph_day": lambda prices: prices[0],
         "order_totals": lambda totals: np.ascontiguousarray(
             np.concatenate(totals, axis=1)[:, order]),
         "mode_names": lambda _: mode_names, "power": lambda _: power,

@@ -71,7 +71,8 @@ class Field:
     """One key of a TOML table: its kind, default and allowed range."""
 
     name: str
-    kind: str  # "float", "int", "bool", "str", "date", "origin", "origins", "modes", "datetimes"
+    # "float", "int", "bool", "str", "date", "origin", "origins", "modes", "datetimes", "texts"
+    kind: str
     default: Any = _REQUIRED
     lo: float | None = None
     hi: float | None = None
@@ -98,6 +99,7 @@ class Field:
             "origins": "a list of ISO 3166 alpha-2 country codes like ['CN']",
             "modes": 'a list of operating modes like ["eco", "stock", "turbo"], or "all"',
             "datetimes": "a list of times with offset like [2026-08-20T17:00:00-05:00]",
+            "texts": "a list of non-empty strings",
         }[self.kind]
         # Integers in full (a seed bound of 9.22337e+18 would not say which integer).
         shown = (lambda x: f"{int(x)}") if self.kind == "int" else (lambda x: f"{x:g}")
@@ -259,6 +261,12 @@ def convert(field: Field, value: Any, source: str, where: str) -> Any:
         # A list in TOML, a tuple in the objects.
         if not isinstance(value, list | tuple) or not all(
                 isinstance(v, dt.datetime) and v.tzinfo is not None for v in value):
+            raise bad()
+        return tuple(value)
+    if kind == "texts":
+        # A list in TOML, a tuple in the objects.
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v.strip()
+                                                          for v in value):
             raise bad()
         return tuple(value)
     raise AssertionError(f"unknown field kind {kind}")

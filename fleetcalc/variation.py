@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetcalc.errors import InputError
-from fleetcalc.plan import Order, Plan
+from fleetcalc.plan import DEFAULT_RESIDUAL_FRACTION, Order, Plan
 from fleetcalc.scenario import Scenario
 from fleetcalc.validate import EARLIEST_DATE, Field, convert
 
@@ -259,6 +259,13 @@ def apply(
         values = [getattr(site, key) for site in sites if getattr(site, key) is not None]
         return replace(plan, sites=sites), scenario, values[0] if values else math.nan
     if table == "finance":
+        if key == "residual_fraction":
+            # A share of the price is a fixed resale: a plan reselling at market switches to
+            # it (a relative change counts from the share fixed resale defaults to).
+            base = plan.finance.residual_fraction
+            value = moved(DEFAULT_RESIDUAL_FRACTION if base is None else base)
+            terms = replace(plan.finance, residual="fixed", residual_fraction=value)
+            return replace(plan, finance=terms), scenario, value
         value = moved(getattr(plan.finance, key))
         return replace(plan, finance=replace(plan.finance, **{key: value})), scenario, value
     if table == "orders":

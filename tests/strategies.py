@@ -121,14 +121,22 @@ def plan_docs(
                           min_size=1, max_size=max_orders))
     order_docs = [order for order, _ in drawn]
     power_mw = sum(power for _, power in drawn) / 1e6
+    # The site's PUE multiplies the power the capacity must hold (the custom units' 20 kW cap
+    # keeps the product under the largest site).
+    pue = draw(st.one_of(st.just(None), field_numbers(SITE_FIELDS, "pue", hi=1.5)))
     # Headroom of at least a millionth keeps the parser's own sum (another order of float
     # additions) under the capacity.
-    capacity_mw = min(MAX_SITE_MW, max(power_mw * draw(st.floats(1.000001, 3.0)), 1e-3))
+    capacity_mw = min(MAX_SITE_MW, max(power_mw * (pue or 1.0) * draw(st.floats(1.000001, 3.0)),
+                                       1e-3))
     site: Doc = {"power_usd_per_kwh": draw(field_numbers(SITE_FIELDS, "power_usd_per_kwh")),
                  "capacity_mw": capacity_mw}
+    if pue is not None:
+        site["pue"] = pue
     site_optional = {
-        "hosting_usd_per_kwh": field_numbers(SITE_FIELDS, "hosting_usd_per_kwh"),
-        "uptime": field_numbers(SITE_FIELDS, "uptime"), "curtail_when_unprofitable": st.booleans(),
+        **{name: field_numbers(SITE_FIELDS, name)
+           for name in ("hosting_usd_per_kwh", "hosting_usd_per_kw_month", "take_or_pay_share",
+                        "build_usd_per_mw", "fixed_opex_usd_per_mw_month", "uptime")},
+        "curtail_when_unprofitable": st.booleans(), "build": st.sampled_from(("plan", "site")),
     }
     for key in draw(st.sets(st.sampled_from(sorted(site_optional)))):
         site[key] = draw(site_optional[key])
@@ -147,7 +155,7 @@ def plan_docs(
 @st.composite
 def finance_tables(draw: st.DrawFn) -> Doc:
     """A valid ``[finance]`` table: any subset of its keys, with the cross-field rules kept
-    (a loan rate with debt, 5 years with MACRS 5-year)."""
+    (a loan rate with debt, 5 years with MACRS 5-year, no fixed share with market resale)."""
     strategies: dict[str, st.SearchStrategy[Any]] = {
         f.name: (st.sampled_from(f.choices) if f.choices else field_numbers(FINANCE_FIELDS, f.name))
         for f in FINANCE_FIELDS
@@ -159,6 +167,8 @@ def finance_tables(draw: st.DrawFn) -> Doc:
     if finance.get("depreciation", "macrs5") == "macrs5" and finance.get(
             "depreciation_years", 5) != 5:
         finance["depreciation"] = "straight_line"
+    if finance.get("residual") == "market":  # a fixed share is for fixed resale only
+        finance.pop("residual_fraction", None)
     return finance
 
 

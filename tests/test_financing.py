@@ -242,18 +242,26 @@ def test_equity_and_after_tax_flows_equal_the_reference(
     np.testing.assert_allclose(financed.equity_usd - cash, delta[None, :], rtol=1e-9, atol=scale)
     # The reference's taxable income is built from the kernel's flows, not read back from the
     # cash flows as the engine does.
-    income = (flows.revenue_usd - flows.energy_cost_usd - flows.repair_cost_usd)[0]
+    income = (flows.revenue_usd - flows.energy_cost_usd - flows.repair_cost_usd
+              - fleet.site.fixed_by_day_usd[None, :])[0]
+    resale_usd = float(fleet.resale.value_usd(flows.final_hashprice_usd_per_ph_day)[0])
+    # The site build (the default plans build their site) is an asset too, placed in service
+    # on its day and off the books at the horizon.
+    built = [scenario.start_date + dt.timedelta(days=int(day))
+             for day in np.flatnonzero(fleet.site.build_by_day_usd)]
     by_year = ref.depreciation_reference(
-        [ref.AssetRef(row["landed_cost_usd"], row["order_date"], row["delivery_date"],
-                      scenario.start_date + dt.timedelta(days=row["retire_day"]))
-         for row in orders.iter_rows(named=True)],
+        [*(ref.AssetRef(row["landed_cost_usd"], row["order_date"], row["delivery_date"],
+                        scenario.start_date + dt.timedelta(days=row["retire_day"]))
+           for row in orders.iter_rows(named=True)),
+         *(ref.AssetRef(float(fleet.site.build_by_day_usd[(day - scenario.start_date).days]),
+                        day, day, scenario.end_date) for day in built)],
         t.depreciation, t.depreciation_years, t.bonus_depreciation, scenario.start_date,
         scenario.end_date)
     for levered, view, base in ((False, financed.after_tax_usd, cash),
                                 (True, financed.equity_after_tax_usd, financed.equity_usd)):
         tax = ref.tax_reference(list(income), by_year,
                                 list(interest if levered else np.zeros(n_days)),
-                                fleet.residual_usd, t.tax_rate, scenario.start_date)
+                                resale_usd, t.tax_rate, scenario.start_date)
         np.testing.assert_allclose(base - view, np.array(tax)[None, :], rtol=1e-9,
                                    atol=scale)
 
@@ -266,7 +274,9 @@ def test_operating_income_is_revenue_less_operating_costs(scenario: Scenario) ->
     plan = plan.with_order(0, order_date=scenario.start_date - dt.timedelta(days=90))
     fleet, flows, cash, _, _ = _steps(plan, scenario)
     income = financing.operating_income_usd(cash, flows, fleet, plan.finance)
-    expected = flows.revenue_usd - flows.energy_cost_usd - flows.repair_cost_usd
+    # The site's fixed opex (the default plans pay it) is an operating cost too.
+    expected = (flows.revenue_usd - flows.energy_cost_usd - flows.repair_cost_usd
+                - fleet.site.fixed_by_day_usd[None, :])
     np.testing.assert_allclose(income, expected, rtol=0, atol=1e-6 * fleet.capex_usd)
 
 

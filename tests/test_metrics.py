@@ -162,6 +162,7 @@ def test_best_index_follows_the_metrics_direction() -> None:
     assert metrics.best_index([3.0, 1.0], "high") == 0
     assert metrics.best_index([3.0, 1.0], None) is None
     assert metrics.best_index([3.0, math.nan], "high") is None
+    assert metrics.best_index([2.0, 2.0, None], "low") is None  # a shared cost: nobody's best
 
 
 @pytest.mark.parametrize("bad", [

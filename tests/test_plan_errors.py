@@ -102,13 +102,15 @@ PLAN_CASES: tuple[Case, ...] = (
               "orders[0].import_date: got '2026-12-15T08:00:00'; expected a date like "
               "2027-01-31, from 2009-01-03 to 2199-12-31"),
     plan_case("Unknown key (top level)", "unknown_key_top.toml",
-              "budget_usd: got 'budget_usd'; expected one of the keys exclude_origins, finance, "
-              "name, orders, site, sites"),
+              "budget_usd: got 'budget_usd'; expected one of the keys assumptions, "
+              "exclude_origins, finance, name, orders, site, sites"),
     plan_case("Unknown key (site)", "unknown_key_site.toml",
-              "site.capacity_kw: got 'capacity_kw'; expected one of the keys capacity_mw, "
-              "curtail_when_unprofitable, four_cp, four_cp_peaks, hosting_usd_per_kwh, "
-              "power_adder_usd_per_kwh, power_contract, power_price_series, power_usd_per_kwh, "
-              "sell_back, transmission_usd_per_kw_year, uptime"),
+              "site.capacity_kw: got 'capacity_kw'; expected one of the keys build, "
+              "build_usd_per_mw, capacity_mw, curtail_when_unprofitable, "
+              "fixed_opex_usd_per_mw_month, four_cp, four_cp_peaks, hosting_usd_per_kw_month, "
+              "hosting_usd_per_kwh, power_adder_usd_per_kwh, power_contract, power_price_series, "
+              "power_usd_per_kwh, pue, sell_back, take_or_pay_share, "
+              "transmission_usd_per_kw_year, uptime"),
     plan_case("Unknown key (order, a typo)", "unknown_key_order.toml",
               "orders[0].quantiy: got 'quantiy'; expected one of the keys annual_degradation, "
               "annual_failure_rate, balance_days_before_import, cooling, delivery_date, "
@@ -129,6 +131,31 @@ PLAN_CASES: tuple[Case, ...] = (
               "site.capacity_mw: got 0.0; expected a number in (0, 100000]"),
     plan_case("Uptime over 1", "uptime_over_one.toml",
               "site.uptime: got 1.5; expected a number in [0, 1]"),
+    plan_case("PUE below 1", "pue_below_one.toml",
+              "site.pue: got 0.9; expected a number in [1, 3]"),
+    plan_case("Power over site capacity, counted with PUE", "over_capacity_pue.toml",
+              "site.capacity_mw: got 0.1; expected at least the 0.109 MW the orders draw "
+              "(IT load 0.036 MW x PUE 3)"),
+    plan_case("Take-or-pay share over 1", "take_or_pay_over_one.toml",
+              "site.take_or_pay_share: got 1.2; expected a number in [0, 1]"),
+    plan_case("Unknown build basis", "build_unknown.toml",
+              "site.build: got 'campus'; expected one of 'plan', 'site'"),
+    plan_case("Negative build cost per MW", "build_cost_negative.toml",
+              "site.build_usd_per_mw: got -500000.0; expected a number in [0, 1e+08]"),
+    plan_case("Fixed opex as text", "fixed_opex_string.toml",
+              "site.fixed_opex_usd_per_mw_month: got '7300 a month'; expected a number in "
+              "[0, 1e+07]"),
+    plan_case("Negative hosting fee per kW", "hosting_per_kw_negative.toml",
+              "site.hosting_usd_per_kw_month: got -5.0; expected a number in [0, 10000]"),
+    plan_case("Unknown residual model", "residual_unknown.toml",
+              "finance.residual: got 'book'; expected one of 'market', 'fixed'"),
+    plan_case("residual_fraction with market resale", "residual_fraction_with_market.toml",
+              "finance.residual_fraction: got 0.1; expected no residual_fraction with residual "
+              "= \"market\" (the market prices the units; residual = \"fixed\" resells them at "
+              "a share of their price)"),
+    plan_case("Plan assumptions not a list", "assumptions_not_list.toml",
+              "assumptions: got 'power price from a 2026 quote'; expected a list of non-empty "
+              "strings"),
     plan_case("Discount rate out of range", "discount_rate_bad.toml",
               "finance.discount_rate: got -1.5; expected a number in [-0.99, 10]"),
     plan_case("Order date after import", "order_date_after_import.toml",

@@ -78,6 +78,10 @@ POWER_CASES: tuple[Case, ...] = (
                'plan_sell_back_market.toml: site.sell_back: got True; expected sell_back only with '
                'power_contract = "fixed" (curtailed contracted energy is sold at the series\' '
                'prices)'),
+    power_case('Take-or-pay on an hourly series', 'take_or_pay_series',
+               'plan_take_or_pay_series.toml: site.take_or_pay_share: got 0.5; expected 0 at a '
+               'site with a power_price_series (take-or-pay is modelled at a constant power '
+               'price)'),
     power_case('Sell-back with no market to sell to', 'sell_back_no_series',
                'plan_sell_back_no_series.toml: site.sell_back: got True; expected a '
                'power_price_series: the market the energy is sold to'),

@@ -43,6 +43,12 @@ def site_docs(draw: st.DrawFn, name: str) -> dict:
         "hosting_usd_per_kwh": draw(st.sampled_from([0.0, 0.01])),
         "uptime": draw(st.floats(0.5, 1.0)),
         "curtail_when_unprofitable": draw(st.booleans()),
+        # The megawatt-priced site (issue 13): each site's own.
+        "pue": draw(st.floats(1.0, 1.5)), "take_or_pay_share": draw(st.sampled_from([0.0, 0.7])),
+        "build": draw(st.sampled_from(["plan", "site"])),
+        "build_usd_per_mw": draw(st.sampled_from([0.0, 500_000.0])),
+        "fixed_opex_usd_per_mw_month": draw(st.sampled_from([0.0, 7300.0])),
+        "hosting_usd_per_kw_month": draw(st.sampled_from([0.0, 5.0])),
     }
 
 
@@ -65,7 +71,8 @@ def two_site_docs(draw: st.DrawFn) -> dict:
     return {"name": "two sites", "sites": [draw(site_docs("a")), draw(site_docs("b"))],
             "orders": draw(st.permutations(orders)),
             "finance": {"discount_rate": draw(st.floats(0.0, 0.3)),
-                        "residual_fraction": draw(st.floats(0.0, 0.3)),
+                        # resale at market, or at a fixed share of the price
+                        **draw(st.sampled_from([{}, {"residual_fraction": 0.1}])),
                         "hodl_fraction": draw(st.sampled_from([0.0, 0.5])),
                         "debt_share": draw(st.sampled_from([0.0, 0.6])),
                         "debt_rate": draw(st.floats(0.0, 0.2))}}

@@ -48,6 +48,19 @@ def default_plans_case() -> dict[str, dict[str, str]]:
     return _results_digests(fleetcalc.evaluate())
 
 
+LEGACY_PLANS = Path(__file__).with_name("legacy_plans")
+
+
+def legacy_plans_case() -> dict[str, dict[str, str]]:
+    """The four default plans as shipped before sites were priced by the megawatt and resale
+    followed the market (issue 13): no site field of that issue, ``residual_fraction`` (so a
+    fixed resale). Their digests are the default plans' pins of that time, so a plan that names
+    none of the new fields keeps its results bit for bit."""
+    import fleetcalc
+
+    return _results_digests(fleetcalc.evaluate(sorted(LEGACY_PLANS.glob("*.toml"))))
+
+
 def monte_carlo_sampled_case() -> dict[str, dict[str, str]]:
     import fleetcalc
     from fleetcalc.scenario import load_scenario
@@ -84,6 +97,7 @@ def benchmark_fleets_case() -> dict[str, dict[str, str]]:
 
 CASES: dict[str, Callable[[], dict[str, dict[str, str]]]] = {
     "default_plans": default_plans_case,
+    "legacy_plans": legacy_plans_case,
     "monte_carlo_sampled": monte_carlo_sampled_case,
     "benchmark_fleets": benchmark_fleets_case,
 }
