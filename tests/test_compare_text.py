@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,10 +16,14 @@ from fleetcalc.catalog import load_catalog
 from fleetcalc.cli import main
 from fleetcalc.compare_text import wrap_name
 from fleetcalc.engine import evaluate
-from fleetcalc.plan import default_plans
+from fleetcalc.plan import load_plan
 from fleetcalc.scenario import load_scenario
 
 WIDTH = 80
+
+
+# The S21 XP plan the issue was found on: the Bitmain default plan before issue 13 re-based it.
+LEGACY_S21_XP = load_plan(Path(__file__).parent / "pins/legacy_plans/1-bitmain.toml")
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +33,7 @@ def issue_case():
     scenario = load_scenario(None)
     scenario = scenario.with_changes(
         paths=500, btc=dataclasses.replace(scenario.btc, annual_volatility=0.6))
-    return evaluate([default_plans()[0]], scenario)
+    return evaluate([LEGACY_S21_XP], scenario)
 
 
 @pytest.fixture(scope="module")

@@ -87,17 +87,21 @@ def test_breakeven_btc_price_gives_zero_npv_when_plugged_back(short_scenario) ->
 def test_breakeven_power_price_gives_zero_npv_when_plugged_back(short_scenario) -> None:
     plan = default_plans()[3]
     first = evaluate([plan], short_scenario).records()[0]
-    power = first["breakeven_power_usd_per_kwh"]
-    assert power > 0
+    usd_per_it_kwh = first["breakeven_power_usd_per_kwh"]
+    assert usd_per_it_kwh > 0
+    # The breakeven is per kWh of IT load: the meter's price is what is left after hosting,
+    # over the site's PUE.
+    site = plan.site
+    power = (usd_per_it_kwh - site.hosting_usd_per_kwh) / site.pue
     again = plan.with_site(power_usd_per_kwh=power)
     npv = evaluate([again], short_scenario, breakevens=False).records()[0]["npv_usd"]
     assert abs(npv) <= 1e-3 * first["capex_usd"]
 
 
 def test_more_units_mine_more_and_cost_more(short_scenario) -> None:
-    plan = default_plans()[2]
-    bigger = dataclasses.replace(
-        plan.with_order(0, quantity=plan.orders[0].quantity + 100), name="bigger")
+    bigger = default_plans()[2]  # fills its site: the smaller plan is the edit that fits
+    plan = dataclasses.replace(
+        bigger.with_order(0, quantity=bigger.orders[0].quantity - 100), name="smaller")
     base, more = evaluate([plan, bigger], short_scenario, breakevens=False).records()
     assert more["btc_mined"] > base["btc_mined"]
     assert more["capex_usd"] > base["capex_usd"]

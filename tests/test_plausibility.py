@@ -15,11 +15,14 @@ import pytest
 from fleetcalc import plausibility
 from fleetcalc.catalog import PRICE_MAX_AGE_MONTHS, add_months, default_price
 from fleetcalc.cli import main
-from fleetcalc.plan import default_plans, plan_to_toml
+from fleetcalc.plan import default_plans, load_plan, plan_to_toml
 from fleetcalc.scenario import load_scenario, parse_scenario, scenario_to_toml
 from fleetcalc.validate import parse_toml_text
 
 ROOT = Path(__file__).resolve().parents[1]
+# The Bitmain default plan before issue 13 re-based it: S21 XP at the catalog's USD 4,590 shop
+# price of 2026-10 (the re-based plans are priced at the index, which is no shop quote).
+SHOP_PRICED_S21_XP = load_plan(ROOT / "tests/pins/legacy_plans/1-bitmain.toml")
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +88,7 @@ def test_the_readme_example_scenario_raises_no_warning() -> None:
 
 
 def test_a_power_price_above_half_a_dollar_warns_naming_the_key() -> None:
-    plan = default_plans()[0]
+    plan = default_plans()[0]  # PUE 1.05: the typed price is what is checked
     assert plausibility.plan_warnings(plan.with_site(power_usd_per_kwh=0.5)) == []
     cents = plausibility.plan_warnings(plan.with_site(power_usd_per_kwh=6.0))
     assert len(cents) == 1 and cents[0].startswith(f"{plan.source}: site.power_usd_per_kwh: 6 ")
@@ -97,7 +100,7 @@ def test_a_power_price_above_half_a_dollar_warns_naming_the_key() -> None:
 @pytest.mark.parametrize(("factor", "warned"), [(0.3, True), (0.34, False), (2.9, False),
                                                 (3.1, True)])
 def test_a_unit_price_far_from_the_catalogs_warns(factor: float, warned: bool) -> None:
-    plan = default_plans()[0]  # S21 XP at the catalog's USD 4,590 shop price
+    plan = SHOP_PRICED_S21_XP
     order = plan.orders[0]
     changed = plan.with_order(0, unit_price_usd=order.unit_price_usd * factor)
     warnings = plausibility.plan_warnings(changed)
@@ -108,7 +111,7 @@ def test_a_unit_price_far_from_the_catalogs_warns(factor: float, warned: bool) -
 
 
 def test_a_custom_unit_is_compared_with_its_efficiency_tiers_index_price() -> None:
-    plan = default_plans()[0].with_order(0, model=None, hashrate_th=200.0, power_w=3500.0,
+    plan = SHOP_PRICED_S21_XP.with_order(0, model=None, hashrate_th=200.0, power_w=3500.0,
                                          unit_price_usd=None, usd_per_th=14.0)
     warnings = plausibility.plan_warnings(plan)
     assert len(warnings) == 1 and "orders[0].usd_per_th: USD 14.00/TH is 3.9x" in warnings[0]
@@ -116,7 +119,7 @@ def test_a_custom_unit_is_compared_with_its_efficiency_tiers_index_price() -> No
 
 
 def test_a_stale_catalog_price_used_as_the_price_warns() -> None:
-    plan = default_plans()[0]  # priced at the catalog's S21 XP shop price of 2026-10
+    plan = SHOP_PRICED_S21_XP
     catalog_price = default_price("antminer-s21-xp", plan.orders[0].import_date)
     assert catalog_price is not None and plan.orders[0].unit_price_usd == catalog_price.price_usd
     stale_day = add_months(catalog_price.price_date, PRICE_MAX_AGE_MONTHS) + dt.timedelta(days=1)

@@ -123,7 +123,11 @@ def test_given_terms_set_every_payment_day(scenario: Scenario) -> None:
     assert capex[scenario.start_date] == pytest.approx(row["deposit_usd"] + row["balance_usd"],
                                                        rel=1e-15)
     assert capex[D(2026, 12, 15)] == pytest.approx(row["import_payment_usd"], rel=1e-15)
-    assert daily["capex_usd"].sum() == pytest.approx(row["landed_cost_usd"], rel=1e-12)
+    # Capex is the order's landed cost and the site's build (paid on the first delivery day).
+    site_build_usd = results.summary["site_build_usd"][0]
+    assert capex[D(2027, 1, 5)] >= site_build_usd > 0
+    assert daily["capex_usd"].sum() == pytest.approx(row["landed_cost_usd"] + site_build_usd,
+                                                     rel=1e-12)
     assert TERMS_ASSUMPTION not in results.summary["assumptions"][0]
 
 

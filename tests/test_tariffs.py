@@ -345,9 +345,9 @@ def test_forced_labor_overrides_apply_to_an_evaluation() -> None:
     from fleetcalc.plan import default_plans
     from fleetcalc.scenario import load_scenario
 
-    plan = default_plans()[0]  # 2,178 Malaysia-built S21 XP at USD 4,590, imported 2026-12-15
+    plan = default_plans()[0]  # 6,806 Malaysia-built S23 at USD 5,844.84, imported 2026-12-15
     order = plan.orders[0]
-    assert (order.origin, order.unit_price_usd) == ("MY", 4590.0)
+    assert (order.origin, order.unit_price_usd) == ("MY", 5844.84)
     base = load_scenario(None)
     scenario = load_tariff_overrides().add_to(base)
     assert scenario.assumptions[:len(base.assumptions)] == base.assumptions
