@@ -98,9 +98,12 @@ class Results:
     def assumption_list(self) -> list[str]:
         """The scenario's assumptions, then each plan's and any the evaluation added (such as
         unverified tariffs), each once, in order."""
+        from fleetcalc.plan_metrics import added_assumptions
+
         items = list(self.scenario.assumptions)
         for text in self.summary["assumptions"].to_list():
-            items += [item for item in (text or "").split("; ") if item and item not in items]
+            items += [item for item in added_assumptions(text or "", self.scenario).split("; ")
+                      if item and item not in items]
         return items
 
     def records(self) -> list[dict[str, Any]]:

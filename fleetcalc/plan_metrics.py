@@ -51,13 +51,14 @@ def fixed_metrics(
     extra_assumptions: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The metrics that are one value per plan: nameplate totals, capex, duty, assumptions
-    (the scenario's, the plan's, the tariff caveat, then ``extra_assumptions``)."""
+    (the scenario's, the tariff caveat, the plan's, then ``extra_assumptions``: what the plan
+    adds follows the scenario's and the caveat, ``added_assumptions``)."""
     orders = landed.per_order
     hashrate_th = float((orders["hashrate_th"] * orders["quantity"]).sum())
     power_w = float((orders["power_w"] * orders["quantity"]).sum())
     tariff_assumption = bool(orders["tariff_assumption"].any())
-    assumptions = [*scenario.assumptions, *plan.assumptions,
-                   *([ASSUMPTION_CAVEAT] if tariff_assumption else []), *extra_assumptions]
+    assumptions = [*scenario.assumptions, *([ASSUMPTION_CAVEAT] if tariff_assumption else []),
+                   *plan.assumptions, *extra_assumptions]
     site = fleet.site
     return {
         "plan": plan.name, "units": int(orders["quantity"].sum()), "hashrate_th": hashrate_th,

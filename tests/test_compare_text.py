@@ -16,7 +16,7 @@ from fleetcalc.catalog import load_catalog
 from fleetcalc.cli import main
 from fleetcalc.compare_text import wrap_name
 from fleetcalc.engine import evaluate
-from fleetcalc.plan import load_plan
+from fleetcalc.plan import default_plans, load_plan
 from fleetcalc.scenario import load_scenario
 
 WIDTH = 80
@@ -116,6 +116,21 @@ def test_compare_shows_the_market_it_assumed(single_path, monkeypatch, capsys) -
     halving = single_path.halvings.row(0, named=True)
     assert f"halving (block 1,050,000) {halving['halving_date']}" in header
     assert halving["halving_date"].year == 2028  # the default scenario's height is current
+
+
+def test_plan_assumptions_repeat_no_piece_of_the_scenarios(single_path, monkeypatch,
+                                                          capsys) -> None:
+    # The responsive network's assumption holds "; " itself: split with the plans', its
+    # pieces must not come back as the plans' own.
+    text = " ".join(" ".join(_render(monkeypatch, capsys, single_path)).split())
+    plans = text.split("Plan assumptions: ", 1)[1].split("Tariffs: ", 1)[0]
+    pieces = [p for item in single_path.scenario.assumptions for p in item.split("; ")]
+    assert any("; " in item for item in single_path.scenario.assumptions)
+    assert not [p for p in pieces if " ".join(p.split()) in plans]
+    assert "PUE 1.05" in plans  # the default plans' own
+    items = single_path.assumption_list()
+    assert len(items) == len(set(items))
+    assert not set(items[len(single_path.scenario.assumptions):]) & set(pieces)
 
 
 def test_compare_footnotes_give_the_reason_for_each_missing_value(
