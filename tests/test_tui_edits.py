@@ -150,8 +150,17 @@ PLAN_SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("site", "capacity_mw"): ("30", 30.0),
     ("site", "uptime"): ("0.9", 0.9),
     ("site", "curtail_when_unprofitable"): ("false", False),
+    ("site", "hosting_usd_per_kw_month"): ("4.5", 4.5),
+    ("site", "take_or_pay_share"): ("0.8", 0.8),
+    ("site", "pue"): ("1", 1.0),  # the default Bitmain plan fills its site: a lower PUE fits
+    ("site", "build"): ("plan", "plan"),
+    ("site", "build_usd_per_mw"): ("300,000", 300_000.0),
+    ("site", "fixed_opex_usd_per_mw_month"): ("5000", 5000.0),
+    ("finance", "residual"): ("fixed", "fixed"),
+    ("", "assumptions"): ("power from a quote, 2026; build cost assumed",
+                          ("power from a quote, 2026", "build cost assumed")),
     ("finance", "discount_rate"): ("0.2", 0.2),
-    ("finance", "residual_fraction"): ("0.05", 0.05),
+    ("finance", "residual_fraction"): ("0.05", 0.05),  # switches resale to fixed
     ("finance", "hodl_fraction"): ("0.5", 0.5),
     ("orders", "model"): ("antminer-s21-pro", "antminer-s21-pro"),
     ("orders", "quantity"): ("1,000", 1000),
@@ -213,6 +222,14 @@ def test_every_plan_key_typed_as_text_sets_it(table: str, key: str) -> None:
     edited = edits.edit_plan(BITMAIN, SCENARIO, table, key, text)
     assert getattr(edits.plan_part(edited, table), key) == expected
     assert plan_to_toml(load_plan_doc(edited)) == plan_to_toml(edited)
+
+
+def test_resale_switches_between_market_and_a_fixed_share() -> None:
+    assert BITMAIN.finance.residual == "market"
+    fixed = edits.edit_plan(BITMAIN, SCENARIO, "finance", "residual_fraction", "0.25")
+    assert (fixed.finance.residual, fixed.finance.residual_fraction) == ("fixed", 0.25)
+    back = edits.edit_plan(fixed, SCENARIO, "finance", "residual", "market")
+    assert back.finance == BITMAIN.finance
 
 
 def test_a_custom_unit_takes_the_other_figure_from_the_model_until_cleared() -> None:

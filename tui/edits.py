@@ -69,6 +69,9 @@ REPLACES: dict[str, tuple[str, ...]] = {
 }
 # Field kinds that are lists in TOML, typed as comma-separated items of the element kind.
 LIST_KINDS = {"origins": "origin", "modes": "str", "datetimes": "datetime"}
+# Texts (a plan's assumptions) hold commas of their own: their items are separated by "; ",
+# as the results join assumption lists.
+TEXTS_SEPARATOR = "; "
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off")
 
 
@@ -114,13 +117,15 @@ def coerce(text: str, kind: str) -> Any:
     stripped = text.strip()
     if not stripped:
         return UNSET
+    if kind == "texts":
+        return [item.strip() for item in stripped.split(TEXTS_SEPARATOR.strip()) if item.strip()]
     if kind in LIST_KINDS:
         return [_coerce_one(item.strip(), LIST_KINDS[kind])
                 for item in stripped.split(",") if item.strip()]
     return _coerce_one(stripped, kind)
 
 
-def value_text(value: Any) -> str:
+def value_text(value: Any, kind: str | None = None) -> str:
     """A value as a field shows it (and ``coerce`` reads it back): numbers with thousands
     separators and no trailing zeros, dates in ISO form, lists comma-separated, None blank."""
     if value is None:
@@ -138,7 +143,8 @@ def value_text(value: Any) -> str:
     if isinstance(value, dt.date):  # and datetimes
         return value.isoformat()
     if isinstance(value, tuple | list):
-        return ", ".join(value_text(item) for item in value)
+        separator = TEXTS_SEPARATOR if kind == "texts" else ", "
+        return separator.join(value_text(item) for item in value)
     return str(value)
 
 
@@ -203,6 +209,13 @@ def edit_plan(plan: Plan, scenario: Scenario, table: str, key: str, value: Any,
         _pair_custom_unit(target, key, plan.orders[index])
     if table == "site":
         _contract_follows(target, key)
+    if table == "finance":
+        # A share of the price is the fixed resale: typing one switches to it, and switching
+        # to market resale (which takes none) drops it.
+        if key == "residual_fraction" and "residual_fraction" in target:
+            target["residual"] = "fixed"
+        if key == "residual" and target.get("residual") == "market":
+            target.pop("residual_fraction", None)
     return validated_plan(doc, plan.source, scenario)
 
 

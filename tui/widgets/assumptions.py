@@ -12,12 +12,9 @@ from fleetcalc.text import printable
 
 
 def assumption_lines(results: Results) -> list[str]:
-    """The scenario's assumptions, then any the evaluation added (e.g. unverified tariffs)."""
-    lines = list(results.scenario.assumptions)
-    for text in results.summary["assumptions"].to_list():
-        for item in (text or "").split("; "):
-            if item and item not in lines:
-                lines.append(item)
+    """The scenario's assumptions, then the plans' and any the evaluation added (e.g.
+    unverified tariffs)."""
+    lines = results.assumption_list()
     if results.scenario.paths > 1:
         lines.append("Monte Carlo: each row names its statistic (mean or median over all "
                      "paths)")

@@ -157,7 +157,7 @@ class FieldForm(Widget):
             assert isinstance(control, Input)
             if not force and key in self._shown and control.value != self._shown[key]:
                 continue
-            text = value_text(value)
+            text = value_text(value, field.kind)
             if control.value != text:
                 control.value = text
             control.placeholder = (placeholders or {}).get(key) or blank_text(self.table, field)
