@@ -26,9 +26,9 @@ day for the last one).
   946, Table A-1) or straight line over ``depreciation_years`` with the half-year convention.
   Whatever is left when the units leave service (at the end of their service life, or sold at
   the horizon) is deducted that year. The site build (``build_usd_per_mw``, part of capex) is
-  depreciated the same way from the day it is built, its basis left at the horizon deducted in
-  the last year (``site_build_depreciation_by_year``). The mid-quarter convention (over 40% of a year's property
-  placed in service in its last quarter) is not applied.
+  depreciated the same way from the day it is built, its basis left at the horizon deducted
+  in the last year (``site_build_depreciation_by_year``). The mid-quarter convention (over
+  40% of a year's property placed in service in its last quarter) is not applied.
 - Bonus depreciation left out (None): the US rule for each order (``us_bonus_share``).
 - Losses carry forward without time limit and offset at most 80% of a later year's taxable
   income (26 U.S.C. 172(a)(2), losses of tax years from 2021; no carryback). The project stands

@@ -83,7 +83,8 @@ def test_npv_per_unit_is_the_engine_on_a_one_unit_plan_and_sorting_is_best_first
     npvs = [v for v in ranking.table["npv_per_unit_usd"].to_list() if v is not None]
     assert npvs == sorted(npvs, reverse=True)
     assert set(ranking.table["origin"]) == {"US"}
-    row = ranking.table.filter(model_id="teraflux-at2880").row(0, named=True)
+    # The stock mode's row (the plan below runs stock; with resale at market eco ranks first).
+    row = ranking.table.filter(model_id="teraflux-at2880", mode="stock").row(0, named=True)
     plan = Plan(name="one AT2880", sites=(Site(power_usd_per_kwh=0.04, capacity_mw=1.0),),
                 orders=(Order(model="teraflux-at2880", quantity=10,
                               unit_price_usd=row["unit_price_usd"], origin="US",

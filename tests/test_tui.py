@@ -52,6 +52,9 @@ def test_raising_a_quantity_raises_capex_and_btc_mined() -> None:
     async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
         before = record(app, 0)
         await pilot.press("e")
+        # The default plan fills its 25 MW site: more units need more MW first.
+        await type_into(pilot, "site-capacity_mw", "30")
+        before = record(app, 0)
         await type_into(pilot, "order-quantity", str(before["units"] + 200))
         after = record(app, 0)
         assert app.plans[0].orders[0].quantity == before["units"] + 200
@@ -104,8 +107,8 @@ def test_picking_a_maker_then_a_model_switches_the_order_to_that_model() -> None
         await pilot.pause()
         models = app.screen.query_one("#order-model", Select)
         offered = [value for _, value in models._options if isinstance(value, str)]
-        assert "whatsminer-m70s" in offered and "antminer-s21-xp" not in offered
-        assert app.plans[0].orders[0].model == "antminer-s21-xp"  # nothing changes yet
+        assert "whatsminer-m70s" in offered and "antminer-s23" not in offered
+        assert app.plans[0].orders[0].model == "antminer-s23"  # nothing changes yet
         models.value = "whatsminer-m70s"
         await settle(pilot)
         assert app.plans[0].orders[0].model == "whatsminer-m70s"
@@ -269,7 +272,7 @@ def test_brackets_switch_the_plan_the_order_detail_shows() -> None:
         await pilot.press("o")
         await settle(pilot)
         table = app.screen.query_one("#orders-table", DataTable)
-        assert str(table.get_row_at(0)[1]) == "Antminer S21 XP"
+        assert str(table.get_row_at(0)[1]) == "Antminer S23"
         await pilot.press("right_square_bracket")
         await settle(pilot)
         assert app.selected == 1
