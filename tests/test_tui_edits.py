@@ -28,9 +28,17 @@ LABEL_COLUMN = 27
 
 PLANS = default_plans()
 SCENARIO = load_scenario(None)
-BITMAIN = PLANS[0]
-# Units of the Bitmain default plan that fit its 25 MW site.
-MAX_BITMAIN_UNITS = int(BITMAIN.site.capacity_mw * 1e6 // get_model("antminer-s21-xp").power_w)
+# The Bitmain default plan on a 40 MW site: the shipped plan fills its 25 MW, and the edits
+# below add units, raise a unit's power or switch to a hungrier model.
+BITMAIN = PLANS[0].with_site(capacity_mw=40.0)
+# Units of that plan that fit its site (IT load x PUE).
+MAX_BITMAIN_UNITS = int(BITMAIN.site.capacity_mw * 1e6
+                        // (get_model("antminer-s23").power_w * BITMAIN.site.pue))
+# The default plans before issue 13 re-based them: an S21 XP (three modes) and an A16XP
+# priced per TH.
+LEGACY = Path(__file__).parent / "pins" / "legacy_plans"
+S21_XP = load_plan(LEGACY / "1-bitmain.toml")
+CANAAN_PER_TH = load_plan(LEGACY / "3-canaan.toml")
 
 overrides = st.builds(
     TariffOverride,
@@ -80,7 +88,7 @@ def test_a_delivery_outside_the_horizon_is_rejected() -> None:
 
 
 def test_a_typed_unit_price_replaces_a_usd_per_th_price() -> None:
-    canaan = PLANS[2]
+    canaan = CANAAN_PER_TH
     assert canaan.orders[0].usd_per_th is not None
     edited = edits.edit_plan(canaan, SCENARIO, "orders", "unit_price_usd", "5,000")
     assert edited.orders[0].unit_price_usd == 5000.0
@@ -496,7 +504,7 @@ def _site(plan: Plan, key: str, text: str) -> Plan:
 def test_a_site_goes_from_a_constant_price_to_a_market_and_back_one_field_at_a_time() -> None:
     # Each step is a valid plan: the contract follows the keys typed (tui.edits docstring).
     fixed = _site(BITMAIN, "power_price_series", _series_from(BITMAIN))
-    assert (fixed.site.contract, fixed.site.power_usd_per_kwh) == ("fixed", 0.05)
+    assert (fixed.site.contract, fixed.site.power_usd_per_kwh) == ("fixed", 0.04)
     market = _site(fixed, "power_contract", "market")
     assert (market.site.contract, market.site.power_usd_per_kwh) == ("market", None)
     sell = _site(_site(market, "power_usd_per_kwh", "0.04"), "sell_back", "yes")
@@ -505,7 +513,8 @@ def test_a_site_goes_from_a_constant_price_to_a_market_and_back_one_field_at_a_t
     with pytest.raises(InputError, match=r"site\.sell_back"):
         _site(sell, "power_price_series", "")  # it would sell to no market
     back = _site(_site(sell, "sell_back", "false"), "power_price_series", "")
-    assert back.site.power_price_series is None and back.site.energy_usd_per_kwh == 0.04
+    assert back.site.power_price_series is None and back.site.power_usd_per_kwh == 0.04
+    assert back.site.energy_usd_per_kwh == BITMAIN.site.pue * 0.04  # a kWh of IT load
 
 
 def test_a_price_file_that_does_not_exist_is_named() -> None:
@@ -514,7 +523,7 @@ def test_a_price_file_that_does_not_exist_is_named() -> None:
 
 
 def test_allowed_modes_are_typed_as_a_list_or_all() -> None:
-    plan = edits.edit_plan(BITMAIN, SCENARIO, "orders", "modes", "eco, stock", 0)
+    plan = edits.edit_plan(S21_XP, SCENARIO, "orders", "modes", "eco, stock", 0)
     assert plan.orders[0].modes == ("eco", "stock")
     assert edits.edit_plan(plan, SCENARIO, "orders", "modes", "all", 0).orders[0].modes == (
         "stock", "eco", "turbo")
