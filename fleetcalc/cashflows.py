@@ -57,7 +57,8 @@ def fleet_arrays(landed: LandedCosts, plan: Plan, scenario: Scenario) -> FleetAr
     in_service_th = (
         np.bincount(orders["delivery_day"].to_numpy(), nameplate_th, minlength=n_days + 1)
         - np.bincount(orders["retire_day"].to_numpy(), nameplate_th, minlength=n_days + 1))
-    site = site_costs(orders, plan.site, n_days)
+    # The MW a unit takes is its most power-hungry allowed mode's (as capacity_mw counts it).
+    site = site_costs(orders, plan.site, n_days, mode_table(plan).max_power_w)
     if plan.site.build_usd_per_mw > 0.0:
         # The site build is a capital payment too (on its days, all inside the horizon): in
         # capex, and borrowed with debt like the units' payments.

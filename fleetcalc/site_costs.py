@@ -77,11 +77,17 @@ def _daily_from(start_day: np.ndarray, end_day: np.ndarray, amount: np.ndarray,
     return daily
 
 
-def site_costs(orders: pl.DataFrame, site: Site, n_days: int) -> SiteCosts:
-    """The site-costs step: build, fixed and take-or-pay costs of the plan's site per day."""
+def site_costs(orders: pl.DataFrame, site: Site, n_days: int,
+               unit_power_w: np.ndarray | None = None) -> SiteCosts:
+    """The site-costs step: build, fixed and take-or-pay costs of the plan's site per day.
+    ``unit_power_w[orders]``: what a unit of each order can draw, its most power-hungry
+    allowed mode (``fleet.mode_table``), as ``capacity_mw`` is checked; default the ordered
+    mode's ``power_w``."""
     delivery = orders["delivery_day"].to_numpy()
     retire = orders["retire_day"].to_numpy()
-    it_kw = orders["power_w"].to_numpy() * orders["quantity"].to_numpy() / 1000.0
+    if unit_power_w is None:
+        unit_power_w = orders["power_w"].to_numpy()
+    it_kw = unit_power_w * orders["quantity"].to_numpy() / 1000.0
     order_mw = it_kw * site.pue / 1000.0
     first_delivery = np.array([delivery.min()])
     if site.build == "site":

@@ -246,3 +246,18 @@ def test_a_market_site_charges_and_decides_on_pue_x_power_plus_hosting(
     for column in ("energy_cost_usd", "npv_usd", "btc_mined"):
         a, b = (per_path(results, p, column) for p in (constant, market))
         np.testing.assert_allclose(b, a, rtol=1e-9)
+
+
+def test_a_unit_that_may_run_turbo_takes_turbos_megawatts() -> None:
+    # MW used (and what is built and charged per MW or kW) counts the most power-hungry mode
+    # an order allows, as the capacity check does.
+    from fleetcalc.fleet import mode_table
+
+    plain = site(capacity_mw=ROOMY, pue=1.1, build_usd_per_mw=1e5)
+    turbo = dataclasses.replace(plain.with_order(0, modes=("stock", "turbo")), name="turbo")
+    a, b = (run([p]).summary.row(0, named=True) for p in (plain, turbo))
+    max_w = mode_table(turbo).max_power_w[0]
+    assert max_w > 3645.0
+    assert a["mw_used"] == pytest.approx(10 * 3645.0 * 1.1 / 1e6, rel=1e-12)
+    assert b["mw_used"] == pytest.approx(10 * max_w * 1.1 / 1e6, rel=1e-12)
+    assert b["site_build_usd"] == pytest.approx(b["mw_used"] * 1e5, rel=1e-12)
