@@ -229,18 +229,26 @@ def test_an_edited_scenario_is_named_and_listed_as_edited_and_saved_so(tmp_path:
     run_app(check)
 
 
+@pytest.mark.xfail(strict=False, reason=(
+    "open bug (found by e4, issue 13): the first edits of a burst are lost (on main too: its "
+    "version of this test typed 0.05 after the shipped 0.05, an invalid value that left the "
+    "price as expected); with five site fields the first two or three are lost"))
 def test_no_key_is_lost_when_a_burst_moves_the_focus() -> None:
     async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
         await pilot.press("e")
         await settle(pilot)
         app.screen.query_one("#site-power_usd_per_kwh", Input).focus()
         await settle(pilot)
-        # Three fields typed in one read: the second and third arrive before the app has
-        # handled the Tab that leaves the first, and while the first edit reloads the form.
-        await burst(pilot, *"0.05", "tab", *"0.01", "tab", *"30", "enter")
+        # Five fields typed in one read (the site's form runs power, hosting per kWh and per
+        # kW-month, take-or-pay, capacity): the later ones arrive before the app has handled
+        # the Tab that leaves the first, and while the first edit reloads the form. A focus by
+        # code selects nothing (Tab selects a field's text): the "5" typed first goes after
+        # the power price's 0.04.
+        await burst(pilot, "end", "5", "tab", *"0.01", "tab", *"2", "tab", *"0.5", "tab",
+                    *"30", "enter")
         site = app.plans[0].site
-        assert (site.power_usd_per_kwh, site.hosting_usd_per_kwh, site.capacity_mw) == (
-            0.05, 0.01, 30.0)
+        assert (site.power_usd_per_kwh, site.hosting_usd_per_kwh, site.hosting_usd_per_kw_month,
+                site.take_or_pay_share, site.capacity_mw) == (0.045, 0.01, 2.0, 0.5, 30.0)
         assert app.screen.query_one("#site-capacity_mw", Input).value == "30"
         # Escape leaves the field before the next key: "s" opens the Scenario tab.
         await burst(pilot, "escape", "s")
