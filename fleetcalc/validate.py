@@ -208,6 +208,9 @@ def _number(field: Field, value: Any) -> float | int | None:
 
 
 def convert(field: Field, value: Any, source: str, where: str) -> Any:
+    """``value`` read from a file as ``field``'s kind, or InputError. Long: one branch per
+    field kind, each a few lines, kept together so every kind's rule reads in one place."""
+
     def bad() -> InputError:
         # Dates read as in the file (2027-01-31), not as Python's datetime.date(2027, 1, 31).
         def as_in_file(item: Any) -> Any:
