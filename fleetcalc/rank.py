@@ -41,7 +41,9 @@ from fleetcalc.metrics import Metric
 from fleetcalc.plan import Finance, Order, Plan, Site
 from fleetcalc.scenario import Scenario
 
-# The default plans' site price (fleetcalc/data/plans): what a ranking runs at unless told.
+# The default plans' all-in cost of a kWh of IT load (fleetcalc/data/plans: power USD 0.04 x
+# PUE 1.05 plus ~0.0105 of fixed opex per kWh, to the half cent): what a ranking runs at unless
+# told.
 DEFAULT_POWER_USD_PER_KWH = 0.05
 HOURS_PER_DAY = 24.0
 SOURCE = "fleetcalc rank"

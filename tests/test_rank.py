@@ -165,8 +165,14 @@ def test_the_default_power_price_is_the_default_plans() -> None:
     from fleetcalc.plan import default_plans
     from fleetcalc.rank import DEFAULT_POWER_USD_PER_KWH
 
-    prices = {site.power_usd_per_kwh for plan in default_plans() for site in plan.sites}
-    assert prices == {DEFAULT_POWER_USD_PER_KWH}
+    # Since issue 13 the plans' site price is power at the meter (USD 0.04) with a PUE and a
+    # fixed opex per MW-month; rank's one-unit plans have neither, so its default is the
+    # plans' all-in cost of a kWh of IT load (README, "Rank"), to the half cent it is given in.
+    all_in = {round(site.pue * (site.power_usd_per_kwh or 0.0) + site.hosting_usd_per_kwh
+                    + site.pue * site.fixed_opex_usd_per_mw_month / (365 / 12 * 24 * 1000), 6)
+              for plan in default_plans() for site in plan.sites}
+    assert len(all_in) == 1
+    assert abs(all_in.pop() - DEFAULT_POWER_USD_PER_KWH) < 0.005
 
 
 def test_the_readme_lists_every_rank_json_key_in_order() -> None:
