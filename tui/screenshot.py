@@ -19,8 +19,14 @@ SIZE = (120, 40)
 async def _save(path: Path, size: tuple[int, int]) -> None:
     app = FleetcalcApp.from_files([], None, cursor_blink=False)
     async with app.run_test(size=size) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        # The evaluation runs in two stages (main numbers, then breakevens and percentiles):
+        # the second stage's worker starts when the first one's result is handled, so wait
+        # until no worker is left running (a bounded number of rounds).
+        for _ in range(20):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if not any(worker.is_running for worker in app.workers):
+                break
         app.action_save_screenshot(str(path))
         await pilot.pause()
 
