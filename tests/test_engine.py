@@ -13,7 +13,7 @@ import pytest
 
 from fleetcalc.cli import main
 from fleetcalc.engine import evaluate
-from fleetcalc.plan import default_plans
+from fleetcalc.plan import default_plans, load_plan
 from fleetcalc.scenario import BtcMarket, load_scenario
 
 JSON_FIELDS = (
@@ -337,7 +337,10 @@ def test_breakevens_plugged_back_bracket_npv_zero_within_their_precision(
     base = short_scenario if model == "responsive" else exogenous_scenario
     scenario = base.with_changes(failures=failures, paths=3, seed=5, horizon_days=500,
                                  btc=dataclasses.replace(base.btc, annual_volatility=0.5))
-    plan = default_plans()[3]
+    # The Auradine plan as shipped before issue 13 (PUE 1: the power price plugged back is the
+    # breakeven's price of a kWh of IT load; the re-based plan loses money even with free
+    # power on some paths, so it has no power breakeven there).
+    plan = load_plan(Path(__file__).parent / "pins" / "legacy_plans" / "4-auradine.toml")
     if failures == "sampled":  # a few hundred rigs: each its own failures
         plan = plan.with_order(0, quantity=300)
     paths = evaluate([plan], scenario).paths
