@@ -39,10 +39,26 @@ def plan_heading(index: int, name: str) -> str:
 
 
 def wrap_name(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` cells, broken at spaces and after hyphens; a
-    longer word keeps a line of its own, never broken inside."""
-    return textwrap.wrap(text, width=width, break_long_words=False,
-                         break_on_hyphens=True) or [""]
+    """``text`` in lines of at most ``width`` terminal cells, broken at spaces and after
+    hyphens; a longer word keeps a line of its own, never broken inside.
+
+    Widths are cells, not characters: a wide (East Asian) character takes two, so a name
+    counted in characters overflowed its column and Rich cut it with an ellipsis. The break
+    points are ``textwrap``'s (its word-splitting pattern); ``textwrap.wrap`` itself counts
+    characters, so the greedy fill is done here (the same lines for narrow text)."""
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    line = space = ""
+    for chunk in filter(None, textwrap.TextWrapper.wordsep_re.split(text)):
+        if chunk.isspace():
+            space = chunk if line else ""  # a line never starts with the space it broke at
+        elif not line or cell_len(line + space + chunk) <= width:
+            line, space = line + space + chunk, ""
+        else:
+            lines.append(line)
+            line, space = chunk, ""
+    return [*lines, line] if line else lines or [""]
 
 
 def halving_text(results: Results) -> str:
@@ -110,6 +126,7 @@ def _plans_text(shares: dict[int, str]) -> str:
 def compare_table(results: Results) -> tuple[Table, list[str]]:
     """The compare table (rows from the catalogue, one column per plan) and its footnotes."""
     from rich import box
+    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
@@ -122,10 +139,10 @@ def compare_table(results: Results) -> tuple[Table, list[str]]:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("Metric", overflow="fold", ratio=1)
     for i, record in enumerate(records):
-        widest = max(len(texts[i]) for texts in cells)
+        widest = max(cell_len(texts[i]) for texts in cells)
         heading = plan_heading(i, record["plan"])
         width = max(widest, PLAN_COLUMN_WIDTH,
-                    *(len(piece) for piece in wrap_name(heading, 1)))
+                    *(cell_len(piece) for piece in wrap_name(heading, 1)))
         table.add_column(Text("\n".join(wrap_name(heading, width)), justify="right"),
                          justify="right", no_wrap=True, min_width=width, max_width=width)
     for row, texts in zip(rows, cells, strict=True):

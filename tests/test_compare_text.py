@@ -4,12 +4,17 @@ statistics each row shows, footnotes for missing values, and 80-column layout.""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from rich.cells import cell_len
 
 from fleetcalc import metrics
 from fleetcalc.catalog import load_catalog
@@ -173,6 +178,43 @@ def test_compare_fits_80_columns_without_breaking_a_word_of_a_plan_name(
     ends = [m.end() for m in re.finditer(r"\S+", units)][-len(names):]
     for line in lines[first:first + 5]:
         assert [m.end() for m in re.finditer(r"\S+", line)][-len(names):] == ends
+
+
+# Words of narrow and wide (two-cell) letters, hyphens and single or double spaces.
+name_words = st.lists(st.text(st.sampled_from("ab-1\u2e80\u4e2d\uff21"), min_size=1,
+                              max_size=8), min_size=1, max_size=6)
+separators = st.sampled_from([" ", "  "])
+
+
+def _starts(text: str, parts: list[str]) -> list[int]:
+    """Where each of ``parts`` (substrings of ``text``, in order) starts in it."""
+    starts, position = [], 0
+    for part in parts:
+        starts.append(text.index(part, position))
+        position = starts[-1] + len(part)
+    return starts
+
+
+@given(name_words, separators, st.integers(1, 14))
+@example(["1", "0000\\x08\u2e80"], " ", 11)  # 11 characters, 12 cells: Rich cut it
+def test_wrap_name_fills_cells_not_characters(words: list[str], space: str,
+                                              width_cells: int) -> None:
+    text = space.join(words)
+    lines = wrap_name(text, width_cells)
+    pieces = wrap_name(text, 1)  # the unbreakable pieces: words, split after hyphens
+    # Nothing lost or reordered; no line starts or ends with the space it broke at.
+    assert "".join("".join(lines).split()) == "".join(text.split())
+    assert all(line == line.strip() for line in lines)
+    # A line wider than the column is one unbreakable piece.
+    assert all(cell_len(line) <= width_cells or line in pieces for line in lines)
+    # Lines break between pieces, and greedily: the next piece would not have fitted.
+    piece_at = dict(zip(_starts(text, pieces), pieces, strict=True))
+    line_starts = _starts(text, lines)
+    for start, next_start in itertools.pairwise(line_starts):
+        assert cell_len(text[start:next_start + len(piece_at[next_start])]) > width_cells
+    if text.isascii():  # narrow text: textwrap's lines
+        assert lines == textwrap.wrap(text, width=width_cells, break_long_words=False,
+                                      break_on_hyphens=True)
 
 
 def test_catalog_fits_80_columns_with_numbers_right_aligned_and_whole_words(
