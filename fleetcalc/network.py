@@ -20,12 +20,15 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fleetcalc.errors import InputError
 from fleetcalc.scenario import Scenario
+
+if TYPE_CHECKING:
+    from fleetcalc.tiers import TierSnapshot
 from kernels.protocol import (
     HASHES_PER_DIFFICULTY,
     HASHES_PER_S_PER_EH_S,
@@ -157,6 +160,27 @@ ChainFunction = Callable[[np.ndarray, float, int, float], dict[str, np.ndarray]]
 ResponsiveFunction = Callable[..., dict[str, np.ndarray]]
 
 
+def responsive_start(scenario: Scenario) -> tuple[TierSnapshot, np.ndarray, float]:
+    """What a responsive scenario's start check reads: the installed-base snapshot it uses,
+    each tier's share of that base on each day (``[n_days, K]``, retirements applied) and
+    day 0's net hashprice (USD per TH/s-day at ``btc.price_usd``). InputError on
+    ``start_date`` when no snapshot precedes it. Test strategies bound the power price with
+    it, so they draw what the check accepts."""
+    from fleetcalc.tiers import check_start_date, start_capacity
+    from kernels.reference import subsidy_sats_reference
+
+    net = scenario.network
+    snapshot = check_start_date(scenario.start_date, scenario.source)
+    difficulty0 = net.difficulty or difficulty_from_hashrate(net.hashrate_ehs)
+    subsidy0 = float(subsidy_sats_reference(net.block_height)) / 1e8
+    hashprice0 = (scenario.btc.price_usd
+                  * btc_per_th_day(difficulty0, subsidy0, net.fees_btc_per_block)
+                  * (1.0 - net.pool_fee))
+    capacity = start_capacity(snapshot, scenario.start_date, scenario.horizon_days,
+                              net.service_life_years)
+    return snapshot, capacity, hashprice0
+
+
 @lru_cache(maxsize=32)
 def responsive_inputs(scenario: Scenario) -> dict[str, Any]:
     """The responsive chain's arrays and parameters for a scenario (keyword arguments of
@@ -168,23 +192,15 @@ def responsive_inputs(scenario: Scenario) -> dict[str, Any]:
     from fleetcalc.tiers import (
         DAYS_PER_YEAR,
         MIN_START_ONLINE_SHARE,
-        check_start_date,
         cohorts,
         default_frontier_j_per_th,
         months_to_days,
-        start_capacity,
         start_online_share,
     )
-    from kernels.reference import subsidy_sats_reference
 
     net, n_days = scenario.network, scenario.horizon_days
-    snapshot = check_start_date(scenario.start_date, scenario.source)
+    snapshot, capacity, hashprice0 = responsive_start(scenario)
     difficulty0 = net.difficulty or difficulty_from_hashrate(net.hashrate_ehs)
-    subsidy0 = float(subsidy_sats_reference(net.block_height)) / 1e8
-    hashprice0 = (scenario.btc.price_usd
-                  * btc_per_th_day(difficulty0, subsidy0, net.fees_btc_per_block)
-                  * (1.0 - net.pool_fee))
-    capacity = start_capacity(snapshot, scenario.start_date, n_days, net.service_life_years)
     share = start_online_share(capacity, snapshot.j_per_th, hashprice0,
                                net.power_median_usd_per_kwh, net.power_price_log_sd)
     if not share >= MIN_START_ONLINE_SHARE:
