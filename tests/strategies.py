@@ -45,15 +45,20 @@ def numbers(lo: float, hi: float, *, exclude_min: bool = False) -> st.SearchStra
 
 
 def field_numbers(
-    fields: tuple[Field, ...], name: str, hi: float | None = None
+    fields: tuple[Field, ...], name: str, hi: float | None = None, lo: float | None = None,
 ) -> st.SearchStrategy[Any]:
     """Numbers a parser field accepts (its own bounds, so strategies follow the parser);
-    ``hi`` lowers the upper bound where another rule needs it."""
+    ``hi`` lowers the upper bound and ``lo`` raises the lower one where another rule needs
+    it (each only ever narrows the field's range)."""
     field = next(f for f in fields if f.name == name)
     assert field.lo is not None and field.hi is not None
+    top = field.hi if hi is None else min(hi, field.hi)
+    bottom, open_bottom = field.lo, field.lo_open
+    if lo is not None and lo > field.lo:
+        bottom, open_bottom = lo, False
     if field.kind == "int":
-        return st.integers(int(field.lo), int(field.hi if hi is None else hi))
-    return numbers(field.lo, field.hi if hi is None else hi, exclude_min=field.lo_open)
+        return st.integers(math.ceil(bottom), int(top))
+    return numbers(bottom, top, exclude_min=open_bottom)
 
 
 def dates(lo: dt.date = EARLIEST_DATE, hi: dt.date = LATEST_DATE) -> st.SearchStrategy[dt.date]:
@@ -255,27 +260,26 @@ def scenario_docs(
     return doc
 
 
-# Ranges where the responsive network's installed base runs at the start (the parser's
-# evaluation refuses a base under 1% online): the default's hashprice within a factor of ~3,
-# before the 2028 halving, power prices around the default's.
-_RESPONSIVE_OPTIONAL = {
-    "fees_btc_per_block": st.floats(0.0, 0.5), "pool_fee": st.floats(0.0, 0.1),
-    "power_median_usd_per_kwh": st.floats(0.03, 0.06), "power_price_log_sd": st.floats(0.4, 1.0),
-    "online_response_days": st.floats(1.0, 90.0), "capex_usd_per_th": st.floats(5.0, 60.0),
-    "target_payback_days": st.floats(100.0, 3000.0), "supply_ehs_per_month": st.floats(0.0, 100.0),
-    "order_lag_days": st.integers(1, 365), "service_life_years": st.floats(2.0, 10.0),
-    "frontier_j_per_th": st.floats(5.0, 30.0),
-    "frontier_improvement_per_year": st.floats(0.0, 0.3),
-    "order_volatility": st.floats(0.0, 1.0),
-}
+# Ranges of the responsive network's market parameters (the start's hashprice within a factor
+# of ~3 of the default's, before the 2028 halving) where its other keys are drawn from the
+# parser's own bounds; the three the start check reads (service life, the miners' power
+# prices) come from the parser's bounds narrowed by that check (``_start_checked``).
+_RESPONSIVE_MARKET = {"fees_btc_per_block": st.floats(0.0, 0.5), "pool_fee": st.floats(0.0, 0.1)}
+_RESPONSIVE_OPTIONAL = [
+    "capex_usd_per_th", "frontier_improvement_per_year", "frontier_j_per_th",
+    "online_response_days", "order_lag_days", "order_volatility", "power_price_log_sd",
+    "service_life_years", "supply_ehs_per_month", "target_payback_days",
+]
 
 
 @st.composite
 def responsive_scenario_docs(
     draw: st.DrawFn, max_horizon_days: int = 36_525, max_paths: int = 8,
 ) -> Doc:
-    """A valid scenario document with ``network.model = "responsive"``."""
-    from fleetcalc.tiers import snapshot_dates
+    """A valid scenario document with ``network.model = "responsive"``: its keys within the
+    parser's field bounds and the installed base partly online at the start, as
+    ``fleetcalc.network.responsive_inputs`` demands."""
+    from fleetcalc.tiers import DAYS_PER_YEAR, snapshot_dates, tier_snapshot
 
     first = snapshot_dates()[0]
     doc: Doc = {"start_date": draw(dates(first, dt.date(2030, 12, 31))),
@@ -289,10 +293,51 @@ def responsive_scenario_docs(
     hashrate = price / 84_714.0 * 964.0 * draw(st.floats(0.5, 1.5))
     network: Doc = {"model": "responsive", "hashrate_ehs": hashrate,
                     "block_height": draw(st.integers(900_000, 1_040_000))}
-    for key in draw(st.sets(st.sampled_from(sorted(_RESPONSIVE_OPTIONAL)))):
-        network[key] = draw(_RESPONSIVE_OPTIONAL[key])
+    for key in draw(st.sets(st.sampled_from(sorted(_RESPONSIVE_MARKET)))):
+        network[key] = draw(_RESPONSIVE_MARKET[key])
+    # Machines retire after their service life: one shorter than the time from the newest
+    # tier's installation to the start leaves no installed base to run.
+    newest = max(tier_snapshot(doc["start_date"]).installed_to)
+    retired_years = (doc["start_date"] - newest).days / DAYS_PER_YEAR
+    for key in draw(st.sets(st.sampled_from(_RESPONSIVE_OPTIONAL))):
+        low = retired_years + 1.0 if key == "service_life_years" else None
+        network[key] = draw(field_numbers(NETWORK_FIELDS, key, lo=low))
     doc.update(btc=btc, network=network)
+    # The median power price: drawn, or where the default fails the start check, set.
+    highest = _highest_power_median(doc)
+    default = next(f for f in NETWORK_FIELDS if f.name == "power_median_usd_per_kwh").default
+    if draw(st.booleans()) or default > highest:
+        network["power_median_usd_per_kwh"] = draw(
+            field_numbers(NETWORK_FIELDS, "power_median_usd_per_kwh", hi=highest))
     return doc
+
+
+def _highest_power_median(doc: Doc) -> float:
+    """The highest median power price (within its field's bounds) at which the start check
+    of a responsive scenario document passes: at least MIN_START_ONLINE_SHARE of the
+    installed base runs at the start's hashprice. The share falls as the price rises, so a
+    bisection on the check's own function finds it."""
+    from fleetcalc.network import responsive_start
+    from fleetcalc.scenario import parse_scenario
+    from fleetcalc.tiers import MIN_START_ONLINE_SHARE, start_online_share
+
+    scenario = parse_scenario(doc, "scenario.toml")
+    snapshot, capacity, hashprice0 = responsive_start(scenario)
+    field = next(f for f in NETWORK_FIELDS if f.name == "power_median_usd_per_kwh")
+
+    def runs(median: float) -> bool:
+        share = start_online_share(capacity[:1], snapshot.j_per_th, hashprice0, median,
+                                   scenario.network.power_price_log_sd)
+        return share >= MIN_START_ONLINE_SHARE
+
+    low, high = float(field.lo), float(field.hi)
+    assert runs(low), "no median power price within its bounds runs 1% of the base"
+    if runs(high):
+        return high
+    for _ in range(60):  # geometric bisection: 60 halvings of a 1,000x range
+        middle = math.sqrt(low * high)
+        low, high = (middle, high) if runs(middle) else (low, middle)
+    return low
 
 
 def fleet_hashrate_th(plan: Doc) -> float:
@@ -316,8 +361,9 @@ def plan_and_scenario_docs(
 
     The network is raised where needed so that the fleet stays within its share of it
     (``MAX_FLEET_SHARE``) on every day, however the network shrinks: an exogenous one by its
-    growth; a responsive one (raised with the price, so its hashprice and the part of its
-    installed base that runs stay as drawn) is given twenty times the room."""
+    growth and, over Monte Carlo paths, its volatility; a responsive one (raised with the
+    price, so its hashprice and the part of its installed base that runs stay as drawn) is
+    given twenty times the room."""
     from fleetcalc.network import MAX_FLEET_SHARE, TH_PER_EH
 
     scenario = draw(scenario_docs(max_horizon_days=max_horizon_days, max_paths=3))
@@ -331,7 +377,11 @@ def plan_and_scenario_docs(
     else:
         monthly = network.get("monthly_growth", 0.0)
         years = (scenario["horizon_days"] - 1) / 365.0
-        shrink = math.exp(min(0.0, 12.0 * math.log1p(monthly)) * years)  # lowest / start
+        log_shrink = min(0.0, 12.0 * math.log1p(monthly)) * years  # lowest / start
+        sigma = network.get("annual_volatility", 0.0) if scenario.get("paths", 1) > 1 else 0.0
+        # Monte Carlo paths fall further: their drift (-sigma^2/2 a year) and a walk 8 sigma
+        # down (the chance a path goes lower is ~1e-15).
+        shrink = math.exp(log_shrink - 0.5 * sigma * sigma * years - 8.0 * sigma * years ** 0.5)
     needed_ehs = fleet_hashrate_th(plan) / TH_PER_EH / MAX_FLEET_SHARE / shrink * 1.001
     factor = needed_ehs / network["hashrate_ehs"]
     if factor > 1.0:
