@@ -467,10 +467,10 @@ def _npv_function(
     price meets: ``network.market_rows``) and, where ``energy_usd_per_kwh[i]`` is not NaN,
     that power price at every site: the breakeven searches run all their candidates, BTC
     price and power price alike, as rows of one kernel call per site. A site's rigs share one
-    power price (``fleet.fleet_arrays``), so in a call with power price rows a BTC price row
-    runs, like them, at energy 1 USD/kWh with the price divided by the site's. Each site keeps
-    one set of buffers for every round (each run's flows are used once, before the next
-    run)."""
+    all-in power price (``fleet.fleet_arrays``; take-or-pay scales it per rig), so in a call
+    with power price rows a BTC price row runs, like them, at energy 1 USD/kWh with the price
+    divided by the site's. Each site keeps one set of buffers for every round (each run's
+    flows are used once, before the next run)."""
     buffers = [KernelBuffers() for _ in runs]
 
     def npv_at(path_index: np.ndarray, price_factor: np.ndarray,
@@ -481,9 +481,9 @@ def _npv_function(
         for run, lent in zip(runs, buffers, strict=True):
             energy = None
             if not own.all():
-                site_usd_per_kwh = run.fleet.rigs.energy_usd_per_kwh
-                site_price = site_usd_per_kwh[0] if site_usd_per_kwh.size else 1.0
-                assert np.all(site_usd_per_kwh == site_price)
+                # The site's all-in price per kWh of IT load: the kernel scales it per rig by
+                # the rig's avoidable share, which take-or-pay makes differ between rigs.
+                site_price = run.plan.site.energy_usd_per_kwh
                 energy = np.where(own, site_price, energy_usd_per_kwh)
             flows = kernel_flows(run.fleet, market, scenario, energy, lent, fleet_th_by_day,
                                  power=run.power, rows=rows)

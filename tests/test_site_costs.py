@@ -261,3 +261,21 @@ def test_a_unit_that_may_run_turbo_takes_turbos_megawatts() -> None:
     assert a["mw_used"] == pytest.approx(10 * 3645.0 * 1.1 / 1e6, rel=1e-12)
     assert b["mw_used"] == pytest.approx(10 * max_w * 1.1 / 1e6, rel=1e-12)
     assert b["site_build_usd"] == pytest.approx(b["mw_used"] * 1e5, rel=1e-12)
+
+
+def test_the_power_breakeven_under_take_or_pay_with_unlike_orders_gives_npv_zero() -> None:
+    # Two orders whose failure rates differ have different avoidable shares of the price
+    # (take-or-pay: fleetcalc.site_costs.rig_energy_share), so their rigs' kernel prices
+    # differ; the power search must still price every candidate at the site's all-in price
+    # (it asserted one price per site and failed with an internal error).
+    two = PLAN.with_changes(orders=(PLAN.orders[0], PLAN.orders[0]))
+    two = two.with_order(1, annual_failure_rate=0.0)
+    plan = site(two, label="tp", take_or_pay_share=0.5, capacity_mw=ROOMY)
+    record = evaluate([plan], SCENARIO).records()[0]
+    breakeven = record["breakeven_power_usd_per_kwh"]
+    assert isinstance(breakeven, float) and breakeven > 0.0
+    below, above = (site(two, label=f"tp{k}", take_or_pay_share=0.5, capacity_mw=ROOMY,
+                         power_usd_per_kwh=breakeven * factor)
+                    for k, factor in enumerate((0.999, 1.001)))
+    npv_below, npv_above = (r["npv_usd"] for r in run([below, above]).records())
+    assert npv_below > 0.0 > npv_above
