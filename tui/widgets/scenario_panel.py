@@ -5,8 +5,7 @@ The forms are ``FieldForm``s over the scenario parser's field tables, so a key a
 scenario class is editable here with no code. Like the plan editor, every value is validated by
 the scenario file parser (and the plans must still deliver inside the horizon); an invalid one
 is explained under its field and changes nothing; a valid one is posted up as
-``ScenarioEdited``, which carries the edit, made by the app on its scenario as it is then (so
-edits of one burst of keys build on each other, as in the plan editor).
+``ScenarioEdited``.
 """
 
 from __future__ import annotations
@@ -58,10 +57,7 @@ def form_prefix(table: str) -> str:
 class ScenarioPanel(Widget):
     @dataclass
     class ScenarioEdited(Message):
-        """The user validly edited the scenario: ``edit`` makes the edited scenario from the
-        app's (raises ``InputError``)."""
-
-        edit: Callable[[Scenario], Scenario]
+        scenario: Scenario
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="scenario-columns"):
@@ -143,29 +139,21 @@ class ScenarioPanel(Widget):
             check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
         return scenario
 
-    def _apply(self, show: Callable[[InputError | None], None],
-               edit: Callable[[Scenario], Scenario]) -> bool:
-        """Check ``edit`` on the scenario shown and post it (True), or ``show`` why it is
-        invalid. Posted even if it changes nothing here: the app skips it then."""
-        def checked(scenario: Scenario) -> Scenario:
-            return self._checked(lambda: edit(scenario))
+    def _post(self, scenario: Scenario) -> None:
+        if scenario != self.scenario:
+            self.post_message(self.ScenarioEdited(scenario))
 
-        posted = False
-
-        def post(_scenario: Scenario) -> None:
-            nonlocal posted
-            posted = True
-            self.post_message(self.ScenarioEdited(checked))
-
-        apply_edit(lambda: checked(self.scenario), show, post)
-        return posted
+    def _apply(self, fid: str, build: Callable[[], Scenario]) -> None:
+        apply_edit(lambda: self._checked(build), lambda error: self._show_error(fid, error),
+                   self._post)
 
     @on(FieldForm.FieldCommitted)
     def _field_committed(self, event: FieldForm.FieldCommitted) -> None:
         event.stop()
         form, key = event.form, event.key
-        self._apply(lambda error: form.show_error(key, error),
-                    lambda scenario: edits.edit_scenario(scenario, form.table, key, event.value))
+        apply_edit(lambda: self._checked(lambda: edits.edit_scenario(
+            self.scenario, form.table, key, event.value)),
+            lambda error: form.show_error(key, error), self._post)
 
     @on(Input.Submitted, "#scn-origin-as")
     @on(Input.Blurred, "#scn-origin-as")
@@ -174,12 +162,15 @@ class ScenarioPanel(Widget):
         if event.value == self._origin_as_shown:
             self._show_error("scn-origin-as", None)
             return
-        text = event.value
-        if self._apply(lambda error: self._show_error("scn-origin-as", error),
-                       lambda scenario: edits.with_origin_map(scenario, text)):
-            self._origin_as_shown = text
-        else:
+        try:
+            scenario = self._checked(lambda: edits.with_origin_map(self.scenario, event.value))
+        except InputError as error:
             self._origin_as_shown = None  # the refused text stays, with its error
+            self._show_error("scn-origin-as", error)
+            return
+        self._origin_as_shown = event.value
+        self._show_error("scn-origin-as", None)
+        self._post(scenario)
 
     @on(Input.Submitted, "#override-new")
     @on(Button.Pressed, "#override-add")
@@ -189,10 +180,12 @@ class ScenarioPanel(Widget):
         if not field.value.strip():
             return
 
-        text = field.value
-        if self._apply(lambda error: self._show_error("override-new", error),
-                       lambda scenario: edits.with_overrides(scenario, (
-                           *scenario.tariff_overrides, edits.parse_override(text)))):
+        def build() -> Scenario:
+            override = edits.parse_override(field.value)
+            return edits.with_overrides(self.scenario, (*self.scenario.tariff_overrides, override))
+
+        self._apply("override-new", build)
+        if not self.query_one("#error-override-new", Static).has_class("-shown"):
             field.value = ""
 
     @on(Button.Pressed, "#override-remove")
@@ -201,7 +194,6 @@ class ScenarioPanel(Widget):
         table = self.query_one("#override-table", DataTable)
         if not self.scenario.tariff_overrides or table.row_count == 0:
             return
-        row = table.cursor_row
-        self._apply(lambda error: self._show_error("override-new", error),
-                    lambda scenario: edits.with_overrides(scenario, tuple(
-                        o for i, o in enumerate(scenario.tariff_overrides) if i != row)))
+        keep = tuple(o for i, o in enumerate(self.scenario.tariff_overrides)
+                     if i != table.cursor_row)
+        self._apply("override-new", lambda: edits.with_overrides(self.scenario, keep))
