@@ -27,7 +27,6 @@ from fleetcalc.scenario import EXOGENOUS_ONLY_KEYS, RESPONSIVE_ONLY_KEYS, Scenar
 from fleetcalc.validate import Field
 from tui import edits
 from tui.widgets.field_form import FieldForm, apply_edit, show_error_line
-from tui.widgets.text_field import TextField
 
 # (table, form title) of the scenario's forms, in the order shown.
 SCENARIO_FORMS = (
@@ -68,7 +67,7 @@ class ScenarioPanel(Widget):
                                     id=f"{form_prefix(table)}-form")
                 with Horizontal(classes="field"):
                     yield Label("Duty as if built in", classes="field-label")
-                    yield TextField(id="scn-origin-as", compact=True, select_on_focus=True,
+                    yield Input(id="scn-origin-as", compact=True, select_on_focus=True,
                                 placeholder="MY=CN, TH=CN (blank: none)")
                 yield Static("", id="error-scn-origin-as", classes="error")
                 yield Static(MONTE_CARLO_NOTE, classes="hint")
@@ -76,7 +75,7 @@ class ScenarioPanel(Widget):
                 yield Label("Tariff overrides (what-if duties by origin)", classes="section")
                 yield DataTable(id="override-table", cursor_type="row", zebra_stripes=True)
                 with Horizontal(classes="field"):
-                    yield TextField(id="override-new", compact=True,
+                    yield Input(id="override-new", compact=True,
                                 placeholder=edits.OVERRIDE_EXAMPLE)
                     yield Button("Add", id="override-add", compact=True, variant="primary")
                     yield Button("Remove", id="override-remove", compact=True)
