@@ -50,7 +50,10 @@ class Gate:
 
 
 async def _wait(event: threading.Event) -> None:
-    await asyncio.get_running_loop().run_in_executor(None, event.wait)
+    # A bound on the wait so that an edit the app refuses (no evaluation: the event never
+    # comes) fails the test instead of hanging the run; it is no timing of the app.
+    came = await asyncio.get_running_loop().run_in_executor(None, event.wait, 600.0)
+    assert came, "the app never reached the awaited stage (was the edit refused?)"
 
 
 async def _edit_quantity(pilot: Pilot[Any], quantity: int) -> None:
@@ -82,7 +85,8 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
 
 def test_the_main_numbers_are_shown_before_the_breakevens(gate: Gate) -> None:
     async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
-        quantity = app.plans[0].orders[0].quantity + 100
+        # Fewer units: the default plans fill their 25 MW site, so more would be refused.
+        quantity = app.plans[0].orders[0].quantity - 100
         await pilot.press("e")
         gate.open.clear()
         await _edit_quantity(pilot, quantity)
@@ -114,7 +118,7 @@ def test_an_edit_during_the_breakevens_cancels_them_and_older_ones_are_never_sho
     gate: Gate,
 ) -> None:
     async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
-        first = app.plans[0].orders[0].quantity + 100
+        first = app.plans[0].orders[0].quantity - 200  # (the 25 MW site is full)
         second = first + 100
         await pilot.press("e")
         gate.open.clear()
