@@ -148,9 +148,7 @@ def plan_warnings(plan: Plan) -> list[str]:
         table = "site" if len(plan.sites) == 1 else f"sites[{index}]"
         key = (f"{table}.power_usd_per_kwh + {table}.hosting_usd_per_kwh"
                if site.hosting_usd_per_kwh else f"{table}.power_usd_per_kwh")
-        out.append(f"{plan.source}: {key}: {typed_usd_per_kwh:g} USD/kWh is above "
-                   f"{POWER_PRICE_MAX_USD_PER_KWH:g} USD/kWh, more than any industrial power "
-                   "price (cents typed as dollars?)")
+        out.append(_power_price_warning(f"{plan.source}: {key}", typed_usd_per_kwh))
     for index, order in enumerate(plan.orders):
         out += _order_price_warnings(plan.source, index, order)
     return out
@@ -172,6 +170,10 @@ def command_line_power_warnings(usd_per_kwh: float, option: str = "--power") -> 
     """The power-price warning for a price given on the command line (``rank --power``)."""
     if not usd_per_kwh > POWER_PRICE_MAX_USD_PER_KWH:
         return []
-    return [f"command line: {option}: {usd_per_kwh:g} USD/kWh is above "
-            f"{POWER_PRICE_MAX_USD_PER_KWH:g} USD/kWh, more than any industrial power price "
-            "(cents typed as dollars?)"]
+    return [_power_price_warning(f"command line: {option}", usd_per_kwh)]
+
+
+def _power_price_warning(where: str, usd_per_kwh: float) -> str:
+    """The one sentence for a power price above ``POWER_PRICE_MAX_USD_PER_KWH``."""
+    return (f"{where}: {usd_per_kwh:g} USD/kWh is above {POWER_PRICE_MAX_USD_PER_KWH:g} "
+            "USD/kWh, more than any industrial power price (cents typed as dollars?)")
