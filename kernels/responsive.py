@@ -369,6 +369,12 @@ def threads_for(n_paths: int) -> int:
     return 1 if n_paths < PARALLEL_MIN_PATHS else default_threads()
 
 
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 def simulate_responsive(
     price_usd: np.ndarray, order_noise: np.ndarray, fees_btc: np.ndarray,
     start_share: np.ndarray, start_j_per_th: np.ndarray, hashrate0_ehs: float,
@@ -387,6 +393,13 @@ def simulate_responsive(
     # log(price) goes into btc_per_th_day: the kernel reads each path's day from it before it
     # writes that day's own value there, so no array of every path and day is allocated (and
     # its pages faulted in, ~1,400 a call at 200 paths x 5 years) on each call.
+    # The inputs as read-only views: Numba types a read-only array apart from a writable
+    # one, so callers passing either (cached market arrays are read-only) would compile the
+    # kernel twice.
+    price_usd, order_noise, fees_btc, start_share, start_j_per_th, cohort_of_order, \
+        cohort_j_per_th = (_read_only(a) for a in (
+            price_usd, order_noise, fees_btc, start_share, start_j_per_th, cohort_of_order,
+            cohort_j_per_th))
     args = (block, price_usd, log_price(price_usd, out=btc_per_th_day), order_noise, fees_btc,
             start_share, start_j_per_th,
             float(hashrate0_ehs), cohort_of_order, cohort_j_per_th, float(difficulty0),
