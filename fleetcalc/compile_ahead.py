@@ -31,6 +31,8 @@ def is_cold(kernel: Any) -> bool:
     """True if Numba's cache holds no compiled version of the jitted ``kernel`` (its index
     is missing or stale). Reads Numba's cache index through internals: if they change, say
     warm (compile in this process, as without this module)."""
+    if kernel.signatures:  # compiled or loaded in this process: no need to read the index
+        return False
     try:
         return not kernel._cache._cache_file._load_index()
     except Exception:  # a Numba version without these internals
