@@ -229,11 +229,9 @@ def test_an_edited_scenario_is_named_and_listed_as_edited_and_saved_so(tmp_path:
     run_app(check)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open bug (found by e4, issue 13): the first edits of a burst are lost (on main too: its "
-    "version of this test typed 0.05 after the shipped 0.05, an invalid value that left the "
-    "price as expected); with five site fields the first two or three are lost"))
 def test_no_key_is_lost_when_a_burst_moves_the_focus() -> None:
+    """Every value typed is valid and differs from the field's, so a key or an edit lost
+    anywhere in the burst changes the result (issue 11)."""
     async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
         await pilot.press("e")
         await settle(pilot)
@@ -241,11 +239,11 @@ def test_no_key_is_lost_when_a_burst_moves_the_focus() -> None:
         await settle(pilot)
         # Five fields typed in one read (the site's form runs power, hosting per kWh and per
         # kW-month, take-or-pay, capacity): the later ones arrive before the app has handled
-        # the Tab that leaves the first, and while the first edit reloads the form. A focus by
-        # code selects nothing (Tab selects a field's text): the "5" typed first goes after
-        # the power price's 0.04.
+        # the Tab that leaves the first, and each edit is committed before the one before it
+        # has reached the app. Focus selects a field's text: End keeps the power price's 0.04
+        # and the "5" goes after it; Backspace takes back a typo in the capacity.
         await burst(pilot, "end", "5", "tab", *"0.01", "tab", *"2", "tab", *"0.5", "tab",
-                    *"30", "enter")
+                    "3", "1", "backspace", "0", "enter")
         site = app.plans[0].site
         assert (site.power_usd_per_kwh, site.hosting_usd_per_kwh, site.hosting_usd_per_kw_month,
                 site.take_or_pay_share, site.capacity_mw) == (0.045, 0.01, 2.0, 0.5, 30.0)
@@ -253,6 +251,15 @@ def test_no_key_is_lost_when_a_burst_moves_the_focus() -> None:
         # Escape leaves the field before the next key: "s" opens the Scenario tab.
         await burst(pilot, "escape", "s")
         assert app.screen.query_one("#tabs", TabbedContent).active == "scenario"
+        assert app.plans[0].site.capacity_mw == 30.0
+        # The same in the scenario's forms, then Escape and "c" back to the comparison.
+        app.screen.query_one("#scn-btc-price_usd", Input).focus()
+        await settle(pilot)
+        await burst(pilot, *"90000", "tab", *"0.05", "tab", *"0.6", "backspace", "7", "enter",
+                    "escape", "c")
+        btc = app.scenario.btc
+        assert (btc.price_usd, btc.annual_drift, btc.annual_volatility) == (90000.0, 0.05, 0.7)
+        assert app.screen.query_one("#tabs", TabbedContent).active == "compare"
         assert app.plans[0].site.capacity_mw == 30.0
 
     run_app(check)

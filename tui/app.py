@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -42,6 +43,7 @@ from tui.widgets.plan_editor import PlanEditor
 from tui.widgets.plan_picker import PlanPicker
 from tui.widgets.scenario_panel import ScenarioPanel
 
+T = TypeVar("T")
 DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
 TABS = ("compare", "editor", "scenario", "orders", "distribution", "sensitivity")
 
@@ -263,14 +265,33 @@ class FleetcalcApp(FileActions, App[None]):
 
     @on(PlanEditor.PlanEdited)
     def _plan_edited(self, message: PlanEditor.PlanEdited) -> None:
-        self.replace_plan(message.index, message.plan)
+        if message.index >= len(self.plans):
+            return  # the plan was removed while the edit was on its way
+        current = self.plans[message.index]
+        plan = self._edited(message.edit, current)
+        if plan is None or plan == current:
+            return
+        self.replace_plan(message.index, plan)
         if message.note:
             self.notify(message.note, title="Price changed with the model", timeout=12,
                         markup=False)
 
     @on(ScenarioPanel.ScenarioEdited)
     def _scenario_edited(self, message: ScenarioPanel.ScenarioEdited) -> None:
-        self.set_scenario(message.scenario)
+        assert self.scenario is not None
+        scenario = self._edited(message.edit, self.scenario)
+        if scenario is not None and scenario != self.scenario:
+            self.set_scenario(scenario)
+
+    def _edited(self, edit: Callable[[T], T], current: T) -> T | None:
+        """``edit(current)``: an edit the editor checked on its view, made on the app's state,
+        which an edit posted earlier in the same burst may have changed since. Should that
+        make it invalid, it is not applied and a notification says why."""
+        try:
+            return edit(current)
+        except InputError as error:
+            self.notify(str(error), title="Edit not applied", severity="error", markup=False)
+            return None
 
     @on(PlanPicker.PlanSelected)
     def _plan_selected(self, message: PlanPicker.PlanSelected) -> None:

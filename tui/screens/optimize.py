@@ -23,6 +23,7 @@ from fleetcalc.text import printable
 from tui.edits import value_text
 from tui.format import plain
 from tui.keys import FOCUS_BINDINGS
+from tui.widgets.text_field import TextField
 
 FIELDS = (
     ("opt-file", "Candidates file (TOML)"),
@@ -85,7 +86,7 @@ class OptimizeScreen(Screen[None]):
             for field_id, label in FIELDS:
                 with Horizontal(classes="field"):
                     yield Label(label, classes="field-label")
-                    yield Input(id=field_id, compact=True)
+                    yield TextField(id=field_id, compact=True)
             with Horizontal(classes="field"):
                 yield Label("Objective", classes="field-label")
                 yield Select([("mean NPV", "npv"), ("mean NPV of the worst 10% of paths",

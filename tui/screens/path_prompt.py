@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Label, Static
 from fleetcalc.errors import InputError
 from tui.format import plain
 from tui.keys import FOCUS_BINDINGS
+from tui.widgets.text_field import TextField
 
 
 def failure_text(failure: InputError | OSError, path: str) -> str:
@@ -60,7 +61,7 @@ class PathPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(plain(self._title), id="dialog-title")
-            yield Input(self._default, id="path", placeholder="path/to/file")
+            yield TextField(self._default, id="path", placeholder="path/to/file")
             yield Static(plain(f"Relative paths start in {Path.cwd()}"), classes="hint")
             yield Static("", id="path-error", classes="error")
             with Horizontal(id="dialog-buttons"):

@@ -21,6 +21,7 @@ from fleetcalc.rank import DEFAULT_POWER_USD_PER_KWH, RANK_COLUMNS, Ranking
 from fleetcalc.text import printable
 from tui.format import plain
 from tui.keys import FOCUS_BINDINGS
+from tui.widgets.text_field import TextField
 
 LOWEST_DUTY = "lowest duty"
 
@@ -41,7 +42,7 @@ class RankScreen(Screen[None]):
         yield Header()
         with Horizontal(id="rank-controls"):
             yield Label("Power USD/kWh", classes="inline-label")
-            yield Input(f"{DEFAULT_POWER_USD_PER_KWH:g}", id="rank-power", compact=True)
+            yield TextField(f"{DEFAULT_POWER_USD_PER_KWH:g}", id="rank-power", compact=True)
             yield Label("From", classes="inline-label")
             yield Select([("lowest-duty plant", LOWEST_DUTY), *((o, o) for o in origins)],
                          id="rank-origin", value=LOWEST_DUTY, allow_blank=False, compact=True)

@@ -34,6 +34,7 @@ from fleetcalc.validate import Field
 from tui.edits import UNSET, value_text
 from tui.format import plain
 from tui.labels import blank_meaning, label
+from tui.widgets.text_field import TextField
 
 # The text a field holds after a failed commit: never equal to any text, so the field counts
 # as holding uncommitted text and a reload keeps it with its error.
@@ -120,7 +121,7 @@ class FieldForm(Widget):
                 yield Label(label(self.table, field.name), classes="field-label")
                 options = choices_of(field)
                 if options is None:
-                    yield Input(id=fid, compact=True, select_on_focus=True)
+                    yield TextField(id=fid, compact=True, select_on_focus=True)
                 else:
                     # A key with no default value of its own (None) may be left blank.
                     yield Select(options, id=fid, compact=True,

@@ -7,7 +7,10 @@ class is editable here with no code. Model, origin and mode are drop-downs that 
 catalog allows. An edit is applied when the user presses Enter or leaves the field (text) or
 picks an option (drop-downs). It is validated by the same parser as a plan file; an invalid
 value is explained under its field and changes nothing. A valid one is posted up as
-``PlanEdited``.
+``PlanEdited``, which carries the edit rather than the edited plan: the app makes it on its plan
+as it is then. In a burst of keys the editor commits the next field before the app has applied
+the previous edit (the message takes a turn per widget on its way up), and a plan made from the
+editor's view then would undo that edit.
 """
 
 from __future__ import annotations
@@ -45,11 +48,13 @@ ORDER_UNIT = tuple(f for f in edits.PLAN_TABLES["orders"] if f.name in UNIT_KEYS
 class PlanEditor(Widget):
     @dataclass
     class PlanEdited(Message):
-        """Plan ``index`` was validly edited into ``plan``; ``note`` says anything the edit did
-        besides what was typed (a model change replacing the price)."""
+        """The user validly edited plan ``index``: ``edit`` makes the edited plan from that plan
+        as the app has it (edits still on their way included; raises ``InputError``); ``note``
+        says anything the edit did besides what was typed (a model change replacing the
+        price)."""
 
         index: int
-        plan: Plan
+        edit: Callable[[Plan], Plan]
         note: str = ""
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -205,29 +210,37 @@ class PlanEditor(Widget):
     def _show_error(self, field_id: str, error: InputError | None) -> None:
         show_error_line(self.query_one(f"#error-{field_id}", Static), error)
 
-    def _post_plan(self, plan: Plan, note: str = "") -> None:
-        if plan != self.plan:
-            app: Any = self.app
-            self.post_message(self.PlanEdited(app.selected, plan, note))
+    def _apply(self, show: Callable[[InputError | None], None], edit: Callable[[Plan], Plan],
+               note: str = "", then: Callable[[], None] | None = None) -> None:
+        """Check ``edit`` on the plan shown and post it, or ``show`` why it is invalid; ``then``
+        runs when it is posted. Posted even if it changes nothing here: the app may have a plan
+        an earlier edit changed (a field typed over and back in one burst); the app skips an
+        edit that changes nothing."""
+        app: Any = self.app
+        index = app.selected
 
-    def _apply(self, field_id: str, build: Callable[[], Plan]) -> None:
-        """Validate ``build()`` (a new Plan); post it, or show why it is invalid."""
-        apply_edit(build, lambda error: self._show_error(field_id, error), self._post_plan)
+        def post(_plan: Plan) -> None:
+            if then is not None:
+                then()
+            self.post_message(self.PlanEdited(index, edit, note))
+
+        apply_edit(lambda: edit(self.plan), show, post)
 
     @on(FieldForm.FieldCommitted)
     def _field_committed(self, event: FieldForm.FieldCommitted) -> None:
         event.stop()
-        form, key = event.form, event.key
+        form, key, order_index = event.form, event.key, self._order_index
         app: Any = self.app
+        index = app.selected
 
-        def build() -> Plan:
-            plan = edits.edit_plan(self.plan, self.scenario, form.table, key, event.value,
-                                   self._order_index)
+        def edit(plan: Plan) -> Plan:
+            edited = edits.edit_plan(plan, self.scenario, form.table, key, event.value,
+                                     order_index)
             if form.table == "" and key == "name":
-                edits.check_unique_name(plan, app.plans, app.selected)
-            return plan
+                edits.check_unique_name(edited, app.plans, index)
+            return edited
 
-        apply_edit(build, lambda error: form.show_error(key, error), self._post_plan)
+        self._apply(lambda error: form.show_error(key, error), edit)
 
     @on(Select.Changed, "#order-index")
     def _order_chosen(self, event: Select.Changed) -> None:
@@ -255,10 +268,16 @@ class PlanEditor(Widget):
         if not isinstance(model_id, str) or model_id == self.plan.orders[self._order_index].model:
             return
         self._show_error("order-maker", None)
-        apply_edit(
-            lambda: edits.change_model(self.plan, self.scenario, self._order_index, model_id),
-            lambda error: self._show_error("order-model", error),
-            lambda change: self._post_plan(change.plan, change.note))
+        order_index = self._order_index
+        try:
+            # What the change does to the price, as it reads on the plan shown.
+            note = edits.change_model(self.plan, self.scenario, order_index, model_id).note
+        except InputError as error:
+            self._show_error("order-model", error)
+            return
+        self._apply(lambda error: self._show_error("order-model", error),
+                    lambda plan: edits.change_model(plan, self.scenario, order_index,
+                                                    model_id).plan, note)
 
     @on(Select.Changed, "#order-origin")
     @on(Select.Changed, "#order-mode")
@@ -269,21 +288,23 @@ class PlanEditor(Widget):
         if not isinstance(value, str) or value == getattr(
                 self.plan.orders[self._order_index], key):
             return
-        self._apply(f"order-{key}", lambda: edits.edit_plan(
-            self.plan, self.scenario, "orders", key, value, self._order_index))
+        order_index = self._order_index
+        self._apply(lambda error: self._show_error(f"order-{key}", error),
+                    lambda plan: edits.edit_plan(plan, self.scenario, "orders", key, value,
+                                                 order_index))
 
-    def _apply_orders(self, build: Callable[[], Plan], show_index: int) -> None:
+    def _apply_orders(self, edit: Callable[[Plan], Plan], show_index: int) -> None:
         """Apply an order added or removed, then show order ``show_index`` (clipped)."""
-        def post(plan: Plan) -> None:
+        def then() -> None:
             self._order_index, self._force_reload = show_index, True
-            self._post_plan(plan)
 
-        apply_edit(build, lambda error: self._show_error("order-index", error), post)
+        self._apply(lambda error: self._show_error("order-index", error), edit, then=then)
 
     @on(Button.Pressed, "#order-add")
     def _add_order(self, event: Button.Pressed) -> None:
         event.stop()
-        self._apply_orders(lambda: edits.add_order(self.plan, self.scenario, self._order_index),
+        order_index = self._order_index
+        self._apply_orders(lambda plan: edits.add_order(plan, self.scenario, order_index),
                            len(self.plan.orders))
 
     @on(Button.Pressed, "#order-remove")
@@ -294,8 +315,9 @@ class PlanEditor(Widget):
                 "editor", "orders", "(the only order)",
                 "at least one order per plan: add another first, or remove the plan"))
             return
-        self._apply_orders(lambda: edits.remove_order(
-            self.plan, self.scenario, self._order_index), max(self._order_index - 1, 0))
+        order_index = self._order_index
+        self._apply_orders(lambda plan: edits.remove_order(plan, self.scenario, order_index),
+                           max(order_index - 1, 0))
 
     @on(Button.Pressed, "#plan-new")
     @on(Button.Pressed, "#plan-copy")

@@ -5,7 +5,8 @@ The forms are ``FieldForm``s over the scenario parser's field tables, so a key a
 scenario class is editable here with no code. Like the plan editor, every value is validated by
 the scenario file parser (and the plans must still deliver inside the horizon); an invalid one
 is explained under its field and changes nothing; a valid one is posted up as
-``ScenarioEdited``.
+``ScenarioEdited``, which carries the edit, made by the app on its scenario as it is then (so
+edits of one burst of keys build on each other, as in the plan editor).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from fleetcalc.scenario import EXOGENOUS_ONLY_KEYS, RESPONSIVE_ONLY_KEYS, Scenar
 from fleetcalc.validate import Field
 from tui import edits
 from tui.widgets.field_form import FieldForm, apply_edit, show_error_line
+from tui.widgets.text_field import TextField
 
 # (table, form title) of the scenario's forms, in the order shown.
 SCENARIO_FORMS = (
@@ -56,7 +58,10 @@ def form_prefix(table: str) -> str:
 class ScenarioPanel(Widget):
     @dataclass
     class ScenarioEdited(Message):
-        scenario: Scenario
+        """The user validly edited the scenario: ``edit`` makes the edited scenario from the
+        app's (raises ``InputError``)."""
+
+        edit: Callable[[Scenario], Scenario]
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="scenario-columns"):
@@ -67,7 +72,7 @@ class ScenarioPanel(Widget):
                                     id=f"{form_prefix(table)}-form")
                 with Horizontal(classes="field"):
                     yield Label("Duty as if built in", classes="field-label")
-                    yield Input(id="scn-origin-as", compact=True, select_on_focus=True,
+                    yield TextField(id="scn-origin-as", compact=True, select_on_focus=True,
                                 placeholder="MY=CN, TH=CN (blank: none)")
                 yield Static("", id="error-scn-origin-as", classes="error")
                 yield Static(MONTE_CARLO_NOTE, classes="hint")
@@ -75,7 +80,7 @@ class ScenarioPanel(Widget):
                 yield Label("Tariff overrides (what-if duties by origin)", classes="section")
                 yield DataTable(id="override-table", cursor_type="row", zebra_stripes=True)
                 with Horizontal(classes="field"):
-                    yield Input(id="override-new", compact=True,
+                    yield TextField(id="override-new", compact=True,
                                 placeholder=edits.OVERRIDE_EXAMPLE)
                     yield Button("Add", id="override-add", compact=True, variant="primary")
                     yield Button("Remove", id="override-remove", compact=True)
@@ -138,21 +143,29 @@ class ScenarioPanel(Widget):
             check_plan_against_scenario(plan, scenario.start_date, scenario.end_date)
         return scenario
 
-    def _post(self, scenario: Scenario) -> None:
-        if scenario != self.scenario:
-            self.post_message(self.ScenarioEdited(scenario))
+    def _apply(self, show: Callable[[InputError | None], None],
+               edit: Callable[[Scenario], Scenario]) -> bool:
+        """Check ``edit`` on the scenario shown and post it (True), or ``show`` why it is
+        invalid. Posted even if it changes nothing here: the app skips it then."""
+        def checked(scenario: Scenario) -> Scenario:
+            return self._checked(lambda: edit(scenario))
 
-    def _apply(self, fid: str, build: Callable[[], Scenario]) -> None:
-        apply_edit(lambda: self._checked(build), lambda error: self._show_error(fid, error),
-                   self._post)
+        posted = False
+
+        def post(_scenario: Scenario) -> None:
+            nonlocal posted
+            posted = True
+            self.post_message(self.ScenarioEdited(checked))
+
+        apply_edit(lambda: checked(self.scenario), show, post)
+        return posted
 
     @on(FieldForm.FieldCommitted)
     def _field_committed(self, event: FieldForm.FieldCommitted) -> None:
         event.stop()
         form, key = event.form, event.key
-        apply_edit(lambda: self._checked(lambda: edits.edit_scenario(
-            self.scenario, form.table, key, event.value)),
-            lambda error: form.show_error(key, error), self._post)
+        self._apply(lambda error: form.show_error(key, error),
+                    lambda scenario: edits.edit_scenario(scenario, form.table, key, event.value))
 
     @on(Input.Submitted, "#scn-origin-as")
     @on(Input.Blurred, "#scn-origin-as")
@@ -161,15 +174,12 @@ class ScenarioPanel(Widget):
         if event.value == self._origin_as_shown:
             self._show_error("scn-origin-as", None)
             return
-        try:
-            scenario = self._checked(lambda: edits.with_origin_map(self.scenario, event.value))
-        except InputError as error:
+        text = event.value
+        if self._apply(lambda error: self._show_error("scn-origin-as", error),
+                       lambda scenario: edits.with_origin_map(scenario, text)):
+            self._origin_as_shown = text
+        else:
             self._origin_as_shown = None  # the refused text stays, with its error
-            self._show_error("scn-origin-as", error)
-            return
-        self._origin_as_shown = event.value
-        self._show_error("scn-origin-as", None)
-        self._post(scenario)
 
     @on(Input.Submitted, "#override-new")
     @on(Button.Pressed, "#override-add")
@@ -179,12 +189,10 @@ class ScenarioPanel(Widget):
         if not field.value.strip():
             return
 
-        def build() -> Scenario:
-            override = edits.parse_override(field.value)
-            return edits.with_overrides(self.scenario, (*self.scenario.tariff_overrides, override))
-
-        self._apply("override-new", build)
-        if not self.query_one("#error-override-new", Static).has_class("-shown"):
+        text = field.value
+        if self._apply(lambda error: self._show_error("override-new", error),
+                       lambda scenario: edits.with_overrides(scenario, (
+                           *scenario.tariff_overrides, edits.parse_override(text)))):
             field.value = ""
 
     @on(Button.Pressed, "#override-remove")
@@ -193,6 +201,7 @@ class ScenarioPanel(Widget):
         table = self.query_one("#override-table", DataTable)
         if not self.scenario.tariff_overrides or table.row_count == 0:
             return
-        keep = tuple(o for i, o in enumerate(self.scenario.tariff_overrides)
-                     if i != table.cursor_row)
-        self._apply("override-new", lambda: edits.with_overrides(self.scenario, keep))
+        row = table.cursor_row
+        self._apply(lambda error: self._show_error("override-new", error),
+                    lambda scenario: edits.with_overrides(scenario, tuple(
+                        o for i, o in enumerate(scenario.tariff_overrides) if i != row)))
