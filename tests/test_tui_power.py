@@ -5,6 +5,7 @@ ran (shares of its unit-days), its hours run and its sell-back credits."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from textual.message import Message
@@ -16,6 +17,10 @@ from fleetcalc.synthetic_prices import SHIPPED
 from tests.tui_pilot import paste_into, run_app, settle
 from tui.app import FleetcalcApp
 from tui.widgets.order_detail import mode_shares
+
+# An S21 XP plan (the catalog has eco and turbo for it; the default plans' newer models have
+# stock only) on a 25 MW site with room for turbo: the default plans before their re-basing.
+S21_XP_PLAN = Path(__file__).parent / "pins" / "legacy_plans" / "1-bitmain.toml"
 
 
 def _cell(table: DataTable, row: int, key: str) -> str:
@@ -63,4 +68,4 @@ def test_the_editor_takes_a_price_file_contract_and_modes_and_the_detail_shows_t
         credits = [_cell(monthly, i, "sell_back_credit_usd") for i in range(monthly.row_count)]
         assert any(c not in ("0", "") for c in credits)
 
-    run_app(check)
+    run_app(check, FleetcalcApp.from_files([S21_XP_PLAN], None, cursor_blink=False))
