@@ -72,7 +72,7 @@ import math
 
 import numpy as np
 
-from kernels._jit import jit
+from kernels._jit import Tier, compiled, jit
 from kernels.chain import chain_day_nb, chain_start_nb, quiet_day_nb, subsidy_sats_nb
 from kernels.protocol import (
     HALVING_BLOCKS,
@@ -385,9 +385,11 @@ def simulate_responsive(
     installed_ehs: np.ndarray, ordered_ehs: np.ndarray, difficulty: np.ndarray,
     blocks: np.ndarray, height: np.ndarray, subsidy_btc: np.ndarray,
     btc_per_th_day: np.ndarray, halving_day: np.ndarray, *, threads: int | None = None,
+    tier: Tier = compiled,
 ) -> None:
     """Fill the caller's output arrays (the module docstring's contract): the path blocks run
-    on ``threads`` threads (None: ``threads_for``); the bits are the same for any number."""
+    on ``threads`` threads (None: ``threads_for``); the bits are the same for any number.
+    ``tier``: how the jitted body runs (``kernels._jit.Tier``; default compiled)."""
     n_paths = price_usd.shape[0]
     block = paths_per_block(n_paths)
     # log(price) goes into btc_per_th_day: the kernel reads each path's day from it before it
@@ -408,5 +410,6 @@ def simulate_responsive(
             float(supply_ehs_per_day), int(lag_days), int(life_days), hashrate_ehs,
             installed_ehs, ordered_ehs, difficulty, blocks, height, subsidy_btc,
             btc_per_th_day, halving_day)
-    run_tasks(simulate_responsive_tasks_nb, -(-n_paths // block),
+    n_blocks = -(-n_paths // block)
+    run_tasks(tier(simulate_responsive_tasks_nb, (0, n_blocks, *args)), n_blocks,
               threads_for(n_paths) if threads is None else threads, args)

@@ -88,7 +88,7 @@ from collections.abc import Callable
 import numpy as np
 
 from kernels import daily_only, hourly
-from kernels._jit import jit, jit_variant
+from kernels._jit import Tier, compiled, jit, jit_variant
 from kernels.layout import (  # noqa: F401  (re-exported: callers read the fields from here)
     ACC_ENERGY_USD,
     ACC_HASHRATE_TH,
@@ -740,7 +740,7 @@ def simulate_rigdays(
     sampled: bool, seed: int, daily_out: np.ndarray, group_out: np.ndarray,
     day_acc: np.ndarray, group_acc: np.ndarray, *, threads: int | None = None,
     power: hourly.PowerInputs | None = None, power_buffers: hourly.PowerBuffers | None = None,
-    rng_path: np.ndarray | None = None,
+    rng_path: np.ndarray | None = None, tier: Tier = compiled,
 ) -> None:
     """Fill ``daily_out`` and ``group_out``; see the module docstring for the contract.
 
@@ -749,7 +749,8 @@ def simulate_rigdays(
     with ``power_buffers`` (``hourly.power_buffers``) for their outputs and scratch.
     ``rng_path[P]`` (int64; None: ``0..P-1``): the path whose random stream each path's sampled
     failures are drawn from, so that copies of one market path (a breakeven search's
-    candidates, run as extra paths) see the same failures.
+    candidates, run as extra paths) see the same failures. ``tier``: how the jitted task body
+    and reduction run (``kernels._jit.Tier``; default compiled); the bits are the same.
     """
     if rng_path is None:
         rng_path = np.arange(price_usd.shape[0], dtype=np.int64)
@@ -771,11 +772,12 @@ def simulate_rigdays(
             group, btc_unit_per_th, usd_per_th, np.ascontiguousarray(rng_path, dtype=np.int64),
             sampled, seed, day_acc, group_acc, power.as_tuple(), power_buffers.acc,
             power_buffers.group_acc)
-    run_tasks(task_body, n_tasks, default_threads() if threads is None else threads,
-              args)
-    reduce_tasks_nb(btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, group_out,
-                    power_buffers.acc, power_buffers.group_acc, power_buffers.daily_out,
-                    power_buffers.group_out)
+    run_tasks(tier(task_body, (0, n_tasks, *args)), n_tasks,
+              default_threads() if threads is None else threads, args)
+    reduce_args = (btc_unit_per_th, usd_per_th, day_acc, group_acc, daily_out, group_out,
+                   power_buffers.acc, power_buffers.group_acc, power_buffers.daily_out,
+                   power_buffers.group_out)
+    tier(reduce_tasks_nb, reduce_args)(*reduce_args)
 
 
 # Below this much work (~2 ms on one core) one thread is faster: waking the pool's threads costs

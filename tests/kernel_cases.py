@@ -10,14 +10,17 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from kernels import hourly
+from kernels._jit import Tier, compiled
 from kernels.rigdays import BLOCK_RIGS, N_DAILY, N_GROUP, scratch_shapes, simulate_rigdays
 
 
 def run_kernel(kwargs: dict, n_groups: int, *, threads: int | None = None,
-               block_rigs: int = BLOCK_RIGS, power: hourly.PowerInputs | None = None) -> tuple:
+               block_rigs: int = BLOCK_RIGS, power: hourly.PowerInputs | None = None,
+               tier: Tier = compiled) -> tuple:
     """Run the rig-day kernel into fresh buffers: on ``threads`` threads (None: the default
     count), rigs split in blocks of at most ``block_rigs`` (small ones exercise the reduction
-    on small fleets). With ``power``, returns the power outputs too."""
+    on small fleets), jitted code run as ``tier`` says. With ``power``, returns the power
+    outputs too."""
     n_rigs = kwargs["hashrate_th"].shape[0]
     n_paths, n_days = kwargs["btc_per_th_day"].shape
     daily = np.empty((n_paths, N_DAILY, n_days))
@@ -27,7 +30,7 @@ def run_kernel(kwargs: dict, n_groups: int, *, threads: int | None = None,
                hourly.power_buffers(power, day_shape[0], n_paths, n_days, n_groups))
     simulate_rigdays(**kwargs, daily_out=daily, group_out=groups, day_acc=np.empty(day_shape),
                      group_acc=np.empty(group_shape), threads=threads, power=power,
-                     power_buffers=buffers)
+                     power_buffers=buffers, tier=tier)
     if power is None:
         return daily, groups
     return daily, groups, buffers.daily_out, buffers.group_out
