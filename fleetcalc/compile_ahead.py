@@ -16,13 +16,15 @@ Nothing happens with one CPU, when either kernel is cached already, or when
 as it would have.
 
 **Small workloads do not wait at all** (``tier_for``): a kernel missing from the cache, called
-on at most ``INTERPRET_MAX_WORK`` units of work (the default plans: one cohort row per order,
-one or two paths), runs as plain Python (``kernels._jit.interpreted``: the same code, the same
-bits), about as fast there as loading the compiled kernel; meanwhile a background process
-(``compile_queued``, at low priority, never waited for) compiles it, with the very argument
-types of the call, into the cache for the next call or run. Compiling the default path costs
-15-20 s of CPU with an empty cache; the first result no longer waits on it.
-``FLEETCALC_COMPILE_AHEAD=0`` turns this off too (every kernel compiles in this process).
+on work its Python form does in at most ``INTERPRET_MAX_S`` (the default plans: one cohort row
+per order, one or two paths), runs as plain Python (``kernels._jit.interpreted``: the same
+code, the same bits), about as fast there as loading the compiled kernel; meanwhile a
+background process (``compile_queued``, at low priority, never waited for) compiles it, with
+the very argument types of the call, into the cache for the next call or run. Compiling the
+default path costs 15-20 s of CPU with an empty cache; the first result no longer waits on it.
+A larger call compiles as before (waiting for the background process if it has the kernel
+queued). ``FLEETCALC_COMPILE_AHEAD=0`` turns this off too (every kernel compiles in the
+process that calls it).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -47,11 +50,16 @@ HELPER = "import fleetcalc.engine as engine; engine.compile_rigdays_ahead()"
 # full before it times warm runs, and count what the compiles cost.
 LOCK_ENV = "FLEETCALC_COMPILE_LOCK"
 BACKGROUND = "import fleetcalc.compile_ahead as c; c.compile_queued()"
-# Most work (the caller's unit: rig rows x paths x days for the rig-day kernel, paths x days
-# for the chains) run as plain Python while the kernel is not compiled. Measured (idle 2-core
-# Xeon): the rig-day kernel's Python form ~4 us per cohort row-day, the responsive chain's
-# ~25 us per path-day; 200,000 units stay under ~1 s where the compile costs 10-20 s.
-INTERPRET_MAX_WORK = 200_000
+# CPU seconds the kernels' Python forms take per unit of work, measured on the 2-core Xeon
+# (load ~4): the rig-day kernel 1.1-1.3 us per rig-day walked one by one (sampled or not) and
+# ~3 us per cohort row-day (the default plans' one row per order, per-call costs included);
+# the responsive chain 12-14 us per path-day.
+PYTHON_S_PER_RIG_DAY = 3e-6
+PYTHON_S_PER_MARKET_DAY = 15e-6
+# Most CPU seconds one call runs as Python while its kernel is not compiled: a first result
+# costs about what a warm one does (the default plans' whole evaluation ~1.5 s of CPU either
+# way), where waiting for the compile costs 15-20 s.
+INTERPRET_MAX_S = 1.0
 
 
 def is_cold(kernel: Any) -> bool:
@@ -98,18 +106,20 @@ def stop(helper: subprocess.Popen[bytes] | None) -> None:
 # The background compiler (started on first need) and the (kernel, argument types) sent to it.
 _BACKGROUND: subprocess.Popen[bytes] | None = None
 _QUEUED: set[tuple[int, tuple]] = set()
+_BACKGROUND_LOCK = threading.Lock()
 
 
-def tier_for(work: int) -> Callable[[Any, tuple], Callable[..., Any]]:
-    """A ``kernels._jit.Tier`` for a call of this much work: the jitted kernel if it is in the
-    cache (or compiled in this process), or the work is above ``INTERPRET_MAX_WORK``, or
-    ``FLEETCALC_COMPILE_AHEAD=0``; else its plain-Python form, the compile queued in the
+def tier_for(python_s: float) -> Callable[[Any, tuple], Callable[..., Any]]:
+    """A ``kernels._jit.Tier`` for a call whose Python form would take about ``python_s``
+    CPU seconds (``PYTHON_S_PER_*`` times its work): the jitted kernel if it is in the cache
+    (or compiled in this process), or the call is above ``INTERPRET_MAX_S``, or
+    ``FLEETCALC_COMPILE_AHEAD=0``; else its Python form, the compile queued in the
     background."""
 
     def tier(kernel: Any, args: tuple) -> Callable[..., Any]:
         if os.environ.get(ENV_SWITCH) == "0" or not is_cold(kernel):
             return kernel
-        if work > INTERPRET_MAX_WORK:
+        if python_s > INTERPRET_MAX_S:
             _wait_for_background(kernel)
             return kernel
         _compile_in_background(kernel, args)
@@ -138,10 +148,14 @@ def _interpreted_or_compiled(kernel: Any) -> Callable[..., Any]:
 
 def _compile_in_background(kernel: Any, args: tuple) -> None:
     """Queue ``kernel`` with the Numba types of ``args`` for the background compiler."""
-    global _BACKGROUND
     types = tuple(kernel.typeof_pyval(a) for a in args)
-    if (id(kernel), types) in _QUEUED:
-        return
+    with _BACKGROUND_LOCK:  # the app's workers may call kernels at once
+        if (id(kernel), types) not in _QUEUED:
+            _queue(kernel, types)
+
+
+def _queue(kernel: Any, types: tuple) -> None:
+    global _BACKGROUND
     _QUEUED.add((id(kernel), types))
     module = kernel.py_func.__module__
     # The module attribute that holds it (a variant's differs from its function's name).

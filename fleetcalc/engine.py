@@ -199,7 +199,8 @@ def _start_compile_ahead(scenario: Scenario) -> Any:
     one compiles the responsive chain (``fleetcalc.compile_ahead``); the exogenous chain
     compiles in a fraction of a second, so nothing to overlap there."""
     if (scenario.network.model != "responsive"
-            or scenario.paths * scenario.horizon_days <= compile_ahead.INTERPRET_MAX_WORK):
+            or scenario.paths * scenario.horizon_days * compile_ahead.PYTHON_S_PER_MARKET_DAY
+            <= compile_ahead.INTERPRET_MAX_S):
         return None  # (a small market runs as Python while cold: nothing to overlap)
     from kernels.responsive import simulate_responsive_tasks_nb
     from kernels.rigdays import simulate_tasks_daily_nb
@@ -568,7 +569,9 @@ def _run_kernel(
         np.ascontiguousarray(btc_per_th_day), np.ascontiguousarray(price_usd),
         float(pool_fee), bool(sampled), int(seed), daily, groups, day_acc, group_acc,
         power=None if power is None else power.inputs, power_buffers=power_out,
-        rng_path=rng_path, tier=compile_ahead.tier_for(rigs.n_rigs * n_paths * n_days),
+        rng_path=rng_path,
+        tier=compile_ahead.tier_for(rigs.n_rigs * n_paths * n_days
+                                    * compile_ahead.PYTHON_S_PER_RIG_DAY),
     )
     return daily, groups, power_out
 
@@ -584,7 +587,8 @@ def _simulate_chain(
     halving_day = np.empty(hashrate_ehs.shape[0], dtype=np.int64)
     args = (np.ascontiguousarray(hashrate_ehs, dtype=np.float64), float(difficulty0),
             int(height0), float(fees_btc), *out.values(), halving_day)
-    compile_ahead.tier_for(hashrate_ehs.size)(simulate_chain_nb, args)(*args)
+    python_s = hashrate_ehs.size * compile_ahead.PYTHON_S_PER_MARKET_DAY
+    compile_ahead.tier_for(python_s)(simulate_chain_nb, args)(*args)
     return {**out, "halving_day": halving_day}
 
 
@@ -600,7 +604,9 @@ def _simulate_responsive(
     out = {name: np.empty(price_usd.shape) for name in RESPONSIVE_FIELDS}
     halving_day = np.empty(price_usd.shape[0], dtype=np.int64)
     simulate_responsive(price_usd, order_noise, fees_btc, **inputs, **out,
-                        halving_day=halving_day, tier=compile_ahead.tier_for(price_usd.size))
+                        halving_day=halving_day,
+                        tier=compile_ahead.tier_for(
+                            price_usd.size * compile_ahead.PYTHON_S_PER_MARKET_DAY))
     return {**out, "halving_day": halving_day}
 
 

@@ -19,6 +19,7 @@ caller may run on a small workload while the compiled form is not in the cache y
 
 from __future__ import annotations
 
+import threading
 import types
 from collections.abc import Callable
 from typing import Any
@@ -69,6 +70,7 @@ def compiled(kernel: Any, args: tuple) -> Callable[..., Any]:
 # Plain-Python forms already made, by the id of the jitted function or module they stand for
 # (kept alive by the module-level objects they come from).
 _INTERPRETED: dict[int, Any] = {}
+_INTERPRETED_LOCK = threading.RLock()
 
 
 def interpreted(kernel: Any) -> Callable[..., Any]:
@@ -83,6 +85,11 @@ def interpreted(kernel: Any) -> Callable[..., Any]:
     raises), the caller runs the compiled kernel instead. Run it under
     ``np.errstate(all="ignore")``: NumPy scalars then wrap and divide as compiled code does.
     """
+    with _INTERPRETED_LOCK:  # a form half made (callees not yet swapped) is never handed out
+        return _interpreted(kernel)
+
+
+def _interpreted(kernel: Any) -> Callable[..., Any]:
     known = _INTERPRETED.get(id(kernel))
     if known is not None:
         return known
@@ -96,7 +103,7 @@ def interpreted(kernel: Any) -> Callable[..., Any]:
     for name in _global_names(original.__code__):
         value = namespace.get(name)
         if isinstance(value, Dispatcher):
-            namespace[name] = interpreted(value)
+            namespace[name] = _interpreted(value)
         elif isinstance(value, types.ModuleType) and value.__name__.startswith("kernels."):
             namespace[name] = _interpreted_module(value)
     return func
@@ -109,7 +116,7 @@ def _interpreted_module(module: types.ModuleType) -> types.SimpleNamespace:
         known = _INTERPRETED[id(module)] = types.SimpleNamespace(**vars(module))
         for name, value in vars(module).items():
             if isinstance(value, Dispatcher):
-                setattr(known, name, interpreted(value))
+                setattr(known, name, _interpreted(value))
     return known
 
 

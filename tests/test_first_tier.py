@@ -3,8 +3,12 @@ the compiled kernels give."""
 
 from __future__ import annotations
 
-import json
+import fcntl
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,8 +18,11 @@ from hypothesis import strategies as st
 
 from fleetcalc import compile_ahead
 from kernels._jit import interpreted
+from tests import test_pins
 from tests.kernel_cases import Case, PowerCase, digest, fleets, power_fleets, run_kernel
-from tests.pins.cases import CASES, PINS_FILE
+from tests.pins.cases import CASES
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -32,17 +39,51 @@ def always_cold(monkeypatch: pytest.MonkeyPatch) -> list:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_pinned_results_with_every_kernel_cold(always_cold: list, case: str) -> None:
-    """Every kernel call of at most ``INTERPRET_MAX_WORK`` runs as Python (the default plans'
+    """Every kernel call of at most ``INTERPRET_MAX_S`` runs as Python (the default plans'
     every call, the Monte Carlo case's market), and the results keep their pins."""
-    pinned = json.loads(PINS_FILE.read_text())[case]
-    digests = CASES[case]()
-    changed = [f"{frame}.{column}" for frame, columns in pinned.items()
-               for column, digest_ in columns.items()
-               if digests.get(frame, {}).get(column) != digest_]
-    assert not changed, f"{case}: these columns changed: {', '.join(changed)}"
+    test_pins.test_results_equal_their_pins(case)
     if case == "default_plans":
         assert set(always_cold) == {"simulate_responsive_tasks_nb", "simulate_tasks_nb_daily",
                                     "reduce_tasks_nb"}
+
+
+def test_tier_runs_python_only_for_a_small_call_of_a_cold_kernel(
+        always_cold: list, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kernels.rng import uniform_nb
+
+    small = compile_ahead.tier_for(compile_ahead.INTERPRET_MAX_S)
+    assert small(uniform_nb, (1, 2, 3, 4, 5)) is not uniform_nb
+    assert small(uniform_nb, (1, 2, 3, 4, 5))(1, 2, 3, 4, 5) == uniform_nb(1, 2, 3, 4, 5)
+    assert always_cold == ["uniform_nb", "uniform_nb"]
+    monkeypatch.setattr(compile_ahead, "_wait_for_background", lambda kernel: None)
+    large = compile_ahead.tier_for(compile_ahead.INTERPRET_MAX_S * 1.01)
+    assert large(uniform_nb, (1, 2, 3, 4, 5)) is uniform_nb
+    monkeypatch.setenv(compile_ahead.ENV_SWITCH, "0")
+    assert small(uniform_nb, (1, 2, 3, 4, 5)) is uniform_nb
+    monkeypatch.delenv(compile_ahead.ENV_SWITCH)
+    monkeypatch.setattr(compile_ahead, "is_cold", lambda kernel: False)
+    assert small(uniform_nb, (1, 2, 3, 4, 5)) is uniform_nb
+
+
+def test_a_python_run_leaves_the_kernel_compiled_in_the_cache(tmp_path: Path) -> None:
+    """A process that runs a cold kernel as Python ends at once; its background process
+    compiles the kernel with the call's argument types into the cache, holding the lock
+    until done and writing its CPU seconds there."""
+    cache, lock = tmp_path / "cache", tmp_path / "background.lock"
+    code = ("from fleetcalc import compile_ahead as c; from kernels.rng import uniform_nb; "
+            "print(float(c.tier_for(0.0)(uniform_nb, (7, 1, 2, 3, 4))(7, 1, 2, 3, 4)))")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), compile_ahead.LOCK_ENV: str(lock),
+           "PYTHONPATH": str(ROOT)}
+    env.pop(compile_ahead.ENV_SWITCH, None)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True)
+    with lock.open() as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # the background process has ended
+        assert float(held.read()) > 0.0
+    assert list(cache.rglob("rng.uniform_nb-*.nbi"))
+    from kernels.rng import uniform_nb
+
+    assert float(done.stdout) == uniform_nb(7, 1, 2, 3, 4)
 
 
 def _python(kernel: Any, args: tuple) -> Callable[..., Any]:
