@@ -53,8 +53,10 @@ BACKGROUND = "import fleetcalc.compile_ahead as c; c.compile_queued()"
 # CPU seconds the kernels' Python forms take per unit of work, measured on the 2-core Xeon
 # (load ~4): the rig-day kernel 1.1-1.3 us per rig-day walked one by one (sampled or not) and
 # ~3 us per cohort row-day (the default plans' one row per order, per-call costs included);
-# the responsive chain 12-14 us per path-day.
+# the responsive chain 12-14 us per path-day; rigs on hourly prices or modes 6-10 us per
+# rig-day (small hypothesis fleets; 15 allows for more modes and sites).
 PYTHON_S_PER_RIG_DAY = 3e-6
+PYTHON_S_PER_HOURLY_RIG_DAY = 15e-6
 PYTHON_S_PER_MARKET_DAY = 15e-6
 # Most CPU seconds one call runs as Python while its kernel is not compiled: a first result
 # costs about what a warm one does (the default plans' whole evaluation ~1.5 s of CPU either
@@ -158,8 +160,11 @@ def _queue(kernel: Any, types: tuple) -> None:
     global _BACKGROUND
     _QUEUED.add((id(kernel), types))
     module = kernel.py_func.__module__
-    # The module attribute that holds it (a variant's differs from its function's name).
-    name = next(n for n, v in vars(sys.modules[module]).items() if v is kernel)
+    # The module attribute that holds it (a variant's differs from its function's name); a
+    # kernel that no module holds compiles where it is next called on a large workload.
+    name = next((n for n, v in vars(sys.modules[module]).items() if v is kernel), None)
+    if name is None:
+        return
     record = pickle.dumps((module, name, types))
     if _BACKGROUND is None or _BACKGROUND.poll() is not None:
         _BACKGROUND = _start_background()

@@ -569,9 +569,9 @@ def _run_kernel(
         np.ascontiguousarray(btc_per_th_day), np.ascontiguousarray(price_usd),
         float(pool_fee), bool(sampled), int(seed), daily, groups, day_acc, group_acc,
         power=None if power is None else power.inputs, power_buffers=power_out,
-        rng_path=rng_path,
-        tier=compile_ahead.tier_for(rigs.n_rigs * n_paths * n_days
-                                    * compile_ahead.PYTHON_S_PER_RIG_DAY),
+        rng_path=rng_path, tier=compile_ahead.tier_for(rigs.n_rigs * n_paths * n_days * (
+            compile_ahead.PYTHON_S_PER_RIG_DAY if power is None
+            else compile_ahead.PYTHON_S_PER_HOURLY_RIG_DAY)),
     )
     return daily, groups, power_out
 
