@@ -1,7 +1,9 @@
-"""The first run compiles two kernels in two processes at once.
+"""The first run with an empty Numba cache: small workloads run as Python while a background
+process compiles (below); large ones compile two kernels in two processes at once.
 
-With an empty Numba cache, the default scenario's first result waits on two compiles: the
-responsive network's chain (the market step) and the rig-day kernel (every plan). Numba
+With an empty Numba cache, a large first result (a responsive market of many paths) waits on
+two compiles: the responsive network's chain (the market step) and the rig-day kernel (every
+plan). Numba
 compiles one function at a time per process (a global compiler lock, and most of a compile
 holds the GIL), so a thread would not overlap them; a second process does. The engine names
 the kernel a helper process should compile (``ahead``) and the one this process compiles
