@@ -97,10 +97,11 @@ def _python(kernel: Any, args: tuple) -> Callable[..., Any]:
     return run
 
 
-@given(fleets(max_rigs=12, max_days=40), st.integers(1, 8))
-def test_interpreted_kernel_gives_the_compiled_bits(case: Case, block_rigs: int) -> None:
+@given(fleets(max_rigs=12, max_days=40), st.integers(1, 8), st.integers(1, 2))
+def test_interpreted_kernel_gives_the_compiled_bits(case: Case, block_rigs: int,
+                                                    threads: int) -> None:
     compiled = run_kernel(case.kwargs(), case.n_groups, threads=1, block_rigs=block_rigs)
-    python = run_kernel(case.kwargs(), case.n_groups, threads=1, block_rigs=block_rigs,
+    python = run_kernel(case.kwargs(), case.n_groups, threads=threads, block_rigs=block_rigs,
                         tier=_python)
     assert digest(*python) == digest(*compiled)
 
