@@ -489,7 +489,8 @@ def _npv_function(
                 energy = np.where(own, site_price, energy_usd_per_kwh)
             flows = kernel_flows(run.fleet, market, scenario, energy, lent, fleet_th_by_day,
                                  power=run.power, rows=rows)
-            npv += finance.npv(cash_flows(flows, run.fleet, terms), terms.discount_rate)
+            npv += finance.npv_unthreaded(cash_flows(flows, run.fleet, terms),
+                                            terms.discount_rate)
         return npv
 
     return npv_at

@@ -26,6 +26,15 @@ def npv(cash_flow_usd: np.ndarray, annual_rate: float) -> np.ndarray:
     return cash_flow_usd @ discount_factors(cash_flow_usd.shape[-1], annual_rate)
 
 
+def npv_unthreaded(cash_flow_usd: np.ndarray, annual_rate: float) -> np.ndarray:
+    """``npv`` summed by NumPy's own loop instead of BLAS: the breakeven searches take the NPV
+    of hundreds of rows a round, where OpenBLAS's threads cost 25x the sum's CPU time on a
+    busy 2-core machine (400 rows x 5 years: 11 ms against 0.44 ms). Not bit for bit ``npv``
+    (another order of the sum), so the reported NPVs keep ``npv``."""
+    discount = discount_factors(cash_flow_usd.shape[-1], annual_rate)
+    return np.einsum("...t,t->...", cash_flow_usd, discount)
+
+
 def irr(cash_flow_usd: np.ndarray, iterations: int = 80) -> np.ndarray:
     """Annual IRR per path by bisection on log(1 + r); NaN where NPV has the same sign at both
     ends of the range (no root in it, or an even number of roots: no single IRR).
