@@ -14,6 +14,8 @@ no Numba threading layer (the rig-day kernel runs its tasks on its own thread po
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -37,6 +39,7 @@ from fleetcalc.frames import (
     summary_row,
     tariff_lines_frame,
 )
+from fleetcalc.local_models import DAY_FIELDS, Candidates, CohortDays, LocalModels, thresholds
 from fleetcalc.network import (
     MarketPaths,
     MarketRows,
@@ -462,7 +465,7 @@ def _power_flows(
 
 def _npv_function(
     runs: list[SiteRun], market: MarketPaths, scenario: Scenario, terms: Finance,
-    fleet_th_by_day: np.ndarray,
+    fleet_th_by_day: np.ndarray, own_runs: bool = True,
 ) -> NpvFunction:
     """NPV per row of the plan (the sum over its sites), row ``i`` re-run on market path
     ``path_index[i]`` with the BTC price scaled by ``price_factor[i]`` (and the network that
@@ -472,12 +475,22 @@ def _npv_function(
     all-in power price (``fleet.fleet_arrays``; take-or-pay scales it per rig), so in a call
     with power price rows a BTC price row runs, like them, at energy 1 USD/kWh with the price
     divided by the site's. Each site keeps one set of buffers for every round (each run's
-    flows are used once, before the next run)."""
+    flows are used once, before the next run).
+
+    A plan whose days ``fleetcalc.local_models`` models (one site on the daily path) answers a
+    row from a run made so far when the row's prices turn no rig on or off on any day (exact:
+    the same flows the kernel would give) and runs only the other rows on the kernel; the runs
+    held start with the plan's own (``runs[i].flows``; ``own_runs`` False: those flows are
+    another fleet's, as the seed search's expected-failure fleet has the sampled run's)."""
+    model = _flow_model(runs, market, scenario, fleet_th_by_day, own_runs)
+    if model is not None:
+        return _modelled_npv_function(runs[0], model, market, scenario, terms, fleet_th_by_day)
     buffers = [KernelBuffers() for _ in runs]
+    responsive = _lent_responsive()
 
     def npv_at(path_index: np.ndarray, price_factor: np.ndarray,
                energy_usd_per_kwh: np.ndarray) -> np.ndarray:
-        rows = market_rows(market, scenario, path_index, price_factor, _simulate_responsive)
+        rows = market_rows(market, scenario, path_index, price_factor, responsive)
         own = np.isnan(energy_usd_per_kwh)
         npv = np.zeros(path_index.shape[0])
         for run, lent in zip(runs, buffers, strict=True):
@@ -490,7 +503,100 @@ def _npv_function(
             flows = kernel_flows(run.fleet, market, scenario, energy, lent, fleet_th_by_day,
                                  power=run.power, rows=rows)
             npv += finance.npv_unthreaded(cash_flows(flows, run.fleet, terms),
-                                            terms.discount_rate)
+                                          terms.discount_rate)
+        return npv
+
+    return npv_at
+
+
+def _flow_model(
+    runs: list[SiteRun], market: MarketPaths, scenario: Scenario,
+    fleet_th_by_day: np.ndarray, own_runs: bool,
+) -> CohortDays | LocalModels | None:
+    """The model of a one-site plan's flows at a search's candidates
+    (``fleetcalc.local_models``; None when its days are not modelled): with sampled failures,
+    local models holding its own run when ``own_runs``."""
+    if len(runs) != 1 or runs[0].power is not None:
+        return None
+    run = runs[0]
+    sampled = scenario.failures == "sampled"
+    limits = thresholds(run.fleet, market.n_days, per_rig=not sampled)
+    if limits is None:
+        return None
+    site_price = run.plan.site.energy_usd_per_kwh
+    pool_fee = scenario.network.pool_fee
+    if not sampled:
+        return CohortDays(limits, site_price, pool_fee,
+                          _cohort_days(run.fleet, scenario, market.n_days))
+    models = LocalModels(limits, site_price, pool_fee, market.n_paths)
+    if own_runs:
+        models.add(Candidates(np.arange(market.n_paths),
+                              fleet_btc_per_th_day(market.btc_per_th_day, market.hashrate_ehs,
+                                                   fleet_th_by_day),
+                              market.price_usd, np.full(market.n_paths, site_price)),
+                   run.flows)
+    return models
+
+
+def _cohort_days(fleet: FleetArrays, scenario: Scenario, n_days: int) -> dict[str, np.ndarray]:
+    """Per cohort of ``fleet`` (failures in expectation), its daily totals (``DAY_FIELDS``,
+    ``[K, T]``) when it runs on every day in service: the kernel on the cohort alone, never
+    curtailed (the market then matters to none of them)."""
+    from kernels import rigdays as k
+
+    rigs = fleet.rigs
+    field_of = {"hashrate_th": k.DAILY_HASHRATE_TH, "energy_cost_usd": k.DAILY_ENERGY_USD,
+                "repair_cost_usd": k.DAILY_REPAIR_USD, "power_w": k.DAILY_POWER_W,
+                "running_units": k.DAILY_RUNNING_UNITS}
+    out = {name: np.empty((rigs.n_rigs, n_days)) for name in DAY_FIELDS}
+    market = np.ones((1, n_days))
+    for cohort in range(rigs.n_rigs):
+        alone = RigArrays(**{field.name: getattr(rigs, field.name)[cohort:cohort + 1]
+                             for field in dataclasses.fields(RigArrays)})
+        alone = replace(alone, curtail=np.zeros_like(alone.curtail))
+        daily, _, _ = _run_kernel(alone, market, market, scenario.network.pool_fee, False,
+                                  scenario.seed, fleet.n_orders)
+        for name, index in field_of.items():
+            out[name][cohort] = daily[0, index]
+    return out
+
+
+def _modelled_npv_function(
+    run: SiteRun, model: CohortDays | LocalModels, market: MarketPaths, scenario: Scenario,
+    terms: Finance, fleet_th_by_day: np.ndarray,
+) -> NpvFunction:
+    """``_npv_function`` of a one-site plan with a model of its flows: rows the model gives
+    are answered from it, the others run on the kernel and are held in turn."""
+    lent = KernelBuffers()
+    responsive = _lent_responsive()
+    site_price = run.plan.site.energy_usd_per_kwh
+
+    def npv_at(path_index: np.ndarray, price_factor: np.ndarray,
+               energy_usd_per_kwh: np.ndarray) -> np.ndarray:
+        rows = market_rows(market, scenario, path_index, price_factor, responsive)
+        own = np.isnan(energy_usd_per_kwh)
+        # (As kernel_flows floors it: a free power price stands as MIN_ENERGY_USD_PER_KWH.)
+        usd_per_kwh = np.maximum(np.where(own, site_price, energy_usd_per_kwh),
+                                 MIN_ENERGY_USD_PER_KWH)
+        candidates = Candidates(path_index, fleet_btc_per_th_day(
+            rows.btc_per_th_day, rows.hashrate_ehs, fleet_th_by_day), rows.price_usd,
+            usd_per_kwh)
+        npv = np.empty(path_index.shape[0])
+        modelled, flows = model.flows(candidates, run.flows)
+        if flows is not None:
+            npv[modelled] = finance.npv_unthreaded(cash_flows(flows, run.fleet, terms),
+                                                   terms.discount_rate)
+        rest = np.setdiff1d(np.arange(path_index.shape[0]), modelled)
+        if rest.size:
+            sub = MarketRows(rows.path_index[rest], rows.price_factor[rest],
+                             rows.price_usd[rest], rows.btc_per_th_day[rest],
+                             rows.hashrate_ehs[rest])
+            flows = kernel_flows(run.fleet, market, scenario,
+                                 None if own[rest].all() else usd_per_kwh[rest], lent,
+                                 fleet_th_by_day, rows=sub)
+            npv[rest] = finance.npv_unthreaded(cash_flows(flows, run.fleet, terms),
+                                               terms.discount_rate)
+            model.add(candidates.subset(rest), flows)
         return npv
 
     return npv_at
@@ -512,7 +618,8 @@ def _seed_npv_function(
         power = (None if run.power is None
                  else site_power(run.plan, expected, run.landed.per_order, fleet.rigs))
         seed_runs.append(replace(run, fleet=fleet, power=power))
-    return _npv_function(seed_runs, market, expected, terms, fleet_th_by_day)
+    return _npv_function(seed_runs, market, expected, terms, fleet_th_by_day,
+                         own_runs=False)
 
 
 class KernelBuffers:
@@ -593,16 +700,28 @@ def _simulate_chain(
     return {**out, "halving_day": halving_day}
 
 
+def _lent_responsive() -> Callable[..., dict[str, np.ndarray]]:
+    """``_simulate_responsive`` with outputs lent for repeated calls (``market_rows`` copies
+    what it keeps of them)."""
+    return functools.partial(_simulate_responsive, buffers=KernelBuffers())
+
+
 def _simulate_responsive(
-    price_usd: np.ndarray, order_noise: np.ndarray, fees_btc: np.ndarray, **inputs: Any
+    price_usd: np.ndarray, order_noise: np.ndarray, fees_btc: np.ndarray, *,
+    buffers: KernelBuffers | None = None, **inputs: Any,
 ) -> dict[str, np.ndarray]:
     """``kernels.responsive_reference.simulate_responsive_reference`` through the jitted
     kernel (same outputs), for ``market_paths`` with ``network.model = "responsive"``: on the
-    kernel's thread pool from a few dozen paths (``kernels.responsive.threads_for``)."""
+    kernel's thread pool from a few dozen paths (``kernels.responsive.threads_for``).
+    ``buffers`` lends the outputs (``KernelBuffers``; None: fresh arrays), which the next call
+    lending them overwrites: a breakeven search's rounds re-run the network on hundreds of
+    rows, and fresh outputs (8 arrays of rows x days) cost more in page faults than the
+    network itself (measured: 30 ms against 13 ms of CPU for 200 rows x 5 years)."""
     from kernels.responsive import simulate_responsive
     from kernels.responsive_reference import RESPONSIVE_FIELDS
 
-    out = {name: np.empty(price_usd.shape) for name in RESPONSIVE_FIELDS}
+    lent = KernelBuffers() if buffers is None else buffers
+    out = {name: lent.array(name, price_usd.shape) for name in RESPONSIVE_FIELDS}
     halving_day = np.empty(price_usd.shape[0], dtype=np.int64)
     simulate_responsive(price_usd, order_noise, fees_btc, **inputs, **out,
                         halving_day=halving_day,
