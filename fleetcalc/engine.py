@@ -546,8 +546,7 @@ def _cohort_days(fleet: FleetArrays, scenario: Scenario, n_days: int) -> dict[st
 
     rigs = fleet.rigs
     field_of = {"hashrate_th": k.DAILY_HASHRATE_TH, "energy_cost_usd": k.DAILY_ENERGY_USD,
-                "repair_cost_usd": k.DAILY_REPAIR_USD, "power_w": k.DAILY_POWER_W,
-                "running_units": k.DAILY_RUNNING_UNITS}
+                "repair_cost_usd": k.DAILY_REPAIR_USD}
     out = {name: np.empty((rigs.n_rigs, n_days)) for name in DAY_FIELDS}
     market = np.ones((1, n_days))
     for cohort in range(rigs.n_rigs):
@@ -561,45 +560,66 @@ def _cohort_days(fleet: FleetArrays, scenario: Scenario, n_days: int) -> dict[st
     return out
 
 
+# Rows a round models at a time: a block's market, flows and cash flows stay in the CPU's caches
+# and in memory already mapped, where a round's hundreds of rows at once would fault in fresh
+# pages for every temporary (measured: four elementwise steps on 400 rows x 5 years took 6.5 ms
+# at once, 1.1 ms in blocks of 32 rows).
+ROW_BLOCK = 32
+
+
 def _modelled_npv_function(
     run: SiteRun, model: CohortDays | LocalModels, market: MarketPaths, scenario: Scenario,
     terms: Finance, fleet_th_by_day: np.ndarray,
 ) -> NpvFunction:
     """``_npv_function`` of a one-site plan with a model of its flows: rows the model gives
-    are answered from it, the others run on the kernel and are held in turn."""
+    are answered from it, block by block (``ROW_BLOCK``); the others run on the kernel, in one
+    call, and are held in turn."""
     lent = KernelBuffers()
     responsive = _lent_responsive()
     site_price = run.plan.site.energy_usd_per_kwh
 
     def npv_at(path_index: np.ndarray, price_factor: np.ndarray,
                energy_usd_per_kwh: np.ndarray) -> np.ndarray:
-        rows = market_rows(market, scenario, path_index, price_factor, responsive)
-        own = np.isnan(energy_usd_per_kwh)
         # (As kernel_flows floors it: a free power price stands as MIN_ENERGY_USD_PER_KWH.)
-        usd_per_kwh = np.maximum(np.where(own, site_price, energy_usd_per_kwh),
-                                 MIN_ENERGY_USD_PER_KWH)
-        candidates = Candidates(path_index, fleet_btc_per_th_day(
-            rows.btc_per_th_day, rows.hashrate_ehs, fleet_th_by_day), rows.price_usd,
-            usd_per_kwh)
+        usd_per_kwh = np.maximum(np.where(np.isnan(energy_usd_per_kwh), site_price,
+                                          energy_usd_per_kwh), MIN_ENERGY_USD_PER_KWH)
         npv = np.empty(path_index.shape[0])
-        modelled, flows = model.flows(candidates, run.flows)
-        if flows is not None:
-            npv[modelled] = finance.npv_unthreaded(cash_flows(flows, run.fleet, terms),
-                                                   terms.discount_rate)
-        rest = np.setdiff1d(np.arange(path_index.shape[0]), modelled)
-        if rest.size:
-            sub = MarketRows(rows.path_index[rest], rows.price_factor[rest],
-                             rows.price_usd[rest], rows.btc_per_th_day[rest],
-                             rows.hashrate_ehs[rest])
+        left: list[tuple[np.ndarray, MarketRows, Candidates]] = []  # for the kernel
+        for first in range(0, path_index.shape[0], ROW_BLOCK):
+            block = np.arange(first, min(first + ROW_BLOCK, path_index.shape[0]))
+            rows = market_rows(market, scenario, path_index[block], price_factor[block],
+                               responsive)
+            candidates = Candidates(rows.path_index, fleet_btc_per_th_day(
+                rows.btc_per_th_day, rows.hashrate_ehs, fleet_th_by_day), rows.price_usd,
+                usd_per_kwh[block])
+            modelled, flows = model.flows(candidates, run.flows)
+            if flows is not None:
+                npv[block[modelled]] = finance.npv_unthreaded(
+                    cash_flows(flows, run.fleet, terms), terms.discount_rate)
+            rest = np.setdiff1d(np.arange(block.size), modelled)
+            if rest.size:
+                left.append((block[rest], _row_subset(rows, rest), candidates.subset(rest)))
+        if left:
+            rest = np.concatenate([item[0] for item in left])
+            rows = MarketRows(*(np.concatenate([getattr(item[1], field.name) for item in left])
+                                for field in dataclasses.fields(MarketRows)))
+            own = np.isnan(energy_usd_per_kwh[rest])
             flows = kernel_flows(run.fleet, market, scenario,
-                                 None if own[rest].all() else usd_per_kwh[rest], lent,
-                                 fleet_th_by_day, rows=sub)
+                                 None if own.all() else usd_per_kwh[rest], lent,
+                                 fleet_th_by_day, rows=rows)
             npv[rest] = finance.npv_unthreaded(cash_flows(flows, run.fleet, terms),
                                                terms.discount_rate)
-            model.add(candidates.subset(rest), flows)
+            model.add(Candidates(*(np.concatenate([getattr(item[2], field.name)
+                                                   for item in left])
+                                   for field in dataclasses.fields(Candidates))), flows)
         return npv
 
     return npv_at
+
+
+def _row_subset(rows: MarketRows, index: np.ndarray) -> MarketRows:
+    return MarketRows(*(getattr(rows, field.name)[index]
+                        for field in dataclasses.fields(MarketRows)))
 
 
 def _seed_npv_function(

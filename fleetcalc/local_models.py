@@ -42,8 +42,9 @@ from fleetcalc.cashflows import FleetArrays, KernelFlows
 # the candidates' days; a fleet of more (such as rigs each with its own power price) runs every
 # candidate on the kernel.
 MAX_CLASSES = 32
-# The daily totals a model gives (the rest of KernelFlows follows from them and the market).
-DAY_FIELDS = ("hashrate_th", "energy_cost_usd", "repair_cost_usd", "power_w", "running_units")
+# The daily totals a model gives: what the cash flows read besides the market (BTC and
+# revenue follow from the hashrate mined with). Power and running units are not modelled.
+DAY_FIELDS = ("hashrate_th", "energy_cost_usd", "repair_cost_usd")
 
 
 @dataclass(frozen=True)
@@ -121,31 +122,33 @@ class _Model:
         self._site_usd_per_kwh = site_usd_per_kwh
         self._pool_fee = pool_fee
 
-    def _units(self, rows: Candidates) -> tuple[np.ndarray, np.ndarray]:
+    def _units(self, rows: Candidates) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Net BTC and USD per TH/s-day, formed as ``kernels.rigdays.simulate_rigdays`` forms
-        them (the same bits)."""
+        them (the same bits), and the day values ``w[n, T]`` the rigs' thresholds are compared
+        with."""
         btc_unit = rows.btc_per_th_day * (1.0 - self._pool_fee)
-        return btc_unit, btc_unit * rows.price_usd
+        usd_unit = btc_unit * rows.price_usd
+        return btc_unit, usd_unit, usd_unit * (self._site_usd_per_kwh / rows.usd_per_kwh)[:, None]
 
-    def _w(self, rows: Candidates) -> np.ndarray:
-        """The day values ``[n, T]`` the rigs' thresholds are compared with."""
-        return self._units(rows)[1] * (self._site_usd_per_kwh / rows.usd_per_kwh)[:, None]
-
-    def _flows(self, rows: Candidates, days: dict[str, np.ndarray], energy_scale: np.ndarray,
-               template: KernelFlows) -> KernelFlows:
+    @staticmethod
+    def _flows(rows: Candidates, units: tuple[np.ndarray, ...], days: dict[str, np.ndarray],
+               energy_scale: np.ndarray, template: KernelFlows) -> KernelFlows:
         """The rows' flows from their daily totals ``days`` (``DAY_FIELDS``, energy cost at
-        ``usd_per_kwh / energy_scale``); ``template`` (a run's flows) gives the mode names."""
-        btc_unit, usd_unit = self._units(rows)
+        ``usd_per_kwh / energy_scale``) and ``units`` (``_units``); ``template`` (a run's
+        flows) gives the mode names."""
+        btc_unit, usd_unit, _ = units
         hashrate = days["hashrate_th"]
+        days["energy_cost_usd"] *= energy_scale[:, None]
         final_price = rows.price_usd[:, -1]
+        unknown = np.broadcast_to(np.nan, hashrate.shape)
         return replace(
-            template, **{**days,
-                         "energy_cost_usd": days["energy_cost_usd"] * energy_scale[:, None]},
-            btc=hashrate * btc_unit, revenue_usd=hashrate * usd_unit,
+            template, **days, btc=hashrate * btc_unit, revenue_usd=hashrate * usd_unit,
             final_price_usd=final_price,
             final_hashprice_usd_per_ph_day=rows.btc_per_th_day[:, -1] * final_price * 1000.0,
-            # Not modelled (the cash flows do not read them): the orders' totals.
-            order_totals=np.zeros((rows.path_index.size, 0, template.order_totals.shape[2])),
+            # Not modelled (the cash flows do not read them): NaN, so that no total misleads.
+            power_w=unknown, running_units=unknown,
+            order_totals=np.full((rows.path_index.size, 0, template.order_totals.shape[2]),
+                                 np.nan),
             power=None)
 
 
@@ -161,15 +164,18 @@ class CohortDays(_Model):
 
     def flows(self, rows: Candidates, template: KernelFlows) -> tuple[np.ndarray, KernelFlows]:
         """Every row's flows (all rows modelled)."""
-        w = self._w(rows)
+        units = self._units(rows)
+        w = units[2]
         days = {name: np.zeros(w.shape) for name in DAY_FIELDS}
+        adds = np.empty(w.shape)
         with np.errstate(invalid="ignore"):  # (NaN: out of service, adds nothing)
             for k, theta in enumerate(self._theta):
                 runs = w >= theta
                 for name, values in days.items():
-                    values += np.where(runs, self._days[name][k], 0.0)
+                    values += np.multiply(runs, self._days[name][k], out=adds)
         return (np.arange(rows.path_index.size),
-                self._flows(rows, days, rows.usd_per_kwh / self._site_usd_per_kwh, template))
+                self._flows(rows, units, days, rows.usd_per_kwh / self._site_usd_per_kwh,
+                            template))
 
     def add(self, rows: Candidates, flows: KernelFlows) -> None:
         """Nothing to hold: every candidate is modelled."""
@@ -199,7 +205,7 @@ class LocalModels(_Model):
     def add(self, rows: Candidates, flows: KernelFlows) -> None:
         """Hold the runs of ``rows`` (their ``flows``) as models; of rows on one path the last
         is kept."""
-        w = self._w(rows)
+        w = self._units(rows)[2]
         lo = np.full(w.shape, -np.inf)
         hi = np.full(w.shape, np.inf)
         with np.errstate(invalid="ignore"):  # (NaN: out of service, neither ran nor idle)
@@ -214,7 +220,7 @@ class LocalModels(_Model):
     def flows(self, rows: Candidates,
               template: KernelFlows) -> tuple[np.ndarray, KernelFlows | None]:
         """Which rows a held run models, and their flows (None if none)."""
-        w = self._w(rows)
+        w = self._units(rows)[2]
         which = np.full(rows.path_index.size, -1)
         run_of = np.full(rows.path_index.size, -1)
         for k, runs in enumerate(self._runs):
@@ -235,4 +241,6 @@ class LocalModels(_Model):
             for name, values in runs.days.items():
                 days[name][mine] = values[entry]
             energy_scale[mine] = rows.usd_per_kwh[chosen[mine]] / runs.usd_per_kwh[entry]
-        return chosen, self._flows(rows.subset(chosen), days, energy_scale, template)
+        chosen_rows = rows.subset(chosen)
+        return chosen, self._flows(chosen_rows, self._units(chosen_rows), days, energy_scale,
+                                   template)
