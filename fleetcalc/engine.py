@@ -583,35 +583,30 @@ def _modelled_npv_function(
         # (As kernel_flows floors it: a free power price stands as MIN_ENERGY_USD_PER_KWH.)
         usd_per_kwh = np.maximum(np.where(np.isnan(energy_usd_per_kwh), site_price,
                                           energy_usd_per_kwh), MIN_ENERGY_USD_PER_KWH)
+        # The network for every row in one call (its paths run in lock step, a few dozen to
+        # a block: fewer rows a call would run it less efficiently).
+        rows = market_rows(market, scenario, path_index, price_factor, responsive)
+        candidates = Candidates(path_index, fleet_btc_per_th_day(
+            rows.btc_per_th_day, rows.hashrate_ehs, fleet_th_by_day), rows.price_usd,
+            usd_per_kwh)
         npv = np.empty(path_index.shape[0])
-        left: list[tuple[np.ndarray, MarketRows, Candidates]] = []  # for the kernel
+        left = []  # rows for the kernel
         for first in range(0, path_index.shape[0], ROW_BLOCK):
             block = np.arange(first, min(first + ROW_BLOCK, path_index.shape[0]))
-            rows = market_rows(market, scenario, path_index[block], price_factor[block],
-                               responsive)
-            candidates = Candidates(rows.path_index, fleet_btc_per_th_day(
-                rows.btc_per_th_day, rows.hashrate_ehs, fleet_th_by_day), rows.price_usd,
-                usd_per_kwh[block])
-            modelled, flows = model.flows(candidates, run.flows)
+            modelled, flows = model.flows(candidates.subset(block), run.flows)
             if flows is not None:
                 npv[block[modelled]] = finance.npv_unthreaded(
                     cash_flows(flows, run.fleet, terms), terms.discount_rate)
-            rest = np.setdiff1d(np.arange(block.size), modelled)
-            if rest.size:
-                left.append((block[rest], _row_subset(rows, rest), candidates.subset(rest)))
-        if left:
-            rest = np.concatenate([item[0] for item in left])
-            rows = MarketRows(*(np.concatenate([getattr(item[1], field.name) for item in left])
-                                for field in dataclasses.fields(MarketRows)))
+            left.append(np.setdiff1d(block, block[modelled]))
+        rest = np.concatenate(left)
+        if rest.size:
             own = np.isnan(energy_usd_per_kwh[rest])
             flows = kernel_flows(run.fleet, market, scenario,
                                  None if own.all() else usd_per_kwh[rest], lent,
-                                 fleet_th_by_day, rows=rows)
+                                 fleet_th_by_day, rows=_row_subset(rows, rest))
             npv[rest] = finance.npv_unthreaded(cash_flows(flows, run.fleet, terms),
                                                terms.discount_rate)
-            model.add(Candidates(*(np.concatenate([getattr(item[2], field.name)
-                                                   for item in left])
-                                   for field in dataclasses.fields(Candidates))), flows)
+            model.add(candidates.subset(rest), flows)
         return npv
 
     return npv_at
