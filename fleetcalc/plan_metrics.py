@@ -235,10 +235,16 @@ def breakeven_start(
     # Extreme inputs (a zero hashprice, a subnormal price) can make a ratio non-finite: the
     # model then gives no first point there, and those rows take the bracketed search.
     with np.errstate(all="ignore"):
-        ran = (energy > 0.0) & in_service
-        idle = (energy <= 0.0) & in_service
-        _fill_idle_days(energy, np.broadcast_to(unit, energy.shape), ran, idle)
-        _fill_idle_days(revenue, unit * hashprice, ran, idle)
+        for path in range(revenue.shape[0]):  # (np.interp is one path's days)
+            ran = np.flatnonzero((energy[path] > 0.0) & in_service)
+            idle = np.flatnonzero((energy[path] <= 0.0) & in_service)
+            if ran.size == 0 or idle.size == 0:
+                continue
+            energy[path, idle] = (np.interp(idle, ran, energy[path, ran] / unit[ran])
+                                  * unit[idle])
+            per_hashprice = unit * hashprice[path]
+            revenue[path, idle] = (np.interp(idle, ran, revenue[path, ran] / per_hashprice[ran])
+                                   * per_hashprice[idle])
         weighted_slope = None if price_log_slope is None else _blocks(revenue * price_log_slope)
         revenue, energy = _blocks(revenue), _blocks(energy)
         if weighted_slope is not None:  # the blocks' revenue-weighted log-slope
@@ -247,32 +253,6 @@ def breakeven_start(
                           revenue_usd=revenue, energy_usd=energy,
                           price_log_slope=weighted_slope,
                           energy_usd_per_kwh=energy_usd_per_kwh)
-
-
-def _fill_idle_days(values: np.ndarray, per: np.ndarray, ran: np.ndarray,
-                    idle: np.ndarray) -> None:
-    """On each path's ``idle`` days, ``values`` (``[P, T]``, in place) become ``per`` times
-    ``values / per`` interpolated over the path's ``ran`` days as ``np.interp`` does (its
-    formula, so the same bits; the ends held): between the nearest day ran before and after, or
-    the first or last day ran. A path with no day ran keeps its values. All paths at once: a
-    call of ``np.interp`` per path cost ~10 ms a plan at 200 paths."""
-    n_days = values.shape[1]
-    day = np.arange(n_days)
-    before = np.maximum.accumulate(np.where(ran, day, -1), axis=1)
-    after = np.minimum.accumulate(np.where(ran, day, n_days)[:, ::-1], axis=1)[:, ::-1]
-    path, t = np.nonzero(idle & ran.any(axis=1)[:, None])
-    lo, hi = before[path, t], after[path, t]
-    first, last = lo < 0, hi >= n_days
-    lo, hi = np.where(first, hi, lo), np.where(last, lo, hi)
-    with np.errstate(all="ignore"):  # (at the ends hi == lo: no slope, not used)
-        f_lo = values[path, lo] / per[path, lo]
-        f_hi = values[path, hi] / per[path, hi]
-        slope = (f_hi - f_lo) / (hi - lo).astype(np.float64)
-        inner = slope * (t - lo).astype(np.float64) + f_lo
-        # np.interp's fallbacks where that is NaN: from the right end, then the common value.
-        inner = np.where(np.isnan(inner), slope * (t - hi).astype(np.float64) + f_hi, inner)
-        inner = np.where(np.isnan(inner) & (f_lo == f_hi), f_lo, inner)
-    values[path, t] = np.where(first, f_hi, np.where(last, f_lo, inner)) * per[path, t]
 
 
 def _blocks(by_day: np.ndarray) -> np.ndarray:
