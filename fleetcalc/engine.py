@@ -230,15 +230,7 @@ def _evaluate_plan(
     plan: Plan, scenario: Scenario, market: MarketPaths, schedule: pl.DataFrame,
     stages: Stages,
 ) -> PlanFrames:
-    sites = [(site_plan, np.asarray(indices, dtype=np.int64))
-             for site_plan, indices in plan.site_plans()]
-    priced = [_price_site(site_plan, indices, plan, scenario, schedule)
-              for site_plan, indices in sites]
-    # The plan's whole fleet counts against the network, at whichever site it mines.
-    fleet_th_by_day = sum(fleet.hashrate_th_by_day for _, fleet in priced)
-    check_fleet_share(fleet_th_by_day, market, scenario, plan.source)
-    runs = [_run_site(site_plan, indices, landed, fleet, scenario, market, fleet_th_by_day)
-            for (site_plan, indices), (landed, fleet) in zip(sites, priced, strict=True)]
+    runs, fleet_th_by_day = _site_runs(plan, scenario, market, schedule)
     run = combine_runs(plan, runs)
     orders = run.landed.per_order
     financed = financing.financed_flows(run.cash_usd, run.flows, run.fleet, orders,
@@ -274,6 +266,22 @@ def _evaluate_plan(
             else _site_metrics(site_run, scenario, market, solve_irr) for site_run in runs]),
         mode_names=run.flows.mode_names,
     )
+
+
+def _site_runs(
+    plan: Plan, scenario: Scenario, market: MarketPaths, schedule: pl.DataFrame,
+) -> tuple[list[SiteRun], np.ndarray]:
+    """Each site's run of the plan, and the nameplate TH/s of its whole fleet by day."""
+    sites = [(site_plan, np.asarray(indices, dtype=np.int64))
+             for site_plan, indices in plan.site_plans()]
+    priced = [_price_site(site_plan, indices, plan, scenario, schedule)
+              for site_plan, indices in sites]
+    # The plan's whole fleet counts against the network, at whichever site it mines.
+    fleet_th_by_day = sum(fleet.hashrate_th_by_day for _, fleet in priced)
+    check_fleet_share(fleet_th_by_day, market, scenario, plan.source)
+    return [_run_site(site_plan, indices, landed, fleet, scenario, market, fleet_th_by_day)
+            for (site_plan, indices), (landed, fleet) in zip(sites, priced, strict=True)
+            ], fleet_th_by_day
 
 
 def _breakevens(
@@ -465,7 +473,7 @@ def _power_flows(
 
 def _npv_function(
     runs: list[SiteRun], market: MarketPaths, scenario: Scenario, terms: Finance,
-    fleet_th_by_day: np.ndarray, own_runs: bool = True,
+    fleet_th_by_day: np.ndarray, own_runs: bool = True, modelled: bool = True,
 ) -> NpvFunction:
     """NPV per row of the plan (the sum over its sites), row ``i`` re-run on market path
     ``path_index[i]`` with the BTC price scaled by ``price_factor[i]`` (and the network that
@@ -477,12 +485,16 @@ def _npv_function(
     divided by the site's. Each site keeps one set of buffers for every round (each run's
     flows are used once, before the next run).
 
-    A plan whose days ``fleetcalc.local_models`` models (one site on the daily path) answers a
-    row from a run made so far when the row's prices turn no rig on or off on any day (exact:
-    the same flows the kernel would give) and runs only the other rows on the kernel; the runs
-    held start with the plan's own (``runs[i].flows``; ``own_runs`` False: those flows are
-    another fleet's, as the seed search's expected-failure fleet has the sampled run's)."""
-    model = _flow_model(runs, market, scenario, fleet_th_by_day, own_runs)
+    A plan whose days ``fleetcalc.local_models`` models (one site on the daily path, no
+    take-or-pay) answers rows from its model, exact (the flows the kernel would give, up to
+    the order of a day's sums): with failures in expectation every row, with sampled failures
+    a row whose prices turn no rig on or off on any day against a run made so far; the other
+    rows run on the kernel. The runs held start with the plan's own (``runs[0].flows``;
+    ``own_runs`` False: those flows are another fleet's, as the seed search's expected-failure
+    fleet has the sampled run's);
+    ``modelled`` False: every row on the kernel (tests compare the two)."""
+    model = (_flow_model(runs, market, scenario, fleet_th_by_day, own_runs) if modelled
+             else None)
     if model is not None:
         return _modelled_npv_function(runs[0], model, market, scenario, terms, fleet_th_by_day)
     buffers = [KernelBuffers() for _ in runs]
