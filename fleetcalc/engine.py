@@ -531,11 +531,15 @@ def _flow_model(
     if len(runs) != 1 or runs[0].power is not None:
         return None
     run = runs[0]
+    site_price = run.plan.site.energy_usd_per_kwh
+    if not site_price >= MIN_ENERGY_USD_PER_KWH:
+        # (Candidates' energy scales with their price over the site's, which a free or
+        # subnormal site price would make infinite: the kernel runs them.)
+        return None
     sampled = scenario.failures == "sampled"
     limits = thresholds(run.fleet, market.n_days, per_rig=not sampled)
     if limits is None:
         return None
-    site_price = run.plan.site.energy_usd_per_kwh
     pool_fee = scenario.network.pool_fee
     if not sampled:
         return CohortDays(limits, site_price, pool_fee,

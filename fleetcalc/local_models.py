@@ -126,9 +126,11 @@ class _Model:
         """Net BTC and USD per TH/s-day, formed as ``kernels.rigdays.simulate_rigdays`` forms
         them (the same bits), and the day values ``w[n, T]`` the rigs' thresholds are compared
         with."""
-        btc_unit = rows.btc_per_th_day * (1.0 - self._pool_fee)
-        usd_unit = btc_unit * rows.price_usd
-        return btc_unit, usd_unit, usd_unit * (self._site_usd_per_kwh / rows.usd_per_kwh)[:, None]
+        with np.errstate(over="ignore"):  # (extreme prices: IEEE infinities, as the kernel's)
+            btc_unit = rows.btc_per_th_day * (1.0 - self._pool_fee)
+            usd_unit = btc_unit * rows.price_usd
+            return btc_unit, usd_unit, usd_unit * (self._site_usd_per_kwh
+                                                   / rows.usd_per_kwh)[:, None]
 
     @staticmethod
     def _flows(rows: Candidates, units: tuple[np.ndarray, ...], days: dict[str, np.ndarray],
