@@ -135,8 +135,9 @@ def evaluate(
     ``plans``: Plan objects or TOML paths (or one of them); None or empty: the built-in
     default plans. ``scenario``: a Scenario or a TOML path; None: the built-in default
     scenario. Plans and scenarios made in memory are checked as the parsers check a file.
-    ``breakevens``: solve breakeven BTC and power prices (re-runs the kernel 3-4 times, each
-    time on every open path's candidates: ~3x an evaluation without them).
+    ``breakevens``: solve breakeven BTC and power prices (3-4 rounds on every open path's
+    candidates, most answered by exact models of the flows instead of the kernel:
+    ``fleetcalc.local_models``; ~2x an evaluation without them).
     ``percentiles``: with several paths, solve every path's IRRs (~80 passes over its cash
     flows each) and summarise the paths' P10/P50/P90; False leaves those missing (IRR
     headlines are medians over paths) and gives the means at once: the app's first stage.
@@ -601,7 +602,7 @@ def _modelled_npv_function(
                                           energy_usd_per_kwh), MIN_ENERGY_USD_PER_KWH)
         # The network for every row in one call (its paths run in lock step, a few dozen to
         # a block: fewer rows a call would run it less efficiently).
-        rows = market_rows(market, scenario, path_index, price_factor, responsive)
+        rows = market_rows(market, scenario, path_index, price_factor, responsive, lent.array)
         candidates = Candidates(path_index, fleet_btc_per_th_day(
             rows.btc_per_th_day, rows.hashrate_ehs, fleet_th_by_day), rows.price_usd,
             usd_per_kwh)

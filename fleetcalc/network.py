@@ -275,20 +275,30 @@ class MarketRows:
 def market_rows(
     market: MarketPaths, scenario: Scenario, path_index: np.ndarray | None = None,
     price_factor: np.ndarray | None = None, responsive: ResponsiveFunction | None = None,
+    lend: Callable[[str, tuple[int, ...]], np.ndarray] | None = None,
 ) -> MarketRows:
     """The rows ``path_index`` (default: every path once) of ``market`` at BTC price factors
     ``price_factor`` (default 1). The exogenous network is the same at any price; the
     responsive one answers the price, so every row with a factor other than 1 drives its own
     network (the same installed base and its path's order noise; all such rows in one call of
     ``responsive``, default the NumPy reference), and a row at factor 1 is its path's network
-    itself, bit for bit."""
+    itself, bit for bit. ``lend(name, shape)``: arrays the rows are written into (a breakeven
+    search's rounds; None: fresh ones)."""
     if path_index is None:
         path_index = np.arange(market.n_paths)
     if price_factor is None:
         price_factor = np.ones(path_index.shape[0])
-    price = market.price_usd[path_index] * price_factor[:, None]
-    btc_per_th_day = market.btc_per_th_day[path_index]
-    hashrate_ehs = market.hashrate_ehs[path_index]
+
+    def rows_of(name: str, paths: np.ndarray) -> np.ndarray:
+        if lend is None:
+            return paths[path_index]
+        return np.take(paths, path_index, axis=0,
+                       out=lend(f"rows_{name}", (path_index.shape[0], paths.shape[1])))
+
+    price = rows_of("price_usd", market.price_usd)
+    price *= price_factor[:, None]
+    btc_per_th_day = rows_of("btc_per_th_day", market.btc_per_th_day)
+    hashrate_ehs = rows_of("hashrate_ehs", market.hashrate_ehs)
     moved = np.flatnonzero(price_factor != 1.0)
     if scenario.network.model == "responsive" and moved.size:
         if responsive is None:
