@@ -8,8 +8,8 @@ Checks first that the breakevens are there (a number on every path of every plan
 ``evaluate()`` with and without them, alternating the two so that load from other jobs on the
 machine falls on both alike, and prints the median wall and CPU time of each and their ratios
 (the Performance issue asks <= 2x on both). ``--profile``: also the cumulative-time profile of
-one evaluation with breakevens, and the rows of each breakeven round (how many candidates each
-kernel call ran).
+one evaluation with breakevens, and the kernel rows of each breakeven round (candidates the
+models of ``fleetcalc.local_models`` did not answer).
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ def profile(plans: list[Plan] | None, scenario: Scenario) -> None:
         profiler.disable()
     finally:
         engine.kernel_flows = kernel_flows
-    print(f"  rows of the breakeven rounds (kernel calls per site): {rows}")
+    print(f"  kernel rows of the breakeven rounds (per call; rows the searches' models of the "
+          f"flows answered never reach the kernel): {rows}")
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
 

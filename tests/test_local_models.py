@@ -5,6 +5,9 @@ off, on a plan whose curtailment starts just below its prices."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -138,3 +141,40 @@ def test_take_or_pay_and_several_sites_run_every_candidate_on_the_kernel(exogeno
     usd_per_kwh = np.where(np.isnan(scale), np.nan, scale * floor.site.energy_usd_per_kwh)
     np.testing.assert_array_equal(modelled(path_index, factor, usd_per_kwh),
                                   kernel(path_index, factor, usd_per_kwh))
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# Breakeven columns of a small sampled Monte Carlo (local models and kernel rows) and of the
+# default plans on the default network (cohort models), printed as a digest.
+_BREAKEVEN_DIGEST = """
+import dataclasses, hashlib
+import numpy as np
+import fleetcalc
+from fleetcalc.plan import default_plans
+from kernels.tasks import default_threads
+base = fleetcalc.load_scenario(None).with_changes(horizon_days=365)
+sampled = base.with_changes(failures="sampled", paths=3, seed=4,
+                            btc=dataclasses.replace(base.btc, annual_volatility=0.5))
+plan = default_plans()[0].with_order(0, quantity=2000)
+digest = hashlib.sha256()
+for plans, scenario in (([plan], sampled), (None, base.with_changes(paths=40))):
+    paths = fleetcalc.evaluate(plans, scenario).paths
+    for name in ("breakeven_btc_price_usd", "breakeven_power_usd_per_kwh"):
+        digest.update(np.ascontiguousarray(paths[name].to_numpy()).tobytes())
+print(default_threads(), digest.hexdigest())
+"""
+
+
+def _breakeven_digest(threads: int) -> list[str]:
+    env = {**os.environ, "NUMBA_NUM_THREADS": str(threads),
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", _BREAKEVEN_DIGEST], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_breakevens_bit_identical_on_one_and_two_threads_in_fresh_processes() -> None:
+    one, two = _breakeven_digest(1), _breakeven_digest(2)
+    assert one[0] == "1" and two[0] == "2"
+    assert one[1] == two[1]
