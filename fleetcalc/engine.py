@@ -594,6 +594,7 @@ def _modelled_npv_function(
     lent = KernelBuffers()
     responsive = _lent_responsive()
     site_price = run.plan.site.energy_usd_per_kwh
+    discount = finance.discount_factors(market.n_days, terms.discount_rate)
 
     def npv_at(path_index: np.ndarray, price_factor: np.ndarray,
                energy_usd_per_kwh: np.ndarray) -> np.ndarray:
@@ -607,15 +608,15 @@ def _modelled_npv_function(
             rows.btc_per_th_day, rows.hashrate_ehs, fleet_th_by_day), rows.price_usd,
             usd_per_kwh)
         npv = np.empty(path_index.shape[0])
-        left = []  # rows for the kernel
+        unanswered = np.ones(path_index.shape[0], dtype=bool)  # rows left for the kernel
         for first in range(0, path_index.shape[0], ROW_BLOCK):
             block = np.arange(first, min(first + ROW_BLOCK, path_index.shape[0]))
             modelled, flows = model.flows(candidates.subset(block), run.flows)
             if flows is not None:
-                npv[block[modelled]] = finance.npv_unthreaded(
-                    cash_flows(flows, run.fleet, terms), terms.discount_rate)
-            left.append(np.setdiff1d(block, block[modelled]))
-        rest = np.concatenate(left)
+                npv[block[modelled]] = finance.present_value_unthreaded(
+                    cash_flows(flows, run.fleet, terms), discount)
+                unanswered[block[modelled]] = False
+        rest = np.flatnonzero(unanswered)
         if rest.size:
             own = np.isnan(energy_usd_per_kwh[rest])
             flows = kernel_flows(run.fleet, market, scenario,
