@@ -69,24 +69,29 @@ def thresholds(fleet: FleetArrays, n_days: int, per_rig: bool) -> Thresholds | N
     rigs = fleet.rigs
     if not modelled(fleet):
         return None
-    columns = np.stack([rigs.hashrate_th, rigs.decay_per_day, rigs.power_w,
-                        rigs.energy_usd_per_kwh, rigs.delivery_day.astype(np.float64),
-                        rigs.retire_day.astype(np.float64), rigs.curtail.astype(np.float64)],
-                       axis=1)
+    arrays = (rigs.hashrate_th, rigs.decay_per_day, rigs.power_w, rigs.energy_usd_per_kwh,
+              rigs.delivery_day, rigs.retire_day, rigs.curtail)
     if per_rig:
         first_rig = np.arange(rigs.n_rigs)
     else:
-        curtailed = np.flatnonzero((rigs.curtail != 0) & (rigs.delivery_day < rigs.retire_day))
-        # Rigs of an order are consecutive and alike but for their keys: a run of them, one
-        # class.
-        starts = np.ones(curtailed.size, dtype=bool)
-        starts[1:] = (columns[curtailed[1:]] != columns[curtailed[:-1]]).any(axis=1)
-        first_rig = curtailed[starts]
-        _, unique = np.unique(columns[first_rig], axis=0, return_index=True)
-        first_rig = first_rig[np.sort(unique)]
+        # Rigs of an order are consecutive and alike but for their keys: a run of them is one
+        # class (found array by array: 100,000 rigs' columns stacked cost ~7 ms).
+        starts = np.zeros(rigs.n_rigs, dtype=bool)
+        starts[:1] = True
+        for values in arrays:
+            starts[1:] |= values[1:] != values[:-1]
+        first_rig = np.flatnonzero(starts)
+        first_rig = first_rig[(rigs.curtail[first_rig] != 0)
+                              & (rigs.delivery_day[first_rig] < rigs.retire_day[first_rig])]
+        if first_rig.size > MAX_CLASSES:  # (runs of one class apart: one class)
+            columns = np.stack([values[first_rig].astype(np.float64) for values in arrays],
+                               axis=1)
+            _, unique = np.unique(columns, axis=0, return_index=True)
+            first_rig = first_rig[np.sort(unique)]
     if first_rig.size > MAX_CLASSES:
         return None
-    hashrate, decay, power_w, usd_per_kwh, delivery, retire, curtail = columns[first_rig].T
+    hashrate, decay, power_w, usd_per_kwh, delivery, retire, curtail = (
+        values[first_rig].astype(np.float64) for values in arrays)
     days = np.arange(n_days)[None, :]
     age = days - delivery[:, None]
     in_service = (age >= 0) & (days < retire[:, None])
