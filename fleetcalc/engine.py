@@ -601,38 +601,63 @@ def _modelled_npv_function(
         # (As kernel_flows floors it: a free power price stands as MIN_ENERGY_USD_PER_KWH.)
         usd_per_kwh = np.maximum(np.where(np.isnan(energy_usd_per_kwh), site_price,
                                           energy_usd_per_kwh), MIN_ENERGY_USD_PER_KWH)
-        # The network for every row in one call (its paths run in lock step, a few dozen to
-        # a block: fewer rows a call would run it less efficiently).
-        rows = market_rows(market, scenario, path_index, price_factor, responsive, lent.array)
-        candidates = Candidates(path_index, fleet_btc_per_th_day(
-            rows.btc_per_th_day, rows.hashrate_ehs, fleet_th_by_day), rows.price_usd,
-            usd_per_kwh)
+        # The responsive network for every row at another price in one call (its paths run
+        # in lock step, a few dozen to a block: fewer rows a call would run it less
+        # efficiently); the rows themselves are made block by block, from it and the market.
+        moved = np.flatnonzero(price_factor != 1.0)
+        networks = None
+        if scenario.network.model == "responsive" and moved.size:
+            networks = market_rows(market, scenario, path_index[moved], price_factor[moved],
+                                   responsive, lent.array)
+        network_of = np.full(path_index.shape[0], -1)
+        network_of[moved] = np.arange(moved.size)
+
+        def rows_of(index: np.ndarray) -> tuple[MarketRows, Candidates]:
+            rows = _market_rows_from(market, networks, network_of[index], path_index[index],
+                                     price_factor[index])
+            return rows, Candidates(rows.path_index, fleet_btc_per_th_day(
+                rows.btc_per_th_day, rows.hashrate_ehs, fleet_th_by_day), rows.price_usd,
+                usd_per_kwh[index])
+
         npv = np.empty(path_index.shape[0])
         unanswered = np.ones(path_index.shape[0], dtype=bool)  # rows left for the kernel
         for first in range(0, path_index.shape[0], ROW_BLOCK):
             block = np.arange(first, min(first + ROW_BLOCK, path_index.shape[0]))
-            modelled, flows = model.flows(candidates.subset(block), run.flows)
+            modelled, flows = model.flows(rows_of(block)[1], run.flows)
             if flows is not None:
                 npv[block[modelled]] = finance.present_value_unthreaded(
                     cash_flows(flows, run.fleet, terms), discount)
                 unanswered[block[modelled]] = False
         rest = np.flatnonzero(unanswered)
         if rest.size:
+            rows, candidates = rows_of(rest)
             own = np.isnan(energy_usd_per_kwh[rest])
             flows = kernel_flows(run.fleet, market, scenario,
                                  None if own.all() else usd_per_kwh[rest], lent,
-                                 fleet_th_by_day, rows=_row_subset(rows, rest))
+                                 fleet_th_by_day, rows=rows)
             npv[rest] = finance.npv_unthreaded(cash_flows(flows, run.fleet, terms),
                                                terms.discount_rate)
-            model.add(candidates.subset(rest), flows)
+            model.add(candidates, flows)
         return npv
 
     return npv_at
 
 
-def _row_subset(rows: MarketRows, index: np.ndarray) -> MarketRows:
-    return MarketRows(*(getattr(rows, field.name)[index]
-                        for field in dataclasses.fields(MarketRows)))
+def _market_rows_from(
+    market: MarketPaths, networks: MarketRows | None, network_of: np.ndarray,
+    path_index: np.ndarray, price_factor: np.ndarray,
+) -> MarketRows:
+    """Rows of ``market`` as ``network.market_rows`` makes them (the same bits), the network
+    of a row ``i`` with ``network_of[i] >= 0`` being row ``network_of[i]`` of ``networks``
+    (those rows' own responsive networks)."""
+    price = market.price_usd[path_index] * price_factor[:, None]
+    btc_per_th_day = market.btc_per_th_day[path_index]
+    hashrate_ehs = market.hashrate_ehs[path_index]
+    if networks is not None:
+        own = np.flatnonzero(network_of >= 0)
+        btc_per_th_day[own] = networks.btc_per_th_day[network_of[own]]
+        hashrate_ehs[own] = networks.hashrate_ehs[network_of[own]]
+    return MarketRows(path_index, price_factor, price, btc_per_th_day, hashrate_ehs)
 
 
 def _seed_npv_function(
