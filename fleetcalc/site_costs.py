@@ -135,6 +135,8 @@ def rig_energy_share(
         return np.ones(n)
     availability = np.ones(n) if sampled else 1.0 / (1.0 + failure_per_day * repair_days)
     used = uptime * availability
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # A subnormal ``used`` (uptime 5e-324) overflows ``share / used`` to inf: the floor covers
+    # everything the rig uses, and the share is 0 as it should be.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         avoidable = np.where(used > 0.0, np.maximum(1.0 - share / used, 0.0), 0.0)
     return np.ascontiguousarray(avoidable)

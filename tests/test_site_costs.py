@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from fleetcalc import finance
 from fleetcalc.engine import evaluate
 from fleetcalc.plan import Plan, load_plan, parse_plan
 from fleetcalc.scenario import Scenario, load_scenario
-from fleetcalc.site_costs import DAYS_PER_MONTH
+from fleetcalc.site_costs import DAYS_PER_MONTH, rig_energy_share
 
 ROOT = Path(__file__).resolve().parents[1]
 # 10 S21 XP (3,645 W) on a 1 MW site, delivered on day 35 of the default scenario.
@@ -279,3 +280,18 @@ def test_the_power_breakeven_under_take_or_pay_with_unlike_orders_gives_npv_zero
                     for k, factor in enumerate((0.999, 1.001)))
     npv_below, npv_above = (r["npv_usd"] for r in run([below, above]).records())
     assert npv_below > 0.0 > npv_above
+
+
+def test_a_subnormal_uptime_under_take_or_pay_costs_nothing_above_the_floor_without_warning(
+) -> None:
+    # Found by the extremes property (dev profile): share / used overflowed to inf with a
+    # RuntimeWarning, which the property treats as an error.
+    bound = PLAN.with_site(take_or_pay_share=1.0).site
+    uptime = np.array([5e-324, 1e-300, 0.5, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        share = rig_energy_share(bound, uptime, np.zeros(4), np.zeros(4), sampled=True)
+    assert share.tolist() == [0.0, 0.0, 0.0, 0.0]
+    half = PLAN.with_site(take_or_pay_share=0.5).site
+    assert rig_energy_share(half, uptime, np.zeros(4), np.zeros(4), sampled=True).tolist() == [
+        0.0, 0.0, 0.0, 0.5]
