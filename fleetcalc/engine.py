@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +58,7 @@ from fleetcalc.plan import (
     check_plan_against_scenario,
     default_plans,
     load_plan,
+    site_prices,
 )
 from fleetcalc.plan_metrics import (
     NpvFunction,
@@ -67,6 +71,7 @@ from fleetcalc.plan_metrics import (
 )
 from fleetcalc.plausibility import warnings_for
 from fleetcalc.power_market import SitePower, site_power, transmission_usd
+from fleetcalc.power_prices import HourlyPrices
 from fleetcalc.scenario import Scenario, load_scenario
 from fleetcalc.schedule import with_payments
 from fleetcalc.sites import SiteRun, combine_runs
@@ -129,6 +134,7 @@ def evaluate(
     breakevens: bool = True,
     percentiles: bool = True,
     cancelled: Callable[[], bool] | None = None,
+    cache: PlanCache | None = None,
 ) -> Results:
     """Evaluate purchase plans under a scenario.
 
@@ -143,6 +149,9 @@ def evaluate(
     headlines are medians over paths) and gives the means at once: the app's first stage.
     ``cancelled``: asked between plans and before each breakeven re-run; when it returns True
     the evaluation stops with ``EvaluationCancelled``.
+    ``cache``: each plan's rows of an earlier evaluation of the same inputs are taken from it
+    (and new ones put in), the same bits as computing them (``PlanCache``): the app
+    re-evaluates every plan after an edit of one.
     Raises ``InputError`` on bad input, ``TypeError`` for arguments of the wrong type.
     """
     scenario = _as_scenario(scenario)
@@ -156,12 +165,72 @@ def evaluate(
     compile_ahead.wait(helper)
     schedule = apply_overrides(load_schedule(), scenario.tariff_overrides)
     stop = cancelled or _never
+    stages = Stages(breakevens, percentiles, stop)
     parts = []
     for plan in plan_list:
         _check_cancelled(stop)
-        parts.append(_evaluate_plan(plan, scenario, market, schedule,
-                                    Stages(breakevens, percentiles, stop)))
+        key = None if cache is None else plan_key(plan, scenario, stages)
+        part = None if cache is None else cache.get(key)
+        if part is None:
+            part = _evaluate_plan(plan, scenario, market, schedule, stages)
+            if cache is not None:
+                cache.put(key, part)
+        parts.append(part)
     return Results(**result_frames(parts, scenario, market), scenario=scenario)
+
+
+class PlanCache:
+    """One plan's rows of the result frames (``frames.PlanFrames``) by everything that
+    determines them (``plan_key``), the most recently used ``max_entries`` kept.
+
+    A plan's rows depend on the plan, the scenario and the steps run, never on the other
+    plans evaluated beside it (the market is the scenario's, the tariff schedule the shipped
+    one with the scenario's overrides), so rows from the cache are the bits the evaluation
+    would compute. The app keeps one: after an edit of one plan, only that plan is evaluated
+    again (an edit of the scenario changes every key). Safe to share between threads: two
+    evaluating the same key at once compute the same rows, and the later one is kept."""
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, PlanFrames] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> PlanFrames | None:
+        with self._lock:
+            frames = self._entries.get(key)
+            if frames is not None:
+                self._entries.move_to_end(key)
+            return frames
+
+    def put(self, key: Hashable, frames: PlanFrames) -> None:
+        with self._lock:
+            self._entries[key] = frames
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def plan_key(plan: Plan, scenario: Scenario, stages: Stages) -> Hashable:
+    """What determines a plan's rows: the plan and the scenario (frozen, compared field by
+    field), the steps run and, per site on an hourly series, the series' days and a digest of
+    its prices (a loaded series is not part of a plan's equality, and its file may change
+    between evaluations). The catalog and tariff schedule are shipped data, fixed in a
+    process."""
+    series = tuple(None if site_plan.site.power_price_series is None
+                   else _series_digest(site_prices(site_plan))
+                   for site_plan, _ in plan.site_plans())
+    return plan, series, scenario, stages.breakevens, stages.percentiles
+
+
+def _series_digest(prices: HourlyPrices | None) -> tuple[Any, ...] | None:
+    if prices is None:
+        return None
+    values = np.ascontiguousarray(prices.usd_per_mwh)
+    return (prices.source, prices.first_day, values.shape,
+            hashlib.blake2b(values.tobytes(), digest_size=16).hexdigest())
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ class Gate:
         self.left: list[tuple[int, bool]] = []  # (first plan's quantity, cancelled) per exit
 
     def evaluate(self, plans: Any, scenario: Any, *, breakevens: bool = True,
-                 percentiles: bool = True, cancelled: Any = None) -> Any:
+                 percentiles: bool = True, cancelled: Any = None, cache: Any = None) -> Any:
         if breakevens and cancelled is not None and not self.open.is_set():
             self.entered.set()
             while not (self.open.is_set() or cancelled()):
@@ -46,7 +46,7 @@ class Gate:
             self.left.append((plans[0].orders[0].quantity, cancelled()))
             self.exited.set()
         return real_evaluate(plans, scenario, breakevens=breakevens, percentiles=percentiles,
-                             cancelled=cancelled)
+                             cancelled=cancelled, cache=cache)
 
 
 async def _wait(event: threading.Event) -> None:

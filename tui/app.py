@@ -29,7 +29,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from fleetcalc.engine import EvaluationCancelled, Results
+from fleetcalc.engine import EvaluationCancelled, PlanCache, Results
 from fleetcalc.errors import InputError
 from fleetcalc.plan import Plan, check_plan_against_scenario, default_plans, load_plan
 from fleetcalc.scenario import Scenario, load_scenario
@@ -121,6 +121,9 @@ class FleetcalcApp(FileActions, App[None]):
         # Snapshot tests turn the blinking cursor off so screenshots are deterministic.
         self.cursor_blink = cursor_blink
         self.theme = DARK_THEME
+        # Each plan's rows by its inputs, shared by both stages' workers: after an edit of one
+        # plan, only that plan is evaluated again (an edit of the scenario changes every key).
+        self.plan_cache = PlanCache()
 
     @classmethod
     def from_files(
@@ -170,7 +173,8 @@ class FleetcalcApp(FileActions, App[None]):
     def _evaluate(self, plans: tuple[Plan, ...], scenario: Scenario) -> Results:
         from fleetcalc.engine import evaluate
 
-        results = evaluate(list(plans), scenario, breakevens=False, percentiles=False)
+        results = evaluate(list(plans), scenario, breakevens=False, percentiles=False,
+                           cache=self.plan_cache)
         if not get_current_worker().is_cancelled:
             self.post_message(self.EvaluationFinished(plans, scenario, results))
         return results
@@ -183,7 +187,8 @@ class FleetcalcApp(FileActions, App[None]):
         try:
             # The breakeven searches re-run the kernel ~30 times: each first asks whether a
             # newer edit has cancelled this worker.
-            results = evaluate(list(plans), scenario, cancelled=lambda: worker.is_cancelled)
+            results = evaluate(list(plans), scenario, cancelled=lambda: worker.is_cancelled,
+                               cache=self.plan_cache)
         except EvaluationCancelled:
             return None
         if not worker.is_cancelled:
