@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.widgets import Static
 
 from fleetcalc.metrics import FORMATS, Metric
@@ -40,6 +41,9 @@ class PlanResults(Static):
         self._changes: dict[str, dict[str, Any]] = {}
         # The shown records are main numbers whose breakevens and percentiles are on their way.
         self._main_stage = False
+        # The table shown, and the width it was laid out at (0: not yet).
+        self._table: Table | None = None
+        self._laid_out_width = 0
         for name in ("results", "selected"):
             self.watch(self.app, name, self._show)
 
@@ -71,4 +75,28 @@ class PlanResults(Static):
             change = change_text(before.get(key), record[key], metric) if before else Text("")
             table.add_row(row_label(row.label),
                           PENDING if key in pending else metric.text(record[key]), change)
-        self.update(table)
+        self._table = table
+        self._lay_out()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        if self._table is not None and self.content_size.width != self._laid_out_width:
+            self._lay_out()
+
+    def _lay_out(self) -> None:
+        """Show the table as text laid out once at the panel's width: Textual renders a Rich
+        table to find its height, then again to paint it, and Rich measures every cell each
+        time (~20 ms a render for the 61 rows of a Monte Carlo plan, on every edit); the text,
+        the same lines and styles, is cheap to measure and paint. Before the panel has a width,
+        the table itself."""
+        assert self._table is not None
+        width = self._laid_out_width = self.content_size.width
+        if width <= 0:
+            self.update(self._table)
+            return
+        console = self.app.console
+        options = self.app.console_options.update(highlight=False, width=width)
+        lines = console.render_lines(self._table, options, pad=False)
+        self.update(Text("\n").join(
+            Text.assemble(*((segment.text, segment.style) for segment in line
+                            if not segment.control))
+            for line in lines))
