@@ -23,8 +23,10 @@ import datetime as dt
 import functools
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
+from types import MappingProxyType
 from typing import Any
 
 import polars as pl
@@ -325,8 +327,9 @@ class ModelSpec:
     price_date: str | None
     price_basis: str | None
     figures: UnitFigures  # its cooling type's
-    # mode -> (hashrate_th, power_w); always holds "stock" (the catalog row).
-    modes: dict[str, tuple[float, float]]
+    # mode -> (hashrate_th, power_w); always holds "stock" (the catalog row). Read-only: specs
+    # are shared (``get_model`` caches them).
+    modes: Mapping[str, tuple[float, float]]
     spec_source: str
 
 
@@ -337,8 +340,12 @@ def _catalog_row(model_id: str) -> dict[str, Any]:
     return match.row(0, named=True)
 
 
+@functools.cache
 def get_model(model_id: str) -> ModelSpec:
-    """The catalog model ``model_id``; raises ``KeyError(model_id)`` if there is none."""
+    """The catalog model ``model_id``; raises ``KeyError(model_id)`` if there is none.
+
+    Cached (the catalog is shipped data, read once per process): every plan check, unit and
+    editor refresh asks, ~1 ms a filter of the catalog frame, a dozen times an app edit."""
     row = _catalog_row(model_id)
     modes = {STOCK_MODE: (row["hashrate_th"], row["power_w"])}
     extra = load_modes().filter(pl.col("model_id") == model_id)
@@ -349,7 +356,8 @@ def get_model(model_id: str) -> ModelSpec:
         efficiency_j_per_th=row["efficiency_j_per_th"], cooling=row["cooling"],
         origins=tuple(row["origins"]), price_usd=row["price_usd"],
         price_date=row["price_date"], price_basis=row["price_basis"],
-        figures=cooling_figures(row["cooling"]), modes=modes, spec_source=row["spec_source"],
+        figures=cooling_figures(row["cooling"]), modes=MappingProxyType(modes),
+        spec_source=row["spec_source"],
     )
 
 

@@ -141,6 +141,13 @@ def test_get_model_resolves_defaults_and_modes() -> None:
     assert spec.efficiency_j_per_th == pytest.approx(spec.power_w / spec.hashrate_th, rel=0.01)
 
 
+def test_a_model_is_read_once_and_shared_read_only() -> None:
+    spec = get_model("whatsminer-m60s")
+    assert get_model("whatsminer-m60s") is spec  # cached: asked a dozen times an app edit
+    with pytest.raises(TypeError):
+        spec.modes["stock"] = (1.0, 1.0)  # type: ignore[index]
+
+
 def test_unknown_model_raises_key_error() -> None:
     with pytest.raises(KeyError, match="no-such-miner"):
         get_model("no-such-miner")
