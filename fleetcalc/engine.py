@@ -147,8 +147,8 @@ def evaluate(
     ``percentiles``: with several paths, solve every path's IRRs (~80 passes over its cash
     flows each) and summarise the paths' P10/P50/P90; False leaves those missing (IRR
     headlines are medians over paths) and gives the means at once: the app's first stage.
-    ``cancelled``: asked between plans and before each breakeven re-run; when it returns True
-    the evaluation stops with ``EvaluationCancelled``.
+    ``cancelled``: asked between plans, between a plan's long steps and before each breakeven
+    re-run; when it returns True the evaluation stops with ``EvaluationCancelled``.
     ``cache``: each plan's rows of an earlier evaluation of the same inputs are taken from it
     (and new ones put in), the same bits as computing them (``PlanCache``): the app
     re-evaluates every plan after an edit of one.
@@ -301,6 +301,9 @@ def _evaluate_plan(
     stages: Stages,
 ) -> PlanFrames:
     runs, fleet_th_by_day = _site_runs(plan, scenario, market, schedule)
+    # Asked between the long steps too: a stale evaluation's Python work holds the GIL the
+    # app's next edit needs (with 200 paths, the IRR searches alone take ~0.1 s).
+    _check_cancelled(stages.cancelled)
     run = combine_runs(plan, runs)
     orders = run.landed.per_order
     financed = financing.financed_flows(run.cash_usd, run.flows, run.fleet, orders,
@@ -316,6 +319,7 @@ def _evaluate_plan(
     fixed["warnings"] = warnings_for(plan, scenario)
     solve_irr = stages.solve_irr(market.n_paths)
     values = path_metrics(run.flows, run.cash_usd, run.fleet, market, plan.finance, solve_irr)
+    _check_cancelled(stages.cancelled)
     values |= financing.financing_metrics(financed, plan.finance, values["npv_usd"],
                                           values["irr"], solve_irr)
     if stages.breakevens:

@@ -156,3 +156,27 @@ def test_a_cancelled_evaluation_stops_with_evaluation_cancelled() -> None:
     with pytest.raises(EvaluationCancelled):
         real_evaluate(None, None, cancelled=cancel_on_the_third_question)
     assert len(asked) == 3
+
+
+def test_a_cancelled_evaluation_stops_before_a_plans_path_metrics(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The app's next edit waits on a stale second stage's Python work (the GIL): it is asked
+    # between a plan's long steps, not only between plans and breakeven re-runs.
+    solved: list[int] = []
+    real = fleetcalc.engine.path_metrics
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        solved.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fleetcalc.engine, "path_metrics", counted)
+    asked: list[int] = []
+
+    def cancel_after_the_kernel() -> bool:
+        asked.append(1)
+        return len(asked) == 2  # the first question is before the plan, the second after its run
+
+    with pytest.raises(EvaluationCancelled):
+        real_evaluate(None, None, breakevens=False, cancelled=cancel_after_the_kernel)
+    assert len(asked) == 2 and not solved
