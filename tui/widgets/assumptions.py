@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from fleetcalc.engine import Results
 from fleetcalc.text import printable
+from tui.widgets.deferred import update_if_changed
 
 
 def assumption_lines(results: Results) -> list[str]:
@@ -38,5 +39,5 @@ class AssumptionsPanel(VerticalScroll):
         if any(results.summary["tariff_assumption"].to_list()):
             lines.append("see Orders (o) for the tariff programs and their sources")
         # One line per assumption: each is plain text, its own newlines shown escaped.
-        self.query_one("#assumption-text", Static).update(
+        update_if_changed(self.query_one("#assumption-text", Static),
             Content("\n".join(f"• {printable(line)}" for line in lines) or "none stated"))

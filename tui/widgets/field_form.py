@@ -34,6 +34,7 @@ from fleetcalc.validate import Field
 from tui.edits import UNSET, value_text
 from tui.format import plain
 from tui.labels import blank_meaning, label
+from tui.widgets.deferred import update_if_changed
 from tui.widgets.text_field import TextField
 
 # The text a field holds after a failed commit: never equal to any text, so the field counts
@@ -45,7 +46,7 @@ T = TypeVar("T")
 def show_error_line(label: Static, error: InputError | None) -> None:
     """Show ``error`` in its ``.error`` line under a field (without the file name: the field is
     right above; plain text, never markup: it holds what the user typed), or hide the line."""
-    label.update(plain(error.detail) if error else "")
+    update_if_changed(label, plain(error.detail) if error else "")
     label.set_class(error is not None, "-shown")
 
 
@@ -167,7 +168,7 @@ class FieldForm(Widget):
 
     def set_note(self, key: str, text: str) -> None:
         note = self.query_one(f"#note-{self.field_id(key)}", Static)
-        note.update(plain(text))
+        update_if_changed(note, plain(text))
         note.set_class(bool(text), "-shown")
 
     def show_error(self, key: str, error: InputError | None) -> None:

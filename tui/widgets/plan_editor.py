@@ -31,6 +31,7 @@ from fleetcalc.errors import InputError
 from fleetcalc.plan import Plan
 from fleetcalc.scenario import Scenario
 from tui import edits
+from tui.widgets.deferred import update_if_changed
 from tui.widgets.field_form import FieldForm, apply_edit, show_error_line
 from tui.widgets.plan_picker import PlanPicker
 from tui.widgets.plan_results import PlanResults
@@ -156,7 +157,8 @@ class PlanEditor(Widget):
         unit = resolve_unit(order)
         # In a plan of several sites, the site of the selected order.
         site = edits.plan_part(plan, "site", self._order_index)
-        self.query_one("#site-section", Label).update(
+        update_if_changed(
+            self.query_one("#site-section", Label),
             "Site" if len(plan.sites) == 1 else f"Site {site.name} (of the selected order)")
         for form_id, part in (("plan-form", plan), ("site-form", site),
                               ("finance-form", plan.finance)):
@@ -191,7 +193,8 @@ class PlanEditor(Widget):
         self._set_select("order-mode", [(m, m) for m in modes], order.mode)
         for field_id in ("order-maker", "order-model", "order-origin", "order-mode"):
             self._show_error(field_id, None)
-        self.query_one("#model-info", Static).update(
+        update_if_changed(
+            self.query_one("#model-info", Static),
             f"{unit.hashrate_th:,.0f} TH/s · {unit.power_w:,.0f} W · "
             f"{unit.power_w / unit.hashrate_th:.1f} J/TH · {unit.cooling} · "
             f"built in {', '.join(origins)}")

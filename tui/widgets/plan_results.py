@@ -41,9 +41,9 @@ class PlanResults(Static):
         self._changes: dict[str, dict[str, Any]] = {}
         # The shown records are main numbers whose breakevens and percentiles are on their way.
         self._main_stage = False
-        # The table shown, and the width it was laid out at (0: not yet).
+        # The table shown, and the width and lines it was laid out at (0: not yet).
         self._table: Table | None = None
-        self._laid_out_width = 0
+        self._laid_out_width = self._laid_out_lines = 0
         for name in ("results", "selected"):
             self.watch(self.app, name, self._show)
 
@@ -51,6 +51,7 @@ class PlanResults(Static):
         app: Any = self.app
         results = app.results
         if results is None or app.selected >= results.summary.height:
+            self._laid_out_lines = 0
             self.update("Computing…")
             return
         records = results.records()
@@ -89,14 +90,20 @@ class PlanResults(Static):
         the same lines and styles, is cheap to measure and paint. Before the panel has a width,
         the table itself."""
         assert self._table is not None
-        width = self._laid_out_width = self.content_size.width
+        width = self.content_size.width
+        same_width, self._laid_out_width = width == self._laid_out_width, width
         if width <= 0:
+            self._laid_out_lines = 0
             self.update(self._table)
             return
         console = self.app.console
         options = self.app.console_options.update(highlight=False, width=width)
         lines = console.render_lines(self._table, options, pad=False)
+        # As many lines at the same width: the panel keeps its size, so the screen needs a
+        # repaint of it, not a layout of every widget.
+        same_size = same_width and len(lines) == self._laid_out_lines
+        self._laid_out_lines = len(lines)
         self.update(Text("\n").join(
             Text.assemble(*((segment.text, segment.style) for segment in line
                             if not segment.control))
-            for line in lines))
+            for line in lines), layout=not same_size)
