@@ -242,7 +242,8 @@ def statistics_note(n_paths: int) -> str:
         "ranking at its natural end (payback 'never' after every day; no IRR below every "
         "rate when NPV < 0), n/a when the median is such a path. P10 is the pessimistic "
         "decile (90% of paths do at least as well; the long payback, the high cost), P90 "
-        "the optimistic one.")
+        "the optimistic one. A row naming no statistic is the same on every path (nameplate, "
+        "capex, fixed costs, day-0 shutdown prices).")
 
 
 def print_compare(results: Results, console: Console) -> None:

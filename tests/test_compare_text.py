@@ -108,6 +108,10 @@ def test_the_compare_table_names_each_statistic_and_shows_the_payback_probabilit
     note = next(line for line in lines if line.startswith(f"[{payback[1][1]}] Payback (days)"))
     assert "cumulative cash never turns non-negative" in note + " ".join(lines)
     assert "medians over all paths" in " ".join(lines)
+    # Every row says its statistic: those naming none say why (issue 11, first bullet).
+    assert _row(lines, "Shutdown BTC price (USD)")  # a row with no statistic in its label
+    assert "A row naming no statistic is the same on every path" in " ".join(
+        " ".join(lines).split())
 
 
 def test_compare_shows_the_market_it_assumed(single_path, monkeypatch, capsys) -> None:

@@ -76,13 +76,16 @@ tariffs by country of origin), what it mines under the scenario, and what it is 
   import date) + freight + install). *of which tariffs* is the duty part.
 - **NPV** at the plan's discount rate; **IRR** per year; **payback** in days after the first
   delivery ("never" within the horizon).
-- **Cost to mine 1 BTC, all-in**: energy + repairs + capex - residual value, per BTC mined.
+- **Cost to mine 1 BTC, all-in**: energy, repairs, site fixed costs and capex less residual
+  value, per BTC mined.
 - **All-in breakeven BTC price / power price** (NPV = 0): the price that makes NPV zero, with
-  capex, discounting, growth and the halving. Solved for single-path scenarios only (Monte
-  Carlo shows n/a). **Shutdown** power / BTC price: where day-0 revenue equals the energy
-  cost, the price at which a running machine is switched off.
+  capex, discounting, growth and the halving, solved by re-running the simulation (with Monte
+  Carlo on every path: the row shows their median; n/a where none exists, the reason in the
+  note). **Shutdown** power / BTC price: where day-0 revenue equals the energy cost, the price
+  at which a running machine is switched off.
 - With Monte Carlo each row says its statistic: amounts are means over all paths, metrics a
-  path may lack (IRR, payback, costs per BTC, breakevens) medians over all paths. P10 is always
+  path may lack (IRR, payback, costs per BTC, breakevens) medians over all paths; a row naming
+  none is the same on every path (nameplate, capex, day-0 shutdown prices). P10 is always
   the pessimistic tenth of paths and P90 the optimistic (for payback P10 is the long one); the
   Distribution tab shows the spread.
 - Figures marked as **assumptions** (scenario and tariff schedule) are not observed facts.
