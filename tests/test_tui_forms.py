@@ -16,11 +16,14 @@ from fleetcalc.scenario import BTC_FIELDS, NETWORK_FIELDS, ORIGIN_RISK_FIELDS, S
 from tests.tui_pilot import burst, notified, paste_into, record, run_app, settle, type_into
 from tui.app import FleetcalcApp
 
-# Every field table of a plan and a scenario, with the id prefix of its form's fields.
+# Every field table of a plan and a scenario, with the id prefix of its form's fields. A
+# scenario's top level also takes `assumptions`, which its parser checks apart from the field
+# table (the form had no field for it).
 FORM_TABLES = (
     ("plan", PLAN_FIELDS), ("site", SITE_FIELDS), ("finance", FINANCE_FIELDS),
     ("order", tuple(f for f in ORDER_FIELDS if f.name not in ("model", "origin", "mode"))),
-    ("scn-top", SCENARIO_FIELDS), ("scn-btc", BTC_FIELDS), ("scn-network", NETWORK_FIELDS),
+    ("scn-top", (*SCENARIO_FIELDS, *(f for f in PLAN_FIELDS if f.name == "assumptions"))),
+    ("scn-btc", BTC_FIELDS), ("scn-network", NETWORK_FIELDS),
     ("scn-origin_risk", ORIGIN_RISK_FIELDS),
 )
 
@@ -225,6 +228,37 @@ def test_an_edited_scenario_is_named_and_listed_as_edited_and_saved_so(tmp_path:
         await pilot.press("s")
         await type_into(pilot, "scn-btc-price_usd", "84714")
         assert app.scenario.name == base.name and app.scenario.assumptions == base.assumptions
+
+    run_app(check)
+
+
+def test_the_scenarios_own_assumptions_are_edited_and_saved(tmp_path: Any) -> None:
+    # A key of the scenario file the form had no field for (issue 11: every scenario key).
+    from fleetcalc.scenario import load_scenario
+
+    target = tmp_path / "rewritten.toml"
+
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        base = app.scenario
+        assert base is not None
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.screen.query_one("#scn-top-assumptions", Input).value.startswith(
+            base.assumptions[0])
+        await paste_into(pilot, "scn-top-assumptions", "BTC at the desk's 2027 view; PUE 1.1")
+        assert app.scenario is not None
+        assert app.scenario.assumptions == (
+            "edited: assumptions rewritten", "BTC at the desk's 2027 view", "PUE 1.1")
+        assert app.scenario.name == f"{base.name} (edited)"
+        # A later edit keeps them, its own line first.
+        await type_into(pilot, "scn-btc-price_usd", "120000")
+        assert app.scenario.assumptions == (
+            "edited: assumptions rewritten", "edited: btc.price_usd = 120,000 (was 84,714)",
+            "BTC at the desk's 2027 view", "PUE 1.1")
+        app.action_save_scenario()
+        await pilot.pause()
+        await paste_into(pilot, "path", str(target))
+        assert load_scenario(target).assumptions == app.scenario.assumptions
 
     run_app(check)
 

@@ -55,8 +55,11 @@ from fleetcalc.validate import Field
 PLAN_TABLES: dict[str, tuple[Field, ...]] = {
     "": PLAN_FIELDS, "site": SITE_FIELDS, "finance": FINANCE_FIELDS, "orders": ORDER_FIELDS,
 }
+# A scenario's assumptions are checked by the scenario parser apart from its field tables; the
+# app edits them as a plan's, a field of the same kind (texts separated by "; ").
+SCENARIO_ASSUMPTIONS = next(f for f in PLAN_FIELDS if f.name == "assumptions")
 SCENARIO_TABLES: dict[str, tuple[Field, ...]] = {
-    "": SCENARIO_FIELDS, "btc": BTC_FIELDS, "network": NETWORK_FIELDS,
+    "": (*SCENARIO_FIELDS, SCENARIO_ASSUMPTIONS), "btc": BTC_FIELDS, "network": NETWORK_FIELDS,
     "origin_risk": ORIGIN_RISK_FIELDS,
 }
 # Keys that stand in for others: giving one removes those (an order has a unit price or a
