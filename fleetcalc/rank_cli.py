@@ -17,6 +17,9 @@ NARROW_LEAVES_OUT = (
     (150, ("power_w", "revenue_usd_per_day", "energy_usd_per_day")),
     (110, ("hashrate_th",)),
 )
+# Below this width a row's mode and plant go under its model, in the model's column: at 80
+# columns the ten columns cut numbers short ("9.…", "-2,43").
+STACKED_BELOW = 100
 EPILOG = """\
 Per unit, on the date's market at full uptime: revenue, energy cost and profit per day; the
 power price and the BTC price at which the day's revenue equals its energy cost (shutdown
@@ -84,6 +87,7 @@ def _print(ranking: Ranking) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from fleetcalc.compare_text import wrap_name
     from fleetcalc.rank import RANK_COLUMNS
     from fleetcalc.text import printable
 
@@ -102,15 +106,33 @@ def _print(ranking: Ranking) -> None:
                              f"{hashprice:,.2f}/PH/day (scenario: {printable(scenario.name)})"),
                   title_justify="left",
                   box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
-    table.add_column("Model", overflow="ellipsis", no_wrap=True, max_width=20)
-    table.add_column("Mode", no_wrap=True)
-    table.add_column("From", no_wrap=True, min_width=4)
-    for column in shown:  # "Shutdown USD/kWh" in two lines: ten columns of numbers fit
-        table.add_column(column.label.replace(" ", "\n", 1), justify="right", no_wrap=True)
-    for row in ranking.table.iter_rows(named=True):
+    cells = {c.name: [c.text(v) for v in ranking.table[c.name]] for c in shown}
+    # Each number column is never narrower than its widest number: the model gives way.
+    widths = [max(len(c.label.split(" ", 1)[0]), *map(len, cells[c.name])) for c in shown]
+    stacked = console.width < STACKED_BELOW
+    # What the number columns, the 2-cell gaps and the table's edges leave the model (ids
+    # wrap after hyphens).
+    model_width = max(12, console.width - sum(widths) - 2 * (len(shown) + 2))
+    if stacked:
+        table.add_column("Model\nmode · from", overflow="fold", min_width=model_width,
+                         max_width=model_width)
+    else:
+        table.add_column("Model", overflow="ellipsis", no_wrap=True, max_width=20)
+        table.add_column("Mode", no_wrap=True)
+        table.add_column("From", no_wrap=True, min_width=4)
+    for column, width in zip(shown, widths, strict=True):
+        # "Shutdown USD/kWh" in two lines: ten columns of numbers fit.
+        table.add_column(column.label.replace(" ", "\n", 1), justify="right", no_wrap=True,
+                         min_width=width)
+    for i, row in enumerate(ranking.table.iter_rows(named=True)):
         loses = row["profit_usd_per_day"] < 0
-        table.add_row(Text(row["model_id"]), Text(row["mode"]), row["origin"],
-                      *(c.text(row[c.name]) for c in shown),
+        # textwrap breaks no hyphen next to a digit ("s23-hyd"): a space after each hyphen
+        # lets it, taken out again (a line may end a cell short of the width: never over).
+        model = "\n".join(line.replace("- ", "-") for line in wrap_name(
+            row["model_id"].replace("-", "- "), model_width))
+        where = ([Text(f"{model}\n{row['mode']} · {row['origin']}")] if stacked
+                 else [Text(row["model_id"]), Text(row["mode"]), row["origin"]])
+        table.add_row(*where, *(cells[c.name][i] for c in shown),
                       style="dim" if loses else None)
     console.print(table)
     if narrow:
