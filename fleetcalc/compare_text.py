@@ -3,7 +3,8 @@ side by side, and footnotes (what each statistic is, why a value is missing).
 
 Laid out for an 80-column terminal: short row labels wrapped at word boundaries, numbers
 right-aligned, plan names wrapped at spaces and after hyphens and never inside a word (each plan
-column is at least as wide as the longest piece of its name and its widest number).
+column is at least as wide as the longest piece of its name and its widest number). More plans
+than the terminal holds (five at 80 columns) are shown in several tables, a few plans each.
 
 Names, notes and assumptions are user text: printed as ``Text``, never as markup (escaping
 markup misses some strings, see ``fleetcalc.text``), with control characters shown escaped.
@@ -31,6 +32,12 @@ if TYPE_CHECKING:
 # A plan column this wide (cells) unless its name or numbers need more: four plans and the
 # row labels fit in 80 columns.
 PLAN_COLUMN_WIDTH = 11
+# Row labels at least this wide, so they wrap between words ("P10 pessimistic", "Efficiency
+# (J/TH)"); narrower, Rich folds a word in two. More plans than fit beside them go on to the
+# next table.
+LABEL_WIDTH = 16
+# Cells a plan column takes beyond its own: a padding cell each side and the column divider.
+COLUMN_GAP = 3
 
 
 def plan_heading(index: int, name: str) -> str:
@@ -123,12 +130,26 @@ def _plans_text(shares: dict[int, str]) -> str:
     return text
 
 
-def compare_table(results: Results) -> tuple[Table, list[str]]:
-    """The compare table (rows from the catalogue, one column per plan) and its footnotes."""
-    from rich import box
+def plan_groups(widths: Sequence[int], width: int | None) -> list[list[int]]:
+    """The plans' indices split into as few tables as fit ``width`` cells (None: one table),
+    of sizes differing by one at most (5 plans: 3 and 2, not 4 and 1). A plan column takes its
+    ``widths`` cell and ``COLUMN_GAP``; the row labels keep ``LABEL_WIDTH``. A plan too wide
+    for any table gets one of its own (the terminal then cuts it: nothing narrower exists)."""
+    indices = list(range(len(widths)))
+    if width is None:
+        return [indices]
+    for n_tables in range(1, len(indices) + 1):
+        groups = [list(g) for g in np.array_split(indices, n_tables)]
+        if all(LABEL_WIDTH + sum(widths[i] + COLUMN_GAP for i in g) <= width for g in groups):
+            return groups
+    return [[i] for i in indices]
+
+
+def compare_tables(results: Results, width: int | None = None) -> tuple[list[Table], list[str]]:
+    """The compare table (rows from the catalogue, one column per plan), split into tables of
+    plans that fit ``width`` cells (None: all plans in one), and the footnotes. Plans keep
+    their numbers across tables; the footnotes name plans by number."""
     from rich.cells import cell_len
-    from rich.table import Table
-    from rich.text import Text
 
     records = results.records()
     rows = metrics.compare_rows(results.scenario.paths)
@@ -136,20 +157,46 @@ def compare_table(results: Results) -> tuple[Table, list[str]]:
     cells = [[row.metric.text(record[row.column])
               + (f" [{marks[row.column, i]}]" if (row.column, i) in marks else "")
               for i, record in enumerate(records)] for row in rows]
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    table.add_column("Metric", overflow="fold", ratio=1)
-    for i, record in enumerate(records):
-        widest = max(cell_len(texts[i]) for texts in cells)
-        heading = plan_heading(i, record["plan"])
-        width = max(widest, PLAN_COLUMN_WIDTH,
-                    *(cell_len(piece) for piece in wrap_name(heading, 1)))
-        table.add_column(Text("\n".join(wrap_name(heading, width)), justify="right"),
-                         justify="right", no_wrap=True, min_width=width, max_width=width)
+    headings = [plan_heading(i, record["plan"]) for i, record in enumerate(records)]
+    widths = [max(PLAN_COLUMN_WIDTH, *(cell_len(texts[i]) for texts in cells),
+                  *(cell_len(piece) for piece in wrap_name(heading, 1)))
+              for i, heading in enumerate(headings)]
+    groups = plan_groups(widths, width)
+    titled = len(groups) > 1
+    tables = [_plans_table(rows, records, cells, headings, widths, group,
+                           f"Plans {group[0] + 1}-{group[-1] + 1} of {len(records)}"
+                           if titled and len(group) > 1
+                           else f"Plan {group[0] + 1} of {len(records)}" if titled else None)
+              for group in groups]
+    return tables, notes
+
+
+def compare_table(results: Results) -> tuple[Table, list[str]]:
+    """Every plan in one compare table, and the footnotes (``compare_tables`` with no width)."""
+    tables, notes = compare_tables(results)
+    return tables[0], notes
+
+
+def _plans_table(rows: Sequence[metrics.Row], records: Sequence[dict[str, Any]],
+                 cells: Sequence[Sequence[str]], headings: Sequence[str],
+                 widths: Sequence[int], group: Sequence[int], title: str | None) -> Table:
+    """The compare rows for the plans of ``group``; the best value is picked among all
+    plans, so a plan is green in whichever table it lands."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title=title,
+                  title_justify="left")
+    table.add_column("Metric", overflow="fold", ratio=1, min_width=LABEL_WIDTH)
+    for i in group:
+        table.add_column(Text("\n".join(wrap_name(headings[i], widths[i])), justify="right"),
+                         justify="right", no_wrap=True, min_width=widths[i], max_width=widths[i])
     for row, texts in zip(rows, cells, strict=True):
         best = metrics.best_index([r[row.column] for r in records], row.metric.better)
         table.add_row(Text(row.label), *(
-            Text(text, style="bold green" if i == best else "") for i, text in enumerate(texts)))
-    return table, notes
+            Text(texts[i], style="bold green" if i == best else "") for i in group))
+    return table
 
 
 def sites_table(results: Results) -> Table | None:
@@ -195,7 +242,8 @@ def statistics_note(n_paths: int) -> str:
         "ranking at its natural end (payback 'never' after every day; no IRR below every "
         "rate when NPV < 0), n/a when the median is such a path. P10 is the pessimistic "
         "decile (90% of paths do at least as well; the long payback, the high cost), P90 "
-        "the optimistic one.")
+        "the optimistic one. A row naming no statistic is the same on every path (nameplate, "
+        "capex, fixed costs, day-0 shutdown prices).")
 
 
 def print_compare(results: Results, console: Console) -> None:
@@ -203,10 +251,11 @@ def print_compare(results: Results, console: Console) -> None:
     from rich.text import Text
 
     scenario = results.scenario
-    table, notes = compare_table(results)
+    tables, notes = compare_tables(results, console.width)
     console.print(Text(f"fleetcalc compare - {printable(scenario.name)}"))
     console.print(Text(market_line(results)))
-    console.print(table)
+    for table in tables:
+        console.print(table)
     sites = sites_table(results)
     if sites is not None:
         console.print(sites)

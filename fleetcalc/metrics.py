@@ -373,6 +373,12 @@ def percentile_column(metric: Metric, q: int) -> str:
     return f"{metric.name}_p{q}"
 
 
+# Every summary column's metric, a percentile column's (``payback_days_p90``) included: a
+# percentile of a whole-number metric is as whole as its plain field in JSON and batch tables.
+BY_COLUMN: dict[str, Metric] = {
+    **BY_NAME, **{percentile_column(m, q): m for m in PATH_METRICS for q in PERCENTILES}}
+
+
 def summary_columns(n_paths: int) -> list[tuple[str, Metric]]:
     """Every summary column with the metric it belongs to: the catalogue, then with several
     paths each per-path metric's percentiles."""
@@ -397,7 +403,7 @@ def record_schema(n_paths: int) -> dict[str, pl.DataType]:
     the summary's, with whole-number fields as integers and text as plain text (one row per
     plan: nothing to store once)."""
     schema = summary_schema(n_paths)
-    return {name: pl.Int64() if name in BY_NAME and BY_NAME[name].json_whole
+    return {name: pl.Int64() if name in BY_COLUMN and BY_COLUMN[name].json_whole
             else pl.String() if dtype == pl.Categorical else dtype
             for name, dtype in schema.items()}
 
@@ -546,7 +552,7 @@ def json_record(row: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in row.items():
         if isinstance(value, float) and not math.isfinite(value):
             value = None
-        metric = BY_NAME.get(key)
+        metric = BY_COLUMN.get(key)
         if value is not None and metric is not None and metric.json_whole:
             value = round(value)
         record[key] = value

@@ -181,6 +181,28 @@ def responsive_start(scenario: Scenario) -> tuple[TierSnapshot, np.ndarray, floa
     return snapshot, capacity, hashprice0
 
 
+def _start_share_error(scenario: Scenario, hashprice0: float, share: float) -> InputError:
+    """Almost none of the installed base would run at the start: the error names the input
+    most likely wrong. A network hashrate or BTC price far outside any observed level (a unit
+    slip: ``hashrate_ehs = 964000``, PH/s typed as EH/s, drives the hashprice to nothing) is
+    named before the miners' median power price, which the user may never have typed."""
+    from fleetcalc.plausibility import OBSERVED_BTC_PRICE_USD, OBSERVED_HASHRATE_EHS, far_outside
+    from fleetcalc.tiers import MIN_START_ONLINE_SHARE
+
+    net, btc = scenario.network, scenario.btc
+    runs = (f"at least {MIN_START_ONLINE_SHARE:.0%} of the installed base runs at the start's "
+            f"hashprice ({hashprice0 * 1000:.3g} USD per PH/s-day; {share:.2%} would)")
+    if far_outside(net.hashrate_ehs, OBSERVED_HASHRATE_EHS):
+        return InputError(scenario.source, "network.hashrate_ehs", net.hashrate_ehs,
+                          f"a network hashrate in EH/s at which {runs}: EH/s typed as PH/s?")
+    if far_outside(btc.price_usd, OBSERVED_BTC_PRICE_USD):
+        key = "btc.price_series (first value)" if btc.price_series else "btc.price_usd"
+        return InputError(scenario.source, key, btc.price_usd,
+                          f"a BTC price at which {runs}")
+    return InputError(scenario.source, "network.power_median_usd_per_kwh",
+                      net.power_median_usd_per_kwh, f"a median power price at which {runs}")
+
+
 @lru_cache(maxsize=32)
 def responsive_inputs(scenario: Scenario) -> dict[str, Any]:
     """The responsive chain's arrays and parameters for a scenario (keyword arguments of
@@ -204,11 +226,7 @@ def responsive_inputs(scenario: Scenario) -> dict[str, Any]:
     share = start_online_share(capacity, snapshot.j_per_th, hashprice0,
                                net.power_median_usd_per_kwh, net.power_price_log_sd)
     if not share >= MIN_START_ONLINE_SHARE:
-        raise InputError(
-            scenario.source, "network.power_median_usd_per_kwh", net.power_median_usd_per_kwh,
-            f"a median power price at which at least {MIN_START_ONLINE_SHARE:.0%} of the "
-            f"installed base runs at the start's hashprice ({hashprice0 * 1000:.3g} USD per "
-            f"PH/s-day; {share:.2%} would)")
+        raise _start_share_error(scenario, hashprice0, share)
     improvement = net.frontier_improvement_per_year
     frontier = net.frontier_j_per_th or default_frontier_j_per_th(scenario.start_date,
                                                                   improvement)

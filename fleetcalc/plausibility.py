@@ -56,7 +56,8 @@ BLOCK_HEIGHT_TOLERANCE = 0.01
 UNIT_PRICE_FACTOR = 3.0
 
 
-def _far_outside(value: float, observed: tuple[float, float]) -> bool:
+def far_outside(value: float, observed: tuple[float, float]) -> bool:
+    """True if ``value`` is more than ``FAR_FACTOR`` x outside the ``observed`` (low, high)."""
     low, high = observed
     return value < low / FAR_FACTOR or value > high * FAR_FACTOR
 
@@ -76,14 +77,14 @@ def scenario_warnings(scenario: Scenario) -> tuple[str, ...]:
     source, btc, net = scenario.source, scenario.btc, scenario.network
     out = []
     price_key = "btc.price_series (first value)" if btc.price_series else "btc.price_usd"
-    if _far_outside(btc.price_usd, OBSERVED_BTC_PRICE_USD):
+    if far_outside(btc.price_usd, OBSERVED_BTC_PRICE_USD):
         low, high = OBSERVED_BTC_PRICE_USD
         out.append(f"{source}: {price_key}: USD {btc.price_usd:,.2f} is more than "
                    f"{FAR_FACTOR:g}x outside the BTC prices observed {OBSERVED_PERIOD} "
                    f"(USD {low:,.0f} to {high:,.0f})")
     hashrate_key = ("network.hashrate_series (first value)" if net.hashrate_series
                     else "network.hashrate_ehs")
-    if _far_outside(net.hashrate_ehs, OBSERVED_HASHRATE_EHS):
+    if far_outside(net.hashrate_ehs, OBSERVED_HASHRATE_EHS):
         low, high = OBSERVED_HASHRATE_EHS
         out.append(f"{source}: {hashrate_key}: {net.hashrate_ehs:,g} EH/s is more than "
                    f"{FAR_FACTOR:g}x outside the network hashrates observed {OBSERVED_PERIOD} "

@@ -120,7 +120,7 @@ def _print_tornado(results: list[Tornado], scenario_name: str, out: Path | None)
     console = Console()
     console.print(Text(f"fleetcalc sensitivity - scenario: {printable(scenario_name)}"))
     for result in results:
-        console.print(tornado_table(result))
+        console.print(tornado_table(result, console.width))
         for note in result.notes:
             console.print(Text.assemble(("Note: ", "yellow"), printable(note)))
     console.print("Low/high: the input's value at each end of its range (README: Sensitivity). "

@@ -24,44 +24,57 @@ from fleetcalc.text import printable
 from fleetcalc.variation import Axis, Change
 
 BAR_CELLS = 12  # characters on each side of the base NPV
+# Below this terminal width the tornado drops its frame and the swing column (NPV at low and
+# high imply it) and draws shorter bars, so that at 80 columns no number is cut.
+TORNADO_NARROW_BELOW = 110
+NARROW_BAR_CELLS = 6
 FULL = "█"
 # Heat colours: worst, neutral, best (RGB), blended by how far a cell is from neutral.
 WORST, NEUTRAL, BEST = (178, 34, 34), (72, 72, 72), (34, 139, 34)
 
 
-def _bar(npv_low: float, npv_high: float, base: float, scale: float) -> Text:
+def _bar(npv_low: float, npv_high: float, base: float, scale: float,
+         cells: int = BAR_CELLS) -> Text:
     """Both sides of one tornado bar: red cells for the NPV below the base, green above."""
     below = max(base - min(npv_low, npv_high), 0.0)
     above = max(max(npv_low, npv_high) - base, 0.0)
-    left = round(BAR_CELLS * below / scale) if scale > 0 else 0
-    right = round(BAR_CELLS * above / scale) if scale > 0 else 0
-    text = Text(" " * (BAR_CELLS - left))
+    left = round(cells * below / scale) if scale > 0 else 0
+    right = round(cells * above / scale) if scale > 0 else 0
+    text = Text(" " * (cells - left))
     text.append(FULL * left, style="red")
     text.append("┊")
     text.append(FULL * right, style="green")
-    text.append(" " * (BAR_CELLS - right))
+    text.append(" " * (cells - right))
     return text
 
 
-def tornado_table(result: Tornado) -> Table:
-    """One plan's tornado: each input's range, the NPV at either end and the bar."""
+def tornado_table(result: Tornado, width: int | None = None) -> Table:
+    """One plan's tornado: each input's range, the NPV at either end and the bar; laid out
+    for a terminal ``width`` cells wide (None: wide)."""
     irr = "n/a" if is_missing(result.base_irr) else f"{result.base_irr:.1%}"
     title = Text(f"{printable(result.plan)}: base NPV USD {result.base_npv_usd:,.0f}, IRR {irr}")
-    table = Table(title=title, title_justify="left")
-    # Numbers never wrap or shorten; the input's label may wrap.
-    for label, justify in (("Input", "left"), ("Low", "right"), ("High", "right"),
-                           ("NPV at low", "right"), ("NPV at high", "right"),
-                           ("Swing", "right"), ("NPV below | above base", "center")):
-        table.add_column(label, justify=justify, no_wrap=label != "Input")
+    narrow = width is not None and width < TORNADO_NARROW_BELOW
+    table = Table(title=title, title_justify="left",
+                  **({"box": box.SIMPLE_HEAD, "pad_edge": False} if narrow else {}))
+    cells = NARROW_BAR_CELLS if narrow else BAR_CELLS
     scale = max((max(abs(b.npv_low_usd - result.base_npv_usd),
                      abs(b.npv_high_usd - result.base_npv_usd)) for b in result.bars),
                 default=0.0)
-    for bar in result.bars:
-        table.add_row(
-            Text(printable(bar.label)), format_value(bar.low, bar.fmt),
-            format_value(bar.high, bar.fmt),
-            f"{bar.npv_low_usd:,.0f}", f"{bar.npv_high_usd:,.0f}", f"{bar.swing_usd:,.0f}",
-            _bar(bar.npv_low_usd, bar.npv_high_usd, result.base_npv_usd, scale))
+    rows = [[format_value(bar.low, bar.fmt), format_value(bar.high, bar.fmt),
+             f"{bar.npv_low_usd:,.0f}", f"{bar.npv_high_usd:,.0f}",
+             *([] if narrow else [f"{bar.swing_usd:,.0f}"])] for bar in result.bars]
+    labels = ["Low", "High", "NPV at low", "NPV at high", *([] if narrow else ["Swing"])]
+    # The input's label may wrap; numbers never wrap or shorten (each column is at least as
+    # wide as its widest number), nor does the bar.
+    table.add_column("Input", justify="left", min_width=12)
+    for i, label in enumerate(labels):
+        table.add_column(label, justify="right", no_wrap=True,
+                         min_width=max((len(row[i]) for row in rows), default=1))
+    table.add_column("NPV below | above" if narrow else "NPV below | above base",
+                     justify="center", no_wrap=True, min_width=2 * cells + 1)
+    for bar, numbers in zip(result.bars, rows, strict=True):
+        table.add_row(Text(printable(bar.label)), *numbers,
+                      _bar(bar.npv_low_usd, bar.npv_high_usd, result.base_npv_usd, scale, cells))
     return table
 
 

@@ -16,10 +16,10 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-RESULTS_VERSION = 5  # 5: sites priced by the megawatt, resale at market, the re-based default
-# plans; 4: capex paid on the payment schedule's days, customs fees, debt and tax views; 3: the
-# responsive network in the default scenario; 2: Monte Carlo medians, pessimistic P10, shutdown
-# prices, warnings
+RESULTS_VERSION = 6  # 6: percentiles of whole-number metrics (payback days) stored whole;
+# 5: sites priced by the megawatt, resale at market, the re-based default plans; 4: capex paid
+# on the payment schedule's days, customs fees, debt and tax views; 3: the responsive network
+# in the default scenario; 2: Monte Carlo medians, pessimistic P10, shutdown prices, warnings
 # The files whose content determines the numbers: code and the shipped catalog, tariffs and
 # defaults. Caches (__pycache__, Numba's index files) are not among them.
 _CODE_SUFFIXES = (".py", ".csv", ".toml")

@@ -108,6 +108,10 @@ def test_the_compare_table_names_each_statistic_and_shows_the_payback_probabilit
     note = next(line for line in lines if line.startswith(f"[{payback[1][1]}] Payback (days)"))
     assert "cumulative cash never turns non-negative" in note + " ".join(lines)
     assert "medians over all paths" in " ".join(lines)
+    # Every row says its statistic: those naming none say why (issue 11, first bullet).
+    assert _row(lines, "Shutdown BTC price (USD)")  # a row with no statistic in its label
+    assert "A row naming no statistic is the same on every path" in " ".join(
+        " ".join(lines).split())
 
 
 def test_compare_shows_the_market_it_assumed(single_path, monkeypatch, capsys) -> None:
@@ -178,6 +182,26 @@ def test_compare_fits_80_columns_without_breaking_a_word_of_a_plan_name(
     ends = [m.end() for m in re.finditer(r"\S+", units)][-len(names):]
     for line in lines[first:first + 5]:
         assert [m.end() for m in re.finditer(r"\S+", line)][-len(names):] == ends
+
+
+def test_more_plans_than_80_columns_hold_go_into_several_tables(monkeypatch, capsys) -> None:
+    # Seven plans: one table cut the numbers ("7," for 7,111) and lost the row labels.
+    plans = [*default_plans(), *(plan.with_changes(name=f"{plan.name} copy")
+                                 for plan in default_plans()[:3])]
+    results = evaluate(plans, None, breakevens=False)
+    lines = _render(monkeypatch, capsys, results)
+    assert max(len(line) for line in lines) <= WIDTH
+    titles = [line.strip() for line in lines if re.fullmatch(r"Plans? \S+ of 7", line.strip())]
+    assert titles == ["Plans 1-4 of 7", "Plans 5-7 of 7"]  # as even as they fit
+    records = results.records()
+    units = [line for line in lines if line.startswith("Units")]
+    assert len(units) == 2  # each table has its row labels
+    shown = [cell for line in units for cell in line.split()[1:]]
+    assert shown == [f"{r['units']:,}" for r in records]  # every number whole, in plan order
+    header = " ".join(lines).split()
+    for i, record in enumerate(records):
+        for piece in wrap_name(f"{i + 1} {record['plan']}", 1):
+            assert piece in header, piece
 
 
 # Words of narrow and wide (two-cell) letters, hyphens and single or double spaces.

@@ -141,9 +141,13 @@ def test_missing_metrics_names_each_column_with_its_reason() -> None:
 
 
 def test_json_record_turns_nan_to_null_and_rounds_whole_fields() -> None:
+    # A percentile of a whole-number metric is whole too: the 500-path case of issue 11 gave
+    # "payback_days_p90": 1194.9000000000003 for a field the schema says is an integer.
     record = metrics.json_record({"payback_days": 411.6, "payback_days_p10": 300.4,
-                                  "irr": math.nan, "plan": "p"})
-    assert record == {"payback_days": 412, "payback_days_p10": 300.4, "irr": None, "plan": "p"}
+                                  "payback_days_p90": 1194.9000000000003, "irr": math.nan,
+                                  "irr_p10": 0.125, "plan": "p"})
+    assert record == {"payback_days": 412, "payback_days_p10": 300, "payback_days_p90": 1195,
+                      "irr": None, "irr_p10": 0.125, "plan": "p"}
 
 
 def test_record_schema_holds_the_json_records_of_an_evaluation() -> None:
@@ -153,8 +157,9 @@ def test_record_schema_holds_the_json_records_of_an_evaluation() -> None:
     row.update(plan="p", units=3, tariff_assumption=False, paths=2, assumptions="",
                missing_metrics="")
     frame = pl.DataFrame([metrics.json_record(row)], schema=metrics.record_schema(2))
-    assert frame["payback_days"].dtype == pl.Int64 and frame["payback_days"].item() == 2
-    assert frame["payback_days_p10"].dtype == pl.Float64
+    for name in ("payback_days", "payback_days_p10", "payback_days_p50", "payback_days_p90"):
+        assert frame[name].dtype == pl.Int64 and frame[name].item() == 2, name
+    assert frame["irr_p10"].dtype == pl.Float64
 
 
 def test_best_index_follows_the_metrics_direction() -> None:

@@ -119,6 +119,26 @@ def test_rank_json_has_the_documented_keys(
     assert "Shutdown" in capsys.readouterr().out
 
 
+def test_rank_at_80_columns_cuts_no_number(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Ten columns at 80 cut numbers to "9.…" and "-2,43" and model ids to "antminer-s21e-xp-…".
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["rank", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert main(["rank"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "…" not in "".join(lines)
+    text = " ".join(lines)
+    # Model ids wrap over lines after their hyphens, at the start of each line.
+    firsts = "".join(line.split()[0] for line in lines if line.startswith(" ") and line.split())
+    for row in rows:
+        assert row["model_id"] in firsts, row["model_id"]
+        for key in ("shutdown_power_usd_per_kwh", "payback_days_simple", "npv_per_unit_usd"):
+            column = next(c for c in RANK_COLUMNS if c.name == key)
+            assert f" {column.text(row[key])} " in f" {text} ", (row["model_id"], key)
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["--power", "cheap"], "--power: got 'cheap'; expected a number in [0, 10]"),
     (["--on", "2040-01-01"], "--on: got '2040-01-01'; expected a date inside the scenario "

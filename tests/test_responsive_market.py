@@ -107,6 +107,22 @@ def test_a_base_almost_all_offline_at_the_start_is_refused() -> None:
     assert f"at least {MIN_START_ONLINE_SHARE:.0%}" in str(info.value)
 
 
+@pytest.mark.parametrize("table, slip, key", [
+    ("network", {"hashrate_ehs": 964_000.0}, "network.hashrate_ehs"),  # PH/s typed as EH/s
+    ("btc", {"price_usd": 84.714}, "btc.price_usd"),                   # thousands typed as units
+])
+def test_a_refused_start_names_the_implausible_input_not_the_power_median(
+    table: str, slip: dict, key: str,
+) -> None:
+    # Issue 11: `hashrate_ehs = 964000` on the default network named
+    # network.power_median_usd_per_kwh, a key the user never typed.
+    doc = _doc()
+    doc[table].update(slip)
+    with pytest.raises(InputError, match="installed base") as info:
+        market_paths(parse_scenario(doc, "test"))
+    assert info.value.where == key
+
+
 # --- the model switch -----------------------------------------------------------------------
 
 def test_a_file_naming_no_model_is_the_exogenous_model_exactly() -> None:

@@ -4,6 +4,7 @@ variants go through few ``evaluate`` calls."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
 from pathlib import Path
@@ -191,6 +192,25 @@ def test_a_one_axis_grid_and_a_tornado_table_print(
     printed = capsys.readouterr().out
     assert "BTC price" in printed and "Swing" in printed
     assert set(pl.read_csv(out)["input"]) >= {"btc.price_usd", "site.power_usd_per_kwh"}
+
+
+def test_the_tornado_at_80_columns_cuts_no_number(tmp_path: Path) -> None:
+    # At 80 columns the framed seven-column table cut "-16,979,657" to "-16,979,…" and gave
+    # the input's label no room at all.
+    from rich.console import Console
+
+    from fleetcalc.sensitivity_view import tornado_table
+
+    scenario = load_scenario(str(_scenario_file(tmp_path, "short")))
+    [result] = tornado([load_plan(BITMAIN)], scenario)
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(tornado_table(result, console.width))
+    text = console.export_text()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "…" not in text
+    for bar in result.bars:
+        assert f" {bar.npv_low_usd:,.0f} " in text and f" {bar.npv_high_usd:,.0f} " in text
+        assert bar.label.split()[0] in text
 
 
 def test_grid_of_a_tariff_rate_changes_only_the_duty() -> None:

@@ -398,3 +398,19 @@ def test_order_detail_shows_the_modes_each_order_ran_as_shares_of_its_unit_days(
     orders = pl.DataFrame({"unit_days_stock": [10.0, 0.0, 0.0], "unit_days_eco": [30.0, 0.0, 5.0],
                            "unit_days_turbo": [60.0, 0.0, 0.0], "units": [1, 2, 3]})
     assert mode_shares(orders).to_list() == ["turbo 60% · eco 30% · stock 10%", "", "eco 100%"]
+
+
+def test_the_help_says_what_monte_carlo_shows_of_the_breakevens() -> None:
+    # The help said all-in breakevens were "solved for single-path scenarios only (Monte Carlo
+    # shows n/a)": Monte Carlo solves them on every path and shows their median.
+    from fleetcalc.engine import evaluate
+    from fleetcalc.scenario import load_scenario
+    from tui.screens.help import HELP_MARKDOWN
+
+    scenario = load_scenario(None).with_changes(paths=3, horizon_days=400)
+    record = evaluate(default_plans()[:1], scenario).records()[0]
+    assert record["breakeven_btc_price_usd"] is not None
+    help_text = " ".join(HELP_MARKDOWN.split())
+    assert "single-path scenarios only" not in help_text
+    assert "with Monte Carlo on every path: the row shows their median" in help_text
+    assert "a row naming none is the same on every path" in help_text

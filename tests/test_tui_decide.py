@@ -117,6 +117,15 @@ def test_the_optimise_screen_solves_and_opens_the_plan() -> None:
         await settle(pilot)
         assert isinstance(app.screen, OptimizeScreen)
         assert app.screen.query_one("#opt-mw", Input).value == "25"
+        # A candidates file that cannot be read: said on the screen, naming the file, and in
+        # the status line, as the file dialogs say theirs (issue 11, build 6).
+        await paste_into(pilot, "opt-file", "missing.toml")
+        note = _text(app, "#opt-note")
+        assert "Could not read the candidates file: missing.toml" in note
+        assert app.file_error == "Optimise: missing.toml: got '(no such file)'; expected an " \
+            "existing TOML file"
+        await paste_into(pilot, "opt-file", "")  # the default file again: the error clears
+        assert app.file_error == ""
         await paste_into(pilot, "opt-mw", "abc")
         assert "site capacity: got 'abc'" in _text(app, "#opt-note")
         await paste_into(pilot, "opt-mw", "12")

@@ -538,3 +538,42 @@ def test_a_plan_saved_in_another_folder_still_finds_its_price_file(tmp_path: Pat
     loaded = load_plan(files.save_plan(plan, tmp_path / "elsewhere" / "plan.toml"))
     assert loaded.site.prices is not None
     assert Path(loaded.site.prices.source) == SYNTHETIC_SERIES
+
+
+# -- sites: named, split off, dropped with their last order -----------------------------------
+
+TWO_SITES = load_plan(Path(__file__).parent.parent / "docs" / "examples" / "two-sites.toml")
+
+
+def test_a_site_is_renamed_with_the_orders_at_it() -> None:
+    renamed = edits.edit_plan(TWO_SITES, SCENARIO, "site", "name", "west texas", 0)
+    assert [site.name for site in renamed.sites] == ["west texas", "ohio"]
+    assert [o.site for o in renamed.orders] == [
+        "west texas" if o.site == "texas" else o.site for o in TWO_SITES.orders]
+    with pytest.raises(InputError, match="each of a plan's several sites has one"):
+        edits.edit_plan(TWO_SITES, SCENARIO, "site", "name", "", 0)
+    with pytest.raises(InputError, match="a name no other"):
+        edits.edit_plan(TWO_SITES, SCENARIO, "site", "name", "ohio", 0)
+
+
+def test_naming_a_one_site_plans_site_and_blanking_it_round_trips() -> None:
+    named = edits.edit_plan(BITMAIN, SCENARIO, "site", "name", "Corsicana", 0)
+    assert [site.name for site in named.sites] == ["Corsicana"]
+    assert "sites" in plan_to_toml(named) and named.site == replace(BITMAIN.site,
+                                                                    name="Corsicana")
+    back = edits.edit_plan(named, SCENARIO, "site", "name", "", 0)
+    assert plan_to_toml(back) == plan_to_toml(BITMAIN)
+
+
+def test_an_order_moves_to_a_new_site_and_its_old_site_goes_with_its_last_order() -> None:
+    two = edits.add_order(BITMAIN, SCENARIO, 0)
+    split = edits.order_to_new_site(two, SCENARIO, 1)
+    assert [site.name for site in split.sites] == ["site 1", "site 2"]
+    assert [o.site for o in split.orders] == ["site 1", "site 2"]
+    assert split.sites[1] == replace(split.sites[0], name="site 2")  # a copy to edit
+    # Removing a site's last order removes the site (a file may not keep an empty one).
+    merged = edits.remove_order(split, SCENARIO, 1)
+    assert [site.name for site in merged.sites] == ["site 1"]
+    # An order alone at its site moves to a copy under a new name: the same plan renamed.
+    alone = edits.order_to_new_site(BITMAIN, SCENARIO, 0)
+    assert [site.name for site in alone.sites] == ["site 2"]

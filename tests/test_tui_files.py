@@ -79,6 +79,12 @@ BAD_PATHS = [
     ("save_scenario", "no/such/folder/scenario.toml", "an existing folder"),
     ("export", "comparison.xlsx", ".csv or .parquet"),
     ("export", "no/such/folder/comparison.csv", "an existing folder"),
+    ("export_report", "report.pdf", ".xlsx or .html"),
+    ("export_report", "no/such/folder/report.html", "an existing folder"),
+    # The report is written after the dialog closes: an unwritable folder must be found first
+    # (it closed with "Writing the report to /proc/report.html..." and failed afterwards).
+    *([("export_report", "/proc/report.html", "a folder this user may write in")]
+      if Path("/proc").is_dir() else []),
 ]
 
 
@@ -90,6 +96,19 @@ def test_a_dialog_shows_its_error_and_changes_nothing(action: str, path: str, wo
         assert list(Path.cwd().iterdir()) == []  # nothing written, no temporary file left
 
     run_app(check)
+
+
+def test_a_report_over_a_read_only_file_is_refused_in_the_dialog(tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    target.write_text("kept")
+    target.chmod(0o444)
+
+    async def check(app: FleetcalcApp, pilot: Pilot[Any], messages: list[Message]) -> None:
+        assert "a file that may be written" in await fail_in_dialog(
+            app, pilot, "export_report", str(target))
+
+    run_app(check)
+    assert target.read_text() == "kept"
 
 
 def test_opening_a_plan_of_a_compared_name_is_refused(tmp_path: Path) -> None:

@@ -9,18 +9,22 @@ from typing import Any
 import pytest
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Static, TabbedContent
+from textual.widgets import Button, Input, Select, Static, TabbedContent
 
-from fleetcalc.plan import FINANCE_FIELDS, ORDER_FIELDS, PLAN_FIELDS, SITE_FIELDS
+from fleetcalc.plan import FINANCE_FIELDS, ORDER_FIELDS, PLAN_FIELDS, SITES_FIELDS
 from fleetcalc.scenario import BTC_FIELDS, NETWORK_FIELDS, ORIGIN_RISK_FIELDS, SCENARIO_FIELDS
 from tests.tui_pilot import burst, notified, paste_into, record, run_app, settle, type_into
 from tui.app import FleetcalcApp
 
-# Every field table of a plan and a scenario, with the id prefix of its form's fields.
+# Every field table of a plan and a scenario, with the id prefix of its form's fields (a
+# site's with its [[sites]] name). A
+# scenario's top level also takes `assumptions`, which its parser checks apart from the field
+# table (the form had no field for it).
 FORM_TABLES = (
-    ("plan", PLAN_FIELDS), ("site", SITE_FIELDS), ("finance", FINANCE_FIELDS),
+    ("plan", PLAN_FIELDS), ("site", SITES_FIELDS), ("finance", FINANCE_FIELDS),
     ("order", tuple(f for f in ORDER_FIELDS if f.name not in ("model", "origin", "mode"))),
-    ("scn-top", SCENARIO_FIELDS), ("scn-btc", BTC_FIELDS), ("scn-network", NETWORK_FIELDS),
+    ("scn-top", (*SCENARIO_FIELDS, *(f for f in PLAN_FIELDS if f.name == "assumptions"))),
+    ("scn-btc", BTC_FIELDS), ("scn-network", NETWORK_FIELDS),
     ("scn-origin_risk", ORIGIN_RISK_FIELDS),
 )
 
@@ -131,9 +135,23 @@ def test_orders_are_added_and_removed() -> None:
         assert app.screen.query_one("#order-index", Select).value == 1  # the new one is shown
         assert app.screen.query_one("#order-quantity", Input).value == "1"
         assert record(app, 0)["units"] == 2001
-        await pilot.click("#order-remove")
+        # The shown order moves to a new site, a copy of its own, named in the site form.
+        button = app.screen.query_one("#order-new-site", Button)
+        button.focus()  # scrolls the form to it, as tabbing there does
+        await settle(pilot)
+        assert button.region.right <= button.parent.region.right  # not cut off
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [site.name for site in app.plans[0].sites] == ["site 1", "site 2"]
+        assert app.screen.query_one("#site-name", Input).value == "site 2"
+        await type_into(pilot, "site-name", "annex")
+        assert [o.site for o in app.plans[0].orders] == ["site 1", "annex"]
+        assert "annex" in str(app.screen.query_one("#site-section", Static).render())
+        app.screen.query_one("#order-remove", Button).focus()
+        await pilot.press("enter")  # the site goes with its last order
         await settle(pilot)
         assert len(app.plans[0].orders) == 1 and record(app, 0)["units"] == 2000
+        assert [site.name for site in app.plans[0].sites] == ["site 1"]
         await pilot.click("#order-remove")  # the last order stays
         await settle(pilot)
         assert len(app.plans[0].orders) == 1
@@ -225,6 +243,21 @@ def test_an_edited_scenario_is_named_and_listed_as_edited_and_saved_so(tmp_path:
         await pilot.press("s")
         await type_into(pilot, "scn-btc-price_usd", "84714")
         assert app.scenario.name == base.name and app.scenario.assumptions == base.assumptions
+        # The scenario's own assumptions, a key the form had no field for (every scenario key).
+        assert app.screen.query_one("#scn-top-assumptions", Input).value.startswith(
+            base.assumptions[0])
+        await paste_into(pilot, "scn-top-assumptions", "BTC at the desk's 2027 view; PUE 1.1")
+        assert app.scenario.name == f"{base.name} (edited)"
+        assert app.scenario.assumptions == (
+            "edited: assumptions rewritten", "BTC at the desk's 2027 view", "PUE 1.1")
+        await type_into(pilot, "scn-btc-price_usd", "120000")  # later edits keep them
+        assert app.scenario.assumptions == (
+            "edited: assumptions rewritten", "edited: btc.price_usd = 120,000 (was 84,714)",
+            "BTC at the desk's 2027 view", "PUE 1.1")
+        app.action_save_scenario()
+        await pilot.pause()
+        await paste_into(pilot, "path", str(target))
+        assert load_scenario(target).assumptions == app.scenario.assumptions
 
     run_app(check)
 

@@ -153,6 +153,11 @@ SCENARIO_CASES: tuple[Case, ...] = (
               'network.power_median_usd_per_kwh: got 1.0; expected a median power price '
               "at which at least 1% of the installed base runs at the start's hashprice "
               '(40.5 USD per PH/s-day; 0.00% would)'),
+    # Issue 11's slip on the default (responsive) network: the message names the key typed.
+    scenario_case('Responsive network: hashrate typed in PH/s', 'responsive_hashrate_in_phs.toml',
+              'network.hashrate_ehs: got 964000.0; expected a network hashrate in EH/s at which '
+              "at least 1% of the installed base runs at the start's hashprice (0.0395 USD per "
+              'PH/s-day; 0.00% would): EH/s typed as PH/s?'),
     scenario_case('Growth with the responsive network', 'responsive_with_growth.toml',
               'network.monthly_growth: got 0.01; expected no monthly_growth with '
               "network.model = 'responsive' (only the 'exogenous' model reads it)"),

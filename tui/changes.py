@@ -41,10 +41,20 @@ def _shown(value: Any) -> str:
     return value_text(value) if value is not None else "none"
 
 
+def own_assumptions(base: Scenario, edited: Scenario) -> tuple[str, ...]:
+    """``edited``'s assumptions without the change lines the app put in them (those of a file
+    opened as saved from an edit, ``base``'s own, stay)."""
+    return tuple(a for a in edited.assumptions
+                 if not (a.startswith(EDITED_PREFIX) and a not in base.assumptions))
+
+
 def scenario_changes(base: Scenario, edited: Scenario) -> list[str]:
-    """One line per input of ``edited`` that differs from ``base``, in file order."""
+    """One line per input of ``edited`` that differs from ``base``, in file order; the
+    assumptions, typed by the user, as one line."""
     old, new = _flat(base), _flat(edited)
     lines = []
+    if own_assumptions(base, edited) != base.assumptions:
+        lines.append("assumptions rewritten")
     for key in dict.fromkeys([*new, *old]):
         if old.get(key) == new.get(key):
             continue
@@ -69,6 +79,8 @@ def mark_edited(base: Scenario, edited: Scenario) -> Scenario:
         name = edited.name  # renamed by the user
     else:
         name = plain + EDITED_SUFFIX if changes else base.name
-    # Before base's own, which may describe a value the edit replaced ("BTC price held flat").
-    assumptions = tuple(EDITED_PREFIX + line for line in changes) + base.assumptions
+    # Before the scenario's own (base's, or as the user rewrote them), which may describe a
+    # value the edit replaced ("BTC price held flat").
+    assumptions = (tuple(EDITED_PREFIX + line for line in changes)
+                   + own_assumptions(base, edited))
     return edited.with_changes(name=name, assumptions=assumptions)

@@ -2,7 +2,7 @@
 
 Every edit goes through the same parsers as a TOML file (``parse_plan`` / ``parse_scenario``),
 so the app accepts exactly what a file would accept and shows the same ``InputError`` message.
-The editable keys are the parsers' own field tables (``PLAN_FIELDS``, ``SITE_FIELDS``,
+The editable keys are the parsers' own field tables (``PLAN_FIELDS``, ``SITES_FIELDS``,
 ``FINANCE_FIELDS``, ``ORDER_FIELDS``, ``SCENARIO_FIELDS``, ``BTC_FIELDS``, ``NETWORK_FIELDS``,
 ``ORIGIN_RISK_FIELDS``): a key added to a plan or scenario class is editable with no code here.
 
@@ -27,10 +27,11 @@ from typing import Any
 from fleetcalc.catalog import CatalogPrice, default_price, get_model, load_catalog
 from fleetcalc.errors import InputError
 from fleetcalc.plan import (
+    DEFAULT_SITE_NAME,
     FINANCE_FIELDS,
     ORDER_FIELDS,
     PLAN_FIELDS,
-    SITE_FIELDS,
+    SITES_FIELDS,
     Plan,
     check_plan_against_scenario,
     parse_plan,
@@ -52,11 +53,16 @@ from fleetcalc.validate import Field
 
 # The tables of a plan and a scenario document the app edits, by TOML table name ("" is the top
 # level); "orders" is the array of [[orders]] tables, edited one order at a time.
+# "site" is the site of the order shown, with its name: naming a [site] plan's one site makes
+# it a [[sites]] plan (``rename_site``).
 PLAN_TABLES: dict[str, tuple[Field, ...]] = {
-    "": PLAN_FIELDS, "site": SITE_FIELDS, "finance": FINANCE_FIELDS, "orders": ORDER_FIELDS,
+    "": PLAN_FIELDS, "site": SITES_FIELDS, "finance": FINANCE_FIELDS, "orders": ORDER_FIELDS,
 }
+# A scenario's assumptions are checked by the scenario parser apart from its field tables; the
+# app edits them as a plan's, a field of the same kind (texts separated by "; ").
+SCENARIO_ASSUMPTIONS = next(f for f in PLAN_FIELDS if f.name == "assumptions")
 SCENARIO_TABLES: dict[str, tuple[Field, ...]] = {
-    "": SCENARIO_FIELDS, "btc": BTC_FIELDS, "network": NETWORK_FIELDS,
+    "": (*SCENARIO_FIELDS, SCENARIO_ASSUMPTIONS), "btc": BTC_FIELDS, "network": NETWORK_FIELDS,
     "origin_risk": ORIGIN_RISK_FIELDS,
 }
 # Keys that stand in for others: giving one removes those (an order has a unit price or a
@@ -202,6 +208,8 @@ def edit_plan(plan: Plan, scenario: Scenario, table: str, key: str, value: Any,
               index: int = 0) -> Plan:
     """``plan`` with ``[table].key`` set to ``value``: text as typed, or a chosen value
     (validated). For "orders", of order ``index``; for "site", of that order's site."""
+    if (table, key) == ("site", "name"):
+        return rename_site(plan, scenario, index, value)
     doc = plan_to_toml(plan)
     target = _doc_table(doc, plan, table, index)
     _set(target, field_of(PLAN_TABLES[table], key), value, plan_part(plan, table, index))
@@ -302,10 +310,73 @@ def add_order(plan: Plan, scenario: Scenario, index: int) -> Plan:
 
 
 def remove_order(plan: Plan, scenario: Scenario, index: int) -> Plan:
-    """``plan`` without order ``index`` (validated: a plan keeps at least one order)."""
+    """``plan`` without order ``index`` (validated: a plan keeps at least one order); a site
+    left with no order goes with it (a file may not keep one)."""
     doc = plan_to_toml(plan)
     del doc["orders"][index]
-    return validated_plan(doc, plan.source, scenario)
+    return validated_plan(_sites_with_orders(doc), plan.source, scenario)
+
+
+# -- sites -----------------------------------------------------------------------------------
+
+def _several_sites(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """``doc``'s [[sites]] tables, a [site] table made the first of them (named), every order
+    naming its site."""
+    if "site" in doc:
+        doc["sites"] = [{"name": "site 1", **doc.pop("site")}]
+    sites = doc["sites"]
+    for order in doc["orders"]:
+        order.setdefault("site", sites[0]["name"])
+    return sites
+
+
+def _sites_with_orders(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` without the [[sites]] no order names; one left under the default name is the
+    plain [site] table again."""
+    if "sites" not in doc:
+        return doc
+    named = {order.get("site") for order in doc["orders"]}
+    doc["sites"] = [site for site in doc["sites"] if site["name"] in named]
+    if len(doc["sites"]) == 1 and doc["sites"][0]["name"] == DEFAULT_SITE_NAME:
+        doc["site"] = {k: v for k, v in doc.pop("sites")[0].items() if k != "name"}
+        for order in doc["orders"]:
+            order.pop("site", None)
+    return doc
+
+
+def rename_site(plan: Plan, scenario: Scenario, index: int, value: Any) -> Plan:
+    """``plan`` with the site of order ``index`` named ``value`` (text as typed), and every
+    order at it naming it so. Naming a [site] plan's one site makes it a [[sites]] plan of
+    one; blank gives a one-site plan its [site] table back (several sites each need a name)."""
+    name = coerce(value, "str") if isinstance(value, str) else value
+    s = plan.site_index(plan.orders[index])
+    if name is UNSET or name is None:
+        if len(plan.sites) > 1:
+            raise InputError(plan.source, f"sites[{s}].name", "(blank)",
+                             "a name: each of a plan's several sites has one")
+        name = DEFAULT_SITE_NAME
+    doc = plan_to_toml(plan)
+    sites = _several_sites(doc)
+    old = sites[s]["name"]
+    sites[s]["name"] = name
+    for order in doc["orders"]:
+        if order["site"] == old:
+            order["site"] = name
+    return validated_plan(_sites_with_orders(doc), plan.source, scenario)
+
+
+def order_to_new_site(plan: Plan, scenario: Scenario, index: int) -> Plan:
+    """``plan`` with order ``index`` moved to a new site: a copy of its site (every key) under
+    the first free name "site N", which the user then edits; its old site goes if no order is
+    left there."""
+    doc = plan_to_toml(plan)
+    sites = _several_sites(doc)
+    names = {site["name"] for site in sites}
+    name = next(f"site {n}" for n in range(2, len(sites) + 3) if f"site {n}" not in names)
+    old = sites[plan.site_index(plan.orders[index])]
+    sites.append({**old, "name": name})
+    doc["orders"][index]["site"] = name
+    return validated_plan(_sites_with_orders(doc), plan.source, scenario)
 
 
 # A new plan starts from these site values (the two a site must give), one unit of the

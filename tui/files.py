@@ -12,13 +12,14 @@ set, else the platform's user data folder (``~/.local/share/fleetcalc`` on Linux
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import polars as pl
 import tomli_w
 
 from fleetcalc.errors import InputError
-from fleetcalc.io import write_bytes_atomic, write_table_atomic
+from fleetcalc.io import read_only_mode, write_bytes_atomic, write_table_atomic
 from fleetcalc.plan import Plan, plan_to_toml
 from fleetcalc.scenario import Scenario, scenario_to_toml
 
@@ -72,11 +73,23 @@ def export_summary(summary: pl.DataFrame, path: str | Path) -> Path:
 
 def report_target(path: str | Path) -> Path:
     """``path`` (``~`` expanded) if a report can be written there: .xlsx or .html in an
-    existing folder; InputError otherwise."""
+    existing folder this user may create files in, not a read-only file; InputError otherwise.
+
+    The report is written by a worker after the dialog has closed, so everything that can be
+    known about the path is checked here, where the dialog can still show it."""
     from fleetcalc.report import report_format
 
     target = Path(path).expanduser()
     report_format(target)
     if not target.parent.is_dir():
         raise InputError(str(path), "", str(target.parent), "an existing folder")
+    try:
+        # What the atomic writer will do first: create a temporary file beside the target.
+        with tempfile.TemporaryFile(dir=target.parent):
+            pass
+    except OSError as error:
+        raise InputError(str(path), "", str(target.parent),
+                         f"a folder this user may write in ({error.strerror})") from None
+    if read_only_mode(target) is not None:
+        raise InputError(str(path), "", "(read-only file)", "a file that may be written")
     return target

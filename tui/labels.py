@@ -13,6 +13,7 @@ LABELS: dict[str, str] = {
     "name": "Name",
     "exclude_origins": "Excluded origins",
     "assumptions": "Assumptions",
+    "site.name": "Site name",
     "site.power_usd_per_kwh": "Power price (USD/kWh)",
     "site.hosting_usd_per_kwh": "Hosting (USD/kWh)",
     "site.capacity_mw": "Site capacity (MW)",
@@ -100,6 +101,7 @@ LABELS: dict[str, str] = {
 
 # What a blank field means, where it is not simply "none" or the field's default value.
 BLANKS: dict[str, str] = {
+    "site.name": "blank: one unnamed [site]",
     "site.power_price_series": "blank: one price (a CSV file, relative to the plan)",
     "site.power_contract": "blank: market with hourly prices, else fixed",
     "site.four_cp_peaks": "blank: each month's highest-price hour",

@@ -23,25 +23,25 @@ tariffs by country of origin), what it mines under the scenario, and what it is 
   flow (payback where a line crosses zero); the scenario's BTC price and hashprice; the
   assumptions behind them.
 - `e` **Edit plan**: every key of a plan file: name, excluded origins, site (power price,
-  hosting, capacity, uptime, curtailment; with several sites, the selected order's), finance
-  (discount rate, residual value, BTC kept, debt, tax, depreciation) and per order the maker
-  and model, origin, operating mode, quantity, unit price or USD/TH, import and delivery
+  hosting, capacity, uptime, curtailment, its name; with several sites, the selected order's),
+  finance (discount rate, residual value, BTC kept, debt, tax, depreciation) and per order the
+  maker and model, origin, operating mode, quantity, unit price or USD/TH, import and delivery
   dates, payment terms and the unit figures (degradation, failures, repairs, service life,
-  freight, install). A blank field takes the default shown in grey in it. **Add order** /
-  **Remove order**; **New plan** (one unit on {new_plan_site_text()}: placeholders to
-  edit), **Copy**, **Remove**. A plan name must differ from the other plans'. Changing the
-  model replaces the unit price by the catalog's when it has one, and says so with the
-  price's basis and date under the price. Press **Enter** (or leave the field) to apply; the
-  results update at once. A bad value is explained under the field and changes nothing.
-- `s` **Scenario**: every key of a scenario file: name, start date, horizon, seed, Monte
-  Carlo paths, failures, BTC price, drift, volatility or a price series, the network model
-  and its keys (hashrate, difficulty, block height, fees, pool fee; growth, volatility and
-  correlation with the price for the exogenous model, the miners' economics for the
-  responsive one: the other model's keys are greyed out), origin risk, and tariff overrides
-  ("MY reciprocal 40% from 2027-01-01"). Drift and growth
-  move every path, the single one too; volatility and correlation need paths > 1. An edited
-  scenario is titled "(edited)" and its changes head its assumptions; **Save scenario**
-  writes them.
+  freight, install). A blank field takes the default shown in grey in it. Orders: **Add order**
+  / **Remove** (a site goes with its last order), **New site** (the order moves to a copy of its
+  site, to rename and edit); **New plan** (one unit on {new_plan_site_text()}: placeholders to
+  edit), **Copy**, **Remove**. A plan name must differ from the other plans'. Changing the model
+  replaces the unit price by the catalog's when it has one, and says so with the price's basis
+  and date under the price. Press **Enter** (or leave the field) to apply; the results update at
+  once. A bad value is explained under the field and changes nothing.
+- `s` **Scenario**: every key of a scenario file: name, start date, horizon, seed, Monte Carlo
+  paths, failures, its assumptions (items separated by `; `), BTC price, drift, volatility or a
+  price series, the network model and its keys (hashrate, difficulty, block height, fees, pool
+  fee; growth, volatility and correlation with the price for the exogenous model, the miners'
+  economics for the responsive one: the other model's keys are greyed out), origin risk, and
+  tariff overrides ("MY reciprocal 40% from 2027-01-01"). Drift and growth move every path, the
+  single one too; volatility and correlation need paths > 1. An edited scenario is titled
+  "(edited)" and its changes head its assumptions; **Save scenario** writes them.
 - `o` **Orders**: landed-cost breakdown per order, every tariff program with its rate and
   source, and the plan's daily series.
 - `d` **Distribution**: with Monte Carlo paths > 1, the NPV histogram, P10/P50/P90 and the
@@ -76,13 +76,16 @@ tariffs by country of origin), what it mines under the scenario, and what it is 
   import date) + freight + install). *of which tariffs* is the duty part.
 - **NPV** at the plan's discount rate; **IRR** per year; **payback** in days after the first
   delivery ("never" within the horizon).
-- **Cost to mine 1 BTC, all-in**: energy + repairs + capex - residual value, per BTC mined.
+- **Cost to mine 1 BTC, all-in**: energy, repairs, site fixed costs and capex less residual
+  value, per BTC mined.
 - **All-in breakeven BTC price / power price** (NPV = 0): the price that makes NPV zero, with
-  capex, discounting, growth and the halving. Solved for single-path scenarios only (Monte
-  Carlo shows n/a). **Shutdown** power / BTC price: where day-0 revenue equals the energy
-  cost, the price at which a running machine is switched off.
+  capex, discounting, growth and the halving, solved by re-running the simulation (with Monte
+  Carlo on every path: the row shows their median; n/a where none exists, the reason in the
+  note). **Shutdown** power / BTC price: where day-0 revenue equals the energy cost, the price
+  at which a running machine is switched off.
 - With Monte Carlo each row says its statistic: amounts are means over all paths, metrics a
-  path may lack (IRR, payback, costs per BTC, breakevens) medians over all paths. P10 is always
+  path may lack (IRR, payback, costs per BTC, breakevens) medians over all paths; a row naming
+  none is the same on every path (nameplate, capex, day-0 shutdown prices). P10 is always
   the pessimistic tenth of paths and P90 the optimistic (for payback P10 is the long one); the
   Distribution tab shows the spread.
 - Figures marked as **assumptions** (scenario and tariff schedule) are not observed facts.

@@ -25,6 +25,8 @@ from tui.format import plain
 from tui.keys import FOCUS_BINDINGS
 from tui.widgets.text_field import TextField
 
+# The status line's text for a candidates file that cannot be read starts with this.
+FILE_ERROR_PREFIX = "Optimise: "
 FIELDS = (
     ("opt-file", "Candidates file (TOML)"),
     ("opt-budget", "Budget, landed (USD)"),
@@ -112,11 +114,17 @@ class OptimizeScreen(Screen[None]):
         """Fill budget, MW and exclusions from the file (the user then changes them)."""
         from fleetcalc.candidates import load_candidates
 
+        app: Any = self.app
         try:
             cset = load_candidates(self.query_one("#opt-file", Input).value.strip() or None)
         except InputError as error:
-            self._show_error(error)
+            # A file error, told as the file dialogs tell theirs: here (with the file's name,
+            # the field above may have been edited since) and in the status line.
+            self._show_error(error, "Could not read the candidates file")
+            app.file_error = f"{FILE_ERROR_PREFIX}{error}"
             return
+        if app.file_error.startswith(FILE_ERROR_PREFIX):
+            app.file_error = ""  # this screen's own error, now mended
         values = {"opt-budget": "" if cset.budget_usd is None else value_text(cset.budget_usd),
                   "opt-mw": "; ".join(f"{site.capacity_mw:g}" for site in cset.sites),
                   "opt-exclude": ", ".join(cset.exclude_origins)}
@@ -204,10 +212,12 @@ class OptimizeScreen(Screen[None]):
         self.notify(report, markup=False)
         self.dismiss(None)
 
-    def _show_error(self, error: BaseException) -> None:
+    def _show_error(self, error: BaseException, doing: str = "Could not solve") -> None:
         text = error.detail if isinstance(error, InputError) else (
             f"internal error: {type(error).__name__}: {error}")
-        self.query_one("#opt-note", Static).update(plain(f"Could not solve: {text}"))
+        if isinstance(error, InputError) and error.where == "":
+            text = str(error)  # an error of the file as a whole: name it
+        self.query_one("#opt-note", Static).update(plain(f"{doing}: {text}"))
         self.notify(printable(str(error)), title="Optimise", severity="error", timeout=10,
                     markup=False)
 

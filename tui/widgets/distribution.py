@@ -64,11 +64,16 @@ class DistributionView(DeferredRedraw, Widget):
             )
             body.display = False
             return
+        # The responsive network reads no hashrate volatility: its paths vary by their orders.
+        network = (f"responsive network, order volatility "
+                   f"{scenario.network.order_volatility:.0%}"
+                   if scenario.network.model == "responsive" else
+                   f"network volatility {scenario.network.annual_volatility:.0%}/yr")
         note.update(
             f"{scenario.paths:,} Monte Carlo paths, seed {scenario.seed}: BTC volatility "
             f"{scenario.btc.annual_volatility:.0%}/yr, drift {scenario.btc.annual_drift:.0%}/yr; "
-            f"network volatility {scenario.network.annual_volatility:.0%}/yr. P10 is the "
-            "pessimistic tenth of paths for every row (the long payback), P90 the optimistic."
+            f"{network}. P10 is the pessimistic tenth of paths for every row (the long "
+            "payback), P90 the optimistic."
         )
         body.display = True
         self._histogram(results)

@@ -86,7 +86,9 @@ class PlanEditor(Widget):
                 yield from self._select_row("order-index", "Order line", prompt="Order")
                 with Horizontal(classes="buttons"):
                     yield Button("Add order", id="order-add", compact=True)
-                    yield Button("Remove order", id="order-remove", compact=True)
+                    # Short labels: the three fit the form's 33 columns.
+                    yield Button("Remove", id="order-remove", compact=True)
+                    yield Button("New site", id="order-new-site", compact=True)
                 yield Static("", id="error-order-index", classes="error")
                 yield from self._select_row("order-maker", "Maker", prompt="Maker")
                 yield from self._select_row("order-model", "Model", prompt="Pick a model")
@@ -321,6 +323,15 @@ class PlanEditor(Widget):
         order_index = self._order_index
         self._apply_orders(lambda plan: edits.remove_order(plan, self.scenario, order_index),
                            max(order_index - 1, 0))
+
+    @on(Button.Pressed, "#order-new-site")
+    def _order_to_new_site(self, event: Button.Pressed) -> None:
+        # The shown order moves to a copy of its site, whose name and figures are then edited
+        # in the site form (the way to a plan of several sites, as Add order is to orders).
+        event.stop()
+        order_index = self._order_index
+        self._apply_orders(
+            lambda plan: edits.order_to_new_site(plan, self.scenario, order_index), order_index)
 
     @on(Button.Pressed, "#plan-new")
     @on(Button.Pressed, "#plan-copy")
