@@ -90,6 +90,47 @@ def test_a_scenario_edit_or_other_stages_compute_every_plan_again(
     assert _digests(cached) == _digests(fresh)
 
 
+def _market_edits(scenario: Scenario) -> list[Scenario]:
+    return [
+        scenario.with_changes(btc=dataclasses.replace(scenario.btc, price_usd=123_456.0)),
+        scenario.with_changes(network=dataclasses.replace(scenario.network,
+                                                          fees_btc_per_block=0.5)),
+        scenario.with_changes(paths=2, seed=7, name="edited"),
+    ]
+
+
+def _pricing_edits(scenario: Scenario) -> list[Scenario]:
+    return [
+        scenario.with_changes(failures="sampled"),
+        scenario.with_changes(horizon_days=scenario.horizon_days + 30),
+        scenario.with_changes(tariff_origin_as=(("US", "CN"),)),
+    ]
+
+
+@pytest.mark.parametrize("market", [True, False])
+def test_a_scenario_edit_prices_the_sites_again_only_if_it_changes_their_inputs(
+    monkeypatch: pytest.MonkeyPatch, market: bool,
+) -> None:
+    scenario = _scenario()
+    plans = default_plans()
+    cache = PlanCache()
+    evaluate(plans, scenario, breakevens=False, percentiles=False, cache=cache)
+    priced: list[str] = []
+    real = fleetcalc.engine._price_site
+
+    def counted(site_plan: Plan, *args: Any) -> Any:
+        priced.append(site_plan.name)
+        return real(site_plan, *args)
+
+    monkeypatch.setattr(fleetcalc.engine, "_price_site", counted)
+    for edited in (_market_edits if market else _pricing_edits)(scenario):
+        priced.clear()
+        cached = evaluate(plans, edited, breakevens=False, percentiles=False, cache=cache)
+        assert len(priced) == (0 if market else len(plans))
+        fresh = evaluate(plans, edited, breakevens=False, percentiles=False)
+        assert _digests(cached) == _digests(fresh)
+
+
 def _series(folder: Path, start: dt.date, usd_per_mwh: float) -> str:
     lines = ["timestamp,usd_per_mwh"]
     for day in range(3):
