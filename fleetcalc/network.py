@@ -104,13 +104,23 @@ def _log_paths(
 def _price_shocks(scenario: Scenario) -> np.ndarray | None:
     """The price paths' daily standard normal shocks, keyed (seed, path, day); None for one
     path."""
-    from kernels.rng import STREAM_PRICE, STREAM_PRICE_AUX, standard_normal_np
-
     if scenario.paths == 1:
         return None
-    path = np.arange(scenario.paths)[:, None]
-    day = np.arange(scenario.horizon_days)[None, :]
-    return standard_normal_np(scenario.seed, STREAM_PRICE, STREAM_PRICE_AUX, path, day)
+    return _standard_normal_price_shocks(scenario.seed, scenario.paths, scenario.horizon_days)
+
+
+@lru_cache(maxsize=4)
+def _standard_normal_price_shocks(seed: int, n_paths: int, n_days: int) -> np.ndarray:
+    """``_price_shocks`` by all they depend on, cached: an edit of the BTC price or the network
+    draws them again otherwise (~10 ms for 200 paths x 5 years). Shared, so read-only (they
+    never reach jitted code, which would compile again for a read-only array)."""
+    from kernels.rng import STREAM_PRICE, STREAM_PRICE_AUX, standard_normal_np
+
+    path = np.arange(n_paths)[:, None]
+    day = np.arange(n_days)[None, :]
+    shocks = standard_normal_np(seed, STREAM_PRICE, STREAM_PRICE_AUX, path, day)
+    shocks.flags.writeable = False
+    return shocks
 
 
 def _price_paths(scenario: Scenario, price_shocks: np.ndarray | None) -> np.ndarray:
@@ -249,15 +259,22 @@ def responsive_inputs(scenario: Scenario) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=32)
 def _order_noise(scenario: Scenario) -> np.ndarray:
-    """The scenario's order noise ``[paths, days]`` (``tiers.order_noise``), cached: a
-    breakeven search's rounds re-run the network with it. Shared: no caller writes to it (not
-    flagged read-only, which the jitted chain would compile again for)."""
+    """The scenario's order noise ``[paths, days]`` (``tiers.order_noise``), cached by all it
+    depends on: a breakeven search's rounds re-run the network with it, and an edit of the
+    BTC price keeps it. Shared: no caller writes to it (not flagged read-only, which the
+    jitted chain would compile again for)."""
+    return _cached_order_noise(scenario.seed, scenario.paths, scenario.horizon_days,
+                               scenario.network.order_volatility)
+
+
+@lru_cache(maxsize=32)
+def _cached_order_noise(
+    seed: int, n_paths: int, n_days: int, order_volatility: float,
+) -> np.ndarray:
     from fleetcalc.tiers import order_noise
 
-    return order_noise(scenario.seed, scenario.paths, scenario.horizon_days,
-                       scenario.network.order_volatility)
+    return order_noise(seed, n_paths, n_days, order_volatility)
 
 
 def _responsive_chain(
