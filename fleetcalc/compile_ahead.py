@@ -32,6 +32,7 @@ process that calls it).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import os
 import pickle
@@ -41,6 +42,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 import numpy as np
@@ -107,10 +109,23 @@ def stop(helper: subprocess.Popen[bytes] | None) -> None:
         helper.wait()
 
 
+@dataclass
+class _Compiler:
+    """The background compiler's process and how far it has got: it writes one byte to its
+    stdout per record done, so a caller waits for exactly the records of its kernel (never on
+    the cache index, which an unwritable cache folder never fills: it would wait forever)."""
+
+    process: subprocess.Popen[bytes]
+    sent: int = 0  # records written to its queue
+    done: int = 0  # acknowledgements read back
+    last_record: dict[int, int] = field(default_factory=dict)  # id(kernel) -> its last record
+
+
 # The background compiler (started on first need) and the (kernel, argument types) sent to it.
-_BACKGROUND: subprocess.Popen[bytes] | None = None
+_BACKGROUND: _Compiler | None = None
 _QUEUED: set[tuple[int, tuple]] = set()
 _BACKGROUND_LOCK = threading.Lock()
+_ACK_LOCK = threading.Lock()  # held while reading acknowledgements (never with the one above)
 
 
 def tier_for(python_s: float) -> Callable[[Any, tuple], Callable[..., Any]]:
@@ -168,16 +183,20 @@ def _queue(kernel: Any, types: tuple) -> None:
     if name is None:
         return
     record = pickle.dumps((module, name, types))
-    if _BACKGROUND is None or _BACKGROUND.poll() is not None:
-        _BACKGROUND = _start_background()
+    if _BACKGROUND is None or _BACKGROUND.process.poll() is not None:
+        process = _start_background()
+        _BACKGROUND = None if process is None else _Compiler(process)
     if _BACKGROUND is None:
         return
     try:
-        assert _BACKGROUND.stdin is not None
-        _BACKGROUND.stdin.write(len(record).to_bytes(8, "little") + record)
-        _BACKGROUND.stdin.flush()
+        assert _BACKGROUND.process.stdin is not None
+        _BACKGROUND.process.stdin.write(len(record).to_bytes(8, "little") + record)
+        _BACKGROUND.process.stdin.flush()
     except OSError:  # it ended: the next run compiles (or interprets) again
         _BACKGROUND = None
+        return
+    _BACKGROUND.sent += 1
+    _BACKGROUND.last_record[id(kernel)] = _BACKGROUND.sent
 
 
 def _start_background() -> subprocess.Popen[bytes] | None:
@@ -187,7 +206,7 @@ def _start_background() -> subprocess.Popen[bytes] | None:
     try:
         return subprocess.Popen(
             [sys.executable, "-c", BACKGROUND], env={**os.environ, ENV_SWITCH: "0"},
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             start_new_session=True, pass_fds=() if lock_fd is None else (lock_fd,))
     except OSError:
         return None
@@ -220,27 +239,40 @@ def _let_go() -> None:
     if _BACKGROUND is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)
-            if _BACKGROUND.stdin is not None:
-                _BACKGROUND.stdin.close()
+            for pipe in (_BACKGROUND.process.stdin, _BACKGROUND.process.stdout):
+                if pipe is not None:  # its acknowledgements then fail quietly (EPIPE)
+                    pipe.close()
             _BACKGROUND = None
 
 
 def _wait_for_background(kernel: Any) -> None:
-    """A large call of a kernel the background compiler has queued waits for it there rather
-    than compiling it a second time here."""
-    queued = any(key[0] == id(kernel) for key in _QUEUED)
-    while queued and _BACKGROUND is not None and _BACKGROUND.poll() is None and is_cold(kernel):
-        time.sleep(0.05)
+    """A large call of a kernel the background compiler has queued waits until it has done
+    that kernel's records (or has ended) rather than compiling it a second time here."""
+    with _BACKGROUND_LOCK:
+        compiler = _BACKGROUND
+        target = None if compiler is None else compiler.last_record.get(id(kernel))
+    if compiler is None or target is None or compiler.process.stdout is None:
+        return
+    with _ACK_LOCK:
+        while compiler.done < target and compiler.process.stdout.read(1):
+            compiler.done += 1
 
 
-def compile_queued(stream: IO[bytes] | None = None) -> None:
+def compile_queued(stream: IO[bytes] | None = None, acks: IO[bytes] | None = None) -> None:
     """The background compiler's loop: compile each queued (module, attribute, argument
-    types) into Numba's cache, until the queue's writer closes it."""
+    types) into Numba's cache and acknowledge it with one byte on ``acks`` (stdout), until
+    the queue's writer closes it. A compile that fails is acknowledged too: the caller then
+    compiles in its own process, where the error shows."""
     os.nice(10)  # the foreground process (a first result, an app) comes first
     source = sys.stdin.buffer if stream is None else stream
+    done = sys.stdout.buffer if acks is None else acks
     while header := source.read(8):
         module, name, types = pickle.loads(source.read(int.from_bytes(header, "little")))
-        getattr(importlib.import_module(module), name).compile(types)
+        with contextlib.suppress(Exception):  # acknowledged all the same (see above)
+            getattr(importlib.import_module(module), name).compile(types)
+        with contextlib.suppress(OSError):  # the caller has gone: nobody waits for it
+            done.write(b".")
+            done.flush()
     lock = os.environ.get(LOCK_ENV)
     if lock:  # what the compiles cost, for the benchmark that waits on the lock (a handshake
         # in the lock file itself, not an output file: no atomic replace, which would swap

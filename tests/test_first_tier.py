@@ -7,6 +7,7 @@ import fcntl
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,36 @@ def test_a_python_run_leaves_the_kernel_compiled_in_the_cache(tmp_path: Path) ->
     from kernels.rng import uniform_nb
 
     assert float(done.stdout) == uniform_nb(7, 1, 2, 3, 4)
+
+
+def test_a_large_call_waits_for_its_kernel_in_the_background_not_for_the_cache_index(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Where the cache index never fills (an unwritable cache folder; here ``is_cold`` always
+    True), a large call of a kernel the background process has queued goes on once that
+    process acknowledges the kernel's record. It waited on the index before: forever, the
+    background process idle and alive (this hung CI's first-tier test on an empty cache)."""
+    from kernels.rng import uniform_nb
+
+    monkeypatch.setattr(compile_ahead, "is_cold", lambda kernel: True)
+    monkeypatch.setattr(compile_ahead, "_BACKGROUND", None)
+    monkeypatch.setattr(compile_ahead, "_QUEUED", set())
+    monkeypatch.delenv(compile_ahead.ENV_SWITCH, raising=False)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))  # the background process's cache
+    args = (7, 1, 2, 3, 4)
+    assert compile_ahead.tier_for(0.0)(uniform_nb, args) is not uniform_nb  # queued
+    chosen: list = []
+    waiter = threading.Thread(
+        target=lambda: chosen.append(compile_ahead.tier_for(2.0)(uniform_nb, args)),
+        daemon=True)
+    waiter.start()
+    waiter.join(timeout=600)  # a bound that only a hang reaches (the compile takes seconds)
+    try:
+        assert chosen == [uniform_nb]
+        process = compile_ahead._BACKGROUND.process
+        assert process.poll() is None  # still alive and idle: the old wait never ended
+    finally:
+        compile_ahead._let_go()  # close its queue: it ends on its own
+    assert process.wait(timeout=600) == 0
 
 
 def _python(kernel: Any, args: tuple) -> Callable[..., Any]:
