@@ -766,12 +766,17 @@ def _market_rows_from(
     of a row ``i`` with ``network_of[i] >= 0`` being row ``network_of[i]`` of ``networks``
     (those rows' own responsive networks)."""
     price = market.price_usd[path_index] * price_factor[:, None]
-    btc_per_th_day = market.btc_per_th_day[path_index]
-    hashrate_ehs = market.hashrate_ehs[path_index]
-    if networks is not None:
-        own = np.flatnonzero(network_of >= 0)
-        btc_per_th_day[own] = networks.btc_per_th_day[network_of[own]]
-        hashrate_ehs[own] = networks.hashrate_ehs[network_of[own]]
+    if networks is None:
+        return MarketRows(path_index, price_factor, price, market.btc_per_th_day[path_index],
+                          market.hashrate_ehs[path_index])
+    # Each row gathered once, from its own network or from its path (a BTC price row would
+    # otherwise be copied from the path first and then written over).
+    own = network_of >= 0
+    btc_per_th_day, hashrate_ehs = np.empty_like(price), np.empty_like(price)
+    for out, rows, paths in ((btc_per_th_day, networks.btc_per_th_day, market.btc_per_th_day),
+                             (hashrate_ehs, networks.hashrate_ehs, market.hashrate_ehs)):
+        out[own] = rows[network_of[own]]
+        out[~own] = paths[path_index[~own]]
     return MarketRows(path_index, price_factor, price, btc_per_th_day, hashrate_ehs)
 
 

@@ -324,25 +324,32 @@ def market_rows(
     if price_factor is None:
         price_factor = np.ones(path_index.shape[0])
 
-    def rows_of(name: str, paths: np.ndarray) -> np.ndarray:
-        if lend is None:
-            return paths[path_index]
-        return np.take(paths, path_index, axis=0,
-                       out=lend(f"rows_{name}", (path_index.shape[0], paths.shape[1])))
+    def rows_of(name: str, paths: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        # ``rows``: only those rows are copied from ``paths`` (the others are written after).
+        out = (np.empty((path_index.shape[0], paths.shape[1])) if lend is None
+               else lend(f"rows_{name}", (path_index.shape[0], paths.shape[1])))
+        if rows is None:
+            return np.take(paths, path_index, axis=0, out=out)
+        out[rows] = paths[path_index[rows]]
+        return out
 
     price = rows_of("price_usd", market.price_usd)
     price *= price_factor[:, None]
-    btc_per_th_day = rows_of("btc_per_th_day", market.btc_per_th_day)
-    hashrate_ehs = rows_of("hashrate_ehs", market.hashrate_ehs)
     moved = np.flatnonzero(price_factor != 1.0)
-    if scenario.network.model == "responsive" and moved.size:
-        if responsive is None:
-            from kernels.responsive_reference import (
-                simulate_responsive_reference as responsive,
-            )
-        chain = _responsive_chain(scenario, price[moved], responsive, path_index[moved])
-        btc_per_th_day[moved] = chain["btc_per_th_day"]
-        hashrate_ehs[moved] = chain["hashrate_ehs"]
+    if scenario.network.model != "responsive" or moved.size == 0:
+        return MarketRows(path_index, price_factor, price,
+                          rows_of("btc_per_th_day", market.btc_per_th_day),
+                          rows_of("hashrate_ehs", market.hashrate_ehs))
+    if responsive is None:
+        from kernels.responsive_reference import simulate_responsive_reference as responsive
+    chain = _responsive_chain(scenario, price[moved], responsive, path_index[moved])
+    # The moved rows' own networks are written over them: only the others are copied from
+    # the paths (a breakeven search's rows are all moved: two gathers of rows x days saved).
+    kept = np.flatnonzero(price_factor == 1.0)
+    btc_per_th_day = rows_of("btc_per_th_day", market.btc_per_th_day, kept)
+    hashrate_ehs = rows_of("hashrate_ehs", market.hashrate_ehs, kept)
+    btc_per_th_day[moved] = chain["btc_per_th_day"]
+    hashrate_ehs[moved] = chain["hashrate_ehs"]
     return MarketRows(path_index, price_factor, price, btc_per_th_day, hashrate_ehs)
 
 
