@@ -243,10 +243,11 @@ def simulate_rigdays_reference(
     repair_until = np.broadcast_to(delivery_day, shape).copy()
     # A daily-path rig's failure clock counts running days, an hourly-path rig's running hours.
     clock_unit = np.where(hourly_rig, 24.0, 1.0)
-    days_left = (
-        _exponential_days(seed, paths, rig_key, 0, failure_per_day) * clock_unit
-        if sampled else np.full(shape, np.inf)
-    )
+    with np.errstate(over="ignore"):  # a subnormal hazard's days in hours: inf, as compiled
+        days_left = (
+            _exponential_days(seed, paths, rig_key, 0, failure_per_day) * clock_unit
+            if sampled else np.full(shape, np.inf)
+        )
     per_rig = np.zeros((n_paths, n_rigs, layout.N_GROUP))
     per_rig_power = np.zeros((n_paths, n_rigs, layout.N_POWER_GROUP + n_slots))
     for t in range(n_days):
@@ -279,7 +280,8 @@ def simulate_rigdays_reference(
             per_rig[:, :, layout.GROUP_FAILURES] += np.where(fails, weight, 0.0)
             repair_until = np.where(fails, t + repair_days, repair_until)
             redrawn = _exponential_days(seed, paths, rig_key, failures, failure_per_day)
-            days_left = np.where(fails, redrawn * clock_unit, days_left)
+            with np.errstate(over="ignore"):  # as above
+                days_left = np.where(fails, redrawn * clock_unit, days_left)
             up = eligible & (t >= repair_until)
             ran = np.where(hourly_rig, hours, 1.0)
             days_left = np.where(up & (hours > 0), days_left - ran, days_left)
