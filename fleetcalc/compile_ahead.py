@@ -128,6 +128,18 @@ _BACKGROUND_LOCK = threading.Lock()
 _ACK_LOCK = threading.Lock()  # held while reading acknowledgements (never with the one above)
 
 
+def small(python_s: float) -> bool:
+    """True if a call of about ``python_s`` CPU seconds as Python may run as Python while its
+    kernel is cold (at most ``INTERPRET_MAX_S``)."""
+    return python_s <= INTERPRET_MAX_S
+
+
+def tier_for_market(path_days: int) -> Callable[[Any, tuple], Callable[..., Any]]:
+    """``tier_for`` a market kernel's call (the chain, the responsive network) on
+    ``path_days`` path-days."""
+    return tier_for(path_days * PYTHON_S_PER_MARKET_DAY)
+
+
 def tier_for(python_s: float) -> Callable[[Any, tuple], Callable[..., Any]]:
     """A ``kernels._jit.Tier`` for a call whose Python form would take about ``python_s``
     CPU seconds (``PYTHON_S_PER_*`` times its work): the jitted kernel if it is in the cache
@@ -138,7 +150,7 @@ def tier_for(python_s: float) -> Callable[[Any, tuple], Callable[..., Any]]:
     def tier(kernel: Any, args: tuple) -> Callable[..., Any]:
         if os.environ.get(ENV_SWITCH) == "0" or not is_cold(kernel):
             return kernel
-        if python_s > INTERPRET_MAX_S:
+        if not small(python_s):
             _wait_for_background(kernel)
             return kernel
         _compile_in_background(kernel, args)

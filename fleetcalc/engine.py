@@ -303,8 +303,8 @@ def _start_compile_ahead(scenario: Scenario) -> Any:
     one compiles the responsive chain (``fleetcalc.compile_ahead``); the exogenous chain
     compiles in a fraction of a second, so nothing to overlap there."""
     if (scenario.network.model != "responsive"
-            or scenario.paths * scenario.horizon_days * compile_ahead.PYTHON_S_PER_MARKET_DAY
-            <= compile_ahead.INTERPRET_MAX_S):
+            or compile_ahead.small(scenario.paths * scenario.horizon_days
+                                   * compile_ahead.PYTHON_S_PER_MARKET_DAY)):
         return None  # (a small market runs as Python while cold: nothing to overlap)
     from kernels.responsive import simulate_responsive_tasks_nb
     from kernels.rigdays import simulate_tasks_daily_nb
@@ -873,8 +873,7 @@ def _simulate_chain(
     halving_day = np.empty(hashrate_ehs.shape[0], dtype=np.int64)
     args = (np.ascontiguousarray(hashrate_ehs, dtype=np.float64), float(difficulty0),
             int(height0), float(fees_btc), *out.values(), halving_day)
-    python_s = hashrate_ehs.size * compile_ahead.PYTHON_S_PER_MARKET_DAY
-    compile_ahead.tier_for(python_s)(simulate_chain_nb, args)(*args)
+    compile_ahead.tier_for_market(hashrate_ehs.size)(simulate_chain_nb, args)(*args)
     return {**out, "halving_day": halving_day}
 
 
@@ -903,8 +902,7 @@ def _simulate_responsive(
     halving_day = np.empty(price_usd.shape[0], dtype=np.int64)
     simulate_responsive(price_usd, order_noise, fees_btc, **inputs, **out,
                         halving_day=halving_day,
-                        tier=compile_ahead.tier_for(
-                            price_usd.size * compile_ahead.PYTHON_S_PER_MARKET_DAY))
+                        tier=compile_ahead.tier_for_market(price_usd.size))
     return {**out, "halving_day": halving_day}
 
 
