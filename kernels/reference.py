@@ -174,7 +174,13 @@ def _canonical_modes(power: PowerInputs, n_rigs: int):
 def _hourly_day(t, age_factor, modes, power, raw, factor, curtail, btc_unit, usd_per_th):
     """One day of every hourly-path rig, hour by hour: each hour the mode with the highest
     margin (ties: the first in canonical order), or off when curtailing and every margin is
-    negative, or off when the hour is forced off. Per unit, ``[P, R]`` arrays."""
+    negative, or off when the hour is forced off. Per unit, ``[P, R]`` arrays.
+
+    Two modes are ranked by the difference of their revenues against the difference of their
+    energy costs, not by their margins: at a tiny price (1e-294 USD/kWh) the energy cost is
+    below the revenue's rounding, so two modes of equal hashrate would tie in their margins
+    and the tie go to the more power-hungry one, where exact arithmetic ranks the other first
+    (as the kernel's price thresholds do)."""
     mode_hashrate, mode_power_w, mode_slot, valid = modes
     n_paths = btc_unit.shape[0]
     n_rigs = mode_hashrate.shape[0]
@@ -187,22 +193,28 @@ def _hourly_day(t, age_factor, modes, power, raw, factor, curtail, btc_unit, usd
     out = {name: np.zeros((n_paths, n_rigs)) for name in
            ("hours", "hash_hours", "power_hours", "energy", "credit", "peak_w")}
     out["mode_hours"] = np.zeros((n_paths, n_rigs, power.n_slots))
+    rig = np.arange(n_rigs)[None]
     for hour in range(HOURS):
         price = raw.decision[site, t, hour] * factor
-        margin = revenue_hour - kw[None] * price[None, :, None]
-        margin = np.where(valid[None], margin, -np.inf)
-        best = margin.argmax(axis=2)  # first of equal margins
-        best_margin = np.take_along_axis(margin, best[..., None], axis=2)[..., 0]
-        runs = ~raw.forced_off[site, t, hour][None] & ((curtail == 0)[None] | (best_margin >= 0))
-        best_kw = np.where(runs, kw[np.arange(n_rigs)[None], best], 0.0)
-        best_h = np.where(runs, h_mode[np.arange(n_rigs)[None], best], 0.0)
+        best = np.zeros((n_paths, n_rigs), dtype=np.int64)
+        for k in range(1, mode_hashrate.shape[1]):  # the first of equal margins stays best
+            gain = (revenue_hour[:, :, k]
+                    - np.take_along_axis(revenue_hour, best[..., None], axis=2)[..., 0])
+            extra_cost = (kw[None, :, k] - kw[rig, best]) * price[None]
+            best = np.where(valid[None, :, k] & (gain > extra_cost), k, best)
+        best_revenue = np.take_along_axis(revenue_hour, best[..., None], axis=2)[..., 0]
+        # (revenue >= cost is margin >= 0 exactly: a float difference is 0 only when equal.)
+        earns = valid[None, :, 0] & (best_revenue >= kw[rig, best] * price[None])
+        runs = ~raw.forced_off[site, t, hour][None] & ((curtail == 0)[None] | earns)
+        best_kw = np.where(runs, kw[rig, best], 0.0)
+        best_h = np.where(runs, h_mode[rig, best], 0.0)
         out["hours"] += runs
         out["hash_hours"] += best_h
         out["power_hours"] += best_kw
         out["energy"] += best_kw * raw.paid[site, t, hour] * factor
         out["credit"] += (contract_kw - best_kw) * raw.credit[site, t, hour] * factor
         out["peak_w"] += np.where(raw.peak[site, t, hour], best_kw * 1000.0, 0.0)
-        slots = mode_slot[np.arange(n_rigs)[None], best]
+        slots = mode_slot[rig, best]
         for s in range(power.n_slots):
             out["mode_hours"][:, :, s] += runs & (slots == s)
     return out

@@ -80,8 +80,17 @@ class Case:
         return out
 
 
-def _floats(lo, hi):
-    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+def _floats(lo, hi, allow_subnormal=None):
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False,
+                     allow_subnormal=allow_subnormal)
+
+
+def _prices(lo, hi):
+    """Power prices, USD/kWh: no subnormal (below 2.2e-308), at which the reference's
+    difference of two modes' energy costs underflows to 0, a tie the kernel's price thresholds
+    do not see. Tiny normal prices (1e-294) stay: there the reference ranks modes as exact
+    arithmetic does (``kernels.reference._hourly_day``)."""
+    return _floats(lo, hi, allow_subnormal=False)
 
 
 @st.composite
@@ -131,11 +140,15 @@ class PowerCase:
 
 @st.composite
 def power_fleets(draw, max_rigs=24, max_days=30, max_paths=2, sampled=None, sell_back=None,
-                 max_modes=3, alike=None):
+                 max_modes=3, alike=None, every_feature=False):
     """Fleets where each rig is on the daily path or on one of 1-2 sites' hourly prices, with
     1..``max_modes`` modes; sites are market (prices may be negative) or fixed with sell-back;
     some hours forced off, one peak hour a day. ``alike``: runs of rigs of one order (same
-    unit, different delivery days), the kernel's shared-day case."""
+    unit, different delivery days), the kernel's shared-day case. ``every_feature``: every
+    draw has them all (built in, not filtered: a filter would discard most draws): the first
+    rig on an hourly site, 2+ modes, an hour forced off, sell-back with an hour above the
+    contract."""
+    sell_back = True if every_feature else sell_back
     case = draw(fleets(max_rigs=max_rigs, max_days=max_days, max_paths=max_paths,
                        sampled=sampled))
     a = dict(case.arrays)
@@ -147,26 +160,31 @@ def power_fleets(draw, max_rigs=24, max_days=30, max_paths=2, sampled=None, sell
                     "failure_per_day", "repair_days", "repair_cost_usd", "curtail", "group"):
             a[key] = np.full(n, a[key][0])
     n_sites = draw(st.integers(1, 2))
-    market = draw(hnp.arrays(np.float64, (n_sites, t, 24), elements=_floats(-0.05, 0.4)))
-    forced_off = draw(hnp.arrays(np.bool_, (n_sites, t, 24), elements=st.booleans())) & draw(
-        st.sampled_from([False, True]))
+    market = draw(hnp.arrays(np.float64, (n_sites, t, 24), elements=_prices(-0.05, 0.4)))
+    forced_off = draw(hnp.arrays(np.bool_, (n_sites, t, 24), elements=st.booleans())) & (
+        every_feature or draw(st.sampled_from([False, True])))
+    if every_feature:
+        forced_off[0, 0, draw(st.integers(0, 23))] = True
     peak_hour = draw(st.integers(0, 23))
     peak = np.zeros((n_sites, t, 24), dtype=bool)
     peak[:, :, peak_hour] = True
     if sell_back if sell_back is not None else draw(st.booleans()):
-        contract = draw(_floats(0.0, 0.2))
+        contract = draw(_prices(0.0, 0.2))
+        if every_feature:
+            market[0, 0, draw(st.integers(0, 23))] = contract + draw(_prices(1e-3, 0.2))
         credit = np.maximum(market - contract, 0.0)
         raw = hourly.RawHours(contract + credit, np.full_like(market, contract), credit,
                               forced_off, peak)
     else:
         raw = hourly.RawHours(market, market, np.zeros_like(market), forced_off, peak)
-    n_modes = draw(st.integers(1, max_modes))
+    n_modes = draw(st.integers(2 if every_feature else 1, max_modes))
     # One mode table for every hourly rig: stock is the rig's own unit; others scale it.
     mode_hashrate = np.concatenate([[1.0], draw(hnp.arrays(np.float64, n_modes - 1,
                                                            elements=_floats(0.5, 1.5)))])
     mode_power = np.concatenate([[1.0], draw(hnp.arrays(np.float64, n_modes - 1,
                                                         elements=_floats(0.5, 1.5)))])
     hourly_rig = draw(hnp.arrays(np.bool_, n, elements=st.booleans()))
+    hourly_rig[0] |= every_feature
     site_of = np.where(hourly_rig, draw(hnp.arrays(np.int64, n,
                                                     elements=st.integers(0, n_sites - 1))), -1)
     if alike:
