@@ -8,7 +8,7 @@ what it means, its unit and how Monte Carlo paths summarise it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,12 +18,14 @@ from fleetcalc.cashflows import FleetArrays, KernelFlows
 from fleetcalc.metrics import PATH_METRICS
 from fleetcalc.network import MarketPaths
 from fleetcalc.plan import Finance, Plan
+from fleetcalc.resale import Resale
 from fleetcalc.scenario import Scenario
 from fleetcalc.tariffs import ASSUMPTION_CAVEAT, LandedCosts
 
 # Breakevens are reported to 0.1%: a search stops when its next step would move the value by
 # less than that, and takes that step (a secant step's error is far below the step: measured
-# within 3e-5 of searches to 1e-6 of capex on the default plans and a sampled Monte Carlo).
+# within 9.2e-5 of searches to 1e-9 on the default plans with 200 paths, within 5e-6 on a
+# sampled Monte Carlo).
 BREAKEVEN_REL_TOLERANCE = 1e-3
 BREAKEVEN_STEP_TOLERANCE = BREAKEVEN_REL_TOLERANCE
 # NPV within a millionth of the capex (USD 10 on USD 10M) also ends a search: it moves a
@@ -177,28 +179,42 @@ class BreakevenStart:
     """Where the breakeven searches start, from the plan's own run: its NPV per path at the
     scenario's prices and a model of how NPV moves with the prices: per block of days b, the
     fleet's revenue R_b and energy cost C_b if it ran (present values), and
-    ``sum_b max(0, f ** g_b R_b - s C_b)`` at BTC price factor f and power price scale s (the
-    one site price times s): curtailment bends it. ``energy_usd_per_kwh`` is the one power
-    price of every site (None when the sites' prices differ or one follows an hourly series:
-    the run is then no point of the power search)."""
+    ``sum_b max(0, R_b(f) - s C_b)`` at BTC price factor f and power price scale s (the one
+    site price times s): curtailment bends it; plus the resale at the horizon's hashprice,
+    which moves with f. ``R_b(f) = R_b exp(L_b(log f))``, ``L_b(l) = c1_b l + c2_b l**2`` the
+    network's answer to the price (c1 = 1, c2 = 0 on an exogenous network: R_b f).
+    ``energy_usd_per_kwh`` is the one power price of every site (None when the sites' prices
+    differ or one follows an hourly series: the run is then no point of the power search)."""
 
     npv_usd: np.ndarray  # [P]
     revenue_usd: np.ndarray  # [P, B] R_b: PV of the block's sold and kept BTC if it ran
     energy_usd: np.ndarray  # [P, B] C_b: PV of the block's energy cost if it ran
-    # [P, B] g_b: d log(hashprice) / d log(BTC price factor) (1 on an exogenous network; less
-    # where a responsive one adds hashrate as the price rises); None: 1.
-    price_log_slope: np.ndarray | None
+    # c1, c2 [P, B] of the network's answer to the price, revenue-weighted over each block;
+    # None: an exogenous network.
+    price_response: PriceResponse | None
     energy_usd_per_kwh: float | None
+    resale: Resale
+    final_hashprice_usd_per_ph_day: np.ndarray  # [P] the run's, which the resale is valued at
+    # c1, c2 [P] of the horizon's last day; None: an exogenous network.
+    final_price_response: PriceResponse | None
+    resale_discount: float  # the horizon's discount factor
 
     def model_at_factor(self, factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The model at BTC price factors ``factor[P]`` (power at the run's prices), less
         its value at the run's prices, and its derivative in the factor."""
-        revenue, d_revenue = self.revenue_usd * factor[:, None], self.revenue_usd
-        if self.price_log_slope is not None:
-            growth = np.exp(self.price_log_slope * np.log(factor)[:, None])
-            revenue = self.revenue_usd * growth
-            d_revenue = revenue * self.price_log_slope / factor[:, None]
-        return self._change(revenue - self.energy_usd, d_revenue)
+        log_factor = np.log(factor)
+        growth, d_log_growth = _growth(self.price_response, log_factor[:, None])
+        revenue = self.revenue_usd * growth
+        change, slope = self._change(revenue - self.energy_usd,
+                                     revenue * d_log_growth / factor[:, None])
+        # The resale: its value at the horizon's hashprice, which moves with the factor.
+        growth, d_log_growth = _growth(self.final_price_response, log_factor)
+        hashprice = self.final_hashprice_usd_per_ph_day * growth
+        resale_change = self.resale.value_usd(hashprice) - self.resale.value_usd(
+            self.final_hashprice_usd_per_ph_day)
+        resale_slope = self.resale.hashprice_slope(hashprice) * hashprice * d_log_growth / factor
+        return (change + self.resale_discount * resale_change,
+                slope + self.resale_discount * resale_slope)
 
     def model_at_scale(self, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The model at power price scales ``scale[P]`` (BTC at the run's prices), less its
@@ -215,15 +231,17 @@ class BreakevenStart:
 
 def breakeven_start(
     flows: KernelFlows, cash_usd: np.ndarray, terms: Finance, fleet_th_by_day: np.ndarray,
-    hashprice: np.ndarray, energy_usd_per_kwh: float | None,
-    price_log_slope: np.ndarray | None = None,
+    hashprice: np.ndarray, energy_usd_per_kwh: float | None, resale: Resale,
+    price_response: PriceResponse | None = None,
 ) -> BreakevenStart:
     """The searches' start from the plan's run (flows and cash flows ``[P, T]``), its fleet's
-    nameplate TH/s in service by day, the market's hashprice ``[P, T]`` and its log-slope in
-    the BTC price (None: 1). On a day the fleet ran, its revenue and energy cost are the run's;
-    on a day it was curtailed they are what it would have made and spent, from the days it
-    ran: revenue per nameplate TH/s and unit of hashprice, and energy cost per nameplate TH/s,
-    each interpolated over the days (a fleet's efficiency and decay change slowly)."""
+    nameplate TH/s in service by day, the market's hashprice ``[P, T]``, the fleet's resale
+    and the network's answer to the BTC price (per path and day; None: an exogenous
+    network). On a day the fleet ran, its revenue and
+    energy cost are the run's; on a day it was curtailed they are what it would have made and
+    spent, from the days it ran: revenue per nameplate TH/s and unit of hashprice, and energy
+    cost per nameplate TH/s, each interpolated over the days (a fleet's efficiency and decay
+    change slowly)."""
     discount = finance.discount_factors(cash_usd.shape[1], terms.discount_rate)
     hodl = terms.hodl_fraction
     revenue = flows.revenue_usd * (discount * (1.0 - hodl))
@@ -245,14 +263,50 @@ def breakeven_start(
             per_hashprice = unit * hashprice[path]
             revenue[path, idle] = (np.interp(idle, ran, revenue[path, ran] / per_hashprice[ran])
                                    * per_hashprice[idle])
-        weighted_slope = None if price_log_slope is None else _blocks(revenue * price_log_slope)
+        weighted = (None if price_response is None
+                    else [_blocks(revenue * by_day) for by_day in price_response.coefficients])
         revenue, energy = _blocks(revenue), _blocks(energy)
-        if weighted_slope is not None:  # the blocks' revenue-weighted log-slope
-            weighted_slope = np.where(revenue > 0.0, weighted_slope / revenue, 1.0)
-    return BreakevenStart(npv_usd=finance.npv(cash_usd, terms.discount_rate),
-                          revenue_usd=revenue, energy_usd=energy,
-                          price_log_slope=weighted_slope,
-                          energy_usd_per_kwh=energy_usd_per_kwh)
+    by_block = final = None
+    if price_response is not None:  # the blocks' revenue-weighted coefficients
+        with np.errstate(all="ignore"):
+            by_block = replace(price_response, coefficients=np.stack([
+                np.where(revenue > 0.0, weighted[0] / revenue, 1.0),
+                np.where(revenue > 0.0, weighted[1] / revenue, 0.0)]))
+        final = replace(price_response, coefficients=price_response.coefficients[:, :, -1])
+    return BreakevenStart(
+        npv_usd=finance.npv(cash_usd, terms.discount_rate), revenue_usd=revenue,
+        energy_usd=energy, price_response=by_block, energy_usd_per_kwh=energy_usd_per_kwh,
+        resale=resale, final_hashprice_usd_per_ph_day=flows.final_hashprice_usd_per_ph_day,
+        final_price_response=final, resale_discount=float(discount[-1]))
+
+
+@dataclass(frozen=True)
+class PriceResponse:
+    """How a responsive network's hashprice answers a BTC price factor f:
+    ``log(hashprice(f) / hashprice(1)) = L(log f)``, ``L(l) = c1 l + c2 l**2`` for ``0 <= l <=
+    log_factor_max`` (the quadratic through the start and probes of the network, the highest
+    at ``exp(log_factor_max)``), continued outside that range along its tangent at the nearer
+    end (a quadratic would turn over there, the hashprice falling as the price rises).
+    ``coefficients[2, ...]``: (c1, c2) per path and day, or per path and block of days."""
+
+    coefficients: np.ndarray
+    log_factor_max: float
+
+    def growth(self, log_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``exp(L(l))`` and ``dL/dl`` at ``l = log_factor`` (broadcast against the
+        coefficients)."""
+        c1, c2 = self.coefficients
+        within = np.clip(log_factor, 0.0, self.log_factor_max)
+        return (np.exp(c1 * log_factor + c2 * (2.0 * log_factor - within) * within),
+                c1 + 2.0 * c2 * within)
+
+
+def _growth(response: PriceResponse | None,
+            log_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``PriceResponse.growth``; None (an exogenous network): ``L(l) = l``, the price alone."""
+    if response is None:
+        return np.exp(log_factor), np.ones_like(log_factor)
+    return response.growth(log_factor)
 
 
 def _blocks(by_day: np.ndarray) -> np.ndarray:
@@ -336,12 +390,6 @@ class _SearchRows:
             return (np.concatenate([factor, scale * site]),
                     np.concatenate([factor_slope, scale_slope / site]))
 
-    def through_run(self, f_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The point the second step's secant runs through: the run for the BTC rows (the
-        model's slope misses how the responsive network bends NPV); none for the power rows
-        (the model's own slope there is the better one: the network does not move)."""
-        return (np.where(self.is_power, np.nan, self.x0),
-                np.where(self.is_power, np.nan, f_start))
 
 
 def breakeven_metrics(
@@ -355,7 +403,7 @@ def breakeven_metrics(
     search for both: day 0's difficulty is the scenario's at any price). The BTC price and
     power price searches run together: every round is one simulation whose rows are both
     searches' candidates on every open path (``_SearchRows``). Each starts from a model of NPV
-    built from the plan's run (``start``), then takes secant steps, usually settled in three
+    built from the plan's run (``start``), then takes secant steps, usually settled in two
     rounds. With sampled failures, ``seed_npv_at`` (the plan with failures in expectation, a
     handful of cohort rows) is solved first that way, nearly free, and its breakeven, shifted
     by the two models' difference at the scenario's prices, seeds the secant steps on
@@ -372,7 +420,7 @@ def breakeven_metrics(
     f0 = np.tile(start.npv_usd, search.searches)
     if seed_npv_at is None:
         solution, _, done = _refined(search.npv_rows(npv_at), rows, *search.first_step(f0),
-                                     ~is_power, *search.through_run(f0), npv_tol_usd)
+                                     ~is_power, npv_tol_usd=npv_tol_usd)
     else:
         seed_rows = search.npv_rows(seed_npv_at)
         # The expected-failure model at the run's prices: its difference to the run shifts
@@ -381,7 +429,7 @@ def breakeven_metrics(
         f0_seed = np.full(search.n_rows, np.nan)
         f0_seed[based] = seed_rows(x0[based], based)
         seed, seed_slope, _ = _refined(seed_rows, rows, *search.first_step(f0_seed), ~is_power,
-                                       *search.through_run(f0_seed), npv_tol_usd)
+                                       npv_tol_usd=npv_tol_usd)
         with np.errstate(all="ignore"):  # NaN: the bracketed search
             seed -= (f0 - f0_seed) / seed_slope
         solution, _, done = _refined(search.npv_rows(npv_at), rows, seed, seed_slope,
@@ -413,12 +461,13 @@ def _solve_rows(
 
 def _refined(
     npv_rows: finance.RowFunction, rows: np.ndarray, x: np.ndarray, slope: np.ndarray,
-    increasing: np.ndarray, x_prev: np.ndarray | None = None, f_prev: np.ndarray | None = None,
-    npv_tol_usd: float = 0.0,
+    increasing: np.ndarray, npv_tol_usd: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Secant steps on ``npv_rows`` for ``rows`` from ``x``, each round one call on the rows
-    still open: the first step from the secant through (``x_prev``, ``f_prev``) or, where
-    that point is missing (NaN), with ``slope``; a secant of the wrong sign (NPV is monotone,
+    still open: the first step with ``slope`` (the first point's model slope: the secant
+    through the plan's run, far from the root, would be the cruder one, and a row that
+    settles at once takes a step with it), the others along the secant through the last two
+    points; a secant of the wrong sign (NPV is monotone,
     rising in x where ``increasing``) keeps the slope before. A row settles, and takes its
     step, when the step is within ``BREAKEVEN_STEP_TOLERANCE`` of its value or its last two
     points bracket the root within that (the step then stays inside the bracket); or at
@@ -430,8 +479,7 @@ def _refined(
     out = np.full(rows.size, np.nan)
     out_slope = np.full(rows.size, np.nan)
     done = np.zeros(rows.size, dtype=bool)
-    if x_prev is None or f_prev is None:
-        x_prev = f_prev = np.full(rows.size, np.nan)
+    x_prev = f_prev = np.full(rows.size, np.nan)
     open_rows = np.flatnonzero(np.isfinite(x) & (x > 0.0) & np.isfinite(slope))
     x, slope, x_prev, f_prev = x[open_rows], slope[open_rows], x_prev[open_rows], f_prev[open_rows]
     for _ in range(REFINE_ROUNDS):

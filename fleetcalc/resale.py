@@ -84,9 +84,24 @@ class ResaleModel:
         self, hashrate_th: np.ndarray, power_w: np.ndarray, hashprice_usd_per_ph_day: np.ndarray,
     ) -> np.ndarray:
         """Resale of one unit (broadcasting its hashrate and power against the hashprice)."""
-        margin_usd_per_day = (hashrate_th * hashprice_usd_per_ph_day / 1000.0
-                              - power_w * KWH_PER_W_DAY * self.buyer_usd_per_kwh)
+        margin_usd_per_day = self._buyer_margin_usd_per_day(hashrate_th, power_w,
+                                                            hashprice_usd_per_ph_day)
         return self.scrap_usd + self.margin_days * np.maximum(margin_usd_per_day, 0.0)
+
+    def usd_per_unit_slope(
+        self, hashrate_th: np.ndarray, power_w: np.ndarray, hashprice_usd_per_ph_day: np.ndarray,
+    ) -> np.ndarray:
+        """d ``usd_per_unit`` / d hashprice (USD per USD/PH/day): the margin days' share of the
+        unit's PH/s where the buyer's margin is positive, 0 where the unit sells for scrap."""
+        margin_usd_per_day = self._buyer_margin_usd_per_day(hashrate_th, power_w,
+                                                            hashprice_usd_per_ph_day)
+        return np.where(margin_usd_per_day > 0.0, self.margin_days * hashrate_th / 1000.0, 0.0)
+
+    def _buyer_margin_usd_per_day(
+        self, hashrate_th: np.ndarray, power_w: np.ndarray, hashprice_usd_per_ph_day: np.ndarray,
+    ) -> np.ndarray:
+        return (hashrate_th * hashprice_usd_per_ph_day / 1000.0
+                - power_w * KWH_PER_W_DAY * self.buyer_usd_per_kwh)
 
     def usd_per_th(self, j_per_th: np.ndarray, unit_th: np.ndarray,
                    hashprice_usd_per_ph_day: np.ndarray) -> np.ndarray:
@@ -243,6 +258,15 @@ class Resale:
             return np.full(hashprice_usd_per_ph_day.shape, self.fixed_usd)
         return market_value_usd(self.units, self.hashrate_th, self.power_w,
                                 hashprice_usd_per_ph_day)
+
+    def hashprice_slope(self, hashprice_usd_per_ph_day: np.ndarray) -> np.ndarray:
+        """d ``value_usd`` / d hashprice ``[paths]`` (USD per USD/PH/day; 0 when fixed): what
+        the breakeven searches' model of NPV adds for the resale's answer to the BTC price."""
+        if not self.market:
+            return np.zeros(hashprice_usd_per_ph_day.shape)
+        per_unit = MARKET.usd_per_unit_slope(self.hashrate_th[None, :], self.power_w[None, :],
+                                             hashprice_usd_per_ph_day[:, None])
+        return (per_unit * self.units[None, :]).sum(axis=1)
 
 
 def horizon_resale(orders: pl.DataFrame, terms: Finance, n_days: int) -> Resale:
