@@ -329,7 +329,9 @@ def _first_point(
     run's prices (never below ``FIRST_STEP_FLOOR`` of the last point: the model is flat where
     the fleet never runs), and the model's slope there. A path on which the fleet never runs
     has no slope, and extreme inputs can overflow: NaN or infinite, left to the bracketed
-    search."""
+    search. A power price search whose model loses money even with free power starts at 0
+    (most paths of a plan whose power breakeven is missing): NPV there settles it in one round
+    (no root), or, if the model was wrong, brackets the root."""
     model = start.model_at_scale if power else start.model_at_factor
     x = np.ones(npv_usd.shape[0])
     slope = np.full_like(x, np.nan)
@@ -341,6 +343,11 @@ def _first_point(
             x = x_next
             if settled.all():
                 break
+        if power:
+            free = np.zeros_like(x)
+            change, free_slope = model(free)
+            no_root = npv_usd + change < 0.0
+            x, slope = np.where(no_root, free, x), np.where(no_root, free_slope, slope)
     return x, slope
 
 
@@ -474,13 +481,13 @@ def _refined(
     its value when NPV there is within ``npv_tol_usd`` of zero. A step below zero goes to 0,
     where NPV settles it as ``finance.breakeven`` does (0: a rising NPV already >= 0; NaN: a
     falling one < 0, no root) or brackets the root. Returns the values, their last slopes
-    and which rows settled (NaN and not settled: ``x`` not positive or no settling in
+    and which rows settled (NaN and not settled: ``x`` negative or NaN, or no settling in
     ``REFINE_ROUNDS``)."""
     out = np.full(rows.size, np.nan)
     out_slope = np.full(rows.size, np.nan)
     done = np.zeros(rows.size, dtype=bool)
     x_prev = f_prev = np.full(rows.size, np.nan)
-    open_rows = np.flatnonzero(np.isfinite(x) & (x > 0.0) & np.isfinite(slope))
+    open_rows = np.flatnonzero(np.isfinite(x) & (x >= 0.0) & np.isfinite(slope))
     x, slope, x_prev, f_prev = x[open_rows], slope[open_rows], x_prev[open_rows], f_prev[open_rows]
     for _ in range(REFINE_ROUNDS):
         if open_rows.size == 0:
