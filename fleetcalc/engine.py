@@ -479,16 +479,16 @@ def price_response(scenario: Scenario) -> PriceResponse | None:
     if scenario.network.model != "responsive":
         return None
     market = scenario_market(scenario)
-    n_paths = market.n_paths
-    factors = np.repeat(PROBE_PRICE_FACTORS, n_paths)
-    probes = market_rows(market, scenario, np.tile(np.arange(n_paths), len(PROBE_PRICE_FACTORS)),
-                         factors, _simulate_responsive)
-    # y / l at each probe: the chord's slope from the start (l = 0, y = 0).
+    # Each probe's chord slope from the start, y / l (l = log factor, y = log hashprice ratio),
+    # one probe after the other in the same lent arrays (a call's fresh outputs cost more in
+    # page faults than the network itself).
+    responsive, lent = _lent_responsive(), KernelBuffers()
     log_a, log_b = np.log(PROBE_PRICE_FACTORS)
     slope_a, slope_b = (
-        np.log(factors[rows, None] * probes.btc_per_th_day[rows] / market.btc_per_th_day)
-        / log_factor for rows, log_factor in ((slice(0, n_paths), log_a),
-                                             (slice(n_paths, None), log_b)))
+        np.log(factor * market_rows(market, scenario, None, np.full(market.n_paths, factor),
+                                    responsive, lent.array).btc_per_th_day
+               / market.btc_per_th_day) / log_factor
+        for factor, log_factor in zip(PROBE_PRICE_FACTORS, (log_a, log_b), strict=True))
     c2 = (slope_b - slope_a) / (log_b - log_a)
     return PriceResponse(np.stack([slope_a - c2 * log_a, c2]), float(log_b))
 
