@@ -178,10 +178,11 @@ MODEL_BLOCK_DAYS = 7
 class BreakevenStart:
     """Where the breakeven searches start, from the plan's own run: its NPV per path at the
     scenario's prices and a model of how NPV moves with the prices: per block of days b, the
-    fleet's revenue R_b and energy cost C_b if it ran (present values), and
-    ``sum_b max(0, R_b(f) - s C_b)`` at BTC price factor f and power price scale s (the one
-    site price times s): curtailment bends it; plus the resale at the horizon's hashprice,
-    which moves with f. ``R_b(f) = R_b exp(L_b(log f))``, ``L_b(l) = c1_b l + c2_b l**2`` the
+    fleet's revenue R_b, energy cost C_b and repairs M_b if it ran (present values), and
+    ``sum_b (R_b(f) - s C_b - M_b)`` over the blocks where ``R_b(f) > s C_b`` at BTC price
+    factor f and power price scale s (the one site price times s): curtailment bends it, and
+    a curtailed fleet pays no repairs; plus the resale at the horizon's hashprice, which moves
+    with f. ``R_b(f) = R_b exp(L_b(log f))``, ``L_b(l) = c1_b l + c2_b l**2`` the
     network's answer to the price (c1 = 1, c2 = 0 on an exogenous network: R_b f).
     ``energy_usd_per_kwh`` is the one power price of every site (None when the sites' prices
     differ or one follows an hourly series: the run is then no point of the power search)."""
@@ -189,6 +190,8 @@ class BreakevenStart:
     npv_usd: np.ndarray  # [P]
     revenue_usd: np.ndarray  # [P, B] R_b: PV of the block's sold and kept BTC if it ran
     energy_usd: np.ndarray  # [P, B] C_b: PV of the block's energy cost if it ran
+    repair_usd: np.ndarray  # [P, B] PV of the block's repairs if it ran
+    at_run_usd: np.ndarray  # [P] the model at the run's prices
     # c1, c2 [P, B] of the network's answer to the price, revenue-weighted over each block;
     # None: an exogenous network.
     price_response: PriceResponse | None
@@ -223,9 +226,10 @@ class BreakevenStart:
                             -self.energy_usd)
 
     def _change(self, margin: np.ndarray, d_margin: np.ndarray) -> tuple[np.ndarray, ...]:
+        # The fleet runs a block where revenue covers energy (the kernel's rule) and pays its
+        # repairs only then.
         runs = margin > 0.0
-        at_run = np.maximum(self.revenue_usd - self.energy_usd, 0.0).sum(axis=1)
-        return (np.where(runs, margin, 0.0).sum(axis=1) - at_run,
+        return (np.where(runs, margin - self.repair_usd, 0.0).sum(axis=1) - self.at_run_usd,
                 np.where(runs, d_margin, 0.0).sum(axis=1))
 
 
@@ -248,6 +252,10 @@ def breakeven_start(
     # Kept BTC is valued at the horizon's price, which scales with the factor too.
     revenue += flows.btc * (hodl * discount[-1] * flows.final_price_usd)[:, None]
     energy = flows.energy_cost_usd * discount
+    # Repairs where the fleet ran, per USD of energy there (a path's days alike; idle days'
+    # energy is still 0 here).
+    repair_share = finance.safe_ratio(
+        finance.present_value_unthreaded(flows.repair_cost_usd, discount), energy.sum(axis=1))
     in_service = fleet_th_by_day > 0.0
     unit = fleet_th_by_day * discount  # per nameplate TH/s, discounted
     # Extreme inputs (a zero hashprice, a subnormal price) can make a ratio non-finite: the
@@ -273,9 +281,13 @@ def breakeven_start(
                 np.where(revenue > 0.0, weighted[0] / revenue, 1.0),
                 np.where(revenue > 0.0, weighted[1] / revenue, 0.0)]))
         final = replace(price_response, coefficients=price_response.coefficients[:, :, -1])
+    repair = energy * np.nan_to_num(repair_share)[:, None]
+    margin = revenue - energy
     return BreakevenStart(
         npv_usd=finance.npv(cash_usd, terms.discount_rate), revenue_usd=revenue,
-        energy_usd=energy, price_response=by_block, energy_usd_per_kwh=energy_usd_per_kwh,
+        energy_usd=energy, repair_usd=repair,
+        at_run_usd=np.where(margin > 0.0, margin - repair, 0.0).sum(axis=1),
+        price_response=by_block, energy_usd_per_kwh=energy_usd_per_kwh,
         resale=resale, final_hashprice_usd_per_ph_day=flows.final_hashprice_usd_per_ph_day,
         final_price_response=final, resale_discount=float(discount[-1]))
 
