@@ -469,7 +469,8 @@ def _day0_energy_usd_per_kwh(runs: list[SiteRun]) -> np.ndarray:
 PROBE_PRICE_FACTORS = (1.5, 3.0)
 
 
-@lru_cache(maxsize=8)
+# (Four scenarios: each holds two arrays of paths x days, as eight held one before.)
+@lru_cache(maxsize=4)
 def price_response(scenario: Scenario) -> PriceResponse | None:
     """How the scenario's hashprice moves with a BTC price factor, per path and day
     (``plan_metrics.PriceResponse``): the quadratic in log(factor) through the start and runs
