@@ -464,7 +464,7 @@ def _day0_energy_usd_per_kwh(runs: list[SiteRun]) -> np.ndarray:
 # The BTC price factors at which the breakevens' first step probes the responsive network's
 # answer to the price (most breakevens lie within 0.5-7x of the start on the default
 # scenario's paths; a quadratic through these two and the start put the searches' first
-# points ~0.4% from the roots, median, on the default plans, against ~5% with a power law
+# points ~0.3% from the roots, median, on the default plans, against ~5% with a power law
 # through 1.5x alone).
 PROBE_PRICE_FACTORS = (1.5, 3.0)
 

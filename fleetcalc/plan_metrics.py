@@ -24,7 +24,7 @@ from fleetcalc.tariffs import ASSUMPTION_CAVEAT, LandedCosts
 
 # Breakevens are reported to 0.1%: a search stops when its next step would move the value by
 # less than that, and takes that step (a secant step's error is far below the step: measured
-# within 9.2e-5 of searches to 1e-9 on the default plans with 200 paths, within 5e-6 on a
+# within 1.9e-4 of searches to 1e-9 on the default plans with 200 paths, within 6e-6 on a
 # sampled Monte Carlo).
 BREAKEVEN_REL_TOLERANCE = 1e-3
 BREAKEVEN_STEP_TOLERANCE = BREAKEVEN_REL_TOLERANCE
@@ -175,6 +175,35 @@ MODEL_BLOCK_DAYS = 7
 
 
 @dataclass(frozen=True)
+class PriceResponse:
+    """How a responsive network's hashprice answers a BTC price factor f:
+    ``log(hashprice(f) / hashprice(1)) = L(log f)``, ``L(l) = c1 l + c2 l**2`` for ``0 <= l <=
+    log_factor_max`` (the quadratic through the start and probes of the network, the highest
+    at ``exp(log_factor_max)``), continued outside that range along its tangent at the nearer
+    end (a quadratic would turn over there, the hashprice falling as the price rises).
+    ``coefficients[2, ...]``: (c1, c2) per path and day, or per path and block of days."""
+
+    coefficients: np.ndarray
+    log_factor_max: float
+
+    def growth(self, log_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``exp(L(l))`` and ``dL/dl`` at ``l = log_factor`` (broadcast against the
+        coefficients)."""
+        c1, c2 = self.coefficients
+        within = np.clip(log_factor, 0.0, self.log_factor_max)
+        return (np.exp(c1 * log_factor + c2 * (2.0 * log_factor - within) * within),
+                c1 + 2.0 * c2 * within)
+
+
+def _growth(response: PriceResponse | None,
+            log_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``PriceResponse.growth``; None (an exogenous network): ``L(l) = l``, the price alone."""
+    if response is None:
+        return np.exp(log_factor), np.ones_like(log_factor)
+    return response.growth(log_factor)
+
+
+@dataclass(frozen=True)
 class BreakevenStart:
     """Where the breakeven searches start, from the plan's own run: its NPV per path at the
     scenario's prices and a model of how NPV moves with the prices: per block of days b, the
@@ -240,12 +269,11 @@ def breakeven_start(
 ) -> BreakevenStart:
     """The searches' start from the plan's run (flows and cash flows ``[P, T]``), its fleet's
     nameplate TH/s in service by day, the market's hashprice ``[P, T]``, the fleet's resale
-    and the network's answer to the BTC price (per path and day; None: an exogenous
-    network). On a day the fleet ran, its revenue and
-    energy cost are the run's; on a day it was curtailed they are what it would have made and
-    spent, from the days it ran: revenue per nameplate TH/s and unit of hashprice, and energy
-    cost per nameplate TH/s, each interpolated over the days (a fleet's efficiency and decay
-    change slowly)."""
+    and the network's answer to the BTC price (per path and day; None: an exogenous network).
+    On a day the fleet ran, its revenue and energy cost are the run's; on a day it was
+    curtailed they are what it would have made and spent, from the days it ran: revenue per
+    nameplate TH/s and unit of hashprice, and energy cost per nameplate TH/s, each
+    interpolated over the days (a fleet's efficiency and decay change slowly)."""
     discount = finance.discount_factors(cash_usd.shape[1], terms.discount_rate)
     hodl = terms.hodl_fraction
     revenue = flows.revenue_usd * (discount * (1.0 - hodl))
@@ -290,35 +318,6 @@ def breakeven_start(
         price_response=by_block, energy_usd_per_kwh=energy_usd_per_kwh,
         resale=resale, final_hashprice_usd_per_ph_day=flows.final_hashprice_usd_per_ph_day,
         final_price_response=final, resale_discount=float(discount[-1]))
-
-
-@dataclass(frozen=True)
-class PriceResponse:
-    """How a responsive network's hashprice answers a BTC price factor f:
-    ``log(hashprice(f) / hashprice(1)) = L(log f)``, ``L(l) = c1 l + c2 l**2`` for ``0 <= l <=
-    log_factor_max`` (the quadratic through the start and probes of the network, the highest
-    at ``exp(log_factor_max)``), continued outside that range along its tangent at the nearer
-    end (a quadratic would turn over there, the hashprice falling as the price rises).
-    ``coefficients[2, ...]``: (c1, c2) per path and day, or per path and block of days."""
-
-    coefficients: np.ndarray
-    log_factor_max: float
-
-    def growth(self, log_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``exp(L(l))`` and ``dL/dl`` at ``l = log_factor`` (broadcast against the
-        coefficients)."""
-        c1, c2 = self.coefficients
-        within = np.clip(log_factor, 0.0, self.log_factor_max)
-        return (np.exp(c1 * log_factor + c2 * (2.0 * log_factor - within) * within),
-                c1 + 2.0 * c2 * within)
-
-
-def _growth(response: PriceResponse | None,
-            log_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``PriceResponse.growth``; None (an exogenous network): ``L(l) = l``, the price alone."""
-    if response is None:
-        return np.exp(log_factor), np.ones_like(log_factor)
-    return response.growth(log_factor)
 
 
 def _blocks(by_day: np.ndarray) -> np.ndarray:
@@ -408,7 +407,6 @@ class _SearchRows:
         with np.errstate(all="ignore"):  # a subnormal price: infinite, bracketed search
             return (np.concatenate([factor, scale * site]),
                     np.concatenate([factor_slope, scale_slope / site]))
-
 
 
 def breakeven_metrics(
