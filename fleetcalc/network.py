@@ -19,7 +19,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -73,9 +73,13 @@ class MarketPaths:
     btc_per_th_day: np.ndarray  # gross, before pool fee
     halving_day: np.ndarray  # [paths] int: day holding height 1,050,000-style boundaries; -1
 
-    @property
+    @cached_property
     def hashprice_usd_per_ph_day(self) -> np.ndarray:
-        return self.btc_per_th_day * self.price_usd * 1000.0
+        # (Computed once: a market is cached per scenario, and each plan's breakevens and
+        # daily frame read it.)
+        hashprice = self.btc_per_th_day * self.price_usd * 1000.0
+        hashprice.flags.writeable = False
+        return hashprice
 
     @property
     def n_paths(self) -> int:
