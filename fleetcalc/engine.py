@@ -485,12 +485,15 @@ def price_response(scenario: Scenario) -> PriceResponse | None:
     # page faults than the network itself).
     responsive, lent = _lent_responsive(), KernelBuffers()
     log_a, log_b = np.log(PROBE_PRICE_FACTORS)
-    slope_a, slope_b = (
-        np.log(factor * market_rows(market, scenario, None, np.full(market.n_paths, factor),
-                                    responsive, lent.array).btc_per_th_day
-               / market.btc_per_th_day) / log_factor
-        for factor, log_factor in zip(PROBE_PRICE_FACTORS, (log_a, log_b), strict=True))
-    c2 = (slope_b - slope_a) / (log_b - log_a)
+    # A day mining nothing (no subsidy, no fees) gives NaN coefficients: the model then gives
+    # no first point on that path, whose rows take the bracketed search.
+    with np.errstate(all="ignore"):
+        slope_a, slope_b = (
+            np.log(factor * market_rows(market, scenario, None, np.full(market.n_paths, factor),
+                                        responsive, lent.array).btc_per_th_day
+                   / market.btc_per_th_day) / log_factor
+            for factor, log_factor in zip(PROBE_PRICE_FACTORS, (log_a, log_b), strict=True))
+        c2 = (slope_b - slope_a) / (log_b - log_a)
     return PriceResponse(np.stack([slope_a - c2 * log_a, c2]), float(log_b))
 
 
