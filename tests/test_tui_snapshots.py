@@ -27,9 +27,23 @@ def default_app(paths: int = 1) -> FleetcalcApp:
     return FleetcalcApp(default_plans(), scenario, cursor_blink=False)
 
 
+MAX_TURNS = 400
+
+
 async def settled(pilot: Pilot[Any]) -> None:
-    """The evaluation is done and shown (a few turns: the result message, then redraws)."""
-    await pilot.app.workers.wait_for_complete()
+    """Both stages of the evaluation are done and shown: the main numbers, then the details
+    (breakevens, percentiles), whose worker starts only after the main numbers are drawn, so
+    waiting for the workers running at one moment is not enough. Then a few turns for the
+    redraws."""
+    app = pilot.app
+    for _ in range(MAX_TURNS):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if (app.results is not None and not app.computing and not app.details_pending
+                and not any(worker.is_running for worker in app.workers)):
+            break
+    else:
+        raise AssertionError("the app's evaluation did not finish")
     for _ in range(4):
         await pilot.pause()
 
