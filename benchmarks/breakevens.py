@@ -13,7 +13,10 @@ responsive network's answer to the price: an app's next edit of a plan reuses it
 with those caches cleared first (``engine.clear_breakeven_caches``: what a new scenario
 costs, the probe counted). ``--profile``: also the cumulative-time profile of one evaluation
 with breakevens, and the kernel rows of each breakeven round (candidates the models of
-``fleetcalc.local_models`` did not answer).
+``fleetcalc.local_models`` did not answer). Each timing also prints its median count of minor
+page faults (fresh memory the process faulted in): the probe's arrays and glibc returning freed
+memory to the system move the CPU ratios by tens of ms of system time from run to run, which
+the fault counts show apart from the arithmetic.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -47,10 +51,15 @@ def workloads() -> dict[str, tuple[list[Plan] | None, Scenario]]:
     }
 
 
-def _times(fn: Callable[[], object]) -> tuple[float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
+def _faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _times(fn: Callable[[], object]) -> tuple[float, float, int]:
+    """Wall and CPU seconds of ``fn()``, and the minor page faults it took."""
+    faults, wall, cpu = _faults(), time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - wall, time.process_time() - cpu
+    return time.perf_counter() - wall, time.process_time() - cpu, _faults() - faults
 
 
 # The timed evaluations of a run: label, breakevens, whether the breakevens' per-scenario
@@ -59,7 +68,8 @@ TIMED = (("with", True, False), ("with_cleared", True, True), ("without", False,
 
 
 def compare(plans: list[Plan] | None, scenario: Scenario, runs: int) -> dict[str, float]:
-    """Median wall and CPU seconds of each of ``TIMED``, runs alternated."""
+    """Median wall and CPU seconds and minor page faults of each of ``TIMED``, runs
+    alternated."""
     from fleetcalc.engine import clear_breakeven_caches
 
     results = fleetcalc.evaluate(plans, scenario)  # warm-up: compiles and pages in
@@ -68,15 +78,16 @@ def compare(plans: list[Plan] | None, scenario: Scenario, runs: int) -> dict[str
             raise SystemExit(f"{name}: missing on some path, nothing to time")
     fleetcalc.evaluate(plans, scenario, breakevens=False)
     samples: dict[str, list[float]] = {f"{label}_{clock}": [] for label, _, _ in TIMED
-                                       for clock in ("wall", "cpu")}
+                                       for clock in ("wall", "cpu", "faults")}
     for _ in range(runs):
         for label, breakevens, cleared in TIMED:
             if cleared:
                 clear_breakeven_caches()
-            wall, cpu = _times(lambda b=breakevens: fleetcalc.evaluate(plans, scenario,
-                                                                       breakevens=b))
+            wall, cpu, faults = _times(lambda b=breakevens: fleetcalc.evaluate(
+                plans, scenario, breakevens=b))
             samples[f"{label}_wall"].append(wall)
             samples[f"{label}_cpu"].append(cpu)
+            samples[f"{label}_faults"].append(faults)
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
@@ -113,13 +124,14 @@ def main(argv: list[str] | None = None) -> None:
     for label, (plans, scenario) in workloads().items():
         t = compare(plans, scenario, args.runs)
         print(f"{label}: without {t['without_wall'] * 1e3:.0f} ms wall, "
-              f"{t['without_cpu'] * 1e3:.0f} ms CPU")
+              f"{t['without_cpu'] * 1e3:.0f} ms CPU, {t['without_faults']:.0f} page faults")
         for key, what in (("with", "with, per-scenario caches kept"),
                           ("with_cleared", "with, per-scenario caches cleared (probe counted)")):
             print(f"  {what}: {t[f'{key}_wall'] * 1e3:.0f} ms wall, ratio "
                   f"{t[f'{key}_wall'] / t['without_wall']:.2f}x; "
                   f"{t[f'{key}_cpu'] * 1e3:.0f} ms CPU, ratio "
-                  f"{t[f'{key}_cpu'] / t['without_cpu']:.2f}x")
+                  f"{t[f'{key}_cpu'] / t['without_cpu']:.2f}x; "
+                  f"{t[f'{key}_faults']:.0f} page faults")
         if args.profile:
             profile(plans, scenario)
 
