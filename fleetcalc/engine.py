@@ -20,8 +20,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +206,10 @@ class _LruCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
 
 class PlanCache(_LruCache):
     """One plan's rows of the result frames (``frames.PlanFrames``) by everything that
@@ -267,11 +270,18 @@ def _series_digest(prices: HourlyPrices | None) -> tuple[Any, ...] | None:
 
 @dataclass(frozen=True)
 class Stages:
-    """Which optional steps an evaluation runs (``evaluate``'s keywords) and its stop hook."""
+    """Which optional steps an evaluation runs (``evaluate``'s keywords) and its stop hook;
+    ``network_arrays``: the responsive network's arrays, lent in turn to the probe
+    (``price_response``) and to every plan's breakeven searches of the evaluation (one plan
+    after the other in one thread: each call uses them only until it returns), so that they
+    are faulted in once an evaluation, not once a plan and again for a new scenario's probe
+    (~8,000 page faults, ~20 ms of system time, on the default scenario with 200 paths)."""
 
     breakevens: bool
     percentiles: bool
     cancelled: Callable[[], bool]
+    network_arrays: KernelBuffers = field(default_factory=lambda: KernelBuffers(),
+                                          compare=False)
 
     def solve_irr(self, n_paths: int) -> bool:
         """One path's IRR is one solve and its own headline; many are the distribution's."""
@@ -356,7 +366,7 @@ def _evaluate_plan(
                                           values["irr"], solve_irr)
     if stages.breakevens:
         values |= _breakevens(plan, runs, run, scenario, market, fleet_th_by_day,
-                              stages.cancelled)
+                              stages.cancelled, stages.network_arrays)
     else:
         values |= no_breakevens(market.n_paths)
     return PlanFrames(
@@ -404,22 +414,26 @@ def _site_runs(
 def _breakevens(
     plan: Plan, runs: list[SiteRun], run: SiteRun, scenario: Scenario, market: MarketPaths,
     fleet_th_by_day: np.ndarray, cancelled: Callable[[], bool],
+    network_arrays: KernelBuffers | None = None,
 ) -> dict[str, np.ndarray]:
     """The breakevens step: the searches (``plan_metrics.breakeven_metrics``) on the plan's
-    sites (``runs``, put together in ``run``), starting from its run."""
-    npv_at = _cancellable(_npv_function(runs, market, scenario, plan.finance, fleet_th_by_day),
-                          cancelled)
+    sites (``runs``, put together in ``run``), starting from its run (``network_arrays``:
+    ``Stages``)."""
+    network_arrays = KernelBuffers() if network_arrays is None else network_arrays
+    npv_at = _cancellable(_npv_function(runs, market, scenario, plan.finance, fleet_th_by_day,
+                                        network_arrays=network_arrays), cancelled)
     # A site on an hourly series has no one power price to solve for.
     series_priced = any(site.power_price_series is not None for site in plan.sites)
     site_prices = {site.energy_usd_per_kwh for site in plan.sites}
     start = breakeven_start(
         run.flows, run.cash_usd, plan.finance, fleet_th_by_day, market.hashprice_usd_per_ph_day,
         None if series_priced or len(site_prices) > 1 else site_prices.pop(),
-        run.fleet.resale, price_response(scenario))
+        run.fleet.resale, price_response(scenario, network_arrays))
     return breakeven_metrics(
         npv_at, run.fleet.capex_usd,
         None if series_priced else max(site.energy_usd_per_kwh for site in plan.sites),
-        market, start, _seed_npv_function(runs, market, scenario, plan.finance, fleet_th_by_day))
+        market, start, _seed_npv_function(runs, market, scenario, plan.finance, fleet_th_by_day,
+                                          network_arrays))
 
 
 def _price_site(
@@ -470,27 +484,41 @@ PROBE_PRICE_FACTORS = (1.5, 3.0)
 
 
 # (Four scenarios: each holds two arrays of paths x days, as eight held one before.)
-@lru_cache(maxsize=4)
-def price_response(scenario: Scenario) -> PriceResponse | None:
+_PRICE_RESPONSES = _LruCache(4)
+
+
+def price_response(scenario: Scenario,
+                   network_arrays: KernelBuffers | None = None) -> PriceResponse | None:
     """How the scenario's hashprice moves with a BTC price factor, per path and day
     (``plan_metrics.PriceResponse``): the quadratic in log(factor) through the start and runs
     of its responsive network at ``PROBE_PRICE_FACTORS`` (cached per scenario: every plan's
     breakevens start from it; ``clear_breakeven_caches``); None on the exogenous network,
-    whose hashprice is the price times a fixed BTC rate."""
+    whose hashprice is the price times a fixed BTC rate. ``network_arrays``: the arrays the
+    probe runs in (``Stages``; None: fresh ones)."""
     if scenario.network.model != "responsive":
         return None
+    response = _PRICE_RESPONSES.get(scenario)
+    if response is None:
+        response = _probe(scenario, KernelBuffers() if network_arrays is None
+                          else network_arrays)
+        _PRICE_RESPONSES.put(scenario, response)
+    return response
+
+
+def _probe(scenario: Scenario, network_arrays: KernelBuffers) -> PriceResponse:
+    """``price_response`` computed: the scenario's responsive network at the probes."""
     market = scenario_market(scenario)
     # Each probe's chord slope from the start, y / l (l = log factor, y = log hashprice ratio),
     # one probe after the other in the same lent arrays (a call's fresh outputs cost more in
     # page faults than the network itself).
-    responsive, lent = _lent_responsive(), KernelBuffers()
+    responsive = _lent_responsive(network_arrays)
     log_a, log_b = np.log(PROBE_PRICE_FACTORS)
     # A day mining nothing (no subsidy, no fees) gives NaN coefficients: the model then gives
     # no first point on that path, whose rows take the bracketed search.
     with np.errstate(all="ignore"):
         slope_a, slope_b = (
             np.log(factor * market_rows(market, scenario, None, np.full(market.n_paths, factor),
-                                        responsive, lent.array).btc_per_th_day
+                                        responsive, network_arrays.array).btc_per_th_day
                    / market.btc_per_th_day) / log_factor
             for factor, log_factor in zip(PROBE_PRICE_FACTORS, (log_a, log_b), strict=True))
         c2 = (slope_b - slope_a) / (log_b - log_a)
@@ -500,7 +528,7 @@ def price_response(scenario: Scenario) -> PriceResponse | None:
 def clear_breakeven_caches() -> None:
     """Forget what the breakevens cache per scenario (``price_response``): the next
     evaluation with breakevens pays for it again (``benchmarks.breakevens`` counts it)."""
-    price_response.cache_clear()
+    _PRICE_RESPONSES.clear()
 
 
 def _site_metrics(
@@ -613,6 +641,7 @@ def _power_flows(
 def _npv_function(
     runs: list[SiteRun], market: MarketPaths, scenario: Scenario, terms: Finance,
     fleet_th_by_day: np.ndarray, own_runs: bool = True, modelled: bool = True,
+    network_arrays: KernelBuffers | None = None,
 ) -> NpvFunction:
     """NPV per row of the plan (the sum over its sites), row ``i`` re-run on market path
     ``path_index[i]`` with the BTC price scaled by ``price_factor[i]`` (and the network that
@@ -631,13 +660,17 @@ def _npv_function(
     rows run on the kernel. The runs held start with the plan's own (``runs[0].flows``;
     ``own_runs`` False: those flows are another fleet's, as the seed search's expected-failure
     fleet has the sampled run's);
-    ``modelled`` False: every row on the kernel (tests compare the two)."""
+    ``modelled`` False: every row on the kernel (tests compare the two). ``network_arrays``:
+    where the responsive network's runs and rows are written (``Stages``; None: arrays of
+    this function's own)."""
+    network_arrays = KernelBuffers() if network_arrays is None else network_arrays
     model = (_flow_model(runs, market, scenario, fleet_th_by_day, own_runs) if modelled
              else None)
     if model is not None:
-        return _modelled_npv_function(runs[0], model, market, scenario, terms, fleet_th_by_day)
+        return _modelled_npv_function(runs[0], model, market, scenario, terms, fleet_th_by_day,
+                                      network_arrays)
     buffers = [KernelBuffers() for _ in runs]
-    responsive = _lent_responsive()
+    responsive = _lent_responsive(network_arrays)
 
     def npv_at(path_index: np.ndarray, price_factor: np.ndarray,
                energy_usd_per_kwh: np.ndarray) -> np.ndarray:
@@ -724,13 +757,13 @@ ROW_BLOCK = 32
 
 def _modelled_npv_function(
     run: SiteRun, model: CohortDays | LocalModels, market: MarketPaths, scenario: Scenario,
-    terms: Finance, fleet_th_by_day: np.ndarray,
+    terms: Finance, fleet_th_by_day: np.ndarray, network_arrays: KernelBuffers,
 ) -> NpvFunction:
     """``_npv_function`` of a one-site plan with a model of its flows: rows the model gives
     are answered from it, block by block (``ROW_BLOCK``); the others run on the kernel, in one
     call, and are held in turn."""
     lent = KernelBuffers()
-    responsive = _lent_responsive()
+    responsive = _lent_responsive(network_arrays)
     site_price = run.plan.site.energy_usd_per_kwh
     discount = finance.discount_factors(market.n_days, terms.discount_rate)
 
@@ -746,7 +779,7 @@ def _modelled_npv_function(
         networks = None
         if scenario.network.model == "responsive" and moved.size:
             networks = market_rows(market, scenario, path_index[moved], price_factor[moved],
-                                   responsive, lent.array)
+                                   responsive, network_arrays.array)
         network_of = np.full(path_index.shape[0], -1)
         network_of[moved] = np.arange(moved.size)
 
@@ -805,7 +838,7 @@ def _market_rows_from(
 
 def _seed_npv_function(
     runs: list[SiteRun], market: MarketPaths, scenario: Scenario, terms: Finance,
-    fleet_th_by_day: np.ndarray,
+    fleet_th_by_day: np.ndarray, network_arrays: KernelBuffers | None = None,
 ) -> NpvFunction | None:
     """With sampled failures, the NPV function of the same plan with failures in expectation
     (a few cohort rows instead of a row per rig: nearly free), whose breakevens seed the
@@ -820,7 +853,7 @@ def _seed_npv_function(
                  else site_power(run.plan, expected, run.landed.per_order, fleet.rigs))
         seed_runs.append(replace(run, fleet=fleet, power=power))
     return _npv_function(seed_runs, market, expected, terms, fleet_th_by_day,
-                         own_runs=False)
+                         own_runs=False, network_arrays=network_arrays)
 
 
 class KernelBuffers:
@@ -900,10 +933,10 @@ def _simulate_chain(
     return {**out, "halving_day": halving_day}
 
 
-def _lent_responsive() -> Callable[..., dict[str, np.ndarray]]:
-    """``_simulate_responsive`` with outputs lent for repeated calls (``market_rows`` copies
-    what it keeps of them)."""
-    return functools.partial(_simulate_responsive, buffers=KernelBuffers())
+def _lent_responsive(buffers: KernelBuffers) -> Callable[..., dict[str, np.ndarray]]:
+    """``_simulate_responsive`` with outputs lent from ``buffers`` for repeated calls
+    (``market_rows`` copies what it keeps of them)."""
+    return functools.partial(_simulate_responsive, buffers=buffers)
 
 
 def _simulate_responsive(
