@@ -413,13 +413,11 @@ def _site_runs(
 
 def _breakevens(
     plan: Plan, runs: list[SiteRun], run: SiteRun, scenario: Scenario, market: MarketPaths,
-    fleet_th_by_day: np.ndarray, cancelled: Callable[[], bool],
-    network_arrays: KernelBuffers | None = None,
+    fleet_th_by_day: np.ndarray, cancelled: Callable[[], bool], network_arrays: KernelBuffers,
 ) -> dict[str, np.ndarray]:
     """The breakevens step: the searches (``plan_metrics.breakeven_metrics``) on the plan's
     sites (``runs``, put together in ``run``), starting from its run (``network_arrays``:
     ``Stages``)."""
-    network_arrays = KernelBuffers() if network_arrays is None else network_arrays
     npv_at = _cancellable(_npv_function(runs, market, scenario, plan.finance, fleet_th_by_day,
                                         network_arrays=network_arrays), cancelled)
     # A site on an hourly series has no one power price to solve for.
@@ -838,7 +836,7 @@ def _market_rows_from(
 
 def _seed_npv_function(
     runs: list[SiteRun], market: MarketPaths, scenario: Scenario, terms: Finance,
-    fleet_th_by_day: np.ndarray, network_arrays: KernelBuffers | None = None,
+    fleet_th_by_day: np.ndarray, network_arrays: KernelBuffers,
 ) -> NpvFunction | None:
     """With sampled failures, the NPV function of the same plan with failures in expectation
     (a few cohort rows instead of a row per rig: nearly free), whose breakevens seed the

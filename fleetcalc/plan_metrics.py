@@ -496,9 +496,9 @@ def _refined(
     out = np.full(rows.size, np.nan)
     out_slope = np.full(rows.size, np.nan)
     done = np.zeros(rows.size, dtype=bool)
-    x_prev = f_prev = np.full(rows.size, np.nan)
     open_rows = np.flatnonzero(np.isfinite(x) & (x >= 0.0) & np.isfinite(slope))
-    x, slope, x_prev, f_prev = x[open_rows], slope[open_rows], x_prev[open_rows], f_prev[open_rows]
+    x, slope = x[open_rows], slope[open_rows]
+    x_prev = f_prev = np.full(open_rows.size, np.nan)  # no point before the first
     for _ in range(REFINE_ROUNDS):
         if open_rows.size == 0:
             break

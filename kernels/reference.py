@@ -203,10 +203,11 @@ def _hourly_day(t, age_factor, modes, power, raw, factor, curtail, btc_unit, usd
             extra_cost = (kw[None, :, k] - kw[rig, best]) * price[None]
             best = np.where(valid[None, :, k] & (gain > extra_cost), k, best)
         best_revenue = np.take_along_axis(revenue_hour, best[..., None], axis=2)[..., 0]
+        chosen_kw = kw[rig, best]
         # (revenue >= cost is margin >= 0 exactly: a float difference is 0 only when equal.)
-        earns = valid[None, :, 0] & (best_revenue >= kw[rig, best] * price[None])
+        earns = valid[None, :, 0] & (best_revenue >= chosen_kw * price[None])
         runs = ~raw.forced_off[site, t, hour][None] & ((curtail == 0)[None] | earns)
-        best_kw = np.where(runs, kw[rig, best], 0.0)
+        best_kw = np.where(runs, chosen_kw, 0.0)
         best_h = np.where(runs, h_mode[rig, best], 0.0)
         out["hours"] += runs
         out["hash_hours"] += best_h

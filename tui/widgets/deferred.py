@@ -15,10 +15,11 @@ from textual.visual import VisualType
 from textual.widgets import Static
 
 
-def update_if_changed(widget: Static, content: VisualType) -> None:
-    """``widget.update(content)`` unless it shows ``content`` already."""
+def update_if_changed(widget: Static, content: VisualType, *, layout: bool = True) -> None:
+    """``widget.update(content, layout=layout)`` unless it shows ``content`` already
+    (``layout`` False: a widget whose size no text changes needs only a repaint)."""
     if widget.content != content:
-        widget.update(content)
+        widget.update(content, layout=layout)
 
 
 class DeferredRedraw:

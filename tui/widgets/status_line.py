@@ -9,6 +9,7 @@ from textual.visual import VisualType
 from textual.widgets import Static
 
 from tui.format import plain
+from tui.widgets.deferred import update_if_changed
 
 
 class StatusLine(Static):
@@ -26,8 +27,7 @@ class StatusLine(Static):
         # One line across the screen (its CSS): a new text never changes its size, so it needs
         # no layout of the whole screen (tens of ms on the editor tab, at every stage of an
         # edit's evaluation).
-        if self.content != content:
-            self.update(content, layout=False)
+        update_if_changed(self, content, layout=False)
 
     def _refresh_text(self, _value: Any = None) -> None:
         app: Any = self.app
